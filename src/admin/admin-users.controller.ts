@@ -1,0 +1,41 @@
+import { Body, Controller, Get, Inject, Param, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles } from '../auth/auth.decorators.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import type { AuthUser } from '../users/user.types.js';
+import { AdminUsersService, type AdminUserView } from './admin-users.service.js';
+import {
+  AdminUserDto,
+  AdminUserPageDto,
+  ListUsersQueryDto,
+  PatchUserDto,
+} from './dto/admin-users.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@ApiErrors('UNAUTHORIZED', 'FORBIDDEN')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(@Inject(AdminUsersService) private readonly service: AdminUsersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: AdminUserPageDto })
+  @ApiErrors('VALIDATION_FAILED')
+  list(
+    @Query() query: ListUsersQueryDto,
+  ): Promise<{ items: AdminUserView[]; nextCursor: string | null }> {
+    return this.service.list(query);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT')
+  update(
+    @CurrentUser() actor: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: PatchUserDto,
+  ): Promise<AdminUserView> {
+    return this.service.update(actor.id, id, dto);
+  }
+}

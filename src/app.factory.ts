@@ -1,0 +1,55 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { jsonBodyParser } from './common/body-parsing.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { StrictValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+import { mountOpenApi } from './docs/openapi.js';
+
+/** Builds the whole application (not yet listening); shared by main.ts and the tests. */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Swagger UI and the AsyncAPI page use inline styles; scripts stay same-origin only.
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  app.enableCors({
+    origin: [...config.http.corsOrigins],
+    credentials: false,
+    exposedHeaders: ['Retry-After', 'X-Request-Id'],
+    maxAge: 600,
+  });
+  app.use(...jsonBodyParser(config.http.maxBodyBytes));
+  app.useGlobalPipes(new StrictValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+  mountOpenApi(app);
+  await app.init();
+  return app;
+}
+
+/** Starts listening and returns the bound port (useful with port 0 in tests). */
+export async function listen(
+  app: NestExpressApplication,
+  port: number,
+  host: string,
+): Promise<number> {
+  await app.listen(port, host);
+  const address = app.getHttpServer().address();
+  return typeof address === 'object' && address ? address.port : port;
+}

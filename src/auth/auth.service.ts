@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import argon2 from 'argon2';
+import { DomainError } from '../common/domain-error.js';
+import { Database } from '../database/database.js';
+import { UsersService } from '../users/users.service.js';
+import type { User } from '../users/user.types.js';
+import { toUserView, type UserView } from '../users/user.view.js';
+import { RefreshTokensRepository } from './refresh-tokens.repository.js';
+import { TokenService } from './token.service.js';
+
+export interface AuthResult {
+  user: UserView;
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+const BAD_CREDENTIALS = 'Wrong email or password';
+const BAD_REFRESH = 'Invalid or expired refresh token';
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  /** Verified against when the email is unknown, so both failures take the same time. */
+  private readonly dummyHash: Promise<string>;
+
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(UsersService) private readonly users: UsersService,
+    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(RefreshTokensRepository) private readonly refreshTokens: RefreshTokensRepository,
+  ) {
+    this.dummyHash = argon2.hash(randomUUID());
+  }
+
+  hashPassword(password: string): Promise<string> {
+    return argon2.hash(password, { type: argon2.argon2id });
+  }
+
+  async register(input: {
+    email: string;
+    password: string;
+    displayName?: string;
+  }): Promise<AuthResult> {
+    const passwordHash = await this.hashPassword(input.password);
+    const user = await this.users.create({
+      email: input.email,
+      passwordHash,
+      displayName: input.displayName ?? null,
+      role: 'user',
+    });
+    this.logger.log({ userId: user.id }, 'user registered');
+    return this.startFamily(user);
+  }
+
+  async login(input: { email: string; password: string }): Promise<AuthResult> {
+    const user = await this.users.findByEmail(input.email);
+    const ok = await argon2.verify(user?.passwordHash ?? (await this.dummyHash), input.password);
+    if (!user || !ok) throw DomainError.unauthorized(BAD_CREDENTIALS);
+    if (user.disabled) throw DomainError.unauthorized('This account is disabled');
+    return this.startFamily(user);
+  }
+
+  /**
+   * Rotates a refresh token. A token presented a second time means it leaked: its whole family
+   * is revoked, so neither the thief nor the owner can go on without signing in again.
+   */
+  async refresh(presented: string): Promise<AuthResult> {
+    const parsed = this.tokens.parseRefresh(presented);
+    if (!parsed) throw DomainError.unauthorized(BAD_REFRESH);
+    const outcome = await this.db.transaction(async (tx) => {
+      const row = await this.refreshTokens.findForUpdate(parsed.id, tx);
+      if (!row || !this.tokens.secretMatches(parsed.secret, row.token_hash))
+        return { kind: 'invalid' as const };
+      if (row.used_at !== null || row.revoked_at !== null) {
+        await this.refreshTokens.revokeFamily(row.family_id, tx);
+        return { kind: 'reused' as const, userId: row.user_id };
+      }
+      if (new Date(row.expires_at).getTime() <= Date.now()) return { kind: 'invalid' as const };
+      if (!(await this.refreshTokens.markUsed(row.id, tx))) return { kind: 'invalid' as const };
+      const refreshToken = await this.tokens.issueRefresh(row.user_id, row.family_id, tx);
+      return { kind: 'rotated' as const, userId: row.user_id, refreshToken };
+    });
+    switch (outcome.kind) {
+      case 'invalid':
+        throw DomainError.unauthorized(BAD_REFRESH);
+      case 'reused':
+        this.logger.warn({ userId: outcome.userId }, 'refresh token reuse: family revoked');
+        throw DomainError.unauthorized('Refresh token was already used; sign in again');
+      case 'rotated': {
+        const user = await this.users.findById(outcome.userId);
+        if (!user || user.disabled) throw DomainError.unauthorized(BAD_REFRESH);
+        return {
+          user: toUserView(user),
+          accessToken: await this.tokens.signAccess(user),
+          refreshToken: outcome.refreshToken,
+          expiresIn: this.tokens.accessTtlS,
+        };
+      }
+    }
+  }
+
+  /** Ends the refresh family of the given token when it belongs to the caller. */
+  async logout(userId: string, presented: string): Promise<void> {
+    const parsed = this.tokens.parseRefresh(presented);
+    if (!parsed) return;
+    await this.db.transaction(async (tx) => {
+      const row = await this.refreshTokens.findForUpdate(parsed.id, tx);
+      if (
+        row &&
+        row.user_id === userId &&
+        this.tokens.secretMatches(parsed.secret, row.token_hash)
+      ) {
+        await this.refreshTokens.revokeFamily(row.family_id, tx);
+      }
+    });
+  }
+
+  /** Signs the user out of every device (used when an admin disables the account). */
+  revokeAllRefreshTokens(userId: string): Promise<void> {
+    return this.refreshTokens.revokeAllOfUser(userId);
+  }
+
+  async me(userId: string): Promise<UserView> {
+    return toUserView(await this.users.get(userId));
+  }
+
+  private async startFamily(user: User): Promise<AuthResult> {
+    return {
+      user: toUserView(user),
+      accessToken: await this.tokens.signAccess(user),
+      refreshToken: await this.tokens.issueRefresh(user.id, randomUUID()),
+      expiresIn: this.tokens.accessTtlS,
+    };
+  }
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Database } from '../database/database.js';
+import type { SqlExecutor } from '../database/sql-executor.js';
+
+export interface RefreshTokenRow {
+  id: string;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+@Injectable()
+export class RefreshTokensRepository {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  async insert(
+    t: { id: string; userId: string; familyId: string; tokenHash: string; expiresAt: Date },
+    tx: SqlExecutor = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [t.id, t.userId, t.familyId, t.tokenHash, t.expiresAt],
+    );
+  }
+
+  async findForUpdate(id: string, tx: SqlExecutor): Promise<RefreshTokenRow | undefined> {
+    const rows = await tx.query<RefreshTokenRow>(
+      `SELECT id, user_id, family_id, token_hash, expires_at, used_at, revoked_at
+       FROM refresh_tokens WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async markUsed(id: string, tx: SqlExecutor): Promise<boolean> {
+    const r = await tx.execute(
+      `UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
+      [id],
+    );
+    return r.rowCount === 1;
+  }
+
+  async revokeFamily(familyId: string, tx: SqlExecutor = this.db): Promise<void> {
+    await tx.query(
+      `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`,
+      [familyId],
+    );
+  }
+
+  async revokeAllOfUser(userId: string, tx: SqlExecutor = this.db): Promise<void> {
+    await tx.query(
+      `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
+      [userId],
+    );
+  }
+
+  /** Drops tokens that can no longer be used by anyone; keeps the table from growing forever. */
+  async deleteExpired(olderThan: Date): Promise<number> {
+    const r = await this.db.execute(`DELETE FROM refresh_tokens WHERE expires_at < $1`, [
+      olderThan,
+    ]);
+    return r.rowCount;
+  }
+}

@@ -1,0 +1,49 @@
+/** The typed configuration every module reads; built once from the environment at boot. */
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    readonly corsOrigins: readonly string[];
+    readonly maxBodyBytes: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly database: {
+    /** Unset: embedded PGlite in `${dataDir}/pglite`. */
+    readonly url: string | undefined;
+  };
+  readonly redisUrl: string | undefined;
+  readonly dataDir: string;
+  readonly jwt: {
+    readonly secret: string;
+    readonly algorithm: 'HS256' | 'HS384' | 'HS512';
+    readonly accessTtlS: number;
+    readonly refreshTtlS: number;
+  };
+  readonly admin: { readonly email: string; readonly password: string } | undefined;
+  readonly limits: {
+    readonly maxMessageLength: number;
+    readonly messagesPerMinute: number;
+    readonly dailyTokenQuota: number;
+  };
+  readonly timeouts: {
+    readonly confirmationMs: number;
+    readonly formMs: number;
+    readonly retryMs: number;
+    readonly sessionIdleMs: number;
+    readonly sessionSweepIntervalMs: number;
+  };
+  readonly agent: {
+    readonly provider: 'builtin' | 'openai';
+    readonly maxRetries: number;
+    readonly generatingCoalesceMs: number;
+    readonly builtinTokenDelayMs: number;
+    readonly failFirstAttempts: number;
+    readonly openai:
+      { readonly baseUrl: string; readonly apiKey: string; readonly model: string } | undefined;
+  };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** DI token of the AppConfig value. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

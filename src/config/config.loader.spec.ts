@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.loader.js';
+
+describe('loadConfig', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const problemsOf = (env: Record<string, string>): Record<string, string[]> => {
+    try {
+      loadConfig({ DATA_DIR: dataDir, ...env });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return Object.fromEntries((err as ConfigError).problems.map((p) => [p.variable, p.problems]));
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('applies the defaults of PROTOCOL.md', () => {
+    const c = loadConfig({ DATA_DIR: dataDir });
+    expect(c.http.port).toBe(3000);
+    expect(c.http.host).toBe('0.0.0.0');
+    expect(c.database.url).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.jwt).toMatchObject({ algorithm: 'HS256', accessTtlS: 900, refreshTtlS: 2592000 });
+    expect(c.http.corsOrigins).toEqual(['http://localhost:3000']);
+    expect(c.limits).toEqual({
+      maxMessageLength: 500,
+      messagesPerMinute: 10,
+      dailyTokenQuota: 200000,
+    });
+    expect(c.timeouts).toEqual({
+      confirmationMs: 30000,
+      formMs: 300000,
+      retryMs: 300000,
+      sessionIdleMs: 1800000,
+      sessionSweepIntervalMs: 300000,
+    });
+    expect(c.agent).toMatchObject({
+      provider: 'builtin',
+      maxRetries: 2,
+      builtinTokenDelayMs: 15,
+      failFirstAttempts: 0,
+    });
+    expect(c.admin).toBeUndefined();
+  });
+
+  it('names every bad variable at once', () => {
+    const p = problemsOf({
+      PORT: 'abc',
+      LLM_PROVIDER: 'gpt',
+      MAX_RETRIES: '-1',
+      DATABASE_URL: 'mysql://x',
+      CORS_ORIGINS: 'not a url',
+      JWT_ALGORITHM: 'none',
+    });
+    expect(Object.keys(p).sort()).toEqual(
+      [
+        'CORS_ORIGINS',
+        'DATABASE_URL',
+        'JWT_ALGORITHM',
+        'LLM_PROVIDER',
+        'MAX_RETRIES',
+        'PORT',
+      ].sort(),
+    );
+    expect(p.PORT.join()).toMatch(/integer/);
+  });
+
+  it('puts each bad variable in the error message', () => {
+    expect(() =>
+      loadConfig({ DATA_DIR: dataDir, PORT: '99999', SESSION_IDLE_TIMEOUT_MS: 'soon' }),
+    ).toThrow(/PORT[\s\S]*SESSION_IDLE_TIMEOUT_MS|SESSION_IDLE_TIMEOUT_MS[\s\S]*PORT/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATA_DIR: dataDir, PORT: '', REDIS_URL: ' ' }).http.port).toBe(3000);
+  });
+
+  it('requires JWT_SECRET in production', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toHaveProperty('JWT_SECRET');
+    expect(problemsOf({ JWT_SECRET: 'short' })).toHaveProperty('JWT_SECRET');
+    const c = loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) });
+    expect(c.jwt.secret).toBe('s'.repeat(40));
+  });
+
+  it('generates a JWT secret once and keeps it in DATA_DIR', () => {
+    const a = loadConfig({ DATA_DIR: dataDir });
+    const b = loadConfig({ DATA_DIR: dataDir });
+    expect(a.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(b.jwt.secret).toBe(a.jwt.secret);
+    const file = join(dataDir, 'jwt-secret');
+    expect(readFileSync(file, 'utf8').trim()).toBe(a.jwt.secret);
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it('needs ADMIN_PASSWORD with ADMIN_EMAIL, and a real email', () => {
+    expect(problemsOf({ ADMIN_EMAIL: 'a@b.co' })).toHaveProperty('ADMIN_PASSWORD');
+    expect(problemsOf({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'password1' })).toHaveProperty(
+      'ADMIN_EMAIL',
+    );
+    expect(
+      loadConfig({ DATA_DIR: dataDir, ADMIN_EMAIL: 'A@b.co', ADMIN_PASSWORD: 'password1' }).admin,
+    ).toEqual({
+      email: 'a@b.co',
+      password: 'password1',
+    });
+  });
+
+  it('needs OPENAI_BASE_URL and LLM_MODEL for the openai provider', () => {
+    const p = problemsOf({ LLM_PROVIDER: 'openai' });
+    expect(Object.keys(p).sort()).toEqual(['LLM_MODEL', 'OPENAI_BASE_URL']);
+    const c = loadConfig({
+      DATA_DIR: dataDir,
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1',
+      LLM_MODEL: 'local',
+    });
+    expect(c.agent.openai).toEqual({
+      baseUrl: 'http://127.0.0.1:8080/v1',
+      apiKey: 'not-needed',
+      model: 'local',
+    });
+  });
+
+  it('splits CORS_ORIGINS', () => {
+    const c = loadConfig({ DATA_DIR: dataDir, CORS_ORIGINS: 'http://a.test:3000, https://b.test' });
+    expect(c.http.corsOrigins).toEqual(['http://a.test:3000', 'https://b.test']);
+  });
+});

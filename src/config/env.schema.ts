@@ -1,0 +1,187 @@
+import { Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  IsEmail,
+  ValidateIf,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : value;
+};
+
+const ORIGIN_LIST = /^\s*https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*\s*$/;
+
+/**
+ * Every environment variable the service reads, with its default. Validated once at boot;
+ * each bad variable is named in the error (see config.loader.ts).
+ */
+export class EnvSchema {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @IsIn(['HS256', 'HS384', 'HS512'])
+  JWT_ALGORITHM = 'HS256';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  JWT_ACCESS_TTL_S = 900;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(31536000)
+  JWT_REFRESH_TTL_S = 2592000;
+
+  @Matches(ORIGIN_LIST, { message: 'must be a comma-separated list of http(s) origins' })
+  CORS_ORIGINS = 'http://localhost:3000';
+
+  @IsOptional()
+  @IsEmail()
+  ADMIN_EMAIL?: string;
+
+  @ValidateIf((o: EnvSchema) => o.ADMIN_EMAIL !== undefined || o.ADMIN_PASSWORD !== undefined)
+  @IsString({ message: 'is required when ADMIN_EMAIL is set' })
+  @MinLength(8)
+  @MaxLength(256)
+  ADMIN_PASSWORD?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  MAX_MESSAGE_LENGTH = 500;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  RATE_LIMIT_MESSAGES_PER_MINUTE = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DAILY_TOKEN_QUOTA = 200000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  CONFIRMATION_TIMEOUT_MS = 30000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  FORM_TIMEOUT_MS = 300000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  RETRY_TIMEOUT_MS = 300000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  MAX_RETRIES = 2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  SESSION_IDLE_TIMEOUT_MS = 1800000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  SESSION_SWEEP_INTERVAL_MS = 300000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  GENERATING_COALESCE_MS = 50;
+
+  @IsIn(['builtin', 'openai'])
+  LLM_PROVIDER = 'builtin';
+
+  @ValidateIf((o: EnvSchema) => o.LLM_PROVIDER === 'openai' || o.OPENAI_BASE_URL !== undefined)
+  @Matches(/^https?:\/\/\S+$/, {
+    message: 'must be an http(s) URL (required when LLM_PROVIDER=openai)',
+  })
+  OPENAI_BASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  OPENAI_API_KEY?: string;
+
+  @ValidateIf((o: EnvSchema) => o.LLM_PROVIDER === 'openai' || o.LLM_MODEL !== undefined)
+  @IsString({ message: 'is required when LLM_PROVIDER=openai' })
+  @MinLength(1)
+  LLM_MODEL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  BUILTIN_TOKEN_DELAY_MS = 15;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  AGENT_FAIL_FIRST_ATTEMPTS = 0;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(10485760)
+  MAX_BODY_BYTES = 65536;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+}
+
+export type EnvKey = keyof EnvSchema;

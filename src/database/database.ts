@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { pgliteDriverModule } from './pglite-pool.js';
+import type { SqlExecutor } from './sql-executor.js';
+
+export interface DatabaseOptions {
+  /** postgres:// URL; unset means the embedded PGlite database in `${dataDir}/pglite`. */
+  url: string | undefined;
+  dataDir: string;
+  /** Run pending migrations while opening (the service does; the migration CLI does not). */
+  migrate: boolean;
+  poolSize?: number;
+}
+
+class RunnerExecutor implements SqlExecutor {
+  constructor(private readonly runner: QueryRunner) {}
+
+  async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.execute<T>(sql, params)).rows;
+  }
+
+  async execute<T>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: T[]; rowCount: number }> {
+    const result = await this.runner.query(sql, params ? [...params] : undefined, true);
+    const rows = (result.records ?? []) as T[];
+    return { rows, rowCount: result.affected ?? rows.length };
+  }
+}
+
+/**
+ * The service's single door to PostgreSQL, embedded (PGlite) or server (pg). Same migrations and
+ * same SQL on both. On PGlite the pool has one connection that each query or transaction holds
+ * exclusively, so transactions are serialized rather than interleaved.
+ */
+export class Database implements SqlExecutor {
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly kind: 'pglite' | 'postgres',
+    private readonly pglite: PGlite | undefined,
+    private readonly lock: DataDirLock | undefined,
+  ) {}
+
+  static async open(options: DatabaseOptions): Promise<Database> {
+    const common = {
+      type: 'postgres' as const,
+      migrations: MIGRATIONS,
+      migrationsTableName: 'schema_migrations',
+      migrationsTransactionMode: 'each' as const,
+      synchronize: false,
+      logging: false,
+    };
+    if (options.url !== undefined) {
+      const dataSource = new DataSource({
+        ...common,
+        url: options.url,
+        poolSize: options.poolSize ?? 10,
+        applicationName: 'hitl-agent-backend',
+      });
+      await dataSource.initialize();
+      const db = new Database(dataSource, 'postgres', undefined, undefined);
+      if (options.migrate) await db.migrate();
+      return db;
+    }
+
+    const lock = DataDirLock.acquire(options.dataDir);
+    let pglite: PGlite | undefined;
+    try {
+      pglite = await PGlite.create({
+        dataDir: join(options.dataDir, 'pglite'),
+        // `pg` returns int8 as a string (it may exceed 2^53); do the same so the SQL layer is one.
+        parsers: { [types.INT8]: (value: string) => value },
+      });
+      const dataSource = new DataSource({
+        ...common,
+        driver: pgliteDriverModule(pglite),
+        installExtensions: false,
+      });
+      await dataSource.initialize();
+      const db = new Database(dataSource, 'pglite', pglite, lock);
+      if (options.migrate) await db.migrate();
+      return db;
+    } catch (err) {
+      await pglite?.close().catch(() => undefined);
+      lock.release();
+      throw err;
+    }
+  }
+
+  async migrate(): Promise<string[]> {
+    const done = await this.dataSource.runMigrations({ transaction: 'each' });
+    return done.map((m) => m.name);
+  }
+
+  async revertLast(): Promise<void> {
+    await this.dataSource.undoLastMigration({ transaction: 'each' });
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.execute<T>(sql, params)).rows;
+  }
+
+  async execute<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: T[]; rowCount: number }> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await new RunnerExecutor(runner).execute<T>(sql, params);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        const result = await work(new RunnerExecutor(runner));
+        await runner.commitTransaction();
+        return result;
+      } catch (err) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        throw err;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.pglite?.close();
+    this.lock?.release();
+  }
+}

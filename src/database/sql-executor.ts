@@ -1,0 +1,29 @@
+/** What a repository needs to run SQL: the Database itself or an open transaction. */
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Like query, and also returns how many rows an INSERT/UPDATE/DELETE touched. */
+  execute<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: T[]; rowCount: number }>;
+}
+
+/** PostgreSQL SQLSTATE codes the services react to. */
+export const PG_UNIQUE_VIOLATION = '23505';
+export const PG_SERIALIZATION_FAILURE = '40001';
+
+/** The SQLSTATE of a driver error, whether it came straight from pg/PGlite or wrapped by TypeORM. */
+export function sqlState(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  if (typeof e.driverError?.code === 'string') return e.driverError.code;
+  return typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** The constraint name of a unique violation, when the driver reports it. */
+export function violatedConstraint(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { constraint?: unknown; driverError?: { constraint?: unknown } };
+  const c = e.driverError?.constraint ?? e.constraint;
+  return typeof c === 'string' ? c : undefined;
+}

@@ -1,0 +1,66 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  type HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
+import { Public } from '../auth/auth.decorators.js';
+import { Database } from '../database/database.js';
+
+const PING_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(Database) private readonly db: Database,
+  ) {}
+
+  /** The process is up and serving HTTP. */
+  @Get('live')
+  @ApiOkResponse({ description: 'The process is up' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Dependencies are reachable: the database (and Redis, when configured). 503 otherwise. */
+  @Get('ready')
+  @HealthCheck()
+  @ApiOkResponse({ description: 'Every dependency answered' })
+  @ApiServiceUnavailableResponse({ description: 'A dependency did not answer' })
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.database()]);
+  }
+
+  private async database(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('database');
+    try {
+      await withTimeout(this.db.ping(), PING_TIMEOUT_MS);
+      return check.up({ kind: this.db.kind });
+    } catch (err) {
+      return check.down({ kind: this.db.kind, message: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp, listen } from '../../src/app.factory.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+import { loadConfig } from '../../src/config/config.loader.js';
+import type { TestDatabase } from './databases.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  baseUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The real application on a free loopback port, on the given test database. */
+export async function startTestApp(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: db.dataDir,
+    ...(db.url ? { DATABASE_URL: db.url } : {}),
+    ...env,
+  });
+  const app = await createApp(config);
+  const port = await listen(app, 0, '127.0.0.1');
+  return {
+    app,
+    config,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: () => app.close(),
+  };
+}
