@@ -7,6 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY bench ./bench
 COPY docs ./docs
 RUN npm run build && npm prune --omit=dev
 

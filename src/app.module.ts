@@ -5,6 +5,8 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HistoryModule } from './history/history.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { LoggingModule } from './observability/logging.module.js';
 
 @Module({})
@@ -17,6 +19,8 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         AuthModule,
+        HistoryModule,
+        SessionsModule,
         AdminModule,
         HealthModule,
       ],

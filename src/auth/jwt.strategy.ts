@@ -1,31 +1,65 @@
+import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { ExtractJwt, Strategy, type VerifiedCallback } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { UsersService } from '../users/users.service.js';
 import type { AuthUser } from '../users/user.types.js';
 
+type StrategyOutcome = { user: AuthUser } | { error: unknown } | { fail: true };
+
 /**
- * Bearer JWTs signed with the configured HS* algorithm only (so `alg: none` and algorithm
- * confusion fail). The user is read on every request so that disabling takes effect at once and
- * a role change applies to the next request.
+ * Bearer JWTs through passport-jwt, signed with the configured HS* algorithm only (so `alg: none`
+ * and algorithm confusion fail). The user is read on every request so that disabling takes effect
+ * at once and a role change applies to the next request.
+ *
+ * The passport-jwt strategy is used as an object of this app rather than registered in passport's
+ * process-wide registry: two app instances in one process (tests, tools) keep their own secrets.
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy {
+  private readonly strategy: Strategy;
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(UsersService) private readonly users: UsersService,
   ) {
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.secret,
-      algorithms: [config.jwt.algorithm],
-      ignoreExpiration: false,
+    this.strategy = new Strategy(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKey: config.jwt.secret,
+        algorithms: [config.jwt.algorithm],
+        ignoreExpiration: false,
+      },
+      (payload: { sub?: unknown }, done: VerifiedCallback) => {
+        this.validate(payload).then(
+          (user) => done(null, user),
+          (err: unknown) => done(err, false),
+        );
+      },
+    );
+  }
+
+  /** Runs the strategy on a request: the authenticated user, or a DomainError UNAUTHORIZED. */
+  authenticate(req: IncomingMessage): Promise<AuthUser> {
+    return new Promise<StrategyOutcome>((resolve) => {
+      const run = Object.create(this.strategy) as Strategy & {
+        success: (user: AuthUser) => void;
+        fail: () => void;
+        error: (err: unknown) => void;
+      };
+      run.success = (user: AuthUser) => resolve({ user });
+      run.fail = () => resolve({ fail: true });
+      run.error = (error) => resolve({ error });
+      run.authenticate(req as never, {});
+    }).then((outcome) => {
+      if ('user' in outcome) return outcome.user;
+      if ('error' in outcome && outcome.error instanceof DomainError) throw outcome.error;
+      throw DomainError.unauthorized('Missing, invalid or expired access token');
     });
   }
 
-  async validate(payload: { sub?: unknown }): Promise<AuthUser> {
+  private async validate(payload: { sub?: unknown }): Promise<AuthUser> {
     const user =
       typeof payload.sub === 'string' ? await this.users.findById(payload.sub) : undefined;
     if (!user) throw DomainError.unauthorized('Invalid access token');

@@ -1,0 +1,96 @@
+/**
+ * The session log's event types and their `data`, exactly as PROTOCOL.md "Server → client" lists
+ * them. The gateway, the SSE stream, the AsyncAPI document and the client all read this file.
+ */
+export const EVENT_TYPES = [
+  'user_message',
+  'task_started',
+  'thinking',
+  'generating',
+  'response',
+  'component',
+  'request_confirmation',
+  'interaction_resolved',
+  'task_failed',
+  'task_completed',
+  'task_cancelled',
+  'session_expired',
+  'session_closed',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const THINKING_STEPS = [
+  'intent_recognition',
+  'parameter_extraction',
+  'tool_execution',
+  'response_generation',
+] as const;
+export type ThinkingStep = (typeof THINKING_STEPS)[number];
+
+export type InteractionKind = 'confirm' | 'form' | 'retry';
+export type InteractionOutcome =
+  'approved' | 'denied' | 'submitted' | 'retry' | 'no_retry' | 'timeout' | 'cancelled';
+export type CancelReason = 'user' | 'admin' | 'expired' | 'shutdown';
+
+export interface FormField {
+  name: string;
+  label: string;
+  type: 'text' | 'datetime' | 'number';
+  required: boolean;
+}
+
+export interface EventDataMap {
+  user_message: { content: string; clientMessageId: string };
+  task_started: { attempt: number };
+  thinking: { step: ThinkingStep; status: 'started' | 'completed' | 'failed'; detail?: string };
+  generating: { delta: string };
+  response: { content: string };
+  component: {
+    interactionId: string;
+    kind: 'form';
+    title: string;
+    fields: FormField[];
+    expiresAt: string;
+  };
+  request_confirmation: {
+    interactionId: string;
+    tool: string;
+    arguments: Record<string, unknown>;
+    message: string;
+    expiresAt: string;
+  };
+  interaction_resolved: {
+    interactionId: string;
+    outcome: InteractionOutcome;
+    connectionId?: string;
+  };
+  task_failed: { error: string; attempt: number; canRetry: boolean; interactionId?: string };
+  task_completed: { usage: { promptTokens: number; completionTokens: number } };
+  task_cancelled: { reason: CancelReason };
+  session_expired: { idleMs: number };
+  session_closed: { by: 'user' | 'admin' };
+}
+
+/** One entry of a session's log, as clients receive it. */
+export interface SessionEvent<T extends EventType = EventType> {
+  sessionId: string;
+  seq: number;
+  type: T;
+  intentId?: string;
+  runId?: string;
+  connectionId?: string;
+  createdAt: string;
+  data: EventDataMap[T];
+}
+
+/** What a writer hands to the log; seq and createdAt are assigned by the log. */
+export type NewEvent = {
+  [T in EventType]: {
+    type: T;
+    data: EventDataMap[T];
+    intentId?: string;
+    runId?: string;
+    connectionId?: string;
+  };
+}[EventType];

@@ -1,0 +1,146 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventType, NewEvent, SessionEvent } from '../contracts/events.js';
+import { Database } from '../database/database.js';
+
+/** One event of a group-commit batch; `ord` keeps the append order inside the batch. */
+export interface BatchRow {
+  ord: number;
+  sessionId: string;
+  event: NewEvent;
+  /** False for events that must not count as session activity (what the idle expiry writes). */
+  touch: boolean;
+}
+
+interface StoredRow {
+  session_id: string;
+  seq: string;
+  created_at: Date;
+}
+
+interface HistoryRow {
+  session_id: string;
+  seq: string;
+  message_type: EventType;
+  intent_id: string | null;
+  run_id: string | null;
+  connection_id: string | null;
+  content: unknown;
+  created_at: Date;
+}
+
+export function toSessionEvent(r: HistoryRow): SessionEvent {
+  return {
+    sessionId: r.session_id,
+    seq: Number(r.seq),
+    type: r.message_type,
+    ...(r.intent_id ? { intentId: r.intent_id } : {}),
+    ...(r.run_id ? { runId: r.run_id } : {}),
+    ...(r.connection_id ? { connectionId: r.connection_id } : {}),
+    createdAt: new Date(r.created_at).toISOString(),
+    data: r.content,
+  } as SessionEvent;
+}
+
+/**
+ * Writes one batch (many sessions, many events) in one transaction of two statements:
+ * 1. lock the batch's session rows in id order (a fixed order, so two writers cannot deadlock)
+ *    and read their last_seq;
+ * 2. advance last_seq (and last_activity_at) and insert the events numbered last_seq+1, +2, …
+ * The row locks are held until commit, so concurrent writers (other batches, other processes on
+ * the same PostgreSQL) queue behind them and continue from the committed last_seq: no gap, no
+ * reuse. A failed transaction rolls the counters back with the rows.
+ */
+const LOCK_SESSIONS_SQL = `
+SELECT id, user_id, last_seq FROM sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
+
+const WRITE_BATCH_SQL = `
+WITH advanced AS (
+  UPDATE sessions s
+  SET last_seq = a.last_seq,
+      last_activity_at = CASE WHEN a.touch THEN now() ELSE s.last_activity_at END,
+      version = s.version + 1
+  FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, last_seq bigint, touch boolean)
+  WHERE s.id = a.id
+)
+INSERT INTO chat_history (session_id, seq, user_id, intent_id, run_id, connection_id, message_type, content)
+SELECT e.session_id, e.seq, e.user_id, e.intent_id, e.run_id, e.connection_id, e.message_type, e.content
+FROM jsonb_to_recordset($2::jsonb) AS e(
+  session_id uuid, seq bigint, user_id uuid, intent_id uuid, run_id uuid, connection_id text,
+  message_type text, content jsonb)
+RETURNING session_id, seq, created_at`;
+
+@Injectable()
+export class HistoryRepository {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  /**
+   * Persists the batch; returns seq and createdAt per `ord` that was stored. Rows of sessions that
+   * do not exist are left out of the result (and not written).
+   */
+  async appendBatch(rows: BatchRow[]): Promise<Map<number, { seq: number; createdAt: string }>> {
+    const sessionIds = [...new Set(rows.map((r) => r.sessionId))];
+    return this.db.transaction(async (tx) => {
+      const locked = await tx.query<{ id: string; user_id: string; last_seq: string }>(
+        LOCK_SESSIONS_SQL,
+        [sessionIds],
+      );
+      const counters = new Map(
+        locked.map((l) => [l.id, { userId: l.user_id, seq: Number(l.last_seq), touch: false }]),
+      );
+      const events: Record<string, unknown>[] = [];
+      const seqByOrd = new Map<number, number>();
+      for (const r of rows) {
+        const c = counters.get(r.sessionId);
+        if (!c) continue;
+        c.seq += 1;
+        c.touch ||= r.touch;
+        seqByOrd.set(r.ord, c.seq);
+        events.push({
+          session_id: r.sessionId,
+          seq: c.seq,
+          user_id: c.userId,
+          intent_id: r.event.intentId ?? null,
+          run_id: r.event.runId ?? null,
+          connection_id: r.event.connectionId ?? null,
+          message_type: r.event.type,
+          content: r.event.data,
+        });
+      }
+      const result = new Map<number, { seq: number; createdAt: string }>();
+      if (events.length === 0) return result;
+      const advanced = [...counters].map(([id, c]) => ({ id, last_seq: c.seq, touch: c.touch }));
+      const stored = await tx.query<StoredRow>(WRITE_BATCH_SQL, [
+        JSON.stringify(advanced),
+        JSON.stringify(events),
+      ]);
+      const createdAt = new Map(
+        stored.map((s) => [`${s.session_id}:${s.seq}`, new Date(s.created_at).toISOString()]),
+      );
+      for (const r of rows) {
+        const seq = seqByOrd.get(r.ord);
+        if (seq !== undefined)
+          result.set(r.ord, { seq, createdAt: createdAt.get(`${r.sessionId}:${seq}`) ?? '' });
+      }
+      return result;
+    });
+  }
+
+  async listAfter(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]> {
+    const rows = await this.db.query<HistoryRow>(
+      `SELECT session_id, seq, message_type, intent_id, run_id, connection_id, content, created_at
+       FROM chat_history WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [sessionId, afterSeq, limit],
+    );
+    return rows.map(toSessionEvent);
+  }
+
+  /** Events with from < seq < to (used to fill a gap seen on a live stream). */
+  async listBetween(sessionId: string, fromSeq: number, toSeq: number): Promise<SessionEvent[]> {
+    const rows = await this.db.query<HistoryRow>(
+      `SELECT session_id, seq, message_type, intent_id, run_id, connection_id, content, created_at
+       FROM chat_history WHERE session_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq`,
+      [sessionId, fromSeq, toSeq],
+    );
+    return rows.map(toSessionEvent);
+  }
+}

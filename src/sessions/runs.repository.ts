@@ -1,0 +1,136 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
+import { Database } from '../database/database.js';
+import type { SqlExecutor } from '../database/sql-executor.js';
+import type { InteractionView, IntentStatus, RunStatus, RunView } from './session.types.js';
+
+export interface RunRow {
+  id: string;
+  intent_id: string;
+  session_id: string;
+  user_id: string;
+  attempt: number;
+  status: RunStatus;
+  node_id: string;
+  started_at: Date;
+  ended_at: Date | null;
+  checkpoint: unknown;
+}
+
+export interface InteractionRow {
+  id: string;
+  run_id: string;
+  intent_id: string;
+  session_id: string;
+  kind: InteractionKind;
+  payload: Record<string, unknown>;
+  expires_at: Date;
+  resolved_at: Date | null;
+  outcome: InteractionOutcome | null;
+}
+
+const RUN_COLUMNS =
+  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint';
+const INTERACTION_COLUMNS =
+  'id, run_id, intent_id, session_id, kind, payload, expires_at, resolved_at, outcome';
+
+export function toRunView(r: RunRow): RunView {
+  return {
+    id: r.id,
+    intentId: r.intent_id,
+    status: r.status,
+    attempt: r.attempt,
+    startedAt: new Date(r.started_at).toISOString(),
+  };
+}
+
+export function toInteractionView(r: InteractionRow): InteractionView {
+  return {
+    id: r.id,
+    kind: r.kind,
+    runId: r.run_id,
+    intentId: r.intent_id,
+    expiresAt: new Date(r.expires_at).toISOString(),
+    data: r.payload,
+  };
+}
+
+/** Runs, intents and interactions: the state a session's log describes. */
+@Injectable()
+export class RunsRepository {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  async activeRun(sessionId: string, tx: SqlExecutor = this.db): Promise<RunRow | undefined> {
+    const rows = await tx.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status IN ('running', 'awaiting_input')`,
+      [sessionId],
+    );
+    return rows[0];
+  }
+
+  async pendingInteraction(
+    sessionId: string,
+    tx: SqlExecutor = this.db,
+  ): Promise<InteractionRow | undefined> {
+    const rows = await tx.query<InteractionRow>(
+      `SELECT ${INTERACTION_COLUMNS} FROM interactions
+       WHERE session_id = $1 AND resolved_at IS NULL ORDER BY created_at DESC LIMIT 1`,
+      [sessionId],
+    );
+    return rows[0];
+  }
+
+  async endRun(runId: string, status: RunStatus, tx: SqlExecutor = this.db): Promise<boolean> {
+    const r = await tx.execute(
+      `UPDATE runs SET status = $2, ended_at = now()
+       WHERE id = $1 AND status IN ('running', 'awaiting_input')`,
+      [runId, status],
+    );
+    return r.rowCount === 1;
+  }
+
+  async endIntent(
+    intentId: string,
+    status: IntentStatus,
+    tx: SqlExecutor = this.db,
+  ): Promise<boolean> {
+    const r = await tx.execute(
+      `UPDATE intents SET status = $2, ended_at = CASE WHEN $2 = 'active' THEN NULL ELSE now() END
+       WHERE id = $1 AND status = 'active'`,
+      [intentId, status],
+    );
+    return r.rowCount === 1;
+  }
+
+  /**
+   * Resolves an interaction if nobody did yet: the single conditional UPDATE is what makes the
+   * first answer win across tabs and nodes. Returns the row when this call won.
+   */
+  async resolveInteraction(
+    id: string,
+    outcome: InteractionOutcome,
+    resolvedBy: string | null,
+    response: unknown,
+    tx: SqlExecutor = this.db,
+  ): Promise<InteractionRow | undefined> {
+    const rows = await tx.query<InteractionRow>(
+      `UPDATE interactions SET resolved_at = now(), outcome = $2, resolved_by = $3, response = $4::jsonb
+       WHERE id = $1 AND resolved_at IS NULL RETURNING ${INTERACTION_COLUMNS}`,
+      [id, outcome, resolvedBy, response === undefined ? null : JSON.stringify(response)],
+    );
+    return rows[0];
+  }
+
+  /** Resolves every open interaction of a session with the given outcome; returns those it resolved. */
+  async resolveAllPending(
+    sessionId: string,
+    outcome: InteractionOutcome,
+    tx: SqlExecutor = this.db,
+  ): Promise<InteractionRow[]> {
+    return tx.query<InteractionRow>(
+      `UPDATE interactions SET resolved_at = now(), outcome = $2
+       WHERE session_id = $1 AND resolved_at IS NULL RETURNING ${INTERACTION_COLUMNS}`,
+      [sessionId, outcome],
+    );
+  }
+}

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { PresenceService } from './presence.service.js';
+import { RunControlService } from './run-control.service.js';
+import { RunsRepository } from './runs.repository.js';
+import { SessionExpiryService } from './session-expiry.service.js';
+import { SessionStreamService } from './session-stream.service.js';
+import { SessionsController } from './sessions.controller.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
+
+@Module({
+  controllers: [SessionsController],
+  providers: [
+    SessionsRepository,
+    RunsRepository,
+    SessionsService,
+    RunControlService,
+    PresenceService,
+    SessionExpiryService,
+    SessionStreamService,
+  ],
+  exports: [
+    SessionsService,
+    SessionsRepository,
+    RunsRepository,
+    RunControlService,
+    PresenceService,
+    SessionExpiryService,
+  ],
+})
+export class SessionsModule {}

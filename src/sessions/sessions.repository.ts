@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Cursor } from '../common/cursor.js';
+import { Database } from '../database/database.js';
+import type { SqlExecutor } from '../database/sql-executor.js';
+import type { SessionStatus, SessionView } from './session.types.js';
+
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  title: string | null;
+  status: SessionStatus;
+  last_seq: string;
+  created_at: Date;
+  last_activity_at: Date;
+}
+
+const COLUMNS = 'id, user_id, title, status, last_seq, created_at, last_activity_at';
+
+export function toSessionView(r: SessionRow): SessionView {
+  return {
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    createdAt: new Date(r.created_at).toISOString(),
+    lastActivityAt: new Date(r.last_activity_at).toISOString(),
+    lastSeq: Number(r.last_seq),
+  };
+}
+
+@Injectable()
+export class SessionsRepository {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  async insert(s: { id: string; userId: string; title: string | null }): Promise<SessionRow> {
+    const rows = await this.db.query<SessionRow>(
+      `INSERT INTO sessions (id, user_id, title) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+      [s.id, s.userId, s.title],
+    );
+    return rows[0];
+  }
+
+  async findById(id: string, tx: SqlExecutor = this.db): Promise<SessionRow | undefined> {
+    const rows = await tx.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  async list(opts: {
+    userId?: string;
+    status?: SessionStatus;
+    limit: number;
+    after?: Cursor;
+  }): Promise<SessionRow[]> {
+    const params: unknown[] = [opts.limit];
+    const where: string[] = [];
+    if (opts.userId) {
+      params.push(opts.userId);
+      where.push(`user_id = $${params.length}`);
+    }
+    if (opts.status) {
+      params.push(opts.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (opts.after) {
+      params.push(opts.after.t, opts.after.id);
+      where.push(
+        `(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+      );
+    }
+    return this.db.query<SessionRow>(
+      `SELECT ${COLUMNS} FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+       ORDER BY last_activity_at DESC, id DESC LIMIT $1`,
+      params,
+    );
+  }
+
+  /** Marks the session closed; undefined when it was not active. */
+  async close(id: string): Promise<SessionRow | undefined> {
+    const rows = await this.db.query<SessionRow>(
+      `UPDATE sessions SET status = 'closed', version = version + 1
+       WHERE id = $1 AND status = 'active' RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Active sessions idle since before `cutoff`, not watched by any node and not already expired
+   * since their last activity. Sessions with an empty log have nothing to expire.
+   */
+  async findIdle(cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM sessions
+       WHERE status = 'active' AND last_activity_at < $1 AND last_seq > 0
+         AND (expired_at IS NULL OR expired_at < last_activity_at)
+         AND (watched_until IS NULL OR watched_until < now())
+       ORDER BY last_activity_at LIMIT $2`,
+      [cutoff, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Claims the expiry of one session: exactly one caller (of any node) gets the row back, and
+   * only while the session is still idle and unwatched.
+   */
+  async claimExpiry(id: string, cutoff: Date): Promise<{ lastActivityAt: Date } | undefined> {
+    const rows = await this.db.query<{ last_activity_at: Date }>(
+      `UPDATE sessions SET expired_at = now()
+       WHERE id = $1 AND status = 'active' AND last_activity_at < $2
+         AND (expired_at IS NULL OR expired_at < last_activity_at)
+         AND (watched_until IS NULL OR watched_until < now())
+       RETURNING last_activity_at`,
+      [id, cutoff],
+    );
+    return rows[0] && { lastActivityAt: new Date(rows[0].last_activity_at) };
+  }
+
+  /** Marks sessions as watched (a socket or stream is on them) until `until`, for every node's sweeper. */
+  async markWatched(ids: string[], until: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE sessions SET watched_until = $2 WHERE id = ANY($1::uuid[])`, [
+      ids,
+      until,
+    ]);
+  }
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { DomainError } from '../common/domain-error.js';
+import { isUuid } from '../common/uuid.js';
+import type { SessionEvent } from '../contracts/events.js';
+import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
+import { RunControlService } from './run-control.service.js';
+import { RunsRepository, toInteractionView, toRunView } from './runs.repository.js';
+import { type SessionRow, SessionsRepository, toSessionView } from './sessions.repository.js';
+import type {
+  SessionState,
+  SessionStatus,
+  SessionView,
+  SessionWithState,
+} from './session.types.js';
+
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
+  constructor(
+    @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
+    @Inject(RunsRepository) private readonly runs: RunsRepository,
+    @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(RunControlService) private readonly runControl: RunControlService,
+  ) {}
+
+  async create(userId: string, title: string | undefined): Promise<SessionView> {
+    const row = await this.sessions.insert({ id: randomUUID(), userId, title: title ?? null });
+    this.logger.log({ userId, sessionId: row.id }, 'session created');
+    return toSessionView(row);
+  }
+
+  /**
+   * The session if `userId` owns it. Another user's session, a malformed id and a missing session
+   * are the same NOT_FOUND, so existence is never leaked.
+   */
+  async requireOwned(userId: string, sessionId: string): Promise<SessionRow> {
+    const row = isUuid(sessionId) ? await this.sessions.findById(sessionId) : undefined;
+    if (!row || row.user_id !== userId) throw DomainError.notFound('Session');
+    return row;
+  }
+
+  /** Like requireOwned, and the session must be active (SESSION_CLOSED otherwise). */
+  async requireActive(userId: string, sessionId: string): Promise<SessionRow> {
+    const row = await this.requireOwned(userId, sessionId);
+    if (row.status !== 'active') throw new DomainError('SESSION_CLOSED', 'This session is closed');
+    return row;
+  }
+
+  async list(
+    userId: string | undefined,
+    q: { status?: SessionStatus; limit?: number; cursor?: string },
+  ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
+    const limit = q.limit ?? 20;
+    const rows = await this.sessions.list({
+      userId,
+      status: q.status,
+      limit: limit + 1,
+      after: decodeCursor(q.cursor),
+    });
+    const items = rows.slice(0, limit).map(toSessionView);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ t: last.lastActivityAt, id: last.id }) : null,
+    };
+  }
+
+  async get(userId: string, sessionId: string): Promise<SessionWithState> {
+    const row = await this.requireOwned(userId, sessionId);
+    return { ...toSessionView(row), state: await this.state(row.id) };
+  }
+
+  async state(sessionId: string): Promise<SessionState> {
+    const [run, interaction] = await Promise.all([
+      this.runs.activeRun(sessionId),
+      this.runs.pendingInteraction(sessionId),
+    ]);
+    return {
+      run: run ? toRunView(run) : null,
+      pendingInteraction: interaction ? toInteractionView(interaction) : null,
+    };
+  }
+
+  /** DELETE /sessions/:id: the session becomes closed; its active run is cancelled; history stays. */
+  async close(userId: string, sessionId: string): Promise<void> {
+    await this.requireOwned(userId, sessionId);
+    await this.closeAs(sessionId, 'user');
+  }
+
+  /** Closes any session (owner or admin); closing a closed session changes nothing. */
+  async closeAs(sessionId: string, by: 'user' | 'admin'): Promise<boolean> {
+    const closed = await this.sessions.close(sessionId);
+    if (!closed) return false;
+    await this.runControl.cancelActive(sessionId, by === 'admin' ? 'admin' : 'user');
+    await this.history.append(sessionId, [{ type: 'session_closed', data: { by } }]);
+    this.history.release(sessionId);
+    this.logger.log({ userId: closed.user_id, sessionId, by }, 'session closed');
+    return true;
+  }
+
+  async events(
+    userId: string,
+    sessionId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ items: SessionEvent[]; hasMore: boolean }> {
+    await this.requireOwned(userId, sessionId);
+    return this.page(sessionId, afterSeq, limit);
+  }
+
+  /** One page of the log after `afterSeq`, with whether more follows. */
+  async page(
+    sessionId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ items: SessionEvent[]; hasMore: boolean }> {
+    const capped = Math.min(limit, MAX_REPLAY_LIMIT);
+    const rows = await this.history.listAfter(sessionId, afterSeq, capped + 1);
+    return { items: rows.slice(0, capped), hasMore: rows.length > capped };
+  }
+}

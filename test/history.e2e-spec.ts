@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { SessionEvent } from '../src/contracts/events.js';
+import { Database } from '../src/database/database.js';
+import { EventBus } from '../src/history/event-bus.js';
+import { HistoryService } from '../src/history/history.service.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+async function newSessions(http: Http, token: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await http.post('/sessions', {}, token)).body.id);
+  return ids;
+}
+
+async function storedSeqs(
+  db: Database,
+  sessionId: string,
+): Promise<{ seq: number; content: any }[]> {
+  const rows = await db.query<{ seq: string; content: any }>(
+    'SELECT seq, content FROM chat_history WHERE session_id = $1 ORDER BY seq',
+    [sessionId],
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), content: r.content }));
+}
+
+/** Per session: seqs are exactly 1..n, each (writer, i) once, and each writer's events in order. */
+function checkLog(rows: { seq: number; content: any }[], writers: number, perWriter: number): void {
+  expect(rows.map((r) => r.seq)).toEqual(
+    Array.from({ length: writers * perWriter }, (_, i) => i + 1),
+  );
+  const byWriter = new Map<number, number[]>();
+  for (const r of rows) {
+    const list = byWriter.get(r.content.detail.writer) ?? [];
+    list.push(r.content.detail.i);
+    byWriter.set(r.content.detail.writer, list);
+  }
+  expect(byWriter.size).toBe(writers);
+  for (const list of byWriter.values()) {
+    expect(list).toEqual(Array.from({ length: perWriter }, (_, i) => i));
+  }
+}
+
+function writer(
+  history: HistoryService,
+  sessionId: string,
+  w: number,
+  count: number,
+): Promise<void> {
+  return (async () => {
+    for (let i = 0; i < count; i++) {
+      await history.append(sessionId, [
+        {
+          type: 'thinking',
+          data: { step: 'tool_execution', status: 'started', detail: { writer: w, i } as any },
+        },
+      ]);
+    }
+  })();
+}
+
+describeEachDatabase('history (event log)', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let token: string;
+  let history: HistoryService;
+  let db: Database;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target, { GENERATING_COALESCE_MS: '40' });
+    http = new Http(t.baseUrl);
+    token = (await http.register()).accessToken;
+    history = t.app.get(HistoryService);
+    db = t.app.get(Database);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  it('gives each session seqs 1..n with no gap or repeat under concurrent writers, in each writer’s order', async () => {
+    const sessions = await newSessions(http, token, 8);
+    const WRITERS = 4;
+    const PER_WRITER = 15;
+    await Promise.all(
+      sessions.flatMap((s) =>
+        Array.from({ length: WRITERS }, (_, w) => writer(history, s, w, PER_WRITER)),
+      ),
+    );
+    for (const s of sessions) checkLog(await storedSeqs(db, s), WRITERS, PER_WRITER);
+    const view = await http.get(`/sessions/${sessions[0]}`, token);
+    expect(view.body.lastSeq).toBe(WRITERS * PER_WRITER);
+  });
+
+  it('writes appends from many sessions made in the same moment as one group commit', async () => {
+    const sessions = await newSessions(http, token, 20);
+    const flushes: number[] = [];
+    history.onFlush = (events) => flushes.push(events);
+    try {
+      await Promise.all(
+        sessions.map((s) => history.append(s, [{ type: 'response', data: { content: 'x' } }])),
+      );
+    } finally {
+      history.onFlush = undefined;
+    }
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(flushes.length).toBeLessThanOrEqual(2);
+  });
+
+  it('publishes only after commit, in seq order, and resolves with the stored events', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const seen: SessionEvent[] = [];
+    const committed: Promise<boolean>[] = [];
+    const unsubscribe = t.app.get(EventBus).subscribe(s, (e) => {
+      seen.push(e);
+      committed.push(
+        db
+          .query('SELECT 1 FROM chat_history WHERE session_id = $1 AND seq = $2', [s, e.seq])
+          .then((r) => r.length === 1),
+      );
+    });
+    const out = await history.append(s, [
+      { type: 'task_started', data: { attempt: 1 } },
+      { type: 'response', data: { content: 'done' } },
+    ]);
+    unsubscribe();
+    expect(out.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'task_started'],
+      [2, 'response'],
+    ]);
+    expect(seen.map((e) => e.seq)).toEqual([1, 2]);
+    expect(await Promise.all(committed)).toEqual([true, true]);
+  });
+
+  it('coalesces generating deltas and writes them before the next event', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const ids = { runId: randomUUID(), intentId: randomUUID() };
+    const words = Array.from({ length: 60 }, (_, i) => `w${i} `);
+    for (const w of words) {
+      history.appendDelta(s, ids, w);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await history.append(s, [{ type: 'response', data: { content: words.join('') }, ...ids }]);
+    const rows = await storedSeqs(db, s);
+    const deltas = rows.slice(0, -1).map((r) => r.content.delta as string);
+    expect(deltas.join('')).toBe(words.join(''));
+    // ~120 ms of deltas at one event per 40 ms at most: far fewer events than deltas.
+    expect(deltas.length).toBeLessThanOrEqual(6);
+    expect(rows[rows.length - 1].content).toEqual({ content: words.join('') });
+    expect(history.bufferedSessions).toBe(0);
+  });
+
+  it('rejects appends to a session that does not exist, without harming a batch', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const [bad, good] = await Promise.allSettled([
+      history.append(randomUUID(), [{ type: 'response', data: { content: 'x' } }]),
+      history.append(s, [{ type: 'response', data: { content: 'y' } }]),
+    ]);
+    expect(bad.status).toBe('rejected');
+    expect((bad as PromiseRejectedResult).reason.code).toBe('NOT_FOUND');
+    expect(good.status).toBe('fulfilled');
+  });
+
+  if (kind === 'postgres') {
+    it('keeps seqs gap-free when two app instances append to the same sessions', async () => {
+      const other = await startTestApp(target, { DATA_DIR: target.dataDir + '-b' });
+      try {
+        const sessions = await newSessions(http, token, 4);
+        const h2 = other.app.get(HistoryService);
+        await Promise.all(
+          sessions.flatMap((s) => [
+            writer(history, s, 0, 20),
+            writer(h2, s, 1, 20),
+            writer(history, s, 2, 20),
+            writer(h2, s, 3, 20),
+          ]),
+        );
+        for (const s of sessions) checkLog(await storedSeqs(db, s), 4, 20);
+      } finally {
+        await other.close();
+      }
+    });
+  }
+});
+
+describe('history without the app', () => {
+  it('appends to several Database instances in one process (no shared state)', async () => {
+    const a = await createTestDatabase('pglite');
+    const db = await Database.open({ url: undefined, dataDir: a.dataDir, migrate: true });
+    try {
+      const tables = await db.query<{ n: string }>(`SELECT count(*) AS n FROM chat_history`);
+      expect(tables[0].n).toBe('0');
+    } finally {
+      await db.close();
+      await a.drop();
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { HistoryService } from '../src/history/history.service.js';
+import { EventBus } from '../src/history/event-bus.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import { SseClient } from './support/sse.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describeEachDatabase('SSE stream', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let token: string;
+  let history: HistoryService;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target);
+    http = new Http(t.baseUrl);
+    token = (await http.register()).accessToken;
+    history = t.app.get(HistoryService);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  const append = (s: string, n: number, tag = 'x'): Promise<unknown> =>
+    history.append(
+      s,
+      Array.from({ length: n }, (_, i) => ({
+        type: 'response' as const,
+        data: { content: `${tag}${i}` },
+      })),
+    );
+
+  it('replays from seq 1, then goes live, in SSE format with id = seq', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    await append(s, 3);
+    const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    try {
+      expect(c.status).toBe(200);
+      await c.waitFor(() => c.events().length === 3);
+      await append(s, 2, 'live');
+      await c.waitFor(() => c.events().length === 5);
+      expect(c.events().map((e) => e.seq)).toEqual(range(1, 5));
+      expect(c.messages.map((m) => m.id)).toEqual(['1', '2', '3', '4', '5']);
+      expect(c.messages.every((m) => m.event === 'session_event')).toBe(true);
+      expect(c.events()[4]).toMatchObject({
+        sessionId: s,
+        seq: 5,
+        type: 'response',
+        data: { content: 'live1' },
+      });
+    } finally {
+      c.close();
+    }
+  });
+
+  it('resumes after Last-Event-ID (or ?afterSeq=) with no duplicate at the seam', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    await append(s, 6);
+    const byHeader = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream?afterSeq=1`, {
+      authorization: `Bearer ${token}`,
+      'last-event-id': '4',
+    });
+    const byQuery = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream?afterSeq=5`, {
+      authorization: `Bearer ${token}`,
+    });
+    try {
+      await byHeader.waitFor(() => byHeader.events().length === 2);
+      await byQuery.waitFor(() => byQuery.events().length === 1);
+      await append(s, 3, 'live');
+      await byHeader.waitFor(() => byHeader.events().length === 5);
+      await byQuery.waitFor(() => byQuery.events().length === 4);
+      expect(byHeader.events().map((e) => e.seq)).toEqual(range(5, 9));
+      expect(byQuery.events().map((e) => e.seq)).toEqual(range(6, 9));
+    } finally {
+      byHeader.close();
+      byQuery.close();
+    }
+  });
+
+  it('joins a log that is being written: replay + live is exactly 1..n', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    const TOTAL = 300;
+    const writing = (async () => {
+      for (let i = 0; i < TOTAL / 10; i++) await append(s, 10);
+    })();
+    await new Promise((r) => setTimeout(r, 15));
+    const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    try {
+      await writing;
+      await c.waitFor(() => c.events().length >= TOTAL);
+      expect(c.events().map((e) => e.seq)).toEqual(range(1, TOTAL));
+    } finally {
+      c.close();
+    }
+  });
+
+  it('releases its subscription when the client goes away', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    const bus = t.app.get(EventBus);
+    const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bus.listenerCount(s)).toBe(1);
+    c.close();
+    const deadline = Date.now() + 2000;
+    while (bus.listenerCount(s) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(bus.listenerCount(s)).toBe(0);
+  });
+
+  it('rejects a bad Last-Event-ID and a missing token', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    const bad = await http.request('GET', `/sessions/${s}/stream`, {
+      token,
+      headers: { 'last-event-id': 'abc' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    expect((await http.get(`/sessions/${s}/stream`)).status).toBe(401);
+  });
+});
