@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { jsonBodyParser } from './common/body-parsing.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { StrictValidationPipe } from './common/validation.js';
@@ -36,6 +37,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     maxAge: 600,
   });
   app.use(...jsonBodyParser(config.http.maxBodyBytes));
+  app.useWebSocketAdapter(new ChatIoAdapter(app, config.http.corsOrigins));
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   mountOpenApi(app);

@@ -1,5 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module.js';
+import { AgentModule } from './agent/agent.module.js';
+import { ChatModule } from './chat/chat.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+import { QuotasModule } from './quotas/quotas.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -17,10 +21,14 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
+        ObservabilityModule,
         DatabaseModule,
         AuthModule,
         HistoryModule,
         SessionsModule,
+        QuotasModule,
+        AgentModule,
+        ChatModule,
         AdminModule,
         HealthModule,
       ],

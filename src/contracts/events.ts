@@ -73,7 +73,7 @@ export interface EventDataMap {
 }
 
 /** One entry of a session's log, as clients receive it. */
-export interface SessionEvent<T extends EventType = EventType> {
+export interface SessionEventOf<T extends EventType> {
   sessionId: string;
   seq: number;
   type: T;
@@ -83,6 +83,9 @@ export interface SessionEvent<T extends EventType = EventType> {
   createdAt: string;
   data: EventDataMap[T];
 }
+
+/** Any event, discriminated by `type` (so `data` narrows with it). */
+export type SessionEvent = { [T in EventType]: SessionEventOf<T> }[EventType];
 
 /** What a writer hands to the log; seq and createdAt are assigned by the log. */
 export type NewEvent = {

@@ -38,6 +38,8 @@ class RunnerExecutor implements SqlExecutor {
  * exclusively, so transactions are serialized rather than interleaved.
  */
 export class Database implements SqlExecutor {
+  private readonly beforeClose: (() => Promise<void>)[] = [];
+
   private constructor(
     readonly dataSource: DataSource,
     readonly kind: 'pglite' | 'postgres',
@@ -139,7 +141,13 @@ export class Database implements SqlExecutor {
     await this.query('SELECT 1');
   }
 
+  /** Work that must finish while the database is still open (flushing queued writes). */
+  onBeforeClose(hook: () => Promise<void>): void {
+    this.beforeClose.push(hook);
+  }
+
   async close(): Promise<void> {
+    for (const hook of this.beforeClose.splice(0)) await hook();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     await this.pglite?.close();
     this.lock?.release();

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Database } from '../database/database.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
@@ -32,7 +33,7 @@ export const MAX_REPLAY_LIMIT = 1000;
  * what makes the group commit, and it keeps each session's events in call order.
  */
 @Injectable()
-export class HistoryService implements OnApplicationShutdown {
+export class HistoryService {
   private readonly logger = new Logger(HistoryService.name);
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
@@ -46,8 +47,11 @@ export class HistoryService implements OnApplicationShutdown {
     @Inject(HistoryRepository) private readonly repo: HistoryRepository,
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(Database) db?: Database,
   ) {
     this.coalesceMs = config.agent.generatingCoalesceMs;
+    // Whatever is queued is written before the database closes, whatever the shutdown order.
+    db?.onBeforeClose(() => this.flushAll());
   }
 
   /**
@@ -122,7 +126,8 @@ export class HistoryService implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Writes every buffered delta and everything queued. */
+  async flushAll(): Promise<void> {
     for (const sessionId of [...this.deltas.keys()]) this.flushDelta(sessionId);
     await this.drain();
   }
@@ -210,9 +215,11 @@ export class HistoryService implements OnApplicationShutdown {
     let ord = 0;
     for (const p of batch) {
       const out: SessionEvent[] = [];
-      for (const event of p.events) {
-        const s = stored.get(ord++);
-        if (!s) break;
+      const first = ord;
+      ord += p.events.length;
+      p.events.forEach((event, i) => {
+        const s = stored.get(first + i);
+        if (!s) return;
         out.push({
           sessionId: p.sessionId,
           seq: s.seq,
@@ -222,8 +229,8 @@ export class HistoryService implements OnApplicationShutdown {
           ...(event.connectionId ? { connectionId: event.connectionId } : {}),
           createdAt: s.createdAt,
           data: event.data,
-        });
-      }
+        } as SessionEvent);
+      });
       if (out.length < p.events.length) {
         p.reject(DomainError.notFound('Session'));
         continue;

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.decorators.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import type { AuthUser } from '../users/user.types.js';
+import { AgentRepository } from './agent.repository.js';
+import {
+  OkDto,
+  ReminderListDto,
+  RespondDto,
+  RunIdDto,
+  SendMessageAckDto,
+  SendMessageDto,
+} from './dto/agent.dto.js';
+import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
+import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
+import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
+import { type SendMessageAck, SendMessageUseCase } from './usecases/send-message.usecase.js';
+
+/** The REST twins of the socket commands, and the built-in agent's reminders. */
+@ApiTags('agent')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHORIZED')
+@Controller()
+export class AgentController {
+  constructor(
+    @Inject(SendMessageUseCase) private readonly send: SendMessageUseCase,
+    @Inject(AnswerInteractionUseCase) private readonly answer: AnswerInteractionUseCase,
+    @Inject(CancelRunUseCase) private readonly cancel: CancelRunUseCase,
+    @Inject(ResumeIntentUseCase) private readonly resume: ResumeIntentUseCase,
+    @Inject(AgentRepository) private readonly repo: AgentRepository,
+  ) {}
+
+  @Post('sessions/:id/messages')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: SendMessageAckDto, description: 'The REST twin of message:send' })
+  @ApiErrors(
+    'NOT_FOUND',
+    'VALIDATION_FAILED',
+    'SESSION_BUSY',
+    'SESSION_CLOSED',
+    'RATE_LIMITED',
+    'QUOTA_EXCEEDED',
+  )
+  sendMessage(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: SendMessageDto,
+  ): Promise<SendMessageAck> {
+    return this.send.execute({
+      userId: user.id,
+      sessionId: id,
+      content: dto.content,
+      clientMessageId: dto.clientMessageId ?? randomUUID(),
+    });
+  }
+
+  @Post('sessions/:id/cancel')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunIdDto, description: 'The REST twin of run:cancel' })
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
+  cancelRun(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<{ runId: string }> {
+    return this.cancel.execute({ userId: user.id, sessionId: id });
+  }
+
+  @Post('sessions/:id/interactions/:interactionId')
+  @HttpCode(200)
+  @ApiOkResponse({ type: OkDto, description: 'The REST twin of interaction:respond' })
+  @ApiErrors('NOT_FOUND', 'VALIDATION_FAILED', 'INTERACTION_RESOLVED', 'QUOTA_EXCEEDED')
+  async respond(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Param('interactionId') interactionId: string,
+    @Body() dto: RespondDto,
+  ): Promise<{ ok: true }> {
+    await this.answer.execute({
+      userId: user.id,
+      sessionId: id,
+      interactionId,
+      response: dto.response,
+    });
+    return { ok: true };
+  }
+
+  @Post('sessions/:id/intents/:intentId/resume')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunIdDto, description: 'The REST twin of intent:resume' })
+  @ApiErrors('NOT_FOUND', 'CONFLICT', 'SESSION_BUSY', 'SESSION_CLOSED', 'QUOTA_EXCEEDED')
+  async resumeIntent(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Param('intentId') intentId: string,
+  ): Promise<{ runId: string }> {
+    return { runId: await this.resume.execute({ userId: user.id, sessionId: id, intentId }) };
+  }
+
+  @Get('reminders')
+  @ApiOkResponse({ type: ReminderListDto, description: "The caller's reminders, newest first" })
+  async reminders(@CurrentUser() user: AuthUser): Promise<ReminderListDto> {
+    const rows = await this.repo.listReminders(user.id);
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        label: r.label,
+        time: r.remind_at,
+        sessionId: r.session_id,
+        createdAt: new Date(r.created_at).toISOString(),
+      })),
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDefined, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export const CLIENT_MESSAGE_ID = /^[\w.:-]{1,128}$/;
+
+export class SendMessageDto {
+  @ApiProperty({
+    description:
+      'Trimmed, 1..MAX_MESSAGE_LENGTH characters, no control characters but newline and tab',
+  })
+  @IsString()
+  @MaxLength(100_000)
+  content!: string;
+
+  @ApiPropertyOptional({
+    description: 'Idempotency key: the same id again returns the first ack',
+    maxLength: 128,
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(CLIENT_MESSAGE_ID, {
+    message: 'clientMessageId must be 1-128 letters, digits, or . _ : -',
+  })
+  clientMessageId?: string;
+}
+
+export class RespondDto {
+  @ApiProperty({
+    description:
+      '{approved: boolean} for confirm, {values: {...}} for form, {retry: boolean} for retry',
+    example: { approved: true },
+  })
+  @IsDefined()
+  response!: unknown;
+}
+
+export class SendMessageAckDto {
+  @ApiProperty({ format: 'uuid' }) intentId!: string;
+  @ApiProperty({ format: 'uuid' }) runId!: string;
+  @ApiProperty({ description: 'seq of the user_message event' }) seq!: number;
+}
+
+export class RunIdDto {
+  @ApiProperty({ format: 'uuid' }) runId!: string;
+}
+
+export class OkDto {
+  @ApiProperty({ example: true }) ok!: boolean;
+}
+
+export class ReminderDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() label!: string;
+  @ApiProperty({ description: 'When, as the user said it' }) time!: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) sessionId!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class ReminderListDto {
+  @ApiProperty({ type: [ReminderDto] }) items!: ReminderDto[];
+}
+
+export class IdParam {
+  @IsString() @MinLength(1) id!: string;
+}

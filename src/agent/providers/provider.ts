@@ -1,0 +1,35 @@
+import type { Tool } from '../tools/tool.js';
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** The run's conversation, provider-neutral; checkpointed so a run can resume where it stopped. */
+export type TranscriptMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string };
+
+export type ProviderChunk =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; call: ToolCall }
+  | { type: 'usage'; promptTokens: number; completionTokens: number };
+
+export interface ProviderRequest {
+  messages: TranscriptMessage[];
+  tools: Tool[];
+  signal: AbortSignal;
+}
+
+/**
+ * A chat model: streams text deltas and tool calls, reports token usage, and stops (rejecting)
+ * when the signal aborts.
+ */
+export interface LlmProvider {
+  readonly name: string;
+  stream(req: ProviderRequest): AsyncIterable<ProviderChunk>;
+}
+
+export const LLM_PROVIDER = Symbol('LLM_PROVIDER');

@@ -1,0 +1,73 @@
+import type { ToolCall, TranscriptMessage } from './providers/provider.js';
+import type { RunDeps } from './run-deps.js';
+import type { RunExecution } from './run-execution.js';
+import { abortable } from './tools/tool.js';
+
+const blank = (v: unknown): boolean =>
+  v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+
+function toolMessage(call: ToolCall, content: object): TranscriptMessage {
+  return { role: 'tool', toolCallId: call.id, name: call.name, content: JSON.stringify(content) };
+}
+
+/**
+ * One tool call: parameter_extraction (a form for what is missing), a confirmation when the tool
+ * needs one, then tool_execution. A question that is denied, times out or is cancelled skips the
+ * tool; the model is told so and answers without it.
+ */
+export async function runTool(
+  run: RunExecution,
+  call: ToolCall,
+  deps: RunDeps,
+): Promise<TranscriptMessage> {
+  const tool = deps.tools.get(call.name);
+  if (!tool) return toolMessage(call, { error: `unknown tool ${call.name}` });
+
+  await run.thinking('parameter_extraction', 'started');
+  const args: Record<string, unknown> = { ...call.arguments };
+  const missing = tool.required.filter((k) => blank(args[k]));
+  if (missing.length > 0) {
+    const answer = await run.ask('form', {
+      kind: 'form',
+      title: `${tool.name}: ${missing.join(' and ')} needed`,
+      fields: tool.formFields.filter((f) => missing.includes(f.name)),
+    });
+    if (answer.outcome !== 'submitted') {
+      await run.thinking(
+        'parameter_extraction',
+        'failed',
+        `${missing.join(', ')} not given (${answer.outcome})`,
+      );
+      return toolMessage(call, {
+        skipped: answer.outcome === 'timeout' ? 'the form timed out' : answer.outcome,
+      });
+    }
+    Object.assign(args, (answer.response as { values: Record<string, unknown> }).values);
+  }
+  await run.thinking('parameter_extraction', 'completed', JSON.stringify(args));
+
+  if (tool.needsConfirmation) {
+    const answer = await run.ask('confirm', {
+      tool: tool.name,
+      arguments: args,
+      message: `Run ${tool.name} with ${JSON.stringify(args)}?`,
+    });
+    if (answer.outcome !== 'approved') {
+      return toolMessage(call, {
+        skipped: answer.outcome === 'timeout' ? 'no answer in time' : answer.outcome,
+      });
+    }
+  }
+
+  await run.thinking('tool_execution', 'started', tool.name);
+  const result = await abortable(
+    tool.execute(args, {
+      signal: run.signal,
+      userId: run.spec.userId,
+      sessionId: run.spec.sessionId,
+    }),
+    run.signal,
+  );
+  await run.thinking('tool_execution', 'completed', result.summary);
+  return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content };
+}

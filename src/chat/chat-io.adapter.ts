@@ -1,0 +1,30 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { Server, ServerOptions } from 'socket.io';
+import { MAX_SOCKET_FRAME_BYTES } from '../contracts/socket.js';
+
+/**
+ * Socket.IO server options for this service: frames are capped at 64 KiB (an oversize frame
+ * closes that one connection), CORS follows CORS_ORIGINS, and no cookies are involved (tokens
+ * travel in the handshake's auth payload).
+ */
+export class ChatIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly corsOrigins: readonly string[],
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    return super.createIOServer(port, {
+      ...options,
+      maxHttpBufferSize: MAX_SOCKET_FRAME_BYTES,
+      cors: { origin: [...this.corsOrigins], credentials: false },
+      cookie: false,
+      connectTimeout: 10_000,
+      pingInterval: 20_000,
+      pingTimeout: 20_000,
+    } as ServerOptions);
+  }
+}

@@ -1,0 +1,267 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Logger,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import {
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Subscription } from 'rxjs';
+import type { Namespace } from 'socket.io';
+import { AnswerInteractionUseCase } from '../agent/usecases/answer-interaction.usecase.js';
+import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
+import { OrchestratorService } from '../agent/orchestrator.service.js';
+import { ResumeIntentUseCase } from '../agent/usecases/resume-intent.usecase.js';
+import { SendMessageUseCase } from '../agent/usecases/send-message.usecase.js';
+import { TokenService } from '../auth/token.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/domain-error.js';
+import {
+  CHAT_NAMESPACE,
+  CLIENT_EVENTS,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  JOIN_REPLAY_LIMIT,
+  type ServerToClientEvents,
+  type SocketData,
+} from '../contracts/socket.js';
+import { EventBus } from '../history/event-bus.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { PresenceService } from '../sessions/presence.service.js';
+import { toSessionView } from '../sessions/sessions.repository.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { UsersService } from '../users/users.service.js';
+import { handshakeMiddleware } from './socket-auth.js';
+import { failure, validatePayload } from './socket-errors.js';
+import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
+
+type ChatNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+const userRoom = (userId: string): string => `user:${userId}`;
+
+/**
+ * The /chat namespace. Thin: authentication is the handshake middleware; each client event is
+ * validated against its payload class and handed to one service call; every event gets exactly
+ * one ack (or an `error` event when it came without one). Committed log events reach the room
+ * `session:<id>` from the EventBus.
+ */
+@WebSocketGateway({ namespace: CHAT_NAMESPACE })
+export class ChatGateway
+  implements
+    OnGatewayInit,
+    OnGatewayConnection,
+    OnGatewayDisconnect,
+    BeforeApplicationShutdown,
+    OnModuleDestroy
+{
+  private readonly logger = new Logger(ChatGateway.name);
+  private ns: ChatNamespace | undefined;
+  private readonly handlers: HandlerTable;
+  private readonly cleanups = new Map<
+    string,
+    { timer?: NodeJS.Timeout; watches: Map<string, () => void> }
+  >();
+  private unsubscribe: (() => void) | undefined;
+  private userChanges: Subscription | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(UsersService) private readonly users: UsersService,
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(EventBus) private readonly bus: EventBus,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(SendMessageUseCase) send: SendMessageUseCase,
+    @Inject(AnswerInteractionUseCase) answer: AnswerInteractionUseCase,
+    @Inject(CancelRunUseCase) cancel: CancelRunUseCase,
+    @Inject(ResumeIntentUseCase) resume: ResumeIntentUseCase,
+    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+  ) {
+    this.handlers = {
+      'session:create': {
+        dto: PAYLOAD_CLASSES['session:create'],
+        run: async (s, p) => ({
+          session: await this.sessions.create(s.data.userId, p.title?.trim()),
+        }),
+      },
+      'session:join': {
+        dto: PAYLOAD_CLASSES['session:join'],
+        run: (s, p) => this.join(s, p.sessionId, p.afterSeq ?? 0),
+      },
+      'session:leave': {
+        dto: PAYLOAD_CLASSES['session:leave'],
+        run: (s, p) => this.leave(s, p.sessionId),
+      },
+      'message:send': {
+        dto: PAYLOAD_CLASSES['message:send'],
+        run: (s, p) =>
+          send.execute({ ...p, userId: s.data.userId, connectionId: s.data.connectionId }),
+      },
+      'interaction:respond': {
+        dto: PAYLOAD_CLASSES['interaction:respond'],
+        run: async (s, p) => {
+          await answer.execute({ ...p, userId: s.data.userId, connectionId: s.data.connectionId });
+          return {};
+        },
+      },
+      'run:cancel': {
+        dto: PAYLOAD_CLASSES['run:cancel'],
+        run: (s, p) => cancel.execute({ userId: s.data.userId, sessionId: p.sessionId }),
+      },
+      'intent:resume': {
+        dto: PAYLOAD_CLASSES['intent:resume'],
+        run: async (s, p) => ({
+          runId: await resume.execute({
+            ...p,
+            userId: s.data.userId,
+            connectionId: s.data.connectionId,
+          }),
+        }),
+      },
+    };
+  }
+
+  get connectedCount(): number {
+    return this.cleanups.size;
+  }
+
+  afterInit(ns: ChatNamespace): void {
+    this.ns = ns;
+    ns.use(
+      handshakeMiddleware({
+        tokens: this.tokens,
+        users: this.users,
+        corsOrigins: this.config.http.corsOrigins,
+      }),
+    );
+    this.unsubscribe = this.bus.subscribeAll((event) => {
+      ns.to(sessionRoom(event.sessionId)).emit('session:event', event);
+      this.metrics.eventsEmitted.inc({ type: event.type });
+    });
+    this.userChanges = this.users.changes$.subscribe(({ user, disabledNow }) => {
+      if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets(true);
+    });
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    const { userId, connectionId, exp } = socket.data;
+    void socket.join(userRoom(userId));
+    const entry: { timer?: NodeJS.Timeout; watches: Map<string, () => void> } = {
+      watches: new Map(),
+    };
+    const msLeft = exp * 1000 - Date.now();
+    entry.timer = setTimeout(
+      () => {
+        socket.emit('auth_expired', {
+          message: 'The access token expired; reconnect with a fresh one',
+        });
+        socket.disconnect(true);
+      },
+      Math.max(0, Math.min(msLeft, 2_147_483_647)),
+    );
+    entry.timer.unref();
+    this.cleanups.set(socket.id, entry);
+    socket.onAny((event: string, ...args: unknown[]) => void this.dispatch(socket, event, args));
+    this.metrics.connectedSockets.inc();
+    this.logger.debug({ userId, connectionId }, 'socket connected');
+  }
+
+  handleDisconnect(socket: ChatSocket): void {
+    const entry = this.cleanups.get(socket.id);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    for (const unwatch of entry.watches.values()) unwatch();
+    this.cleanups.delete(socket.id);
+    this.metrics.connectedSockets.dec();
+  }
+
+  /** Shutdown: runs end first (so their closing events go out live), then every socket is told. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.orchestrator.beforeApplicationShutdown();
+    this.ns?.disconnectSockets(true);
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+    this.userChanges?.unsubscribe();
+  }
+
+  private async dispatch(socket: ChatSocket, event: string, args: unknown[]): Promise<void> {
+    const last = args[args.length - 1];
+    const ack = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
+    const payload = ack ? args.slice(0, -1)[0] : args[0];
+    const context = { userId: socket.data.userId, connectionId: socket.data.connectionId, event };
+    if (!ack) {
+      socket.emit('error', {
+        code: 'VALIDATION_FAILED',
+        message: CLIENT_EVENTS.includes(event as ClientEventName)
+          ? 'Every event needs an acknowledgement callback; nothing was done'
+          : `Unknown event ${event}`,
+        event,
+      });
+      return;
+    }
+    let answered = false;
+    const reply = (r: unknown): void => {
+      if (answered) return;
+      answered = true;
+      ack(r);
+    };
+    try {
+      if (!CLIENT_EVENTS.includes(event as ClientEventName)) {
+        throw DomainError.validation(`Unknown event ${event}`, [
+          { field: '(event)', problems: [`known events: ${CLIENT_EVENTS.join(', ')}`] },
+        ]);
+      }
+      const name = event as ClientEventName;
+      const handler = this.handlers[name] as HandlerTable['session:create'];
+      const valid = await validatePayload(handler.dto, payload);
+      const result = await handler.run(socket, valid);
+      reply({ ok: true, ...result });
+    } catch (err) {
+      reply(failure(err, context));
+    }
+  }
+
+  private async join(
+    socket: ChatSocket,
+    sessionId: string,
+    afterSeq: number,
+  ): ReturnType<HandlerTable['session:join']['run']> {
+    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
+    // Room first, replay second: an event committed meanwhile arrives live, or in the replay, or
+    // both (clients drop seqs they have seen); never neither.
+    await socket.join(sessionRoom(session.id));
+    const entry = this.cleanups.get(socket.id);
+    if (entry && !entry.watches.has(session.id))
+      entry.watches.set(session.id, this.presence.watch(session.id));
+    const [page, state] = await Promise.all([
+      this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
+      this.sessions.state(session.id),
+    ]);
+    const fresh = await this.sessions.requireOwned(socket.data.userId, sessionId);
+    this.metrics.joins.inc();
+    return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
+  }
+
+  private async leave(socket: ChatSocket, sessionId: string): Promise<object> {
+    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
+    await socket.leave(sessionRoom(session.id));
+    const entry = this.cleanups.get(socket.id);
+    entry?.watches.get(session.id)?.();
+    entry?.watches.delete(session.id);
+    return {};
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AgentModule } from '../agent/agent.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { ChatGateway } from './chat.gateway.js';
+
+@Module({
+  imports: [AuthModule, SessionsModule, AgentModule],
+  providers: [ChatGateway],
+  exports: [ChatGateway],
+})
+export class ChatModule {}

@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/domain-error.js';
+import { MetricsService } from '../observability/metrics.service.js';
+
+const WINDOW_MS = 60_000;
+
+/** The storage the limiter counts in: in memory by default, shared (Redis) with several nodes. */
+export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+export type RateLimitStorage = ThrottlerStorage;
+
+/**
+ * RATE_LIMIT_MESSAGES_PER_MINUTE per user, counted in @nestjs/throttler's storage under one key
+ * per user: every tab, the socket API and the REST twin draw from the same budget.
+ */
+@Injectable()
+export class RateLimitService {
+  constructor(
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(RATE_LIMIT_STORAGE) private readonly storage: RateLimitStorage,
+  ) {}
+
+  async consumeMessage(userId: string): Promise<void> {
+    const limit = this.config.limits.messagesPerMinute;
+    const r = await this.storage.increment(
+      `messages:${userId}`,
+      WINDOW_MS,
+      limit,
+      WINDOW_MS,
+      'messages',
+    );
+    if (r.isBlocked || r.totalHits > limit) {
+      this.metrics.rateLimited.inc();
+      const retryAfterMs = Math.max(1000, (r.timeToBlockExpire || r.timeToExpire) * 1000);
+      // totalHits > limit with isBlocked false cannot happen with our storage; treat it the same.
+      throw new DomainError(
+        'RATE_LIMITED',
+        `At most ${limit} messages a minute; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+        undefined,
+        retryAfterMs,
+      );
+    }
+  }
+}
