@@ -142,6 +142,7 @@ export class DocsIndex {
   }
 }
 
+/** About 220 characters around the first place a (stemmed) query term occurs. */
 function snippet(text: string, terms: string[]): string {
   const flat = text.replace(/\s+/g, ' ');
   const lower = flat.toLowerCase();
