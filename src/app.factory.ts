@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
@@ -9,6 +10,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { StrictValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { mountOpenApi } from './docs/openapi.js';
+import { MetricsService } from './observability/metrics.service.js';
 
 /** Builds the whole application (not yet listening); shared by main.ts and the tests. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -19,22 +21,39 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useLogger(app.get(Logger));
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          // Swagger UI and the AsyncAPI page use inline styles; scripts stay same-origin only.
-          'style-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:'],
-        },
-      },
-    }),
+  const cspDirectives = {
+    // Swagger UI and the AsyncAPI page use inline styles; scripts stay same-origin only.
+    'style-src': ["'self'", "'unsafe-inline'"],
+    'img-src': ["'self'", 'data:'],
+  };
+  const strictHeaders = helmet({ contentSecurityPolicy: { directives: cspDirectives } });
+  // The AsyncAPI renderer validates the document with AJV, which compiles schemas to functions.
+  const asyncApiPageHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: { ...cspDirectives, 'script-src': ["'self'", "'unsafe-eval'"] },
+    },
+  });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    (req.path === '/asyncapi' ? asyncApiPageHeaders : strictHeaders)(req, res, next),
   );
   app.enableCors({
     origin: [...config.http.corsOrigins],
     credentials: false,
     exposedHeaders: ['Retry-After', 'X-Request-Id'],
     maxAge: 600,
+  });
+  const metrics = app.get(MetricsService);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path;
+      end({
+        method: req.method,
+        route: route ? req.baseUrl + route : 'unmatched',
+        status: String(res.statusCode),
+      });
+    });
+    next();
   });
   app.use(...jsonBodyParser(config.http.maxBodyBytes));
   app.useWebSocketAdapter(new ChatIoAdapter(app, config.http.corsOrigins));

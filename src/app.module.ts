@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         ChatModule,
         AdminModule,
         HealthModule,
+        DocsModule,
       ],
     };
   }

@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AgentModule } from '../agent/agent.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { ChatModule } from '../chat/chat.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { AdminOperationsController } from './admin-operations.controller.js';
+import { AdminOperationsService } from './admin-operations.service.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
 
 /** Operators' REST API. Owns no tables: it calls the other modules' services. */
 @Module({
-  imports: [AuthModule],
-  controllers: [AdminUsersController],
-  providers: [AdminUsersService],
+  imports: [AuthModule, SessionsModule, AgentModule, ChatModule],
+  controllers: [AdminUsersController, AdminOperationsController],
+  providers: [AdminUsersService, AdminOperationsService],
 })
 export class AdminModule {}

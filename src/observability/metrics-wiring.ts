@@ -7,6 +7,8 @@ import { MetricsService } from './metrics.service.js';
 @Injectable()
 export class MetricsWiring implements OnModuleInit, OnModuleDestroy {
   private unsubscribe: (() => void) | undefined;
+  /** Start time of runs this node wrote task_started for; bounded (see below). */
+  private readonly runStarts = new Map<string, number>();
 
   constructor(
     @Inject(MetricsService) private readonly metrics: MetricsService,
@@ -23,9 +25,28 @@ export class MetricsWiring implements OnModuleInit, OnModuleDestroy {
       this.metrics.eventsAppended.inc({ type: e.type });
       if (e.type === 'interaction_resolved')
         this.metrics.interactionsByOutcome.inc({ outcome: e.data.outcome });
-      if (e.type === 'task_completed') this.metrics.runsByOutcome.inc({ outcome: 'completed' });
-      if (e.type === 'task_cancelled') this.metrics.runsByOutcome.inc({ outcome: 'cancelled' });
-      if (e.type === 'task_failed') this.metrics.runsByOutcome.inc({ outcome: 'failed' });
+      if (e.type === 'task_started' && e.runId) {
+        // Runs that never end here (their node died) must not grow the map without bound.
+        if (this.runStarts.size >= 10_000)
+          this.runStarts.delete(this.runStarts.keys().next().value!);
+        this.runStarts.set(e.runId, Date.parse(e.createdAt));
+      }
+      const outcome =
+        e.type === 'task_completed'
+          ? 'completed'
+          : e.type === 'task_cancelled'
+            ? 'cancelled'
+            : e.type === 'task_failed'
+              ? 'failed'
+              : undefined;
+      if (outcome) {
+        this.metrics.runsByOutcome.inc({ outcome });
+        const started = e.runId ? this.runStarts.get(e.runId) : undefined;
+        if (started !== undefined && e.runId) {
+          this.metrics.runDuration.observe({ outcome }, (Date.parse(e.createdAt) - started) / 1000);
+          this.runStarts.delete(e.runId);
+        }
+      }
     });
   }
 

@@ -60,6 +60,44 @@ export function toInteractionView(r: InteractionRow): InteractionView {
 export class RunsRepository {
   constructor(@Inject(Database) private readonly db: Database) {}
 
+  async findById(id: string): Promise<RunRow | undefined> {
+    const rows = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** Runs newest first, optionally of one status, keyset-paged on (started_at, id). */
+  async list(opts: {
+    status?: RunStatus;
+    limit: number;
+    after?: { t: string; id: string };
+  }): Promise<RunRow[]> {
+    const params: unknown[] = [opts.limit];
+    const where: string[] = [];
+    if (opts.status) {
+      params.push(opts.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (opts.after) {
+      params.push(opts.after.t, opts.after.id);
+      where.push(
+        `(started_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+      );
+    }
+    return this.db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+       ORDER BY started_at DESC, id DESC LIMIT $1`,
+      params,
+    );
+  }
+
+  /** Active runs per owning node (for admin stats). */
+  async activeByNode(): Promise<{ nodeId: string; activeRuns: number }[]> {
+    const rows = await this.db.query<{ node_id: string; n: string }>(
+      `SELECT node_id, count(*) AS n FROM runs WHERE status IN ('running', 'awaiting_input') GROUP BY node_id ORDER BY node_id`,
+    );
+    return rows.map((r) => ({ nodeId: r.node_id, activeRuns: Number(r.n) }));
+  }
+
   async activeRun(sessionId: string, tx: SqlExecutor = this.db): Promise<RunRow | undefined> {
     const rows = await tx.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status IN ('running', 'awaiting_input')`,

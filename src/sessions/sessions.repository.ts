@@ -73,6 +73,19 @@ export class SessionsRepository {
     );
   }
 
+  async totals(): Promise<{ users: number; sessions: number; activeSessions: number }> {
+    const rows = await this.db.query<{ users: string; sessions: string; active: string }>(
+      `SELECT (SELECT count(*) FROM users) AS users, count(*) AS sessions,
+              count(*) FILTER (WHERE status = 'active') AS active FROM sessions`,
+    );
+    const r = rows[0];
+    return {
+      users: Number(r.users),
+      sessions: Number(r.sessions),
+      activeSessions: Number(r.active),
+    };
+  }
+
   /** Marks the session closed; undefined when it was not active. */
   async close(id: string): Promise<SessionRow | undefined> {
     const rows = await this.db.query<SessionRow>(

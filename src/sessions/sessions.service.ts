@@ -50,9 +50,27 @@ export class SessionsService {
   }
 
   async list(
-    userId: string | undefined,
+    userId: string,
     q: { status?: SessionStatus; limit?: number; cursor?: string },
   ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
+    return this.pageOf(userId, q, toSessionView);
+  }
+
+  /** Every user's sessions (admin), each with its owner. */
+  async listAll(q: {
+    userId?: string;
+    status?: SessionStatus;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: (SessionView & { userId: string })[]; nextCursor: string | null }> {
+    return this.pageOf(q.userId, q, (r) => ({ ...toSessionView(r), userId: r.user_id }));
+  }
+
+  private async pageOf<T extends SessionView>(
+    userId: string | undefined,
+    q: { status?: SessionStatus; limit?: number; cursor?: string },
+    view: (r: SessionRow) => T,
+  ): Promise<{ items: T[]; nextCursor: string | null }> {
     const limit = q.limit ?? 20;
     const rows = await this.sessions.list({
       userId,
@@ -60,13 +78,20 @@ export class SessionsService {
       limit: limit + 1,
       after: decodeCursor(q.cursor),
     });
-    const items = rows.slice(0, limit).map(toSessionView);
+    const items = rows.slice(0, limit).map(view);
     const last = items[items.length - 1];
     return {
       items,
       nextCursor:
         rows.length > limit && last ? encodeCursor({ t: last.lastActivityAt, id: last.id }) : null,
     };
+  }
+
+  /** Whether a session exists at all (admin routes answer NOT_FOUND for unknown ids). */
+  async requireExisting(sessionId: string): Promise<SessionRow> {
+    const row = isUuid(sessionId) ? await this.sessions.findById(sessionId) : undefined;
+    if (!row) throw DomainError.notFound('Session');
+    return row;
   }
 
   async get(userId: string, sessionId: string): Promise<SessionWithState> {

@@ -1,0 +1,85 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentUser, Roles } from '../auth/auth.decorators.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import type { UsageRow } from '../quotas/usage.service.js';
+import type { SessionView } from '../sessions/session.types.js';
+import type { AuthUser } from '../users/user.types.js';
+import { AdminOperationsService, type AdminRunView } from './admin-operations.service.js';
+import {
+  AdminRunPageDto,
+  AdminRunsQueryDto,
+  AdminSessionPageDto,
+  AdminSessionsQueryDto,
+  StatsDto,
+  UsageQueryDto,
+  UsageReportDto,
+} from './dto/admin.dto.js';
+import { RunIdDto } from '../agent/dto/agent.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@ApiErrors('UNAUTHORIZED', 'FORBIDDEN')
+@Controller('admin')
+export class AdminOperationsController {
+  constructor(@Inject(AdminOperationsService) private readonly ops: AdminOperationsService) {}
+
+  @Get('sessions')
+  @ApiOkResponse({ type: AdminSessionPageDto, description: 'Newest activity first' })
+  @ApiErrors('VALIDATION_FAILED')
+  sessions(
+    @Query() q: AdminSessionsQueryDto,
+  ): Promise<{ items: (SessionView & { userId: string })[]; nextCursor: string | null }> {
+    return this.ops.listSessions(q);
+  }
+
+  @Post('sessions/:id/close')
+  @HttpCode(204)
+  @ApiNoContentResponse({
+    description: 'Closed (its run cancelled with reason admin, session_closed {by: admin})',
+  })
+  @ApiErrors('NOT_FOUND')
+  close(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<void> {
+    return this.ops.closeSession(actor.id, id);
+  }
+
+  @Get('runs')
+  @ApiOkResponse({ type: AdminRunPageDto, description: 'Newest first' })
+  @ApiErrors('VALIDATION_FAILED')
+  runs(
+    @Query() q: AdminRunsQueryDto,
+  ): Promise<{ items: AdminRunView[]; nextCursor: string | null }> {
+    return this.ops.listRuns(q);
+  }
+
+  @Post('runs/:id/cancel')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: RunIdDto,
+    description: 'Cancelled: the user sees task_cancelled {reason: admin}',
+  })
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
+  cancel(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<{ runId: string }> {
+    return this.ops.cancelRun(actor.id, id);
+  }
+
+  @Get('usage')
+  @ApiOkResponse({ type: UsageReportDto, description: 'Per user and UTC day, newest day first' })
+  @ApiErrors('VALIDATION_FAILED')
+  usage(@Query() q: UsageQueryDto): Promise<{ items: UsageRow[] }> {
+    return this.ops.usageReport(q);
+  }
+
+  @Get('stats')
+  @ApiOkResponse({ type: StatsDto })
+  stats(): ReturnType<AdminOperationsService['stats']> {
+    return this.ops.stats();
+  }
+}

@@ -1,0 +1,154 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OrchestratorService } from '../agent/orchestrator.service.js';
+import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
+import { ChatGateway } from '../chat/chat.gateway.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { DomainError } from '../common/domain-error.js';
+import { isUuid } from '../common/uuid.js';
+import { UsageService, type UsageRow } from '../quotas/usage.service.js';
+import { PresenceService } from '../sessions/presence.service.js';
+import { RunsRepository, type RunRow } from '../sessions/runs.repository.js';
+import { SessionsRepository } from '../sessions/sessions.repository.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { RunStatus, SessionStatus, SessionView } from '../sessions/session.types.js';
+
+export interface AdminRunView {
+  id: string;
+  intentId: string;
+  sessionId: string;
+  userId: string;
+  attempt: number;
+  status: RunStatus;
+  nodeId: string;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+const toAdminRun = (r: RunRow): AdminRunView => ({
+  id: r.id,
+  intentId: r.intent_id,
+  sessionId: r.session_id,
+  userId: r.user_id,
+  attempt: r.attempt,
+  status: r.status,
+  nodeId: r.node_id,
+  startedAt: new Date(r.started_at).toISOString(),
+  endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+});
+
+/** Admin views and actions on sessions, runs, usage and the nodes. */
+@Injectable()
+export class AdminOperationsService {
+  private readonly logger = new Logger(AdminOperationsService.name);
+
+  constructor(
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(SessionsRepository) private readonly sessionsRepo: SessionsRepository,
+    @Inject(RunsRepository) private readonly runs: RunsRepository,
+    @Inject(CancelRunUseCase) private readonly cancel: CancelRunUseCase,
+    @Inject(UsageService) private readonly usage: UsageService,
+    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(ChatGateway) private readonly gateway: ChatGateway,
+  ) {}
+
+  listSessions(q: {
+    userId?: string;
+    status?: SessionStatus;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: (SessionView & { userId: string })[]; nextCursor: string | null }> {
+    return this.sessions.listAll({ ...q, limit: q.limit ?? 50 });
+  }
+
+  async closeSession(actorId: string, sessionId: string): Promise<void> {
+    const session = await this.sessions.requireExisting(sessionId);
+    await this.sessions.closeAs(session.id, 'admin');
+    this.logger.log({ actorId, sessionId, userId: session.user_id }, 'session closed by admin');
+  }
+
+  async listRuns(q: {
+    status?: RunStatus;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: AdminRunView[]; nextCursor: string | null }> {
+    const limit = q.limit ?? 50;
+    const rows = await this.runs.list({
+      status: q.status,
+      limit: limit + 1,
+      after: decodeCursor(q.cursor),
+    });
+    const items = rows.slice(0, limit).map(toAdminRun);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null,
+    };
+  }
+
+  async cancelRun(actorId: string, runId: string): Promise<{ runId: string }> {
+    const run = isUuid(runId) ? await this.runs.findById(runId) : undefined;
+    if (!run) throw DomainError.notFound('Run');
+    if (run.status !== 'running' && run.status !== 'awaiting_input') {
+      throw new DomainError('CONFLICT', `The run is ${run.status}, not running`);
+    }
+    const result = await this.cancel.cancelInSession(run.session_id, 'admin');
+    this.logger.log(
+      { actorId, runId, sessionId: run.session_id, userId: run.user_id },
+      'run cancelled by admin',
+    );
+    return result;
+  }
+
+  async usageReport(q: {
+    userId?: string;
+    from?: string;
+    to?: string;
+  }): Promise<{ items: UsageRow[] }> {
+    if (q.from && q.to && q.from > q.to) {
+      throw DomainError.validation('from must not be after to', [
+        { field: 'from', problems: ['must not be after to'] },
+      ]);
+    }
+    return { items: await this.usage.report(q) };
+  }
+
+  async stats(): Promise<{
+    nodeId: string;
+    nodes: {
+      nodeId: string;
+      connections: number | null;
+      watchedSessions: number | null;
+      activeRuns: number;
+    }[];
+    totals: Record<string, number>;
+  }> {
+    const [totals, byNode] = await Promise.all([
+      this.sessionsRepo.totals(),
+      this.runs.activeByNode(),
+    ]);
+    const me = this.orchestrator.nodeId;
+    const nodes = byNode.map((n) => ({
+      ...n,
+      connections: null as number | null,
+      watchedSessions: null as number | null,
+    }));
+    let mine = nodes.find((n) => n.nodeId === me);
+    if (!mine) {
+      mine = { nodeId: me, activeRuns: 0, connections: null, watchedSessions: null };
+      nodes.unshift(mine);
+    }
+    mine.connections = this.gateway.connectedCount;
+    mine.watchedSessions = this.presence.watchedCount;
+    return {
+      nodeId: me,
+      nodes,
+      totals: {
+        ...totals,
+        activeRuns: byNode.reduce((n, x) => n + x.activeRuns, 0),
+        connections: this.gateway.connectedCount,
+      },
+    };
+  }
+}

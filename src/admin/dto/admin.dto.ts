@@ -1,0 +1,132 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { SessionDto } from '../../sessions/dto/sessions.dto.js';
+
+const RUN_STATUSES = [
+  'running',
+  'awaiting_input',
+  'completed',
+  'cancelled',
+  'failed',
+  'interrupted',
+] as const;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  cursor?: string;
+}
+
+export class AdminSessionsQueryDto extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
+  @ApiPropertyOptional({ enum: ['active', 'closed'] })
+  @IsOptional()
+  @IsIn(['active', 'closed'])
+  status?: 'active' | 'closed';
+}
+
+export class AdminRunsQueryDto extends PageQuery {
+  @ApiPropertyOptional({ enum: RUN_STATUSES })
+  @IsOptional()
+  @IsIn(RUN_STATUSES)
+  status?: (typeof RUN_STATUSES)[number];
+}
+
+export class UsageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
+  @ApiPropertyOptional({ example: '2026-01-01', description: 'First day (UTC), inclusive' })
+  @IsOptional()
+  @Matches(DAY, { message: 'from must be a day: YYYY-MM-DD' })
+  from?: string;
+  @ApiPropertyOptional({ example: '2026-01-31', description: 'Last day (UTC), inclusive' })
+  @IsOptional()
+  @Matches(DAY, { message: 'to must be a day: YYYY-MM-DD' })
+  to?: string;
+}
+
+export class AdminSessionDto extends SessionDto {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+}
+
+export class AdminSessionPageDto {
+  @ApiProperty({ type: [AdminSessionDto] }) items!: AdminSessionDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export class AdminRunDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) intentId!: string;
+  @ApiProperty({ format: 'uuid' }) sessionId!: string;
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() attempt!: number;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: string;
+  @ApiProperty() nodeId!: string;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) endedAt!: string | null;
+}
+
+export class AdminRunPageDto {
+  @ApiProperty({ type: [AdminRunDto] }) items!: AdminRunDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export class UsageRowDto {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({ example: '2026-11-21' }) day!: string;
+  @ApiProperty() messages!: number;
+  @ApiProperty() runs!: number;
+  @ApiProperty() promptTokens!: number;
+  @ApiProperty() completionTokens!: number;
+}
+
+export class UsageReportDto {
+  @ApiProperty({ type: [UsageRowDto] }) items!: UsageRowDto[];
+}
+
+export class NodeStatsDto {
+  @ApiProperty() nodeId!: string;
+  @ApiProperty({
+    description: 'Open sockets (known for this node only)',
+    nullable: true,
+    type: Number,
+  })
+  connections!: number | null;
+  @ApiProperty({
+    description: 'Sessions watched by a socket or stream on this node',
+    nullable: true,
+    type: Number,
+  })
+  watchedSessions!: number | null;
+  @ApiProperty() activeRuns!: number;
+}
+
+export class StatsDto {
+  @ApiProperty() nodeId!: string;
+  @ApiProperty({ type: [NodeStatsDto] }) nodes!: NodeStatsDto[];
+  @ApiProperty({
+    example: { users: 3, sessions: 10, activeSessions: 8, activeRuns: 1, connections: 2 },
+  })
+  totals!: Record<string, number>;
+}

@@ -1,0 +1,154 @@
+import { CLIENT_EVENTS, CHAT_NAMESPACE, type ClientEventName } from '../contracts/socket.js';
+import {
+  ACK_FAILURE_SCHEMA,
+  ALL_EVENT_TYPES,
+  CLIENT_ACK_SCHEMAS,
+  CLIENT_PAYLOAD_SCHEMAS,
+  ERROR_SCHEMA,
+  eventSchema,
+  type JsonSchema,
+} from '../contracts/schemas.js';
+
+/** `session:join` → `sessionJoin` (AsyncAPI component keys allow no colon). */
+const key = (event: string): string =>
+  event.replace(/[:_](\w)/g, (_, c: string) => c.toUpperCase());
+const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+const CLIENT_DESCRIPTIONS: Record<ClientEventName, string> = {
+  'session:create': 'Create a session (the connection does not join it).',
+  'session:join':
+    'Join the session room, then replay every event with seq > afterSeq (at most 500; page the rest over REST). Live events may arrive before this ack; clients drop seqs they have seen.',
+  'session:leave': 'Stop receiving the session’s events on this connection.',
+  'message:send':
+    'Start a new intent. SESSION_BUSY while a run is running or awaiting input; the same clientMessageId returns the first ack again; a retry on offer is declined (no_retry).',
+  'interaction:respond':
+    '{approved} for confirm, {values} for form, {retry} for retry. The first answer from any tab wins; later ones get INTERACTION_RESOLVED.',
+  'run:cancel': 'Cancel the active run within 500 ms; CONFLICT when nothing runs.',
+  'intent:resume':
+    'A new run of an abandoned intent, or of one whose last run was interrupted; CONFLICT otherwise.',
+};
+
+/** The AsyncAPI 3.0 document of the /chat namespace, built from the typed contract. */
+export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
+  const messages: Record<string, JsonSchema> = {};
+  const operations: Record<string, JsonSchema> = {};
+  const channelMessages: Record<string, JsonSchema> = {};
+  const ref = (name: string): JsonSchema => ({ $ref: `#/components/messages/${name}` });
+  const chRef = (name: string): JsonSchema => ({ $ref: `#/channels/chat/messages/${name}` });
+
+  for (const event of CLIENT_EVENTS) {
+    const k = key(event);
+    messages[k] = {
+      name: event,
+      title: event,
+      summary: CLIENT_DESCRIPTIONS[event],
+      payload: CLIENT_PAYLOAD_SCHEMAS[event],
+    };
+    messages[`${k}Ack`] = {
+      name: `${event} ack`,
+      title: `${event} acknowledgement`,
+      summary: 'Exactly one ack per event: success, or {ok: false, error}.',
+      payload: { oneOf: [CLIENT_ACK_SCHEMAS[event], ACK_FAILURE_SCHEMA] },
+    };
+    channelMessages[k] = ref(k);
+    channelMessages[`${k}Ack`] = ref(`${k}Ack`);
+    operations[k] = {
+      action: 'receive',
+      channel: { $ref: '#/channels/chat' },
+      title: event,
+      summary: CLIENT_DESCRIPTIONS[event],
+      messages: [chRef(k)],
+      reply: { channel: { $ref: '#/channels/chat' }, messages: [chRef(`${k}Ack`)] },
+    };
+  }
+
+  messages.sessionEvent = {
+    name: 'session:event',
+    title: 'session:event',
+    summary:
+      'One entry of a session log, to every socket in the session room, in seq order; persisted before it is sent.',
+    payload: { $ref: '#/components/schemas/SessionEvent' },
+  };
+  messages.authExpired = {
+    name: 'auth_expired',
+    title: 'auth_expired',
+    summary: 'The access token expired; the server disconnects. Reconnect with a fresh token.',
+    payload: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  };
+  messages.error = {
+    name: 'error',
+    title: 'error',
+    summary:
+      'Sent instead of an ack for an event that came without an ack callback (or an unknown event).',
+    payload: {
+      ...ERROR_SCHEMA,
+      properties: { ...(ERROR_SCHEMA.properties as object), event: { type: 'string' } },
+    },
+  };
+  for (const name of ['sessionEvent', 'authExpired', 'error']) {
+    channelMessages[name] = ref(name);
+    operations[`send${pascal(name)}`] = {
+      action: 'send',
+      channel: { $ref: '#/channels/chat' },
+      title: (messages[name] as { name: string }).name,
+      messages: [chRef(name)],
+    };
+  }
+
+  const schemas: Record<string, JsonSchema> = {
+    SessionEvent: {
+      oneOf: ALL_EVENT_TYPES.map((t) => ({ $ref: `#/components/schemas/${pascal(key(t))}Event` })),
+      discriminator: 'type',
+    },
+    Error: ERROR_SCHEMA,
+  };
+  for (const t of ALL_EVENT_TYPES) schemas[`${pascal(key(t))}Event`] = eventSchema(t);
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'HITL agent backend: realtime API',
+      version,
+      description:
+        'Socket.IO namespace `/chat` (default path `/socket.io`). Connect with `io(url + "/chat", { auth: { token } })` ' +
+        'where token is the access token from /auth/login. A missing, malformed, expired, wrongly signed or disabled ' +
+        "user's token fails the handshake with connect_error message `UNAUTHORIZED`; a disallowed browser Origin with " +
+        '`FORBIDDEN`. Every client event takes an ack callback and gets exactly one ack. Error codes: ' +
+        (ERROR_SCHEMA.properties as { code: { enum: string[] } }).code.enum.join(', ') +
+        '.',
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      local: {
+        host: 'localhost:3000',
+        protocol: 'ws',
+        pathname: '/socket.io',
+        description: 'Socket.IO over WebSocket (or HTTP long-polling)',
+        security: [{ $ref: '#/components/securitySchemes/handshakeToken' }],
+      },
+    },
+    channels: {
+      chat: {
+        address: CHAT_NAMESPACE,
+        title: 'The /chat namespace',
+        description:
+          'One connection may join any number of its user’s sessions; each session is the room `session:<id>`.',
+        messages: channelMessages,
+      },
+    },
+    operations,
+    components: {
+      messages,
+      schemas,
+      securitySchemes: {
+        handshakeToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'The access token, sent as `auth.token` in the Socket.IO handshake (not as a header or cookie).',
+        },
+      },
+    },
+  };
+}
