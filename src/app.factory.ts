@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { RedisConnections } from './cluster/redis-connections.js';
 import { jsonBodyParser } from './common/body-parsing.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { StrictValidationPipe } from './common/validation.js';
@@ -56,7 +57,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     next();
   });
   app.use(...jsonBodyParser(config.http.maxBodyBytes));
-  app.useWebSocketAdapter(new ChatIoAdapter(app, config.http.corsOrigins));
+  app.useWebSocketAdapter(
+    new ChatIoAdapter(app, config.http.corsOrigins, app.get(RedisConnections)),
+  );
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   mountOpenApi(app);

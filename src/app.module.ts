@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module.js';
 import { AgentModule } from './agent/agent.module.js';
 import { ChatModule } from './chat/chat.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -24,8 +25,9 @@ export class AppModule {
         LoggingModule,
         ObservabilityModule,
         DatabaseModule,
-        AuthModule,
         HistoryModule,
+        ClusterModule,
+        AuthModule,
         SessionsModule,
         QuotasModule,
         AgentModule,

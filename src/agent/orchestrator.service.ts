@@ -9,7 +9,8 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import type { CancelReason, NewEvent } from '../contracts/events.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
+import type { CancelReason, InteractionOutcome, NewEvent } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { UsageService } from '../quotas/usage.service.js';
@@ -24,12 +25,17 @@ import { RunExecution } from './run-execution.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 
 const SWEEP_MS = 1000;
-const HEARTBEAT_MS = 10_000;
+/** Runs heartbeat every HEARTBEAT_MS; a run silent for STALE_AFTER_MS lost its node. With the
+ * sweep every STALE_SWEEP_MS, other nodes mark it interrupted within 25 s (PROTOCOL: 30 s). */
+const HEARTBEAT_MS = 5000;
+const STALE_AFTER_MS = 20_000;
+const STALE_SWEEP_MS = 5000;
 
 /**
  * Owns the runs executing in this process: starts them, cancels them (also for session close,
  * expiry and admin, as RunControlService's live canceller), expires their questions, and at start
- * marks runs a previous process left behind as interrupted, offering a retry.
+ * marks runs a previous process left behind as interrupted, offering a retry. With several nodes
+ * it heartbeats its runs and marks those of nodes that went silent as interrupted.
  */
 @Injectable()
 export class OrchestratorService
@@ -40,6 +46,8 @@ export class OrchestratorService
   private readonly bySession = new Map<string, RunExecution>();
   private readonly deps: RunDeps;
   private sweeper: NodeJS.Timeout | undefined;
+  private staleSweeper: NodeJS.Timeout | undefined;
+  private readonly stopListening: () => void;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
 
@@ -55,12 +63,20 @@ export class OrchestratorService
     @Inject(LLM_PROVIDER) provider: LlmProvider,
     @Inject(ToolRegistry) tools: ToolRegistry,
     @Inject(RunControlService) runControl: RunControlService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {
     this.deps = { config, db, history, repo, runs, usage, hub, timers, provider, tools };
     runControl.registerLiveCanceller({
       cancelLive: (sessionId, reason) => this.cancelLive(sessionId, reason),
     });
     timers.setHandler((id) => this.expireInteraction(id));
+    this.stopListening = cluster.on((m) => {
+      if (m.kind === 'answer')
+        hub.deliver(m.interactionId, {
+          outcome: m.outcome as InteractionOutcome,
+          response: m.response,
+        });
+    });
   }
 
   get activeRuns(): number {
@@ -76,6 +92,10 @@ export class OrchestratorService
       HEARTBEAT_MS,
     );
     this.heartbeat.unref();
+    if (this.cluster.enabled) {
+      this.staleSweeper = setInterval(() => void this.recoverInterrupted(), STALE_SWEEP_MS);
+      this.staleSweeper.unref();
+    }
   }
 
   /** Graceful shutdown: every live run ends with task_cancelled {reason: shutdown} (resumable). */
@@ -83,6 +103,7 @@ export class OrchestratorService
     this.stopping = true;
     clearInterval(this.sweeper);
     clearInterval(this.heartbeat);
+    clearInterval(this.staleSweeper);
     await Promise.all([...this.bySession.values()].map((r) => r.cancel('shutdown')));
     this.timers.clearAll();
   }
@@ -90,6 +111,8 @@ export class OrchestratorService
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
     clearInterval(this.heartbeat);
+    clearInterval(this.staleSweeper);
+    this.stopListening();
   }
 
   isLive(sessionId: string): boolean {
@@ -151,6 +174,7 @@ export class OrchestratorService
       if (this.hub.deliver(interactionId, { outcome: 'timeout' })) return;
       if (row.kind === 'retry')
         await this.repo.setIntentStatus(row.intent_id, ['active'], 'failed');
+      else this.cluster.publish({ kind: 'answer', interactionId, outcome: 'timeout' });
     } catch (err) {
       this.logger.error({ err, interactionId }, 'could not expire an interaction');
     }
@@ -172,15 +196,20 @@ export class OrchestratorService
    * every such run is ours. With Redis: only runs whose owner stopped heart-beating.
    */
   private async recoverInterrupted(): Promise<void> {
-    const interrupted = this.deps.config.redisUrl
-      ? await this.repo.interruptRuns({
-          nodeId: this.nodeId,
-          staleBefore: new Date(Date.now() - 30_000),
-        })
-      : await this.repo.interruptRuns({ all: true });
-    for (const run of interrupted) await this.offerRetryAfterInterruption(run);
-    if (interrupted.length)
-      this.logger.warn({ runs: interrupted.map((r) => r.id) }, 'interrupted runs recovered');
+    try {
+      const interrupted = this.cluster.enabled
+        ? await this.repo.interruptRuns({
+            nodeId: this.nodeId,
+            staleBefore: new Date(Date.now() - STALE_AFTER_MS),
+          })
+        : await this.repo.interruptRuns({ all: true });
+      for (const run of interrupted) await this.offerRetryAfterInterruption(run);
+      if (interrupted.length) {
+        this.logger.warn({ runs: interrupted.map((r) => r.id) }, 'interrupted runs recovered');
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'recovering interrupted runs failed');
+    }
   }
 
   async offerRetryAfterInterruption(run: RunRow): Promise<void> {

@@ -1,6 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server, ServerOptions } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { RedisConnections } from '../cluster/redis-connections.js';
 import { MAX_SOCKET_FRAME_BYTES } from '../contracts/socket.js';
 
 /**
@@ -12,12 +14,13 @@ export class ChatIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly corsOrigins: readonly string[],
+    private readonly redis: RedisConnections,
   ) {
     super(app);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    return super.createIOServer(port, {
+    const server = super.createIOServer(port, {
       ...options,
       maxHttpBufferSize: MAX_SOCKET_FRAME_BYTES,
       cors: { origin: [...this.corsOrigins], credentials: false },
@@ -26,5 +29,12 @@ export class ChatIoAdapter extends IoAdapter {
       pingInterval: 20_000,
       pingTimeout: 20_000,
     } as ServerOptions);
+    // With several nodes, room broadcasts and disconnectSockets reach every node's sockets.
+    if (this.redis.adapterPub && this.redis.adapterSub) {
+      server.adapter(
+        createAdapter(this.redis.adapterPub, this.redis.adapterSub, { key: 'hitl:socket.io' }),
+      );
+    }
+    return server;
   }
 }

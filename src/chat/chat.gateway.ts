@@ -146,7 +146,10 @@ export class ChatGateway
         corsOrigins: this.config.http.corsOrigins,
       }),
     );
-    this.unsubscribe = this.bus.subscribeAll((event) => {
+    // Only events committed here: with Redis the adapter carries them to other nodes' sockets,
+    // and events relayed from other nodes were already emitted by theirs.
+    this.unsubscribe = this.bus.subscribeAll((event, origin) => {
+      if (origin !== 'local') return;
       ns.to(sessionRoom(event.sessionId)).emit('session:event', event);
       this.metrics.eventsEmitted.inc({ type: event.type });
     });

@@ -4,6 +4,7 @@ import {
   type ExceptionFilter,
   HttpException,
   Logger,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import type { ErrorBody, ErrorCode } from '../contracts/error-codes.js';
@@ -62,6 +63,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw err;
     const res = host.switchToHttp().getResponse<Response>();
+    // A readiness check that failed (terminus): its report is the useful body.
+    if (err instanceof ServiceUnavailableException) {
+      res.status(503).json(err.getResponse());
+      return;
+    }
     const body = toErrorBody(err, this.logger);
     if (res.headersSent) {
       res.end();

@@ -8,6 +8,7 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
+import { RedisConnections } from '../cluster/redis-connections.js';
 import { Database } from '../database/database.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -36,6 +37,7 @@ export class HealthController {
     @Inject(HealthCheckService) private readonly health: HealthCheckService,
     @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
     @Inject(Database) private readonly db: Database,
+    @Inject(RedisConnections) private readonly redis: RedisConnections,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -45,7 +47,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Dependencies are reachable: the database (and Redis, when configured). 503 otherwise. */
+  /** Dependencies are reachable: the database, and Redis when REDIS_URL is set. 503 otherwise. */
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
   // Documented here rather than by terminus, whose own documentation differs between runtimes.
@@ -56,7 +58,18 @@ export class HealthController {
     description: 'A dependency did not answer: {status: "error", info, error, details}',
   })
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database()]);
+    return this.health.check([() => this.database(), () => this.redisCheck()]);
+  }
+
+  private async redisCheck(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('redis');
+    if (!this.redis.enabled) return check.up({ configured: false });
+    try {
+      await withTimeout(this.redis.ping(), PING_TIMEOUT_MS);
+      return check.up({ configured: true });
+    } catch (err) {
+      return check.down({ configured: true, message: (err as Error).message });
+    }
   }
 
   private async database(): Promise<HealthIndicatorResult> {

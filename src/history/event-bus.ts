@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { SessionEvent } from '../contracts/events.js';
 
-export type EventListener = (event: SessionEvent) => void;
+/** `local`: committed by this process; `remote`: committed by another node, relayed over Redis. */
+export type EventOrigin = 'local' | 'remote';
+export type EventListener = (event: SessionEvent, origin: EventOrigin) => void;
 
 /**
  * In-process fan-out of committed events. The history service is its only publisher, and only
@@ -43,15 +45,15 @@ export class EventBus {
     return this.bySession.size;
   }
 
-  publish(event: SessionEvent): void {
-    for (const l of this.global) this.deliver(l, event);
+  publish(event: SessionEvent, origin: EventOrigin = 'local'): void {
+    for (const l of this.global) this.deliver(l, event, origin);
     const set = this.bySession.get(event.sessionId);
-    if (set) for (const l of [...set]) this.deliver(l, event);
+    if (set) for (const l of [...set]) this.deliver(l, event, origin);
   }
 
-  private deliver(listener: EventListener, event: SessionEvent): void {
+  private deliver(listener: EventListener, event: SessionEvent, origin: EventOrigin): void {
     try {
-      listener(event);
+      listener(event, origin);
     } catch (err) {
       this.logger.error(
         { err, sessionId: event.sessionId, seq: event.seq },

@@ -21,7 +21,8 @@ export class MetricsWiring implements OnModuleInit, OnModuleDestroy {
       this.metrics.flushSize.observe(events);
       this.metrics.flushSeconds.observe(ms / 1000);
     };
-    this.unsubscribe = this.bus.subscribeAll((e) => {
+    this.unsubscribe = this.bus.subscribeAll((e, origin) => {
+      if (origin !== 'local') return;
       this.metrics.eventsAppended.inc({ type: e.type });
       if (e.type === 'interaction_resolved')
         this.metrics.interactionsByOutcome.inc({ outcome: e.data.outcome });

@@ -1,4 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { RedisConnections } from '../cluster/redis-connections.js';
+import { RedisThrottlerStorage } from '../cluster/redis-throttler.storage.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RATE_LIMIT_STORAGE, RateLimitService } from './rate-limit.service.js';
 import { UsageService } from './usage.service.js';
@@ -6,7 +8,13 @@ import { UsageService } from './usage.service.js';
 @Global()
 @Module({
   providers: [
-    { provide: RATE_LIMIT_STORAGE, useFactory: () => new MemoryThrottlerStorage() },
+    {
+      provide: RATE_LIMIT_STORAGE,
+      inject: [RedisConnections],
+      // Shared counters with several nodes; this process's memory on one.
+      useFactory: (redis: RedisConnections) =>
+        redis.command ? new RedisThrottlerStorage(redis.command) : new MemoryThrottlerStorage(),
+    },
     RateLimitService,
     UsageService,
   ],

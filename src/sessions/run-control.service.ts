@@ -1,8 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { CancelReason, NewEvent } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { RunsRepository } from './runs.repository.js';
+
+/** How long a cancel waits for the node that runs the run before ending it in the database. */
+const REMOTE_CANCEL_WAIT_MS = 3000;
 
 /**
  * Something that executes runs in this process (the agent orchestrator). Asked first, so it can
@@ -19,14 +30,35 @@ export interface LiveRunCanceller {
  * state is ended directly and the closing events are written.
  */
 @Injectable()
-export class RunControlService {
+export class RunControlService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RunControlService.name);
   private live: LiveRunCanceller | undefined;
+  private readonly waiting = new Map<string, (runId: string) => void>();
+  private stopListening: (() => void) | undefined;
 
   constructor(
     @Inject(Database) private readonly db: Database,
     @Inject(RunsRepository) private readonly runs: RunsRepository,
     @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
+
+  onModuleInit(): void {
+    // Another node asks whoever runs the session's run to cancel it.
+    this.stopListening = this.cluster.on((m) => {
+      if (m.kind === 'cancel') {
+        void this.live?.cancelLive(m.sessionId, m.reason as CancelReason).then((runId) => {
+          if (runId) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, runId });
+        });
+      } else if (m.kind === 'cancelled') {
+        this.waiting.get(m.requestId)?.(m.runId);
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.stopListening?.();
+  }
 
   registerLiveCanceller(canceller: LiveRunCanceller): void {
     this.live = canceller;
@@ -39,6 +71,8 @@ export class RunControlService {
   async cancelActive(sessionId: string, reason: CancelReason): Promise<string | undefined> {
     const live = await this.live?.cancelLive(sessionId, reason);
     if (live) return live;
+    const remote = await this.cancelRemote(sessionId, reason);
+    if (remote) return remote;
     const intentStatus = reason === 'expired' ? 'abandoned' : 'cancelled';
     const done = await this.db.transaction(async (tx) => {
       const run = await this.runs.activeRun(sessionId, tx);
@@ -68,5 +102,30 @@ export class RunControlService {
     if (events.length > 0)
       await this.history.append(sessionId, events, { activity: reason !== 'expired' });
     return done.run?.id;
+  }
+
+  /** With several nodes: asks the node running the session's run to cancel it; waits briefly. */
+  private async cancelRemote(sessionId: string, reason: CancelReason): Promise<string | undefined> {
+    if (!this.cluster.enabled) return undefined;
+    const active = await this.runs.activeRun(sessionId);
+    if (!active) return undefined;
+    const requestId = randomUUID();
+    const answered = new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), REMOTE_CANCEL_WAIT_MS);
+      this.waiting.set(requestId, (runId) => {
+        clearTimeout(timer);
+        resolve(runId);
+      });
+    });
+    this.cluster.publish({ kind: 'cancel', requestId, sessionId, reason });
+    const runId = await answered;
+    this.waiting.delete(requestId);
+    if (!runId) {
+      this.logger.warn(
+        { sessionId, runId: active.id, nodeId: active.node_id },
+        'no node answered a cancel; ending the run in the database',
+      );
+    }
+    return runId;
   }
 }

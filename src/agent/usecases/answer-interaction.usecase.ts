@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ClusterBus } from '../../cluster/cluster-bus.js';
 import { DomainError } from '../../common/domain-error.js';
 import { isUuid } from '../../common/uuid.js';
 import type { FormField, InteractionOutcome } from '../../contracts/events.js';
@@ -89,6 +90,7 @@ export class AnswerInteractionUseCase {
     @Inject(InteractionHub) private readonly hub: InteractionHub,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(RetryIntentUseCase) private readonly retry: RetryIntentUseCase,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
 
   async execute(cmd: AnswerCommand): Promise<void> {
@@ -126,7 +128,15 @@ export class AnswerInteractionUseCase {
       },
     ]);
     if (row.kind !== 'retry') {
-      this.hub.deliver(row.id, { outcome, response: cmd.response });
+      // The run waits on the node that executes it; that may be another one.
+      if (!this.hub.deliver(row.id, { outcome, response: cmd.response })) {
+        this.cluster.publish({
+          kind: 'answer',
+          interactionId: row.id,
+          outcome,
+          response: cmd.response,
+        });
+      }
       return;
     }
     if (outcome === 'retry') await this.retry.execute(row.intent_id, session.id, cmd.userId);
