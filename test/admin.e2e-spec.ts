@@ -7,15 +7,16 @@ import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-const ROUTES: [string, string, unknown?][] = [
-  ['GET', '/admin/users'],
+// Every row has three entries: with fewer, Jest would take the test's third parameter for `done`.
+const ROUTES: [string, string, unknown][] = [
+  ['GET', '/admin/users', undefined],
   ['PATCH', '/admin/users/00000000-0000-4000-8000-000000000000', { disabled: false }],
-  ['GET', '/admin/sessions'],
-  ['POST', '/admin/sessions/00000000-0000-4000-8000-000000000000/close'],
-  ['GET', '/admin/runs'],
-  ['POST', '/admin/runs/00000000-0000-4000-8000-000000000000/cancel'],
-  ['GET', '/admin/usage'],
-  ['GET', '/admin/stats'],
+  ['GET', '/admin/sessions', undefined],
+  ['POST', '/admin/sessions/00000000-0000-4000-8000-000000000000/close', undefined],
+  ['GET', '/admin/runs', undefined],
+  ['POST', '/admin/runs/00000000-0000-4000-8000-000000000000/cancel', undefined],
+  ['GET', '/admin/usage', undefined],
+  ['GET', '/admin/stats', undefined],
 ];
 
 describeEachDatabase('admin API', (kind) => {

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OrchestratorService } from '../agent/orchestrator.service.js';
 import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
 import { ChatGateway } from '../chat/chat.gateway.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { decodeCursor } from '../common/cursor.js';
+import { toPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { UsageService, type UsageRow } from '../quotas/usage.service.js';
@@ -78,13 +79,7 @@ export class AdminOperationsService {
       limit: limit + 1,
       after: decodeCursor(q.cursor),
     });
-    const items = rows.slice(0, limit).map(toAdminRun);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null,
-    };
+    return toPage(rows.map(toAdminRun), limit, (last) => ({ t: last.startedAt, id: last.id }));
   }
 
   async cancelRun(actorId: string, runId: string): Promise<{ runId: string }> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { decodeCursor } from '../common/cursor.js';
+import { toPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import type { SessionEvent } from '../contracts/events.js';
@@ -78,13 +79,7 @@ export class SessionsService {
       limit: limit + 1,
       after: decodeCursor(q.cursor),
     });
-    const items = rows.slice(0, limit).map(view);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ t: last.lastActivityAt, id: last.id }) : null,
-    };
+    return toPage(rows.map(view), limit, (last) => ({ t: last.lastActivityAt, id: last.id }));
   }
 
   /** Whether a session exists at all (admin routes answer NOT_FOUND for unknown ids). */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { decodeCursor } from '../common/cursor.js';
+import { toPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { PG_UNIQUE_VIOLATION, sqlState } from '../database/sql-executor.js';
@@ -61,15 +62,7 @@ export class UsersService {
       after: decodeCursor(opts.cursor),
       search: opts.search,
     });
-    const items = rows.slice(0, opts.limit);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor:
-        rows.length > opts.limit && last
-          ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id })
-          : null,
-    };
+    return toPage(rows, opts.limit, (last) => ({ t: last.createdAt.toISOString(), id: last.id }));
   }
 
   async update(id: string, patch: { role?: Role; disabled?: boolean }): Promise<User> {

@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 import { SessionDto } from '../../sessions/dto/sessions.dto.js';
 
 const RUN_STATUSES = [
@@ -23,23 +13,7 @@ const RUN_STATUSES = [
 ] as const;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(300)
-  cursor?: string;
-}
-
-export class AdminSessionsQueryDto extends PageQuery {
+export class AdminSessionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
   @ApiPropertyOptional({ enum: ['active', 'closed'] })
   @IsOptional()
@@ -47,7 +21,7 @@ export class AdminSessionsQueryDto extends PageQuery {
   status?: 'active' | 'closed';
 }
 
-export class AdminRunsQueryDto extends PageQuery {
+export class AdminRunsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: RUN_STATUSES })
   @IsOptional()
   @IsIn(RUN_STATUSES)

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 import { EVENT_TYPES } from '../../contracts/events.js';
 
 export class CreateSessionDto {
@@ -13,25 +14,11 @@ export class CreateSessionDto {
   title?: string;
 }
 
-export class ListSessionsQueryDto {
+export class ListSessionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ['active', 'closed'] })
   @IsOptional()
   @IsIn(['active', 'closed'])
   status?: 'active' | 'closed';
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(300)
-  cursor?: string;
 }
 
 export class EventsQueryDto {
