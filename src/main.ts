@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { createApp, listen } from './app.factory.js';
+import { trackHttpConnections } from './common/http-drain.js';
 import { ConfigError, loadConfig } from './config/config.loader.js';
 
 async function bootstrap(): Promise<void> {
@@ -32,6 +33,7 @@ async function bootstrap(): Promise<void> {
  * database closes last), then exit 0. A watchdog makes sure the process is gone within the limit.
  */
 function installShutdown(app: INestApplication, timeoutMs: number): void {
+  const connections = trackHttpConnections(app.getHttpServer() as Server);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
@@ -40,10 +42,7 @@ function installShutdown(app: INestApplication, timeoutMs: number): void {
       process.stderr.write(`shutdown took longer than ${timeoutMs} ms; exiting\n`);
       process.exit(1);
     }, timeoutMs).unref();
-    // Keep-alive connections that finish their request mid-shutdown would otherwise hold the
-    // server open until their idle timeout.
-    const server = app.getHttpServer() as Server;
-    setInterval(() => server.closeIdleConnections(), 50).unref();
+    connections.drain();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

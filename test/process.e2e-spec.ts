@@ -4,6 +4,7 @@ import {
   describeEachDatabase,
   type TestDatabase,
 } from './support/databases.js';
+import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
 import { DIST, MAIN, runNode, startServerProcess } from './support/server-process.js';
 
@@ -88,6 +89,52 @@ describeEachDatabase('the service process', (kind) => {
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/applied: /);
     expect((await runNode(MIGRATE, ['status'], dbEnv(db))).output).toMatch(/up to date/);
+  });
+
+  it('on SIGTERM ends live runs (task_cancelled shutdown, seen live), disconnects sockets, and the intent resumes after restart', async () => {
+    const env = { ...dbEnv(db), BUILTIN_TOKEN_DELAY_MS: '5', LOG_LEVEL: 'warn' };
+    const server = await startServerProcess(env);
+    const http = new Http(server.baseUrl);
+    const u = await http.register('shutdown');
+    const c = await ChatTab.open(server.baseUrl, u.accessToken);
+    const ack = await c.send('count to 3000');
+    await c.next('generating');
+    const disconnected = new Promise<string>((r) => c.socket.once('disconnect', r));
+    const { code, ms } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
+    expect(await disconnected).toBe('io server disconnect');
+    const cancelled = c.events().find((e) => e.type === 'task_cancelled');
+    expect(cancelled).toMatchObject({ runId: ack.runId, data: { reason: 'shutdown' } });
+    c.close();
+
+    const again = await startServerProcess(env);
+    try {
+      const http2 = new Http(again.baseUrl);
+      const resumed = await http2.post(
+        `/sessions/${c.sessionId}/intents/${ack.intentId}/resume`,
+        {},
+        u.accessToken,
+      );
+      expect(resumed.status).toBe(202);
+      let started: any;
+      for (let i = 0; i < 100 && !started; i++) {
+        const events = (
+          await http2.get(
+            `/sessions/${c.sessionId}/events?afterSeq=${cancelled.seq}`,
+            u.accessToken,
+          )
+        ).body.items;
+        started = events.find((e: any) => e.type === 'task_started');
+        if (!started) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(started).toMatchObject({ runId: resumed.body.runId, data: { attempt: 2 } });
+      expect((await http2.post(`/sessions/${c.sessionId}/cancel`, {}, u.accessToken)).status).toBe(
+        202,
+      );
+    } finally {
+      await again.stop();
+    }
   });
 
   if (kind === 'pglite') {

@@ -2,7 +2,7 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Logger,
-  type OnModuleDestroy,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import {
   type OnGatewayConnection,
@@ -47,6 +47,8 @@ type ChatNamespace = Namespace<
   SocketData
 >;
 
+const SHUTDOWN_FLUSH_MS = 150;
+
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
 const userRoom = (userId: string): string => `user:${userId}`;
 
@@ -63,7 +65,7 @@ export class ChatGateway
     OnGatewayConnection,
     OnGatewayDisconnect,
     BeforeApplicationShutdown,
-    OnModuleDestroy
+    OnApplicationShutdown
 {
   private readonly logger = new Logger(ChatGateway.name);
   private ns: ChatNamespace | undefined;
@@ -154,7 +156,7 @@ export class ChatGateway
       this.metrics.eventsEmitted.inc({ type: event.type });
     });
     this.userChanges = this.users.changes$.subscribe(({ user, disabledNow }) => {
-      if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets(true);
+      if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets();
     });
   }
 
@@ -170,7 +172,7 @@ export class ChatGateway
         socket.emit('auth_expired', {
           message: 'The access token expired; reconnect with a fresh one',
         });
-        socket.disconnect(true);
+        socket.disconnect();
       },
       Math.max(0, Math.min(msLeft, 2_147_483_647)),
     );
@@ -193,10 +195,15 @@ export class ChatGateway
   /** Shutdown: runs end first (so their closing events go out live), then every socket is told. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.orchestrator.beforeApplicationShutdown();
-    this.ns?.disconnectSockets(true);
+    this.ns?.disconnectSockets();
+    // The server's own close drops unsent packets; give the last events and the disconnect
+    // packets a moment to leave.
+    await new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS));
   }
 
-  onModuleDestroy(): void {
+  // Not onModuleDestroy: that runs before the shutdown hooks, and the runs ended there must still
+  // reach the sockets.
+  onApplicationShutdown(): void {
     this.unsubscribe?.();
     this.userChanges?.unsubscribe();
   }

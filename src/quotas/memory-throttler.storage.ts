@@ -59,6 +59,11 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     clearInterval(this.sweeper);
   }
 
+  /** Nest calls this on the provider instance when the app closes. */
+  onApplicationShutdown(): void {
+    this.close();
+  }
+
   private record(entry: Entry, now: number, ttl: number, blocked: boolean): ThrottlerStorageRecord {
     const oldest = entry.hits[0] ?? now;
     return {
