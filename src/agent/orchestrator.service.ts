@@ -23,6 +23,7 @@ import { LLM_PROVIDER, type LlmProvider } from './providers/provider.js';
 import type { RunDeps, RunSpec } from './run-deps.js';
 import { RunExecution } from './run-execution.js';
 import { ToolRegistry } from './tools/tool-registry.js';
+import { interactionResolved } from '../sessions/interaction-events.js';
 
 const SWEEP_MS = 1000;
 /** Runs heartbeat every HEARTBEAT_MS; a run silent for STALE_AFTER_MS lost its node. With the
@@ -163,14 +164,7 @@ export class OrchestratorService
         undefined,
       );
       if (!row) return;
-      await this.history.append(row.session_id, [
-        {
-          type: 'interaction_resolved',
-          data: { interactionId, outcome: 'timeout' },
-          runId: row.run_id,
-          intentId: row.intent_id,
-        },
-      ]);
+      await this.history.append(row.session_id, [interactionResolved(row, 'timeout')]);
       if (this.hub.deliver(interactionId, { outcome: 'timeout' })) return;
       if (row.kind === 'retry')
         await this.repo.setIntentStatus(row.intent_id, ['active'], 'failed');
@@ -241,11 +235,7 @@ export class OrchestratorService
     this.timers.schedule(interactionId, expiresAt);
     const ids = { runId: run.id, intentId: run.intent_id };
     const events: NewEvent[] = [
-      ...resolved.map((i): NewEvent => ({
-        type: 'interaction_resolved',
-        data: { interactionId: i.id, outcome: 'cancelled' },
-        ...ids,
-      })),
+      ...resolved.map((i) => interactionResolved(i, 'cancelled')),
       { type: 'task_failed', data, ...ids },
     ];
     await this.history.append(run.session_id, events);

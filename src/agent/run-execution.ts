@@ -6,6 +6,7 @@ import type { ToolCall, TranscriptMessage } from './providers/provider.js';
 import { AgentFailure, RunCancelled, type RunDeps, type RunSpec } from './run-deps.js';
 import { abortable } from './tools/tool.js';
 import { runTool } from './run-tool.js';
+import { interactionResolved } from '../sessions/interaction-events.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -235,11 +236,7 @@ export class RunExecution {
     await this.deps.history.append(
       this.spec.sessionId,
       [
-        ...resolved.map((i): NewEvent => ({
-          type: 'interaction_resolved',
-          data: { interactionId: i.id, outcome: 'cancelled' },
-          ...this.ids,
-        })),
+        ...resolved.map((i) => interactionResolved(i, 'cancelled')),
         { type: 'task_cancelled', data: { reason }, ...this.ids },
       ],
       { activity: reason !== 'expired' },

@@ -11,6 +11,7 @@ import type { CancelReason, NewEvent } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { RunsRepository } from './runs.repository.js';
+import { interactionResolved } from './interaction-events.js';
 
 /** How long a cancel waits for the node that runs the run before ending it in the database. */
 const REMOTE_CANCEL_WAIT_MS = 3000;
@@ -85,12 +86,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
       for (const id of intentIds) await this.runs.endIntent(id, intentStatus, tx);
       return { run, resolved };
     });
-    const events: NewEvent[] = done.resolved.map((i) => ({
-      type: 'interaction_resolved',
-      data: { interactionId: i.id, outcome: 'cancelled' },
-      runId: i.run_id,
-      intentId: i.intent_id,
-    }));
+    const events: NewEvent[] = done.resolved.map((i) => interactionResolved(i, 'cancelled'));
     if (done.run) {
       events.push({
         type: 'task_cancelled',

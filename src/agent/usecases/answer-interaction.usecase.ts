@@ -10,6 +10,7 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { InteractionHub } from '../interaction-hub.js';
 import { RetryIntentUseCase } from './retry-intent.usecase.js';
+import { interactionResolved } from '../../sessions/interaction-events.js';
 
 export interface AnswerCommand {
   userId: string;
@@ -114,19 +115,7 @@ export class AnswerInteractionUseCase {
       cmd.response,
     );
     if (!won) throw new DomainError('INTERACTION_RESOLVED', 'This question was already answered');
-    await this.history.append(session.id, [
-      {
-        type: 'interaction_resolved',
-        data: {
-          interactionId: row.id,
-          outcome,
-          ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-        },
-        runId: row.run_id,
-        intentId: row.intent_id,
-        ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-      },
-    ]);
+    await this.history.append(session.id, [interactionResolved(row, outcome, cmd.connectionId)]);
     if (row.kind !== 'retry') {
       // The run waits on the node that executes it; that may be another one.
       if (!this.hub.deliver(row.id, { outcome, response: cmd.response })) {

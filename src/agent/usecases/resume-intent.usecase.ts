@@ -7,6 +7,7 @@ import { RunsRepository } from '../../sessions/runs.repository.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { RetryIntentUseCase } from './retry-intent.usecase.js';
+import { interactionResolved } from '../../sessions/interaction-events.js';
 
 /**
  * intent:resume: a new run of an `abandoned` intent, or of one whose last run was `interrupted`
@@ -53,16 +54,7 @@ export class ResumeIntentUseCase {
       );
       if (won) {
         await this.history.append(session.id, [
-          {
-            type: 'interaction_resolved',
-            data: {
-              interactionId: open.id,
-              outcome: 'retry',
-              ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-            },
-            runId: open.run_id,
-            intentId: open.intent_id,
-          },
+          interactionResolved(open, 'retry', cmd.connectionId),
         ]);
       }
     }

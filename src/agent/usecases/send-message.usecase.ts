@@ -13,6 +13,7 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { OrchestratorService } from '../orchestrator.service.js';
 import { checkContent } from './message-rules.js';
+import { interactionResolved } from '../../sessions/interaction-events.js';
 
 export interface SendMessageCommand {
   userId: string;
@@ -120,19 +121,7 @@ export class SendMessageUseCase {
     }
 
     const events: NewEvent[] = [];
-    if (declined) {
-      events.push({
-        type: 'interaction_resolved',
-        data: {
-          interactionId: declined.id,
-          outcome: 'no_retry',
-          ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-        },
-        runId: declined.run_id,
-        intentId: declined.intent_id,
-        ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-      });
-    }
+    if (declined) events.push(interactionResolved(declined, 'no_retry', cmd.connectionId));
     events.push({
       type: 'user_message',
       data: { content, clientMessageId: cmd.clientMessageId },
