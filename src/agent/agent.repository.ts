@@ -83,11 +83,6 @@ export class AgentRepository {
     return rows[0];
   }
 
-  async findRun(id: string): Promise<RunRow | undefined> {
-    const rows = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [id]);
-    return rows[0];
-  }
-
   async setRunStatus(runId: string, from: RunStatus[], to: RunStatus): Promise<boolean> {
     const ended = ['completed', 'cancelled', 'failed', 'interrupted'].includes(to);
     const r = await this.db.execute(

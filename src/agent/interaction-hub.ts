@@ -51,8 +51,4 @@ export class InteractionHub {
   forget(interactionId: string): void {
     this.waiters.delete(interactionId);
   }
-
-  isWaiting(interactionId: string): boolean {
-    return this.waiters.has(interactionId);
-  }
 }

@@ -57,12 +57,4 @@ export class RefreshTokensRepository {
       [userId],
     );
   }
-
-  /** Drops tokens that can no longer be used by anyone; keeps the table from growing forever. */
-  async deleteExpired(olderThan: Date): Promise<number> {
-    const r = await this.db.execute(`DELETE FROM refresh_tokens WHERE expires_at < $1`, [
-      olderThan,
-    ]);
-    return r.rowCount;
-  }
 }

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from './error-codes.js';
-import { EVENT_TYPES, type EventType, THINKING_STEPS } from './events.js';
+import { type EventType, THINKING_STEPS } from './events.js';
 import type { ClientEventName } from './socket.js';
 
 /**
@@ -212,5 +212,3 @@ export const ACK_FAILURE_SCHEMA = obj({
   ok: { type: 'boolean', const: false },
   error: ERROR_SCHEMA,
 });
-
-export const ALL_EVENT_TYPES: readonly EventType[] = EVENT_TYPES;

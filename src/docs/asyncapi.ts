@@ -1,7 +1,7 @@
+import { EVENT_TYPES } from '../contracts/events.js';
 import { CLIENT_EVENTS, CHAT_NAMESPACE, type ClientEventName } from '../contracts/socket.js';
 import {
   ACK_FAILURE_SCHEMA,
-  ALL_EVENT_TYPES,
   CLIENT_ACK_SCHEMAS,
   CLIENT_PAYLOAD_SCHEMAS,
   ERROR_SCHEMA,
@@ -97,12 +97,12 @@ export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
 
   const schemas: Record<string, JsonSchema> = {
     SessionEvent: {
-      oneOf: ALL_EVENT_TYPES.map((t) => ({ $ref: `#/components/schemas/${pascal(key(t))}Event` })),
+      oneOf: EVENT_TYPES.map((t) => ({ $ref: `#/components/schemas/${pascal(key(t))}Event` })),
       discriminator: 'type',
     },
     Error: ERROR_SCHEMA,
   };
-  for (const t of ALL_EVENT_TYPES) schemas[`${pascal(key(t))}Event`] = eventSchema(t);
+  for (const t of EVENT_TYPES) schemas[`${pascal(key(t))}Event`] = eventSchema(t);
 
   return {
     asyncapi: '3.0.0',

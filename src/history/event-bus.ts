@@ -41,10 +41,6 @@ export class EventBus {
     return this.bySession.get(sessionId)?.size ?? 0;
   }
 
-  get watchedSessions(): number {
-    return this.bySession.size;
-  }
-
   publish(event: SessionEvent, origin: EventOrigin = 'local'): void {
     for (const l of this.global) this.deliver(l, event, origin);
     const set = this.bySession.get(event.sessionId);

@@ -26,7 +26,7 @@ export const MAX_REPLAY_LIMIT = 1000;
 
 /**
  * The per-session event log: the only writer of chat_history and the only path by which events
- * reach clients. append() → queued → group commit (one statement for everything queued, across
+ * reach clients. append() → queued → group commit (one transaction for everything queued, across
  * sessions) → committed → published on the EventBus in seq order → the promise resolves.
  *
  * Only one flush is in flight at a time: appends arriving meanwhile form the next batch. That is
@@ -66,11 +66,7 @@ export class HistoryService {
     events: NewEvent[],
     opts: { activity?: boolean } = {},
   ): Promise<SessionEvent[]> {
-    const delta = this.takeDelta(sessionId);
-    if (delta)
-      void this.enqueue(sessionId, [delta], true).catch((err) =>
-        this.logDeltaFailure(sessionId, err),
-      );
+    this.flushDelta(sessionId);
     if (events.length === 0) return Promise.resolve([]);
     return this.enqueue(sessionId, events, opts.activity ?? true);
   }
@@ -95,19 +91,14 @@ export class HistoryService {
     });
   }
 
-  /** Writes the session's buffered delta now; resolves when everything queued so far is stored. */
-  async flushPending(sessionId: string): Promise<void> {
-    this.flushDelta(sessionId);
-    await this.drain();
-  }
-
   /** Frees what the log keeps in memory for a session (its delta buffer is written first). */
   release(sessionId: string): void {
     this.flushDelta(sessionId);
   }
 
+  /** Events after `afterSeq`, at most `limit` (callers bound it; see MAX_REPLAY_LIMIT). */
   listAfter(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]> {
-    return this.repo.listAfter(sessionId, afterSeq, Math.min(limit, MAX_REPLAY_LIMIT));
+    return this.repo.listAfter(sessionId, afterSeq, limit);
   }
 
   listBetween(sessionId: string, fromSeq: number, toSeq: number): Promise<SessionEvent[]> {

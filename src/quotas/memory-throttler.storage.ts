@@ -51,10 +51,6 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     return Promise.resolve(this.record(entry, now, ttl, blocked));
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   close(): void {
     clearInterval(this.sweeper);
   }

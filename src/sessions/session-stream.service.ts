@@ -26,10 +26,6 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     @Inject(PresenceService) private readonly presence: PresenceService,
   ) {}
 
-  get openStreams(): number {
-    return this.open.size;
-  }
-
   beforeApplicationShutdown(): void {
     for (const close of [...this.open]) close();
   }

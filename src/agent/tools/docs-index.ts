@@ -108,10 +108,6 @@ export class DocsIndex {
     return new DocsIndex(sections);
   }
 
-  get size(): number {
-    return this.docs.length;
-  }
-
   search(query: string, limit = 3): DocHit[] {
     const terms = [...new Set(tokenize(query))];
     if (terms.length === 0) return [];
