@@ -21,8 +21,8 @@ type Handler = (m: ClusterMessage) => void;
 
 /**
  * Node-to-node messages over Redis pub/sub (no-op on a single node). Committed events are shared
- * so that SSE streams on every node see every event (sockets get theirs through the Socket.IO
- * Redis adapter); answers and cancels travel to the node that runs the run.
+ * so that every node's sockets and SSE streams see every event (each node puts them in seq order
+ * itself); answers and cancels travel to the node that runs the run.
  */
 @Injectable()
 export class ClusterBus implements OnModuleInit, OnModuleDestroy {
