@@ -13,7 +13,12 @@ import {
   stressSeed,
   StressTab,
 } from './support/stress.js';
-import { summarize } from './support/log-invariants.js';
+import {
+  checkSessionLog,
+  checkSocketStream,
+  type LogEvent,
+  summarize,
+} from './support/log-invariants.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -105,6 +110,54 @@ async function runStress(
 
 const report = (seed: number, problems: string[]): string =>
   `seed ${seed} (STRESS_SEED=${seed}): ${problems.length} violation(s)\n${summarize(problems)}`;
+
+describe('the stress invariants (checked on made-up logs)', () => {
+  const e = (seq: number, type: string, runId?: string, data: object = {}): LogEvent => ({
+    seq,
+    type,
+    runId,
+    data,
+  });
+  const good = [
+    e(1, 'user_message'),
+    e(2, 'task_started', 'r1'),
+    e(3, 'task_failed', 'r1', { canRetry: true, interactionId: 'i1' }),
+    e(4, 'interaction_resolved', 'r1', { interactionId: 'i1', outcome: 'retry' }),
+    e(5, 'task_started', 'r2'),
+    e(6, 'task_cancelled', 'r2'),
+    e(7, 'user_message'),
+    e(8, 'task_cancelled', 'r3'),
+  ];
+
+  it('accept a log that keeps them (a retry answered after its offer, a run cancelled unstarted)', () => {
+    expect(checkSessionLog('s', good, new Set(['r2', 'r3']))).toEqual([]);
+    expect(checkSocketStream('tab', good, 3, good.slice(3))).toEqual([]);
+  });
+
+  it('name each broken guarantee', () => {
+    const bad = [
+      e(1, 'task_started', 'r1'),
+      e(3, 'task_started', 'r2'),
+      e(4, 'task_cancelled', 'r1'),
+      e(5, 'thinking', 'r1'),
+      e(6, 'task_completed', 'r2'),
+      e(7, 'task_started', 'r3'),
+    ];
+    const kinds = checkSessionLog('s', bad, new Set(['r2'])).map(
+      (p) => /\[([a-z-]+)\]/.exec(p)?.[1],
+    );
+    expect(kinds.sort()).toEqual([
+      'cancel-not-honoured',
+      'event-after-closing',
+      'no-closing-event',
+      'seq-gap',
+      'two-open-runs',
+    ]);
+    const swapped = [good[3], good[5], good[4], good[6], good[7]];
+    expect(checkSocketStream('tab', good, 3, swapped)).toHaveLength(1);
+    expect(checkSocketStream('tab', good, 3, good.slice(5))).toHaveLength(1);
+  });
+});
 
 describeEachDatabase('lifecycle stress', (kind) => {
   let target: TestDatabase;

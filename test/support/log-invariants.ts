@@ -25,7 +25,8 @@ export function checkSessionLog(
   const problems: string[] = [];
   const say = (m: string): void => void problems.push(`session ${sessionId}: ${m}`);
   log.forEach((e, i) => {
-    if (e.seq !== i + 1) say(`[seq-gap] seq ${e.seq} at position ${i + 1}`);
+    const expected = i === 0 ? 1 : log[i - 1].seq + 1;
+    if (e.seq !== expected) say(`[seq-gap] seq ${e.seq} where ${expected} was due`);
   });
   const open = new Set<string>();
   const closedBy = new Map<string, LogEvent>();
