@@ -7,6 +7,7 @@ import { EventBus } from '../src/history/event-bus.js';
 import { HistoryRepository } from '../src/history/history.repository.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { PresenceService } from '../src/sessions/presence.service.js';
+import { SessionsService } from '../src/sessions/sessions.service.js';
 import {
   createTestDatabase,
   describeEachDatabase,
@@ -142,6 +143,42 @@ describeEachDatabase('per-socket seq order', (kind) => {
     await append(t, s2, 1);
     await log.until(() => log.of(s2).length === 1);
     expect(log.of(s1)).toEqual([]);
+  });
+
+  it('a failed join does not undo a concurrent join of the same session that succeeds', async () => {
+    const u = await http.register();
+    const s = await newSession(u.accessToken);
+    const socket = await connect(t.baseUrl, u.accessToken);
+    sockets.push(socket);
+    const log = new EventLog(socket);
+    const sessionsService = t.app.get(SessionsService);
+    const page = sessionsService.page.bind(sessionsService);
+    let second!: () => void;
+    const secondReads = new Promise<void>((r) => (second = r));
+    let calls = 0;
+    // The first join's replay read fails once the second join (a client retrying) reads too.
+    sessionsService.page = async (...args) => {
+      calls += 1;
+      if (calls > 1) {
+        second();
+        return page(...args);
+      }
+      await secondReads;
+      throw new Error('replay read failed');
+    };
+    let acks: { ok: boolean }[];
+    try {
+      acks = await Promise.all([
+        ask(socket, 'session:join', { sessionId: s }),
+        ask(socket, 'session:join', { sessionId: s }),
+      ]);
+    } finally {
+      sessionsService.page = page;
+    }
+    expect(acks.map((a) => a.ok).sort()).toEqual([false, true]);
+    await append(t, s, 1);
+    await log.until(() => log.of(s).length === 1);
+    expect(t.app.get(PresenceService).isWatched(s)).toBe(true);
   });
 });
 
