@@ -130,7 +130,7 @@ describe('the stress invariants (checked on made-up logs)', () => {
   ];
 
   it('accept a log that keeps them (a retry answered after its offer, a run cancelled unstarted)', () => {
-    expect(checkSessionLog('s', good, new Set(['r2', 'r3']))).toEqual([]);
+    expect(checkSessionLog('s', good, new Set(['r2', 'r3']), new Set(['r1', 'r3']))).toEqual([]);
     expect(checkSocketStream('tab', good, 3, good.slice(3))).toEqual([]);
   });
 
@@ -153,6 +153,14 @@ describe('the stress invariants (checked on made-up logs)', () => {
       'seq-gap',
       'two-open-runs',
     ]);
+    // A run acked and never heard of again; a retry offer answered twice.
+    const silent = checkSessionLog('s', good, new Set(), new Set(['r9']));
+    expect(silent).toEqual([expect.stringContaining('[no-closing-event] run r9: acked')]);
+    const twice = [...good.slice(0, 4), { ...good[3], seq: 5 }];
+    const answeredTwice = checkSessionLog('s', twice, new Set()).map(
+      (p) => /\[([a-z-]+)\]/.exec(p)?.[1],
+    );
+    expect(answeredTwice).toEqual(['event-after-closing']);
     const swapped = [good[3], good[5], good[4], good[6], good[7]];
     expect(checkSocketStream('tab', good, 3, swapped)).toHaveLength(1);
     expect(checkSocketStream('tab', good, 3, good.slice(5))).toHaveLength(1);

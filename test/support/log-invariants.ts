@@ -14,13 +14,15 @@ const at = (e: LogEvent): string => `seq ${e.seq} ${e.type}${e.runId ? ` run ${e
 
 /**
  * seq 1..n without gaps; at most one open run (from its first event to its closing event) at any
- * point; exactly one closing event per run, nothing of the run after it (the answer to a retry it
- * offered aside: that belongs to the offer); every run ended by an acked cancel ends cancelled.
+ * point; exactly one closing event per run, nothing of the run after it (the one answer to a
+ * retry it offered aside: that belongs to the offer); every run ended by an acked cancel ends
+ * cancelled; every run a send or resume was acked with is in the log (else it never closed).
  */
 export function checkSessionLog(
   sessionId: string,
   log: LogEvent[],
   ackedCancels: Set<string>,
+  ackedRuns: Set<string> = new Set(),
 ): string[] {
   const problems: string[] = [];
   const say = (m: string): void => void problems.push(`session ${sessionId}: ${m}`);
@@ -42,7 +44,9 @@ export function checkSessionLog(
         e.type === 'interaction_resolved' &&
         retryOffers.get(e.runId) === e.data?.interactionId &&
         e.data?.interactionId !== undefined;
-      if (!answersOffer) afterClose.set(e.runId, [...(afterClose.get(e.runId) ?? []), e]);
+      // An offer is answered once: a second answer is an event after closing like any other.
+      if (answersOffer) retryOffers.delete(e.runId);
+      else afterClose.set(e.runId, [...(afterClose.get(e.runId) ?? []), e]);
       continue;
     }
     if (!open.has(e.runId)) {
@@ -64,6 +68,9 @@ export function checkSessionLog(
   }
   for (const runId of seen) {
     if (!closedBy.has(runId)) say(`[no-closing-event] run ${runId}`);
+  }
+  for (const runId of ackedRuns) {
+    if (!seen.has(runId)) say(`[no-closing-event] run ${runId}: acked, no event of it in the log`);
   }
   for (const runId of ackedCancels) {
     const end = closedBy.get(runId);

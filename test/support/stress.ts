@@ -100,6 +100,8 @@ export interface StressSession {
 /** Drives random actions on the tabs, records acked cancels and unexpected acks. */
 export class StressDriver {
   readonly ackedCancels = new Map<string, Set<string>>();
+  /** Runs that sends and resumes were acked with, per session: each must end in the log. */
+  readonly ackedRuns = new Map<string, Set<string>>();
   readonly findings: string[] = [];
   actions = 0;
 
@@ -132,11 +134,12 @@ export class StressDriver {
     if (r < 0.35) {
       this.onSend();
       const content = this.pick(MESSAGES);
-      await this.call(tab, 'message:send', {
+      const ack = await this.call(tab, 'message:send', {
         sessionId,
         content,
         clientMessageId: `m${this.actions}`,
       });
+      if (ack?.ok) this.started(sessionId, ack.runId as string);
     } else if (r < 0.55) {
       const ack = await this.call(tab, 'run:cancel', { sessionId });
       if (ack?.ok) this.cancelled(sessionId, ack.runId as string);
@@ -150,7 +153,9 @@ export class StressDriver {
         });
     } else {
       const intentId = this.pick(tab.intents());
-      if (intentId) await this.call(tab, 'intent:resume', { sessionId, intentId });
+      if (!intentId) return;
+      const ack = await this.call(tab, 'intent:resume', { sessionId, intentId });
+      if (ack?.ok) this.started(sessionId, ack.runId as string);
     }
   }
 
@@ -158,6 +163,12 @@ export class StressDriver {
     const set = this.ackedCancels.get(sessionId) ?? new Set<string>();
     set.add(runId);
     this.ackedCancels.set(sessionId, set);
+  }
+
+  private started(sessionId: string, runId: string): void {
+    const set = this.ackedRuns.get(sessionId) ?? new Set<string>();
+    set.add(runId);
+    this.ackedRuns.set(sessionId, set);
   }
 
   private answer(q: { kind: string; fields: any[] }): unknown {
@@ -258,7 +269,14 @@ export async function checkAll(
   const problems = [...driver.findings];
   for (const s of sessions) {
     const log = await readLog(s);
-    problems.push(...checkSessionLog(s.id, log, driver.ackedCancels.get(s.id) ?? new Set()));
+    problems.push(
+      ...checkSessionLog(
+        s.id,
+        log,
+        driver.ackedCancels.get(s.id) ?? new Set(),
+        driver.ackedRuns.get(s.id) ?? new Set(),
+      ),
+    );
     for (const t of tabs.filter((x) => x.sessionId === s.id && x.joinedAfter >= 0))
       problems.push(...checkSocketStream(t.label, log, t.joinedAfter, t.live));
   }
