@@ -253,6 +253,20 @@ suite(
       expect(seqsOf(onB, s)).toEqual([1, 2, 3, 4]);
     });
 
+    it('a relay lost while the bus was away (nothing after it) is read from the log once it is back', async () => {
+      const http = new Http(a.baseUrl);
+      const u = await http.register();
+      const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
+      const onA = await joinedOn(a, u.accessToken, s);
+      await append(b, s, 1);
+      await onA.until(() => onA.of(s).length === 1);
+      // B's next event is committed, and its relay never reaches A; then A's bus reconnects.
+      await appendUnannounced(b, s, 2);
+      a.app.get(RedisConnections).subscriber!.disconnect(true);
+      await onA.until(() => onA.of(s).length === 2, 20_000);
+      expect(seqsOf(onA, s)).toEqual([1, 2]);
+    });
+
     it('each socket gets each event once, wherever it was committed', async () => {
       const http = new Http(b.baseUrl);
       const u = await http.register();

@@ -1,8 +1,15 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { SessionEvent } from '../contracts/events.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import { DomainError } from '../common/domain-error.js';
 import { EventBus } from '../history/event-bus.js';
-import { HistoryService } from '../history/history.service.js';
+import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
 import { SeqSequencer } from '../history/seq-sequencer.js';
 import { PresenceService } from '../sessions/presence.service.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
@@ -31,17 +38,26 @@ interface Entry {
  * last seq when the first socket joins (the join replays what came before).
  */
 @Injectable()
-export class SessionFanoutService implements OnApplicationShutdown {
+export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SessionFanoutService.name);
   private readonly entries = new Map<string, Entry>();
   private emit: FanoutEmit | undefined;
+  private stopResync: (() => void) | undefined;
 
   constructor(
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
     @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
+
+  onModuleInit(): void {
+    // Relays lost while the bus was away leave no gap to notice when nothing follows them.
+    this.stopResync = this.cluster.onResubscribed(() => {
+      for (const entry of this.entries.values()) entry.sequencer.resync(MAX_REPLAY_LIMIT);
+    });
+  }
 
   /** Where ordered events go (the gateway: its own sockets in the session's room). */
   bind(emit: FanoutEmit): void {
@@ -72,6 +88,7 @@ export class SessionFanoutService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    this.stopResync?.();
     for (const [id, entry] of [...this.entries]) this.drop(id, entry);
   }
 

@@ -116,6 +116,26 @@ describe('SeqSequencer', () => {
     seq.close();
   });
 
+  it('resync reads what the log holds after the position though no later event showed a gap', async () => {
+    const log = new FakeLog(4);
+    const { seq, got } = setup(log, { start: 2 });
+    seq.resync(10);
+    await until(() => got.length === 2);
+    expect(got).toEqual([3, 4]);
+    expect(log.reads).toEqual(['after 2']);
+    seq.close();
+  });
+
+  it('resync does nothing before a start position or after close', () => {
+    const log = new FakeLog(4);
+    const { seq } = setup(log);
+    seq.resync(10);
+    seq.begin(1);
+    seq.close();
+    seq.resync(10);
+    expect(log.reads).toEqual([]);
+  });
+
   it('emits nothing after close', () => {
     const { seq, got } = setup(new FakeLog(0), { start: 0 });
     seq.push(ev(2));

@@ -94,6 +94,15 @@ export class SeqSequencer {
     }
   }
 
+  /**
+   * Reads whatever the log holds after the position: for when events may have been lost on the
+   * way without a later one showing the gap (a relay connection that dropped and came back).
+   */
+  resync(pageSize: number): void {
+    if (this.last === undefined || this.closed) return;
+    this.catchUp(pageSize).catch((err: unknown) => this.o.onError(err));
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { SessionEvent } from '../contracts/events.js';
 import { EventBus } from '../history/event-bus.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
@@ -25,6 +26,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
 
   beforeApplicationShutdown(): void {
@@ -61,12 +63,15 @@ export class SessionStreamService implements BeforeApplicationShutdown {
 
     const unsubscribe = this.bus.subscribe(sessionId, (e) => sequencer.push(e));
     const unwatch = this.presence.watch(sessionId);
+    // Relays lost while the cluster bus was away: read them from the log once it is back.
+    const stopResync = this.cluster.onResubscribed(() => sequencer.resync(MAX_REPLAY_LIMIT));
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
     const close = (): void => {
       if (closed) return;
       closed = true;
       clearInterval(ping);
       unsubscribe();
+      stopResync();
       sequencer.close();
       unwatch();
       this.open.delete(close);
