@@ -15,6 +15,7 @@ import {
 } from './support/databases.js';
 import { Http } from './support/http.js';
 import { ask, type ClientSocket, connect, EventLog } from './support/socket.js';
+import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const step = (n: number): NewEvent => ({
@@ -265,6 +266,25 @@ suite(
       a.app.get(RedisConnections).subscriber!.disconnect(true);
       await onA.until(() => onA.of(s).length === 2, 20_000);
       expect(seqsOf(onA, s)).toEqual([1, 2]);
+    });
+
+    it('an SSE stream gets a relay lost while the bus was away once it is back', async () => {
+      const http = new Http(a.baseUrl);
+      const u = await http.register();
+      const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
+      const sse = await SseClient.open(`${a.baseUrl}/sessions/${s}/stream`, {
+        authorization: `Bearer ${u.accessToken}`,
+      });
+      try {
+        await append(b, s, 1);
+        await sse.waitFor(() => sse.events().length === 1);
+        await appendUnannounced(b, s, 2);
+        a.app.get(RedisConnections).subscriber!.disconnect(true);
+        await sse.waitFor(() => sse.events().length === 2);
+        expect(sse.events().map((e) => e.seq)).toEqual([1, 2]);
+      } finally {
+        sse.close();
+      }
     });
 
     it('each socket gets each event once, wherever it was committed', async () => {
