@@ -146,7 +146,43 @@ describeEachDatabase('per-socket seq order', (kind) => {
     expect(log.of(s1)).toEqual([]);
   });
 
-  it('a failed join does not undo a concurrent join of the same session that succeeds', async () => {
+  it('leave then join, sent back to back, end joined even when the leave is slower to read', async () => {
+    const u = await http.register();
+    const s = await newSession(u.accessToken);
+    const { socket, log } = await joined([s], u.accessToken);
+    const sessionsService = t.app.get(SessionsService);
+    const requireOwned = sessionsService.requireOwned.bind(sessionsService);
+    let open!: () => void;
+    const joinRead = new Promise<void>((r) => (open = r));
+    let calls = 0;
+    // The leave's read of the session finishes only after the join's (or after 1 s, when the
+    // join waits for the leave): a join overtaking the leave would be undone by it.
+    sessionsService.requireOwned = async (...args) => {
+      calls += 1;
+      if (calls === 1) {
+        await Promise.race([joinRead, new Promise((r) => setTimeout(r, 1_000))]);
+        return requireOwned(...args);
+      }
+      const row = await requireOwned(...args);
+      open();
+      return row;
+    };
+    let acks: { ok: boolean }[];
+    try {
+      acks = await Promise.all([
+        ask(socket, 'session:leave', { sessionId: s }),
+        ask(socket, 'session:join', { sessionId: s }),
+      ]);
+    } finally {
+      sessionsService.requireOwned = requireOwned;
+    }
+    expect(acks.map((a) => a.ok)).toEqual([true, true]);
+    await append(t, s, 1);
+    await log.until(() => log.of(s).length === 1);
+    expect(t.app.get(PresenceService).isWatched(s)).toBe(true);
+  });
+
+  it('a failed join does not undo a join of the same session retried meanwhile', async () => {
     const u = await http.register();
     const s = await newSession(u.accessToken);
     const socket = await connect(t.baseUrl, u.accessToken);
@@ -154,19 +190,10 @@ describeEachDatabase('per-socket seq order', (kind) => {
     const log = new EventLog(socket);
     const sessionsService = t.app.get(SessionsService);
     const page = sessionsService.page.bind(sessionsService);
-    let second!: () => void;
-    const secondReads = new Promise<void>((r) => (second = r));
     let calls = 0;
-    // The first join's replay read fails once the second join (a client retrying) reads too.
-    sessionsService.page = async (...args) => {
-      calls += 1;
-      if (calls > 1) {
-        second();
-        return page(...args);
-      }
-      await secondReads;
-      throw new Error('replay read failed');
-    };
+    // The first join's replay read fails; the second one (a client retrying) goes through.
+    sessionsService.page = (...args) =>
+      (calls += 1) === 1 ? Promise.reject(new Error('replay read failed')) : page(...args);
     let acks: { ok: boolean }[];
     try {
       acks = await Promise.all([

@@ -51,13 +51,6 @@ const SHUTDOWN_FLUSH_MS = 150;
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
 const userRoom = (userId: string): string => `user:${userId}`;
 
-/** One socket's hold on one session: its watch, joins still going, whether one succeeded. */
-interface SocketHold {
-  watch: SessionWatch;
-  joining: number;
-  joined: boolean;
-}
-
 /**
  * The /chat namespace. Thin: authentication is the handshake middleware; each client event is
  * validated against its payload class and handed to one service call; every event gets exactly
@@ -78,7 +71,7 @@ export class ChatGateway
   private readonly handlers: HandlerTable;
   private readonly cleanups = new Map<
     string,
-    { timer?: NodeJS.Timeout; watches: Map<string, SocketHold> }
+    { timer?: NodeJS.Timeout; watches: Map<string, SessionWatch>; membership: Promise<unknown> }
   >();
   private userChanges: Subscription | undefined;
 
@@ -104,11 +97,11 @@ export class ChatGateway
       },
       'session:join': {
         dto: PAYLOAD_CLASSES['session:join'],
-        run: (s, p) => this.join(s, p.sessionId, p.afterSeq ?? 0),
+        run: (s, p) => this.inOrder(s, () => this.join(s, p.sessionId, p.afterSeq ?? 0)),
       },
       'session:leave': {
         dto: PAYLOAD_CLASSES['session:leave'],
-        run: (s, p) => this.leave(s, p.sessionId),
+        run: (s, p) => this.inOrder(s, () => this.leave(s, p.sessionId)),
       },
       'message:send': {
         dto: PAYLOAD_CLASSES['message:send'],
@@ -166,9 +159,11 @@ export class ChatGateway
   handleConnection(socket: ChatSocket): void {
     const { userId, connectionId, exp } = socket.data;
     void socket.join(userRoom(userId));
-    const entry: { timer?: NodeJS.Timeout; watches: Map<string, SocketHold> } = {
-      watches: new Map(),
-    };
+    const entry: {
+      timer?: NodeJS.Timeout;
+      watches: Map<string, SessionWatch>;
+      membership: Promise<unknown>;
+    } = { watches: new Map(), membership: Promise.resolve() };
     const msLeft = exp * 1000 - Date.now();
     entry.timer = setTimeout(
       () => {
@@ -190,7 +185,7 @@ export class ChatGateway
     const entry = this.cleanups.get(socket.id);
     if (!entry) return;
     clearTimeout(entry.timer);
-    for (const hold of entry.watches.values()) hold.watch.release();
+    for (const watch of entry.watches.values()) watch.release();
     this.cleanups.delete(socket.id);
     this.metrics.connectedSockets.dec();
   }
@@ -247,6 +242,19 @@ export class ChatGateway
     }
   }
 
+  /**
+   * Joins and leaves of one socket run one after the other, in the order they were sent: a join
+   * that overtook an earlier leave would be undone by it, and a join retried while the first is
+   * going would be undone by the first one's failure.
+   */
+  private inOrder<T>(socket: ChatSocket, op: () => Promise<T>): Promise<T> {
+    const entry = this.cleanups.get(socket.id);
+    if (!entry) return op();
+    const next = entry.membership.then(op);
+    entry.membership = next.catch(() => undefined);
+    return next;
+  }
+
   private async join(
     socket: ChatSocket,
     sessionId: string,
@@ -255,36 +263,30 @@ export class ChatGateway
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
     const room = sessionRoom(session.id);
     const entry = this.cleanups.get(socket.id);
-    let hold = entry?.watches.get(session.id);
-    if (entry && !hold) {
-      hold = { watch: this.fanout.watch(session.id), joining: 0, joined: false };
-      entry.watches.set(session.id, hold);
-    }
-    if (hold) hold.joining += 1;
+    // A join that fails undoes what it did, and only that: an earlier join of the same session
+    // by this socket stays.
+    const added = entry !== undefined && !entry.watches.has(session.id);
+    const watch = added ? this.fanout.watch(session.id) : entry?.watches.get(session.id);
+    if (added && watch) entry.watches.set(session.id, watch);
     try {
       // Room first, replay second: everything up to the sequencer's position is in the log when
       // the replay reads it, everything after reaches the room live; clients drop seqs they saw.
       await socket.join(room);
-      await hold?.watch.ready;
+      await watch?.ready;
       const [page, state] = await Promise.all([
         this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
         this.sessions.state(session.id),
       ]);
       const fresh = await this.sessions.requireOwned(socket.data.userId, sessionId);
-      if (hold) hold.joined = true;
       this.metrics.joins.inc();
       return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
     } catch (err) {
-      // A failed join undoes the room and the watch unless a join of the same session by this
-      // socket succeeded or is still going (a client retrying a join it thought lost).
-      if (hold && !hold.joined && hold.joining === 1 && entry?.watches.get(session.id) === hold) {
-        entry.watches.delete(session.id);
-        hold.watch.release();
+      if (added && entry?.watches.get(session.id) === watch) {
+        entry?.watches.delete(session.id);
+        watch?.release();
         await socket.leave(room);
       }
       throw err;
-    } finally {
-      if (hold) hold.joining -= 1;
     }
   }
 
@@ -292,7 +294,7 @@ export class ChatGateway
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
     await socket.leave(sessionRoom(session.id));
     const entry = this.cleanups.get(socket.id);
-    entry?.watches.get(session.id)?.watch.release();
+    entry?.watches.get(session.id)?.release();
     entry?.watches.delete(session.id);
     return {};
   }
