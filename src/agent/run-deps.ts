@@ -1,27 +1,5 @@
-import type { AppConfig } from '../config/app-config.js';
-import type { HistoryService } from '../history/history.service.js';
-import type { UsageService } from '../quotas/usage.service.js';
-import type { RunsRepository } from '../sessions/runs.repository.js';
-import type { Database } from '../database/database.js';
-import type { AgentRepository } from './agent.repository.js';
-import type { InteractionHub } from './interaction-hub.js';
-import type { InteractionTimers } from './interaction-timers.js';
-import type { LlmProvider, TranscriptMessage } from './providers/provider.js';
-import type { ToolRegistry } from './tools/tool-registry.js';
-
-/** Everything a run needs, handed over by the orchestrator (runs are objects, not providers). */
-export interface RunDeps {
-  config: AppConfig;
-  db: Database;
-  history: HistoryService;
-  repo: AgentRepository;
-  runs: RunsRepository;
-  usage: UsageService;
-  hub: InteractionHub;
-  timers: InteractionTimers;
-  provider: LlmProvider;
-  tools: ToolRegistry;
-}
+import type { CancelReason } from '../contracts/events.js';
+import type { TranscriptMessage } from './providers/provider.js';
 
 export interface RunSpec {
   runId: string;
@@ -34,9 +12,20 @@ export interface RunSpec {
 
 /** Why a run stopped early; carried as the AbortSignal's reason. */
 export class RunCancelled extends Error {
-  constructor(readonly reason: 'user' | 'admin' | 'expired' | 'shutdown') {
+  constructor(readonly reason: CancelReason) {
     super(`run cancelled (${reason})`);
     this.name = 'RunCancelled';
+  }
+}
+
+/**
+ * The run lost a transition (it was ended elsewhere, taken over, or its node could not renew
+ * it): it stops at once and writes nothing more.
+ */
+export class RunSuperseded extends Error {
+  constructor(why: string) {
+    super(`run superseded (${why})`);
+    this.name = 'RunSuperseded';
   }
 }
 
