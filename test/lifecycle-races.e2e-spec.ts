@@ -114,13 +114,10 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     expect(cancel.status).toBe(202);
     gate.release();
-    await sending;
     const log = await settled(db, s.sessionId);
     expect(lifecycleProblems(log)).toEqual([]);
-    const first = log.find((e) => e.type === 'user_message')!;
-    const ofRun = log.filter((e) => e.runId && e.runId === log.find((x) => x.runId)?.runId);
-    expect(ofRun.map((e) => e.type)).toEqual(['task_cancelled']);
-    expect(first.seq).toBe(1);
+    const runId = (await sending).body.runId as string;
+    expect(log.filter((e) => e.runId === runId).map((e) => e.type)).toEqual(['task_cancelled']);
   });
 
   it('a cancel during the first chunk’s thinking steps ends in task_cancelled, not an empty answer', async () => {
@@ -172,7 +169,42 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     expect(run.status).toBe('interrupted');
   });
 
-  it('stored log checks', async () => {
+  it('resume racing a new message: one of them wins, never a run of a declined intent', async () => {
+    const s = await newSession();
+    faults.arm('run.before-launch', () => {
+      throw new Error('launch failed (fault point)');
+    });
+    await send(s, 'hello');
+    faults.disarm();
+    const offered = await settled(db, s.sessionId, 30_000);
+    expect(offered[offered.length - 1]).toMatchObject({
+      type: 'task_failed',
+      data: { canRetry: true },
+    });
+    const [intent] = await db.query<{ id: string }>(
+      'SELECT id FROM intents WHERE session_id = $1',
+      [s.sessionId],
+    );
+    const gate = faults.pause('send.locked');
+    const sending = send(s, 'search replay');
+    await gate.reached;
+    const resuming = http.post(`/sessions/${s.sessionId}/intents/${intent.id}/resume`, {}, s.token);
+    gate.release();
+    const [sent, resumed] = await Promise.all([sending, resuming]);
+    expect(sent.status).toBe(202);
+    // The send declined the retry offer first: the resume must not run the declined intent.
+    expect(resumed.status).toBe(409);
+    expect(resumed.body.code).toBe('CONFLICT');
+    const runs = await db.query<{ intent_id: string; status: string }>(
+      'SELECT intent_id, status FROM runs WHERE session_id = $1',
+      [s.sessionId],
+    );
+    expect(runs.filter((r) => r.intent_id === intent.id)).toHaveLength(1);
+    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
+  });
+
+  it('a plain run meets the log invariants (the checker agrees with the happy path)', async () => {
     const s = await newSession();
     expect((await send(s, 'hello')).status).toBe(202);
     const log = await settled(db, s.sessionId);

@@ -70,14 +70,18 @@ export function lifecycleProblems(log: LogRow[]): string[] {
   });
   const closedAt = new Map<string, number>();
   const open = new Set<string>();
+  const offers = new Set<string>();
   for (const e of log) {
     if (!e.runId) continue;
     if (closedAt.has(e.runId)) {
+      // The answer to the retry offer its task_failed made is the one thing allowed after it.
+      if (e.type === 'interaction_resolved' && offers.has(e.data?.interactionId)) continue;
       problems.push(`${e.type} (seq ${e.seq}) after the run's closing event`);
       continue;
     }
     if (e.type === 'task_started') open.add(e.runId);
     if (CLOSING.includes(e.type)) {
+      if (e.data?.canRetry) offers.add(e.data.interactionId);
       closedAt.set(e.runId, e.seq);
       open.delete(e.runId);
     }
