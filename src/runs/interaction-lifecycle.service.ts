@@ -12,6 +12,14 @@ export type Question =
   | { kind: 'confirm'; data: EventDataMap['request_confirmation'] }
   | { kind: 'form'; data: EventDataMap['component'] };
 
+/** Who answered (a connection, with a response), if a person did. */
+export interface AnsweredBy {
+  connectionId?: string;
+  response?: unknown;
+}
+
+type Resolution<T> = Promise<{ row: InteractionRow; result: T | undefined } | undefined>;
+
 /**
  * Questions of a run (confirm, form) and retry offers: asked with the run's move to
  * awaiting_input, resolved once (the first answer, the timeout or a cancel wins), each with its
@@ -58,20 +66,21 @@ export class InteractionLifecycle {
   }
 
   /**
-   * Resolves an open interaction, with interaction_resolved in the same transaction; a retry
-   * offer declined or expired also fails its intent. `then` runs in that transaction when this
-   * call won (a retry starts its run there). Undefined when somebody resolved it first.
+   * Resolves an open interaction (session, interaction, outcome, who, then), with
+   * interaction_resolved in the same transaction; a retry offer declined or expired also fails
+   * its intent. `then` runs in that transaction when this call won (a retry starts its run
+   * there). Undefined when somebody resolved it first.
    */
   resolve<T = undefined>(
-    sessionId: string,
-    interactionId: string,
-    outcome: InteractionOutcome,
-    by: { connectionId?: string; response?: unknown },
-    then?: (row: InteractionRow) => Promise<T>,
-  ): Promise<{ row: InteractionRow; result: T | undefined } | undefined> {
-    return this.history.transaction(sessionId, () =>
-      this.resolveInTx(sessionId, interactionId, outcome, by, then),
-    );
+    ...args: [
+      string,
+      string,
+      InteractionOutcome,
+      AnsweredBy,
+      ((row: InteractionRow) => Promise<T>)?,
+    ]
+  ): Resolution<T> {
+    return this.history.transaction(args[0], () => this.resolveInTx(...args));
   }
 
   /** Like resolve, inside the caller's session transaction. */
@@ -79,9 +88,9 @@ export class InteractionLifecycle {
     sessionId: string,
     interactionId: string,
     outcome: InteractionOutcome,
-    by: { connectionId?: string; response?: unknown },
+    by: AnsweredBy,
     then?: (row: InteractionRow) => Promise<T>,
-  ): Promise<{ row: InteractionRow; result: T | undefined } | undefined> {
+  ): Resolution<T> {
     const row = await this.store.resolveInteraction(
       interactionId,
       outcome,
