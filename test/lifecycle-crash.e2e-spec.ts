@@ -40,17 +40,25 @@ describeEachDatabase('a crash while a run closes', (kind) => {
     expect(
       (await http.post(`/sessions/${sessionId}/messages`, { content: 'hi' }, token)).status,
     ).toBe(202);
-    await doomed.exited;
+    const crashed = await Promise.race([
+      doomed.exited.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 30_000)),
+    ]);
+    if (!crashed) await doomed.stop('SIGKILL');
+    expect(crashed).toBe(true);
 
     const restarted = await startServerProcess(env);
-    const replay = async () =>
-      (await new Http(restarted.baseUrl).get(`/sessions/${sessionId}/events`, token)).body;
-    // Recovery at start-up closes what the dead process left open.
-    await waitFor(async () => {
-      const body = await replay();
-      return (body.events ?? body.items ?? []).some((e: any) => CLOSING.includes(e.type));
-    });
-    await restarted.stop();
+    try {
+      const replay = async () =>
+        (await new Http(restarted.baseUrl).get(`/sessions/${sessionId}/events`, token)).body;
+      // Recovery at start-up closes what the dead process left open.
+      await waitFor(async () => {
+        const body = await replay();
+        return (body.items ?? []).some((e: any) => CLOSING.includes(e.type));
+      });
+    } finally {
+      await restarted.stop();
+    }
 
     const db = await Database.open({ url: target.url, dataDir: target.dataDir, migrate: false });
     try {
