@@ -204,6 +204,29 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
   });
 
+  it('an answer whose event cannot be written is not half-done: answered again, the run goes on', async () => {
+    const s = await newSession();
+    const c = await ChatTab.open(t.baseUrl, s.token, s.sessionId);
+    tabs.push(c);
+    expect((await c.send('search replay')).ok).toBe(true);
+    const question = await c.next('request_confirmation');
+    faults.arm('interaction.resolved', () => {
+      throw new Error('the log is unavailable (fault point)');
+    });
+    const failed = await c.respond(question.data.interactionId, { approved: true });
+    expect(failed.ok).toBe(false);
+    faults.disarm();
+    const [open] = await db.query<{ resolved_at: Date | null }>(
+      'SELECT resolved_at FROM interactions WHERE id = $1',
+      [question.data.interactionId],
+    );
+    expect(open.resolved_at).toBeNull();
+    expect((await c.respond(question.data.interactionId, { approved: true })).ok).toBe(true);
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1].type).toBe('task_completed');
+  });
+
   it('a plain run meets the log invariants (the checker agrees with the happy path)', async () => {
     const s = await newSession();
     expect((await send(s, 'hello')).status).toBe(202);

@@ -19,7 +19,9 @@ export type FaultPoint =
   /** Idle expiry claimed a session, before its transaction cancels the run. */
   | 'expiry.claimed'
   /** A send holds the session row lock, before its busy check. */
-  | 'send.locked';
+  | 'send.locked'
+  /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
+  | 'interaction.resolved';
 
 type Handler = () => Promise<void> | void;
 

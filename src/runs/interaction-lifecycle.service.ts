@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventDataMap, InteractionOutcome } from '../contracts/events.js';
+import { FaultPoints } from '../common/fault-points.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { interactionResolved } from '../sessions/interaction-events.js';
@@ -33,6 +34,7 @@ export class InteractionLifecycle {
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(Database) private readonly db: Database,
     @Inject(InteractionTimers) private readonly timers: InteractionTimers,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   /** running → awaiting_input with the question stored and published; false if the run moved. */
@@ -98,6 +100,7 @@ export class InteractionLifecycle {
       by.response,
     );
     if (!row) return undefined;
+    await this.faults.hit('interaction.resolved');
     if (row.kind === 'retry' && outcome !== 'retry')
       await this.store.transitionIntent(row.intent_id, 'failed');
     await this.history.append(sessionId, [interactionResolved(row, outcome, by.connectionId)]);
