@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { CancelReason } from '../contracts/events.js';
 import { RunControlService } from '../sessions/run-control.service.js';
-import type { RunSpec } from './run-deps.js';
+import type { RunSpec } from './run-spec.js';
 import type { RunExecution } from './run-execution.js';
 import { RunFactory } from './run-factory.js';
 

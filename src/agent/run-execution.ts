@@ -7,7 +7,7 @@ import type { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import type { RunRef } from '../runs/run-ref.js';
 import type { InteractionAnswer } from './interaction-hub.js';
 import type { LlmProvider, ToolCall, TranscriptMessage } from './providers/provider.js';
-import { AgentFailure, RunCancelled, type RunSpec, RunSuperseded } from './run-deps.js';
+import { AgentFailure, RunCancelled, type RunSpec, RunSuperseded } from './run-spec.js';
 import type { RunQuestions } from './run-questions.js';
 import { runTool } from './run-tool.js';
 import { abortable } from './tools/tool.js';

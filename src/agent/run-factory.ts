@@ -5,7 +5,7 @@ import { HistoryService } from '../history/history.service.js';
 import { UsageService } from '../quotas/usage.service.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { LLM_PROVIDER, type LlmProvider } from './providers/provider.js';
-import type { RunSpec } from './run-deps.js';
+import type { RunSpec } from './run-spec.js';
 import { RunExecution } from './run-execution.js';
 import { RunQuestions } from './run-questions.js';
 import { ToolRegistry } from './tools/tool-registry.js';

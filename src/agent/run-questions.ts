@@ -6,7 +6,7 @@ import { InteractionLifecycle, type Question } from '../runs/interaction-lifecyc
 import { InteractionTimers } from '../runs/interaction-timers.js';
 import type { RunRef } from '../runs/run-ref.js';
 import { InteractionHub, type InteractionAnswer } from './interaction-hub.js';
-import { RunSuperseded } from './run-deps.js';
+import { RunSuperseded } from './run-spec.js';
 
 /**
  * How a run pauses on a question: the waiter is registered before the question is stored and

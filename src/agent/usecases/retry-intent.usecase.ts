@@ -4,7 +4,7 @@ import { PG_UNIQUE_VIOLATION, sqlState } from '../../database/sql-executor.js';
 import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
 import type { TranscriptMessage } from '../providers/provider.js';
-import type { RunSpec } from '../run-deps.js';
+import type { RunSpec } from '../run-spec.js';
 import { OrchestratorService } from '../orchestrator.service.js';
 
 /**
