@@ -15,7 +15,7 @@ export type ClusterMessage =
   | { kind: 'event'; event: SessionEvent }
   | { kind: 'answer'; interactionId: string; outcome: string; response?: unknown }
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string }
-  | { kind: 'cancelled'; requestId: string; runId: string };
+  | { kind: 'cancelled'; requestId: string; runId: string; won: boolean };
 
 type Handler = (m: ClusterMessage) => void;
 
