@@ -13,6 +13,7 @@ import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { StreamsModule } from './streams/streams.module.js';
 import { LoggingModule } from './observability/logging.module.js';
 
 @Module({})
@@ -29,6 +30,7 @@ export class AppModule {
         ClusterModule,
         AuthModule,
         SessionsModule,
+        StreamsModule,
         QuotasModule,
         AgentModule,
         ChatModule,

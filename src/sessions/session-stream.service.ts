@@ -35,6 +35,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     res: ServerResponse,
     sessionId: string,
     afterSeq: number,
+    stop?: AbortSignal,
   ): Promise<void> {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -54,7 +55,8 @@ export class SessionStreamService implements BeforeApplicationShutdown {
       if (closed || e.seq <= last) return;
       res.write(`id: ${e.seq}\nevent: session_event\ndata: ${JSON.stringify(e)}\n\n`);
       last = e.seq;
-      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+      // A closed session writes nothing more: the stream has said everything it will.
+      if (e.type === 'session_closed' || res.writableLength > MAX_BUFFERED_BYTES) close();
     };
     const deliver = async (e: SessionEvent): Promise<void> => {
       if (closed || e.seq <= last) return;
@@ -83,9 +85,12 @@ export class SessionStreamService implements BeforeApplicationShutdown {
       unsubscribe();
       unwatch();
       this.open.delete(close);
+      stop?.removeEventListener('abort', close);
       if (!res.writableEnded) res.end();
     };
     this.open.add(close);
+    if (stop?.aborted) close();
+    stop?.addEventListener('abort', close);
     req.on('close', close);
     res.on('error', close);
 
