@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { SessionEvent } from '../contracts/events.js';
+import { SSE_EVENT_NAME } from '../contracts/rest.js';
 import { EventBus } from '../history/event-bus.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
 import { PresenceService } from './presence.service.js';
@@ -53,7 +54,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
 
     const send = (e: SessionEvent): void => {
       if (closed || e.seq <= last) return;
-      res.write(`id: ${e.seq}\nevent: session_event\ndata: ${JSON.stringify(e)}\n\n`);
+      res.write(`id: ${e.seq}\nevent: ${SSE_EVENT_NAME}\ndata: ${JSON.stringify(e)}\n\n`);
       last = e.seq;
       // A closed session writes nothing more: the stream has said everything it will.
       if (e.type === 'session_closed' || res.writableLength > MAX_BUFFERED_BYTES) close();
