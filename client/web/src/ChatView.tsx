@@ -94,6 +94,12 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
         </div>
       )}
       <div class="timeline" aria-live="polite" data-testid="timeline">
+        {state.timeline.length === 0 && (
+          <p class="muted center">
+            Try “what is 2+3*4”, “search replay”, “remind me to stretch in 10 minutes”, “count to
+            200” or “recap”.
+          </p>
+        )}
         <Timeline items={state.timeline} />
         <div ref={bottom} />
       </div>
@@ -112,7 +118,7 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
             name="message"
             rows={2}
             maxLength={500}
-            placeholder="Try: what is 2+3*4 · search replay · remind me at 17:30 · count to 200"
+            placeholder="Message the agent"
             value={draft}
             onInput={(e) => setDraft(e.currentTarget.value)}
             onKeyDown={(e) => {
