@@ -125,6 +125,12 @@ suite(
       await chat.send('remind me at 17:30');
       const dialog = chat.page.getByTestId('dialog-form');
       await dialog.waitFor();
+      const time = dialog.locator('input[name="time"]');
+      if ((await time.count()) > 0) {
+        const future = new Date(Date.now() + 3600_000);
+        const local = (await time.getAttribute('type')) === 'datetime-local';
+        await time.fill(local ? localInput(future) : future.toISOString());
+      }
       await dialog.locator('input[name="label"]').fill('x'.repeat(501));
       await dialog.getByRole('button', { name: 'Submit' }).click();
       await dialog
