@@ -89,4 +89,36 @@ describeEachDatabase('client SDK against the real service', (kind) => {
     expect(room.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     client.disconnect();
   });
+
+  it('comes back with a fresh token after the server ends a connection whose token expired', async () => {
+    const db = await createTestDatabase(kind);
+    const short = await startTestApp(db, { JWT_ACCESS_TTL_S: '2', BUILTIN_TOKEN_DELAY_MS: '1' });
+    const client = new HitlClient({
+      baseUrl: short.baseUrl,
+      eventSource: null,
+      reconnectBaseMs: 50,
+      reconnectMaxMs: 200,
+    });
+    try {
+      await client.auth.register(`exp-${Date.now()}@example.com`, 'password123');
+      const statuses: string[] = [];
+      client.onConnection((c) => statuses.push(c.status));
+      client.connect();
+      const session = await client.api.createSession('expiry');
+      const room = await client.join(session.id);
+      await until(() => client.connection.status === 'connected', 'the connection');
+      const firstToken = client.auth.current!.accessToken;
+      await until(() => statuses.includes('reconnecting'), 'auth_expired and the disconnect');
+      await until(() => client.connection.status === 'connected', 'the reconnect');
+      expect(client.auth.current!.accessToken).not.toBe(firstToken);
+      await room.send('what is 6*7');
+      await until(() => room.state.runStatus === 'completed', 'the answer');
+      const run = room.state.timeline.find((x) => x.kind === 'run');
+      expect(run?.kind === 'run' && run.text).toMatch(/\b42\b/);
+    } finally {
+      client.disconnect();
+      await short.close();
+      await db.drop();
+    }
+  });
 });

@@ -24,7 +24,6 @@ suite(
       t = await startTestApp(target, {
         AGENT_FAIL_FIRST_ATTEMPTS: '1',
         AUTH_RATE_LIMIT_PER_MINUTE: '1000',
-        CORS_ORIGINS: 'http://127.0.0.1',
       });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     });

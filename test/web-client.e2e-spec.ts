@@ -28,7 +28,6 @@ suite(
       PORT: String(port),
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
-      CORS_ORIGINS: `http://127.0.0.1:${port}`,
       AUTH_RATE_LIMIT_PER_MINUTE: '1000',
       RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
     });
