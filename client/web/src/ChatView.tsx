@@ -14,7 +14,8 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
   const [notice, setNotice] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
-  const { onActivity } = props;
+  const onActivity = useRef(props.onActivity);
+  onActivity.current = props.onActivity;
 
   useEffect(() => {
     let off = () => undefined as unknown;
@@ -28,7 +29,7 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
         off = r.onState(setState);
         offEvents = r.onEvent((e) => {
           if (e.type === 'reminder_due') setNotice(`Reminder: ${e.data.label}`);
-          if (e.type === 'task_completed' || e.type === 'user_message') onActivity();
+          if (e.type === 'task_completed' || e.type === 'user_message') onActivity.current();
         });
       },
       (err: unknown) => setLoadError(message(err)),
@@ -38,7 +39,7 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
       off();
       offEvents();
     };
-  }, [props.sessionId, onActivity]);
+  }, [props.sessionId]);
 
   // A quiet resync when the tab comes back to the foreground (timers may have slept meanwhile).
   useEffect(() => {

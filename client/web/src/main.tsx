@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { App } from './App';
-import './styles.css';
+import './base.css';
+import './chat.css';
 
 render(<App />, document.getElementById('app')!);
