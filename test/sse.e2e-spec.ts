@@ -214,4 +214,23 @@ describeEachDatabase('SSE stream', (kind) => {
     await c.waitFor(() => c.closed, 10_000);
     expect(c.closed).toBe(true);
   });
+
+  it('ends a header-authorized stream when its access token expires', async () => {
+    const db = await createTestDatabase(kind);
+    const short = await startTestApp(db, { JWT_ACCESS_TTL_S: '2' });
+    try {
+      const h = new Http(short.baseUrl);
+      const u = await h.register('brief');
+      const s = (await h.post('/sessions', {}, u.accessToken)).body.id;
+      const c = await SseClient.open(`${short.baseUrl}/sessions/${s}/stream`, {
+        authorization: `Bearer ${u.accessToken}`,
+      });
+      expect(c.status).toBe(200);
+      await c.waitFor(() => c.closed, 10_000);
+      expect(c.closed).toBe(true);
+    } finally {
+      await short.close();
+      await db.drop();
+    }
+  });
 });
