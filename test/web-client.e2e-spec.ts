@@ -254,6 +254,10 @@ suite(
         .waitFor({ timeout: 60_000 });
       expect(await chat.texts('user-message')).toEqual(['what is 1+1', 'what is 2+2']);
       expect(await chat.page.getByTestId('agent-message').count()).toBe(2);
+      const answers = await chat.texts('answer');
+      expect(answers).toHaveLength(2);
+      expect(answers[0]).toMatch(/1\+1 = 2/);
+      expect(answers[1]).toMatch(/2\+2 = 4/);
 
       await chat.send('what is 3+3');
       await chat.waitForAnswer(/\b6\b/);

@@ -57,13 +57,20 @@ export class WebChat {
     return this.page.getByTestId('answer');
   }
 
+  /** Waits until the newest agent message is done and its answer matches. */
   async waitForAnswer(re: RegExp, timeout = 30_000): Promise<void> {
-    await this.page
-      .getByTestId('agent-message')
-      .filter({ hasText: re })
-      .filter({ has: this.page.getByTestId('run-status').filter({ hasText: 'Done' }) })
-      .last()
-      .waitFor({ timeout });
+    await this.page.waitForFunction(
+      (source: string) => {
+        const all = (globalThis as any).document.querySelectorAll('[data-testid="agent-message"]');
+        const last = all[all.length - 1];
+        if (!last) return false;
+        const status = last.querySelector('[data-testid="run-status"]')?.textContent;
+        const answer = last.querySelector('[data-testid="answer"]')?.textContent ?? '';
+        return status === 'Done' && new RegExp(source).test(answer);
+      },
+      re.source,
+      { timeout },
+    );
   }
 
   async texts(testId: string): Promise<string[]> {
