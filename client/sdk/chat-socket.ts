@@ -1,11 +1,11 @@
 import { io } from 'socket.io-client';
-import type { SessionEvent } from '../../src/contracts/events.js';
 import {
   type Ack,
   CHAT_NAMESPACE,
   type ClientAcks,
   type ClientEventName,
   type ClientPayloads,
+  type ServerToClientEvents,
 } from '../../src/contracts/socket.js';
 import { ApiError } from './http.js';
 
@@ -15,8 +15,7 @@ export interface ChatSocketLike {
   on(event: 'connect', fn: () => void): void;
   on(event: 'disconnect', fn: (reason: string) => void): void;
   on(event: 'connect_error', fn: (err: { message: string }) => void): void;
-  on(event: 'session:event', fn: (e: SessionEvent) => void): void;
-  on(event: 'auth_expired', fn: () => void): void;
+  on<E extends keyof ServerToClientEvents>(event: E, fn: ServerToClientEvents[E]): void;
   emit<E extends ClientEventName>(
     event: E,
     payload: ClientPayloads[E],
