@@ -166,6 +166,49 @@ describe('HitlClient', () => {
     client.disconnect();
   });
 
+  it('ends a for-await loop over room.stream() when the room is left', async () => {
+    const { client, sockets } = makeClient();
+    const room = await connectAndJoin(client, sockets);
+    const seen: number[] = [];
+    const loop = (async () => {
+      for await (const e of room.stream()) seen.push(e.seq);
+    })();
+    sockets[0].fire('session:event', ev(3));
+    await until(() => seen.length === 1);
+    client.leave('s1');
+    await expect(loop).resolves.toBeUndefined();
+    expect(seen).toEqual([3]);
+    client.disconnect();
+  });
+
+  it('opens no socket when disconnect() comes while the token is being refreshed', async () => {
+    let release: () => void = () => undefined;
+    const refreshGate = new Promise<void>((r) => (release = r));
+    const sockets: FakeSocket[] = [];
+    const client = new HitlClient({
+      fetch: async (url) => {
+        if (url.endsWith('/auth/refresh')) await refreshGate;
+        // A short-lived token, so connecting must refresh it first.
+        const body = { user: { id: 'u' }, accessToken: 'tok', refreshToken: 'r', expiresIn: 5 };
+        return new Response(JSON.stringify(body), { status: 200 });
+      },
+      socketFactory: (_url, token) => {
+        const s = new FakeSocket(token);
+        sockets.push(s);
+        return s;
+      },
+      eventSource: null,
+    });
+    await client.auth.login('a@b.c', 'password123');
+    client.connect();
+    client.disconnect();
+    release();
+    await client.auth.accessToken(); // the same shared refresh, now done
+    await tick(5);
+    expect(sockets).toHaveLength(0);
+    expect(client.connection.status).toBe('idle');
+  });
+
   it('backs off exponentially with jitter, within bounds', () => {
     expect(backoffDelay(1, 500, 15_000, () => 0)).toBe(250);
     expect(backoffDelay(1, 500, 15_000, () => 1)).toBe(500);

@@ -66,6 +66,8 @@ export class HitlClient {
   private requests: SocketRequests | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
+  /** Counts connect() calls, so an attempt that outlived a disconnect() opens nothing. */
+  private generation = 0;
   private forceRefresh = false;
 
   constructor(options: HitlClientOptions = {}) {
@@ -94,6 +96,7 @@ export class HitlClient {
   connect(): void {
     if (this.running) return;
     this.running = true;
+    this.generation++;
     this.setInfo({ status: 'connecting', transport: null, failures: 0 });
     void this.attempt();
   }
@@ -151,11 +154,13 @@ export class HitlClient {
 
   private async attempt(): Promise<void> {
     if (!this.running) return;
+    const generation = this.generation;
     let token: string;
     try {
       token = this.forceRefresh ? await this.auth.refresh() : await this.auth.accessToken();
       this.forceRefresh = false;
     } catch (err) {
+      if (!this.running || generation !== this.generation) return;
       if (err instanceof ApiError && err.code === 'UNAUTHORIZED') {
         this.running = false;
         this.setInfo({ status: 'offline', transport: null, failures: this.info.failures });
@@ -165,6 +170,7 @@ export class HitlClient {
       this.retry();
       return;
     }
+    if (!this.running || generation !== this.generation) return;
     const socket = (this.opts.socketFactory ?? socketIoFactory)(this.opts.baseUrl ?? '', token);
     const requests = new SocketRequests(socket);
     this.socket = socket;

@@ -67,4 +67,27 @@ describe('SequencedLog', () => {
     expect(delivered).toEqual([3, 4, 5, 6]);
     expect(reads).toEqual([2, 4]);
   });
+
+  it('catches up to the end of the log even while a gap fill is under way', async () => {
+    const all = Array.from({ length: 10 }, (_, i) => ev(i + 1));
+    const delivered: number[] = [];
+    let release: () => void = () => undefined;
+    const firstRead = new Promise<void>((r) => (release = r));
+    let reads = 0;
+    const log = new SequencedLog({
+      gapDelayMs: 1,
+      fetchAfter: async (after) => {
+        if (reads++ === 0) await firstRead;
+        const items = all.filter((e) => e.seq > after).slice(0, 2);
+        return { items, hasMore: items.length > 0 && items.at(-1)!.seq < 10 };
+      },
+      deliver: (e) => delivered.push(e.seq),
+    });
+    log.accept(ev(2)); // a hole at 1: a gap fill starts and waits on its first read
+    await until(() => reads === 1);
+    const caughtUp = log.catchUp();
+    release();
+    await caughtUp;
+    expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
 });

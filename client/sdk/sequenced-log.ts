@@ -22,7 +22,10 @@ export class SequencedLog {
   private last: number;
   private readonly held = new Map<number, SessionEvent>();
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The REST read under way (gap fill or catch-up); reads run one after another. */
   private filling: Promise<void> | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private disposed = false;
 
   constructor(private readonly opts: SequencedLogOptions) {
     this.last = opts.afterSeq ?? 0;
@@ -48,11 +51,15 @@ export class SequencedLog {
 
   /** Reads everything after the last delivered seq until the end of the log. */
   catchUp(): Promise<void> {
-    this.filling ??= this.readOn(() => true).finally(() => (this.filling = null));
-    return this.filling;
+    // A gap fill under way stops once its hole is closed, not at the end of the log: read on after it.
+    this.catchingUp ??= this.exclusive(() => this.readOn(() => true)).finally(
+      () => (this.catchingUp = null),
+    );
+    return this.catchingUp;
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
   }
@@ -66,7 +73,7 @@ export class SequencedLog {
     if (this.held.size === 0) {
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
-    } else if (!this.gapTimer) {
+    } else if (!this.gapTimer && !this.disposed) {
       this.gapTimer = setTimeout(() => {
         this.gapTimer = undefined;
         this.fillGap();
@@ -76,11 +83,22 @@ export class SequencedLog {
 
   private fillGap(): void {
     if (this.held.size === 0 || this.filling) return;
-    this.filling = this.readOn(() => this.held.size > 0).finally(() => {
-      this.filling = null;
-      this.drain();
-    });
-    this.filling.catch((err: unknown) => this.opts.onError?.(err));
+    this.exclusive(() => this.readOn(() => this.held.size > 0)).catch((err: unknown) =>
+      this.opts.onError?.(err),
+    );
+  }
+
+  /** Runs a read after the one under way; a hole still open afterwards arms the next gap fill. */
+  private exclusive(read: () => Promise<void>): Promise<void> {
+    const run = (this.filling ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(read)
+      .finally(() => {
+        if (this.filling === run) this.filling = null;
+        this.drain();
+      });
+    this.filling = run;
+    return run;
   }
 
   private async readOn(more: () => boolean): Promise<void> {

@@ -38,6 +38,8 @@ export class SessionRoom {
   private readonly listeners = new Set<(e: SessionEvent) => void>();
   private readonly stateListeners = new Set<(s: ChatState) => void>();
   private readonly outbox = new Map<string, Outgoing>();
+  /** Wakes the stream() loops waiting for an event, so that leave() ends them. */
+  private readonly wakers = new Set<() => void>();
   private requests: SocketRequests | null = null;
   private sse: EventSourceLike | null = null;
   private sseWanted = false;
@@ -82,10 +84,12 @@ export class SessionRoom {
   async *stream(): AsyncGenerator<SessionEvent> {
     const queue: SessionEvent[] = [];
     let wake: (() => void) | null = null;
+    const waker = (): void => wake?.();
     const off = this.onEvent((e) => {
       queue.push(e);
       wake?.();
     });
+    this.wakers.add(waker);
     try {
       while (!this.left) {
         const next = queue.shift();
@@ -95,6 +99,7 @@ export class SessionRoom {
       }
     } finally {
       off();
+      this.wakers.delete(waker);
     }
   }
 
@@ -167,6 +172,7 @@ export class SessionRoom {
     this.log.dispose();
     this.listeners.clear();
     this.stateListeners.clear();
+    for (const wake of [...this.wakers]) wake();
     if (this.connected()) {
       this.requests!.request('session:leave', { sessionId: this.sessionId }).catch(() => undefined);
     }
