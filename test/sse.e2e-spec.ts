@@ -215,6 +215,17 @@ describeEachDatabase('SSE stream', (kind) => {
     expect(c.closed).toBe(true);
   });
 
+  it('refuses a ticket issued before its user was disabled', async () => {
+    const u = await http.register('banned');
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const ticket = (await http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken)).body
+      .ticket;
+    await t.app.get(UsersService).update(u.user.id, { disabled: true });
+    const r = await http.get(`/sessions/${s}/stream?ticket=${ticket}`);
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('UNAUTHORIZED');
+  });
+
   it('ends a header-authorized stream when its access token expires', async () => {
     const db = await createTestDatabase(kind);
     const short = await startTestApp(db, { JWT_ACCESS_TTL_S: '2' });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { UsersService } from '../users/users.service.js';
 import { StreamTicketsRepository } from './stream-tickets.repository.js';
 
 export const STREAM_TICKET_TTL_MS = 60_000;
@@ -18,7 +19,10 @@ const hash = (ticket: string): string => createHash('sha256').update(ticket).dig
 export class StreamTicketsService {
   private readonly logger = new Logger(StreamTicketsService.name);
 
-  constructor(@Inject(StreamTicketsRepository) private readonly tickets: StreamTicketsRepository) {}
+  constructor(
+    @Inject(StreamTicketsRepository) private readonly tickets: StreamTicketsRepository,
+    @Inject(UsersService) private readonly users: UsersService,
+  ) {}
 
   async issue(userId: string, sessionId: string): Promise<{ ticket: string; expiresAt: string }> {
     const ticket = randomBytes(32).toString('base64url');
@@ -30,7 +34,7 @@ export class StreamTicketsService {
     return { ticket, expiresAt: expiresAt.toISOString() };
   }
 
-  /** The user the ticket was issued to, if it is valid for this session; UNAUTHORIZED otherwise. */
+  /** The user the ticket was issued to, if it is valid for this session and the user still enabled; UNAUTHORIZED otherwise. */
   async redeem(ticket: string, sessionId: string): Promise<string> {
     const found = /^[\w-]{20,100}$/.test(ticket)
       ? await this.tickets.redeem(hash(ticket))
@@ -38,6 +42,9 @@ export class StreamTicketsService {
     if (!found || found.sessionId !== sessionId) {
       throw DomainError.unauthorized('Invalid, used or expired stream ticket');
     }
+    // As for a bearer token, the user is read again: one disabled since the ticket was issued is out.
+    const user = await this.users.findById(found.userId);
+    if (!user || user.disabled) throw DomainError.unauthorized('This account is disabled');
     return found.userId;
   }
 }
