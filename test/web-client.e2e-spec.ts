@@ -89,8 +89,23 @@ suite(
         ),
       ).toBe(true);
       await shot(first, 'confirm');
+      // A modal dialog keeps keyboard focus inside it, both ways round.
+      for (const key of ['Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+        await first.page.keyboard.press(key);
+        expect(
+          await first.page.evaluate(() =>
+            Boolean((globalThis as any).document.activeElement?.closest('[role="dialog"]')),
+          ),
+        ).toBe(true);
+      }
       await second.page.getByRole('button', { name: 'Approve' }).click();
       await dialogA.waitFor({ state: 'detached', timeout: 15_000 });
+      // Focus goes back where it was before the dialog opened: the message box.
+      await first.page.waitForFunction(
+        () => (globalThis as any).document.activeElement?.id === 'message',
+        undefined,
+        { timeout: 5_000 },
+      );
       await first.waitForAnswer(/documentation/);
       await context.close();
     });

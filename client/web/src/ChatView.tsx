@@ -38,6 +38,8 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
       cancelled = true;
       off();
       offEvents();
+      // Otherwise every session once opened stays joined: rejoined on each reconnect, its log growing.
+      client.leave(props.sessionId);
     };
   }, [props.sessionId]);
 

@@ -11,6 +11,8 @@ function useSecondsLeft(expiresAt: string | undefined): number | null {
   return expiresAt ? Math.max(0, Math.ceil((Date.parse(expiresAt) - now) / 1000)) : null;
 }
 
+const FOCUSABLE = 'input, button, textarea, select, [href], [tabindex]:not([tabindex="-1"])';
+
 const mmss = (s: number) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 
 /** `datetime-local` gives local wall time without an offset; the service wants an instant. */
@@ -35,9 +37,32 @@ export function InteractionDialog({
   const titleId = `dlg-${pending.id}`;
 
   useEffect(() => {
-    const first = box.current?.querySelector<HTMLElement>('input, button, textarea, select');
+    const before = document.activeElement;
+    const first = box.current?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
+    // A keyboard user continues where they were once the dialog closes (answered here or elsewhere).
+    return () => {
+      if (before instanceof HTMLElement && before.isConnected) before.focus();
+    };
   }, [pending.id]);
+
+  /** aria-modal promises that Tab stays inside the dialog: wrap around at both ends. */
+  const keepFocusInside = (e: KeyboardEvent) => {
+    if (e.key !== 'Tab' || !box.current) return;
+    const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+      (el) => !(el as HTMLButtonElement).disabled,
+    );
+    if (items.length === 0) return;
+    const [first, last] = [items[0], items[items.length - 1]];
+    const inside = box.current.contains(document.activeElement);
+    if (e.shiftKey && (document.activeElement === first || !inside)) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && (document.activeElement === last || !inside)) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
 
   const answer = async (response: unknown) => {
     setBusy(true);
@@ -72,6 +97,7 @@ export function InteractionDialog({
         aria-modal="true"
         aria-labelledby={titleId}
         data-testid={`dialog-${pending.kind}`}
+        onKeyDown={keepFocusInside}
       >
         {pending.kind === 'confirm' && (
           <>
