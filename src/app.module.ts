@@ -14,6 +14,7 @@ import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { RunsModule } from './runs/runs.module.js';
+import { StreamsModule } from './streams/streams.module.js';
 import { LoggingModule } from './observability/logging.module.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         RunsModule,
         AuthModule,
         SessionsModule,
+        StreamsModule,
         QuotasModule,
         AgentModule,
         ChatModule,

@@ -24,6 +24,6 @@ import { TokenService } from './token.service.js';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [AuthService, TokenService, UsersModule],
+  exports: [AuthService, TokenService, JwtStrategy, UsersModule],
 })
 export class AuthModule {}

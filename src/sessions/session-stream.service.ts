@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { SessionEvent } from '../contracts/events.js';
+import { SSE_EVENT_NAME } from '../contracts/rest.js';
 import { EventBus } from '../history/event-bus.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
 import { SeqSequencer } from '../history/seq-sequencer.js';
@@ -38,6 +39,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     res: ServerResponse,
     sessionId: string,
     afterSeq: number,
+    stop?: AbortSignal,
   ): Promise<void> {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -50,8 +52,9 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     let closed = false;
     const send = (e: SessionEvent): void => {
       if (closed) return;
-      res.write(`id: ${e.seq}\nevent: session_event\ndata: ${JSON.stringify(e)}\n\n`);
-      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+      res.write(`id: ${e.seq}\nevent: ${SSE_EVENT_NAME}\ndata: ${JSON.stringify(e)}\n\n`);
+      // A closed session writes nothing more: the stream has said everything it will.
+      if (e.type === 'session_closed' || res.writableLength > MAX_BUFFERED_BYTES) close();
     };
     const sequencer = new SeqSequencer({
       sessionId,
@@ -75,9 +78,12 @@ export class SessionStreamService implements BeforeApplicationShutdown {
       sequencer.close();
       unwatch();
       this.open.delete(close);
+      stop?.removeEventListener('abort', close);
       if (!res.writableEnded) res.end();
     };
     this.open.add(close);
+    if (stop?.aborted) close();
+    stop?.addEventListener('abort', close);
     req.on('close', close);
     res.on('error', close);
 

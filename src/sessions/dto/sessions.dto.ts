@@ -42,18 +42,6 @@ export class EventsQueryDto {
   limit?: number;
 }
 
-export class StreamQueryDto {
-  @ApiPropertyOptional({
-    minimum: 0,
-    description: 'Resume after this seq (Last-Event-ID wins when both are sent)',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  afterSeq?: number;
-}
-
 export class SessionDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) title!: string | null;
