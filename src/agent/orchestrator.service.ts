@@ -23,6 +23,11 @@ import { LLM_PROVIDER, type LlmProvider } from './providers/provider.js';
 import type { RunDeps, RunSpec } from './run-deps.js';
 import { RunExecution } from './run-execution.js';
 import { ToolRegistry } from './tools/tool-registry.js';
+import { ToolCallLedger } from './tools/tool-call.ledger.js';
+import { ConversationContextBuilder } from './context/conversation-context.builder.js';
+import { TOKEN_COUNTER } from './context/token-counter.factory.js';
+import type { TokenCounter } from './context/token-counter.js';
+import { QuotaGuard } from '../quotas/quota-guard.service.js';
 import { interactionResolved } from '../sessions/interaction-events.js';
 
 const SWEEP_MS = 1000;
@@ -65,8 +70,27 @@ export class OrchestratorService
     @Inject(ToolRegistry) tools: ToolRegistry,
     @Inject(RunControlService) runControl: RunControlService,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(ConversationContextBuilder) context: ConversationContextBuilder,
+    @Inject(TOKEN_COUNTER) tokens: TokenCounter,
+    @Inject(QuotaGuard) quotas: QuotaGuard,
+    @Inject(ToolCallLedger) toolCalls: ToolCallLedger,
   ) {
-    this.deps = { config, db, history, repo, runs, usage, hub, timers, provider, tools };
+    this.deps = {
+      config,
+      db,
+      history,
+      repo,
+      runs,
+      usage,
+      hub,
+      timers,
+      provider,
+      tools,
+      context,
+      tokens,
+      quotas,
+      toolCalls,
+    };
     runControl.registerLiveCanceller({
       cancelLive: (sessionId, reason) => this.cancelLive(sessionId, reason),
     });

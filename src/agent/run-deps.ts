@@ -8,6 +8,10 @@ import type { InteractionHub } from './interaction-hub.js';
 import type { InteractionTimers } from './interaction-timers.js';
 import type { LlmProvider, TranscriptMessage } from './providers/provider.js';
 import type { ToolRegistry } from './tools/tool-registry.js';
+import type { ToolCallLedger } from './tools/tool-call.ledger.js';
+import type { ConversationContextBuilder } from './context/conversation-context.builder.js';
+import type { TokenCounter } from './context/token-counter.js';
+import type { QuotaGuard } from '../quotas/quota-guard.service.js';
 
 /** Everything a run needs, handed over by the orchestrator (runs are objects, not providers). */
 export interface RunDeps {
@@ -21,6 +25,10 @@ export interface RunDeps {
   timers: InteractionTimers;
   provider: LlmProvider;
   tools: ToolRegistry;
+  context: ConversationContextBuilder;
+  tokens: TokenCounter;
+  quotas: QuotaGuard;
+  toolCalls: ToolCallLedger;
 }
 
 export interface RunSpec {

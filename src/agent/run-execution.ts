@@ -7,6 +7,10 @@ import { AgentFailure, RunCancelled, type RunDeps, type RunSpec } from './run-de
 import { abortable } from './tools/tool.js';
 import { runTool } from './run-tool.js';
 import { interactionResolved } from '../sessions/interaction-events.js';
+import { UsageMeter } from '../quotas/usage-meter.js';
+import { DomainError } from '../common/domain-error.js';
+import type { ConversationContext } from './context/conversation-context.builder.js';
+import { toolCallKey } from './tools/tool-call.ledger.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -21,13 +25,15 @@ export class RunExecution {
   private readonly controller = new AbortController();
   private cancelReason: CancelReason | undefined;
   private step: ThinkingStep | undefined;
-  private readonly usage = { promptTokens: 0, completionTokens: 0 };
+  private readonly meter: UsageMeter;
   private done: Promise<void> | undefined;
 
   constructor(
     readonly spec: RunSpec,
     private readonly deps: RunDeps,
-  ) {}
+  ) {
+    this.meter = new UsageMeter(deps.usage, spec.userId, deps.tokens);
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -95,14 +101,21 @@ export class RunExecution {
       );
     }
     const transcript = [...this.spec.transcript];
+    const context = await this.deps.context.build({
+      sessionId: this.spec.sessionId,
+      intentId: this.spec.intentId,
+      transcript,
+      tools: this.deps.tools.all(),
+    });
     let phase: 'recognize' | 'respond' = 'recognize';
     if (transcript[transcript.length - 1]?.role === 'tool') {
       await this.thinking('intent_recognition', 'completed', 'resumed after the tool step');
       phase = 'respond';
     }
-    let answer = '';
+    let answer: string | undefined;
     for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
-      const out = await this.callModel(transcript, phase);
+      const out = await this.callModel(context, transcript, phase);
+      const at = transcript.length;
       transcript.push({
         role: 'assistant',
         content: out.text,
@@ -112,15 +125,25 @@ export class RunExecution {
         answer = out.text;
         break;
       }
-      for (const call of out.calls) transcript.push(await runTool(this, call, this.deps));
+      for (const [i, call] of out.calls.entries()) {
+        const key = toolCallKey(this.spec.intentId, at, i, call.name);
+        transcript.push(await runTool(this, call, this.deps, key));
+      }
       await repo.saveCheckpoint(this.spec.runId, { transcript });
       phase = 'respond';
     }
+    // Out of tool rounds: one last call without tools, so the model answers with what it has.
+    answer ??= (await this.callModel(context, transcript, 'respond', false)).text;
+    if (!answer.trim()) {
+      throw new AgentFailure(
+        `The model gave no answer (after ${MAX_TOOL_ROUNDS} tool rounds at most); try rephrasing`,
+      );
+    }
     await this.append([{ type: 'response', data: { content: answer } }]);
-    await this.deps.usage.record(this.spec.userId, { runs: 1, ...this.usage });
+    await this.deps.usage.record(this.spec.userId, { runs: 1 });
     await repo.setRunStatus(this.spec.runId, ['running', 'awaiting_input'], 'completed');
     await repo.setIntentStatus(this.spec.intentId, ['active'], 'completed');
-    await this.append([{ type: 'task_completed', data: { usage: { ...this.usage } } }]);
+    await this.append([{ type: 'task_completed', data: { usage: { ...this.meter.totals } } }]);
   }
 
   /**
@@ -128,39 +151,50 @@ export class RunExecution {
    * intent_recognition completes and response_generation starts before the text is streamed.
    */
   private async callModel(
+    context: ConversationContext,
     transcript: TranscriptMessage[],
     phase: 'recognize' | 'respond',
+    offerTools = true,
   ): Promise<{ text: string; calls: ToolCall[] }> {
     const { provider, tools, history } = this.deps;
+    await this.assertQuota();
     if (phase === 'respond') await this.thinking('response_generation', 'started');
     let text = '';
     const calls: ToolCall[] = [];
     let generating = phase === 'respond';
-    const stream = provider.stream({
-      messages: transcript,
-      tools: tools.all(),
-      signal: this.signal,
-    });
-    const iterator = stream[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await abortable(iterator.next(), this.signal);
-      if (next.done) break;
-      const chunk = next.value;
-      if (chunk.type === 'usage') {
-        this.usage.promptTokens += chunk.promptTokens;
-        this.usage.completionTokens += chunk.completionTokens;
-      } else if (chunk.type === 'tool_call') {
-        calls.push(chunk.call);
-      } else if (chunk.text) {
-        if (!generating) {
-          await this.thinking('intent_recognition', 'completed', 'reply');
-          await this.thinking('response_generation', 'started');
-          generating = true;
+    const messages = [...context.earlier, ...transcript];
+    this.meter.beginCall([context.system, ...messages.map((m) => m.content)]);
+    try {
+      const stream = provider.stream({
+        system: context.system,
+        messages,
+        tools: offerTools ? tools.all() : [],
+        signal: this.signal,
+      });
+      const iterator = stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await abortable(iterator.next(), this.signal);
+        if (next.done) break;
+        const chunk = next.value;
+        if (chunk.type === 'usage') {
+          await this.meter.reported(chunk.promptTokens, chunk.completionTokens);
+        } else if (chunk.type === 'tool_call') {
+          this.meter.received(JSON.stringify(chunk.call.arguments));
+          if (offerTools) calls.push(chunk.call);
+        } else if (chunk.text) {
+          this.meter.received(chunk.text);
+          if (!generating) {
+            await this.thinking('intent_recognition', 'completed', 'reply');
+            await this.thinking('response_generation', 'started');
+            generating = true;
+          }
+          if (this.signal.aborted) break;
+          text += chunk.text;
+          history.appendDelta(this.spec.sessionId, this.ids, chunk.text);
         }
-        if (this.signal.aborted) break;
-        text += chunk.text;
-        history.appendDelta(this.spec.sessionId, this.ids, chunk.text);
       }
+    } finally {
+      await this.meter.endCall();
     }
     if (phase === 'recognize' && !generating) {
       await this.thinking(
@@ -171,6 +205,15 @@ export class RunExecution {
     }
     if (generating && calls.length === 0) await this.thinking('response_generation', 'completed');
     return { text, calls };
+  }
+
+  /** The daily token quota, checked before every model call; running out fails the attempt. */
+  private async assertQuota(): Promise<void> {
+    try {
+      await this.deps.quotas.assertBeforeModelCall(this.spec.userId);
+    } catch (err) {
+      throw err instanceof DomainError ? new AgentFailure(err.message) : err;
+    }
   }
 
   /**
@@ -232,7 +275,7 @@ export class RunExecution {
       ['active'],
       keepResumable ? 'abandoned' : 'cancelled',
     );
-    await usage.record(this.spec.userId, { runs: 1, ...this.usage });
+    await usage.record(this.spec.userId, { runs: 1 });
     await this.deps.history.append(
       this.spec.sessionId,
       [
@@ -252,7 +295,7 @@ export class RunExecution {
     if (!(err instanceof AgentFailure))
       this.logger.warn({ err, ...this.ids, sessionId: this.spec.sessionId }, 'run failed');
     if (this.step) await this.thinking(this.step, 'failed', message);
-    await usage.record(this.spec.userId, { runs: 1, ...this.usage });
+    await usage.record(this.spec.userId, { runs: 1 });
     const canRetry = this.spec.attempt - 1 < config.agent.maxRetries;
     if (!canRetry) {
       await repo.setRunStatus(this.spec.runId, ['running', 'awaiting_input'], 'failed');

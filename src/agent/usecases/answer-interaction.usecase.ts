@@ -10,6 +10,7 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { InteractionHub } from '../interaction-hub.js';
 import { RetryIntentUseCase } from './retry-intent.usecase.js';
+import { formValueProblem } from './form-values.js';
 import { interactionResolved } from '../../sessions/interaction-events.js';
 
 export interface AnswerCommand {
@@ -67,6 +68,9 @@ export function outcomeOf(row: InteractionRow, response: unknown): InteractionOu
             field: `values.${f.name}`,
             problems: [`must be at most ${MAX_VALUE_LENGTH} characters`],
           });
+        } else {
+          const problem = formValueProblem(f, v);
+          if (problem) problems.push({ field: `values.${f.name}`, problems: [problem] });
         }
       }
       if (problems.length)

@@ -6,6 +6,7 @@ import { PG_UNIQUE_VIOLATION, sqlState } from '../../database/sql-executor.js';
 import type { TranscriptMessage } from '../providers/provider.js';
 import { AgentRepository, type Checkpoint } from '../agent.repository.js';
 import { OrchestratorService } from '../orchestrator.service.js';
+import { QuotaGuard } from '../../quotas/quota-guard.service.js';
 
 /**
  * A new run of an existing intent (retry after a failure, resume after expiry or interruption):
@@ -17,6 +18,7 @@ export class RetryIntentUseCase {
     @Inject(Database) private readonly db: Database,
     @Inject(AgentRepository) private readonly repo: AgentRepository,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
   ) {}
 
   async execute(intentId: string, sessionId: string, userId: string): Promise<string> {
@@ -32,6 +34,7 @@ export class RetryIntentUseCase {
         };
         const attempt = (last?.attempt ?? 0) + 1;
         await this.repo.setIntentStatus(intentId, ['active', 'abandoned'], 'active', tx);
+        await this.quotas.assertCanStartRun(tx, userId);
         await this.orchestrator.newRunRow(
           { id: runId, intentId, sessionId, userId, attempt, checkpoint },
           tx,

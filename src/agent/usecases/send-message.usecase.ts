@@ -12,6 +12,7 @@ import { RunsRepository } from '../../sessions/runs.repository.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { OrchestratorService } from '../orchestrator.service.js';
+import { QuotaGuard } from '../../quotas/quota-guard.service.js';
 import { checkContent } from './message-rules.js';
 import { interactionResolved } from '../../sessions/interaction-events.js';
 
@@ -50,6 +51,7 @@ export class SendMessageUseCase {
     @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
@@ -93,6 +95,7 @@ export class SendMessageUseCase {
           { id: intentId, sessionId: session.id, userId: cmd.userId, content },
           tx,
         );
+        await this.quotas.assertCanStartRun(tx, cmd.userId);
         await this.orchestrator.newRunRow(
           {
             id: runId,

@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/domain-error.js';
+import type { SqlExecutor } from '../database/sql-executor.js';
+import { UsageService } from './usage.service.js';
+
+/** The per-user limits checked before work starts: daily tokens, concurrent runs. */
+@Injectable()
+export class QuotaGuard {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(UsageService) private readonly usage: UsageService,
+  ) {}
+
+  /** Before every model call: QUOTA_EXCEEDED once today's tokens reached DAILY_TOKEN_QUOTA. */
+  assertBeforeModelCall(userId: string): Promise<void> {
+    return this.usage.assertWithinQuota(userId);
+  }
+
+  /**
+   * Inside the transaction that inserts a run: QUOTA_EXCEEDED when the user already has
+   * MAX_CONCURRENT_RUNS_PER_USER runs going, in any session. The user's row is locked first, so
+   * two starts racing for the last slot are serialized (the second counts the first's run) on
+   * every node; the lock is held until the run row commits.
+   */
+  async assertCanStartRun(tx: SqlExecutor, userId: string): Promise<void> {
+    const max = this.config.limits.maxConcurrentRunsPerUser;
+    await tx.query(`SELECT id FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+    const rows = await tx.query<{ n: string }>(
+      `SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
+      [userId],
+    );
+    const active = Number(rows[0]?.n ?? 0);
+    if (active >= max) {
+      throw new DomainError(
+        'QUOTA_EXCEEDED',
+        `At most ${max} runs may go at once per user; wait for one to finish or cancel it`,
+        { active, max },
+      );
+    }
+  }
+}
