@@ -21,11 +21,14 @@ export class QuotaGuard {
    * Inside the transaction that inserts a run: QUOTA_EXCEEDED when the user already has
    * MAX_CONCURRENT_RUNS_PER_USER runs going, in any session. The user's row is locked first, so
    * two starts racing for the last slot are serialized (the second counts the first's run) on
-   * every node; the lock is held until the run row commits.
+   * every node; the lock is held until the run row commits. FOR NO KEY UPDATE rather than FOR
+   * UPDATE: it excludes other checkers the same way but not the KEY SHARE locks that inserting
+   * intents and runs (foreign keys to users) take, which would otherwise deadlock two such
+   * transactions against each other.
    */
   async assertCanStartRun(tx: SqlExecutor, userId: string): Promise<void> {
     const max = this.config.limits.maxConcurrentRunsPerUser;
-    await tx.query(`SELECT id FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+    await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
     const rows = await tx.query<{ n: string }>(
       `SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
       [userId],
