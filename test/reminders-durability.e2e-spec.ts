@@ -76,7 +76,7 @@ describeEachDatabase('reminders across a restart', (kind) => {
     } finally {
       await second.stop('SIGTERM');
     }
-  });
+  }, 150_000);
 });
 
 const redisUrl = process.env.TEST_REDIS_URL;
