@@ -84,11 +84,6 @@ export class ConversationContextBuilder {
     };
   }
 
-  /** Forgets a session's cached turns (its memory is freed; the log still has them). */
-  forget(sessionId: string): void {
-    this.cache.delete(sessionId);
-  }
-
   private async turnsOf(sessionId: string): Promise<Turn[]> {
     let entry = this.cache.get(sessionId);
     const fresh = entry
