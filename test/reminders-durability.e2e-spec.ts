@@ -6,7 +6,7 @@ import {
   type TestDatabase,
 } from './support/databases.js';
 import { Http } from './support/http.js';
-import { startServerProcess } from './support/server-process.js';
+import { type ServerProcess, startServerProcess } from './support/server-process.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const waitFor = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
@@ -75,6 +75,106 @@ describeEachDatabase('reminders across a restart', (kind) => {
       expect(first.output()).not.toMatch(/reminder due/);
     } finally {
       await second.stop('SIGTERM');
+    }
+  }, 150_000);
+});
+
+const pgOnly = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+pgOnly('a crash inside the tool round (PostgreSQL: the test holds a row lock)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+  });
+  afterAll(async () => db?.drop());
+
+  it('SIGKILL after the reminder was stored, before the checkpoint: the retry makes no second one', async () => {
+    const env = {
+      DATA_DIR: db.dataDir,
+      DATABASE_URL: db.url ?? '',
+      BUILTIN_TOKEN_DELAY_MS: '1',
+      JWT_SECRET: 'crash-in-the-tool-round-test-secret',
+    };
+    const holdSession = new pg.Client({ connectionString: db.url });
+    const holdRun = new pg.Client({ connectionString: db.url });
+    const look = new pg.Client({ connectionString: db.url });
+    await Promise.all([holdSession.connect(), holdRun.connect(), look.connect()]);
+    const blockedCheckpoint = `SELECT pid FROM pg_stat_activity
+      WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE runs SET checkpoint%'`;
+    let first: ServerProcess | undefined;
+    try {
+      first = await startServerProcess(env);
+      let http = new Http(first.baseUrl);
+      const user = await http.register('tool-crash');
+      const token = user.accessToken;
+      const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
+      // The session row held: the send commits its run row, then waits to log user_message, so
+      // the run cannot start until the run row is held too. Then the run may write its reminder
+      // but waits at its checkpoint, where the process is killed.
+      await holdSession.query('BEGIN');
+      // NO KEY UPDATE: the send's inserts (foreign keys to the session) pass, the log's lock does not.
+      await holdSession.query(`SELECT id FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, [
+        sessionId,
+      ]);
+      const sending = http.post(
+        `/sessions/${sessionId}/messages`,
+        { content: 'remind me to feed the cat in 2 hours', clientMessageId: 'cat' },
+        token,
+      );
+      const runId = await waitFor(async () => {
+        const r = await look.query<{ id: string }>(`SELECT id FROM runs WHERE session_id = $1`, [
+          sessionId,
+        ]);
+        return r.rows[0]?.id;
+      });
+      await holdRun.query('BEGIN');
+      await holdRun.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+      await holdSession.query('COMMIT');
+      expect((await sending).status).toBe(202);
+      const blocked = await waitFor(async () => (await look.query(blockedCheckpoint)).rows[0]);
+      const stored = await look.query(`SELECT label FROM reminders WHERE session_id = $1`, [
+        sessionId,
+      ]);
+      expect(stored.rows).toEqual([{ label: 'feed the cat' }]);
+      await first.stop('SIGKILL');
+      // PostgreSQL would only notice the dead client when it next writes to it: end its backend.
+      await look.query(`SELECT pg_terminate_backend($1)`, [blocked.pid]);
+      await holdRun.query('ROLLBACK');
+      const saved = await look.query<{ checkpoint: { transcript: unknown[] } }>(
+        `SELECT checkpoint FROM runs WHERE id = $1`,
+        [runId],
+      );
+      expect(saved.rows[0].checkpoint.transcript).toHaveLength(1);
+
+      const second = await startServerProcess(env);
+      try {
+        http = new Http(second.baseUrl);
+        const offer = await waitFor(async () => {
+          const r = await http.get(`/sessions/${sessionId}`, token);
+          return r.body.state?.pendingInteraction as { id: string; kind: string } | undefined;
+        });
+        expect(offer.kind).toBe('retry');
+        const answered = await http.post(
+          `/sessions/${sessionId}/interactions/${offer.id}`,
+          { response: { retry: true } },
+          token,
+        );
+        expect(answered.status).toBe(200);
+        const events = await waitFor(async () => {
+          const r = await http.get(`/sessions/${sessionId}/events?limit=1000`, token);
+          const items = r.body.items as any[];
+          return items.some((e) => e.type === 'task_completed') ? items : undefined;
+        });
+        expect(events.find((e) => e.type === 'response').data.content).toMatch(/feed the cat/);
+        const { items } = (await http.get('/reminders', token)).body;
+        expect(items).toHaveLength(1);
+        expect(items[0].label).toBe('feed the cat');
+      } finally {
+        await second.stop('SIGTERM');
+      }
+    } finally {
+      await first?.stop('SIGKILL');
+      await Promise.all([holdSession.end(), holdRun.end(), look.end()]);
     }
   }, 150_000);
 });
