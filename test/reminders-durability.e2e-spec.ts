@@ -9,6 +9,9 @@ import { Http } from './support/http.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
+/** PGlite's first start (WAL replay, migrations) is slow on a loaded machine. */
+const START_MS = 120_000;
+
 const waitFor = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -33,14 +36,14 @@ describeEachDatabase('reminders across a restart', (kind) => {
       BUILTIN_TOKEN_DELAY_MS: '1',
       REMINDER_POLL_INTERVAL_MS: '100',
     };
-    const first = await startServerProcess(env);
+    const first = await startServerProcess(env, START_MS);
     let http = new Http(first.baseUrl);
     const user = await http.register('restart');
     const token = user.accessToken;
     const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
     const sent = await http.post(
       `/sessions/${sessionId}/messages`,
-      { content: 'remind me in 12 seconds to take the cake out', clientMessageId: 'cake' },
+      { content: 'remind me in 20 seconds to take the cake out', clientMessageId: 'cake' },
       token,
     );
     expect(sent.status).toBe(202);
@@ -55,7 +58,7 @@ describeEachDatabase('reminders across a restart', (kind) => {
     expect(Date.now()).toBeLessThan(dueAt);
     await waitFor(() => Promise.resolve(Date.now() > dueAt + 500 ? true : undefined));
 
-    const second = await startServerProcess(env);
+    const second = await startServerProcess(env, START_MS);
     try {
       http = new Http(second.baseUrl);
       const due = await waitFor(async () => {
@@ -76,7 +79,7 @@ describeEachDatabase('reminders across a restart', (kind) => {
     } finally {
       await second.stop('SIGTERM');
     }
-  }, 150_000);
+  }, 300_000);
 });
 
 const pgOnly = process.env.TEST_DATABASE_URL ? describe : describe.skip;
@@ -103,7 +106,7 @@ pgOnly('a crash inside the tool round (PostgreSQL: the test holds a row lock)', 
       WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE runs SET checkpoint%'`;
     let first: ServerProcess | undefined;
     try {
-      first = await startServerProcess(env);
+      first = await startServerProcess(env, START_MS);
       let http = new Http(first.baseUrl);
       const user = await http.register('tool-crash');
       const token = user.accessToken;
@@ -146,7 +149,7 @@ pgOnly('a crash inside the tool round (PostgreSQL: the test holds a row lock)', 
       );
       expect(saved.rows[0].checkpoint.transcript).toHaveLength(1);
 
-      const second = await startServerProcess(env);
+      const second = await startServerProcess(env, START_MS);
       try {
         http = new Http(second.baseUrl);
         const offer = await waitFor(async () => {
@@ -176,7 +179,7 @@ pgOnly('a crash inside the tool round (PostgreSQL: the test holds a row lock)', 
       await first?.stop('SIGKILL');
       await Promise.all([holdSession.end(), holdRun.end(), look.end()]);
     }
-  }, 150_000);
+  }, 300_000);
 });
 
 const redisUrl = process.env.TEST_REDIS_URL;
