@@ -107,4 +107,42 @@ describeEachDatabase('quotas', (kind) => {
     ).toBe(202);
     for (const id of sessions) await http.post(`/sessions/${id}/cancel`, undefined, u.token);
   });
+
+  it('a retry answered at the cap gets QUOTA_EXCEEDED and the offer stays open', async () => {
+    const u = await ChatTab.user(http, 'cap-retry');
+    const c = await ChatTab.open(t.baseUrl, u.token);
+    tabs.push(c);
+    const agent = t.config.agent as { failFirstAttempts: number };
+    agent.failFirstAttempts = 1;
+    let failed: any;
+    try {
+      expect((await c.send('hello')).ok).toBe(true);
+      failed = await c.end(0, 20_000);
+    } finally {
+      agent.failFirstAttempts = 0;
+    }
+    expect(failed).toMatchObject({ type: 'task_failed', data: { canRetry: true } });
+    const others: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = (await http.post('/sessions', {}, u.token)).body.id;
+      others.push(id);
+      const r = await http.post(
+        `/sessions/${id}/messages`,
+        { content: 'count to 10000', clientMessageId: `fill${i}` },
+        u.token,
+      );
+      expect(r.status).toBe(202);
+    }
+    const refused = await c.respond(failed.data.interactionId, { retry: true });
+    expect(refused.ok).toBe(false);
+    expect(refused.error.code).toBe('QUOTA_EXCEEDED');
+    // The whole answer rolled back: no interaction_resolved, no new run; the offer can still be used.
+    expect(c.types(failed.seq)).not.toContain('interaction_resolved');
+    expect((await http.post(`/sessions/${others[0]}/cancel`, undefined, u.token)).status).toBe(202);
+    const accepted = await c.respond(failed.data.interactionId, { retry: true });
+    expect(accepted.ok).toBe(true);
+    const started = await c.next('task_started', failed.seq, 20_000);
+    expect(started.data.attempt).toBe(2);
+    for (const id of others) await http.post(`/sessions/${id}/cancel`, undefined, u.token);
+  });
 });

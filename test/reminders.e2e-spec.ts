@@ -1,4 +1,5 @@
 import { faultPoints } from '../src/agent/tools/fault-points.js';
+import { FaultPoints } from '../src/common/fault-points.js';
 import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
 import {
   createTestDatabase,
@@ -27,6 +28,7 @@ describeEachDatabase('reminders', (kind) => {
 
   afterEach(() => {
     faultPoints.afterToolSideEffect = undefined;
+    t.app.get(FaultPoints).disarm();
     for (const c of tabs.splice(0)) c.close();
   });
 
@@ -119,6 +121,29 @@ describeEachDatabase('reminders', (kind) => {
     expect(fired).toMatchObject({ id: made.id, status: 'fired', firedAt: expect.any(String) });
     // Another pass finds nothing left to fire.
     expect(await t.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
+    const log = await http.get(`/sessions/${c.sessionId}/events`, c.token);
+    expect(log.body.items.filter((e: any) => e.type === 'reminder_due')).toHaveLength(1);
+  });
+
+  it('reminder_due and status fired commit together: a failed append rolls the claim back, the next poll fires it', async () => {
+    const c = await open();
+    let failures = 0;
+    t.app.get(FaultPoints).arm('reminder.claimed', () => {
+      failures++;
+      throw new Error('append fails (test)');
+    });
+    await c.send('remind me in 2 seconds to water the plants');
+    await c.end();
+    const [made] = (await remindersOf(c)).items;
+    await waitUntil(() => Promise.resolve(failures >= 2));
+    // Every pass so far claimed it and failed: each claim rolled back with its event.
+    expect((await remindersOf(c)).items[0]).toMatchObject({ id: made.id, status: 'scheduled' });
+    const before = await http.get(`/sessions/${c.sessionId}/events`, c.token);
+    expect(before.body.items.filter((e: any) => e.type === 'reminder_due')).toHaveLength(0);
+    t.app.get(FaultPoints).disarm('reminder.claimed');
+    const due = await c.next('reminder_due', 0, 20_000);
+    expect(due.data).toMatchObject({ reminderId: made.id, label: 'water the plants' });
+    expect((await remindersOf(c)).items[0]).toMatchObject({ id: made.id, status: 'fired' });
     const log = await http.get(`/sessions/${c.sessionId}/events`, c.token);
     expect(log.body.items.filter((e: any) => e.type === 'reminder_due')).toHaveLength(1);
   });

@@ -1,5 +1,4 @@
 import type { ToolCall, TranscriptMessage } from './providers/provider.js';
-import type { RunDeps } from './run-deps.js';
 import type { RunExecution } from './run-execution.js';
 import { faultPoints } from './tools/fault-points.js';
 import { abortable } from './tools/tool.js';
@@ -20,12 +19,11 @@ function toolMessage(call: ToolCall, content: object): TranscriptMessage {
 export async function runTool(
   run: RunExecution,
   call: ToolCall,
-  deps: RunDeps,
   key: string,
 ): Promise<TranscriptMessage> {
-  const tool = deps.tools.get(call.name);
+  const tool = run.tools.get(call.name);
   if (!tool) return toolMessage(call, { error: `unknown tool ${call.name}` });
-  const earlier = await deps.toolCalls.completedResult(key);
+  const earlier = await run.toolCalls.completedResult(key);
   if (earlier !== undefined) {
     return { role: 'tool', toolCallId: call.id, name: call.name, content: earlier };
   }
@@ -69,13 +67,13 @@ export async function runTool(
 
   await run.thinking('tool_execution', 'started', tool.name);
   const { runId, intentId, userId, sessionId } = run.spec;
-  await deps.toolCalls.begin(key, { intentId, runId, tool: tool.name });
+  await run.toolCalls.begin(key, { intentId, runId, tool: tool.name });
   const result = await abortable(
     tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,
   );
   faultPoints.afterToolSideEffect?.(tool.name);
-  await deps.toolCalls.complete(key, result.content);
+  await run.toolCalls.complete(key, result.content);
   await run.thinking('tool_execution', 'completed', result.summary);
   return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content };
 }

@@ -6,6 +6,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { FaultPoints } from '../common/fault-points.js';
+import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { RemindersRepository } from './reminders.repository.js';
 import type { ReminderRow } from './reminder.types.js';
@@ -15,8 +17,8 @@ const BATCH = 50;
 /**
  * Fires due reminders, durably: the database is the schedule, so a reminder that fell due while
  * every node was down fires at the next start, and any number of nodes may poll at once (the
- * claim is a conditional UPDATE with SKIP LOCKED: each reminder fires exactly once). Firing is
- * the scheduled → fired transition plus a `reminder_due` event in the reminder's session.
+ * claim is a conditional UPDATE: each reminder fires exactly once). Firing is the scheduled →
+ * fired transition plus a `reminder_due` event in the reminder's session, in one transaction.
  */
 @Injectable()
 export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -29,6 +31,8 @@ export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeA
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RemindersRepository) private readonly repo: RemindersRepository,
     @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(Database) private readonly db: Database,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -53,32 +57,55 @@ export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeA
   }
 
   /**
-   * Claims every due reminder (in batches) and writes `reminder_due` into its session.
-   * The claim commits before the append: a crash between the two loses that one event (the
-   * reminder shows `fired`). Once history.append can join the caller's transaction, the append
-   * belongs inside the claim's transaction, so status and event commit together.
+   * Fires every due reminder, each in its own transaction: the session row is locked first (the
+   * order every lifecycle transaction takes its locks in, so none deadlocks with this), then the
+   * reminder is claimed and `reminder_due` appended; both commit together or neither does. One
+   * that fails (logged) stays scheduled and is tried again by the next pass.
    */
   async claimAndAnnounceDue(): Promise<number> {
     let fired = 0;
     for (;;) {
-      const claimed = await this.repo.claimDue(BATCH);
-      for (const r of claimed) await this.announce(r);
-      fired += claimed.length;
-      if (claimed.length < BATCH || this.stopped) return fired;
+      const due = await this.repo.dueCandidates(BATCH);
+      let failed = false;
+      for (const candidate of due) {
+        try {
+          if (await this.fire(candidate)) fired++;
+        } catch (err) {
+          failed = true;
+          this.logger.warn({ err, reminderId: candidate.id }, 'reminder could not fire');
+        }
+      }
+      if (due.length < BATCH || failed || this.stopped) return fired;
     }
+  }
+
+  private fire(candidate: { id: string; session_id: string | null }): Promise<boolean> {
+    const work = async (): Promise<boolean> => {
+      const r = await this.repo.claim(candidate.id);
+      if (!r) return false;
+      await this.faults.hit('reminder.claimed');
+      await this.announce(r);
+      return true;
+    };
+    return candidate.session_id
+      ? this.history.transaction(candidate.session_id, work)
+      : this.db.transaction(work);
   }
 
   private async announce(r: ReminderRow): Promise<void> {
     const dueAt = new Date(r.due_at).toISOString();
-    this.logger.log(
-      { reminderId: r.id, userId: r.user_id, sessionId: r.session_id, dueAt },
-      'reminder due',
-    );
-    if (!r.session_id) return;
-    await this.history.append(
-      r.session_id,
-      [{ type: 'reminder_due', data: { reminderId: r.id, label: r.label, dueAt } }],
-      { activity: false },
+    if (r.session_id) {
+      await this.history.append(
+        r.session_id,
+        [{ type: 'reminder_due', data: { reminderId: r.id, label: r.label, dueAt } }],
+        { activity: false },
+      );
+    }
+    this.db.afterCommit(() =>
+      this.logger.log(
+        { reminderId: r.id, userId: r.user_id, sessionId: r.session_id, dueAt },
+        'reminder due',
+      ),
     );
   }
 }

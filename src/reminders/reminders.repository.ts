@@ -68,21 +68,27 @@ export class RemindersRepository {
     return r.rowCount === 1;
   }
 
-  /**
-   * Claims up to `limit` due reminders: scheduled → fired in one statement. Rows another node is
-   * claiming at the same moment are skipped (SKIP LOCKED), and the outer status check makes the
-   * transition conditional, so each reminder is claimed by exactly one caller, ever.
-   */
-  async claimDue(limit: number): Promise<ReminderRow[]> {
-    return this.db.query<ReminderRow>(
-      `UPDATE reminders r SET status = 'fired', fired_at = now()
-       WHERE r.status = 'scheduled' AND r.id IN (
-         SELECT id FROM reminders WHERE status = 'scheduled' AND due_at <= now()
-         ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING ${COLUMNS.split(', ')
-         .map((c) => `r.${c}`)
-         .join(', ')}`,
+  /** Up to `limit` reminders due now, oldest first, unlocked: candidates for `claim`. */
+  dueCandidates(limit: number): Promise<{ id: string; session_id: string | null }[]> {
+    return this.db.query(
+      `SELECT id, session_id FROM reminders WHERE status = 'scheduled' AND due_at <= now()
+       ORDER BY due_at LIMIT $1`,
       [limit],
     );
+  }
+
+  /**
+   * scheduled → fired for one due reminder, or undefined when it is not (any more) scheduled and
+   * due. Conditional on the status, so of callers racing for it (other nodes) exactly one wins:
+   * the others wait for its row lock, then see it fired.
+   */
+  async claim(id: string): Promise<ReminderRow | undefined> {
+    const rows = await this.db.query<ReminderRow>(
+      `UPDATE reminders SET status = 'fired', fired_at = now()
+       WHERE id = $1 AND status = 'scheduled' AND due_at <= now()
+       RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0];
   }
 }
