@@ -1,4 +1,3 @@
-import { faultPoints } from '../src/agent/tools/fault-points.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
 import {
@@ -27,7 +26,6 @@ describeEachDatabase('reminders', (kind) => {
   });
 
   afterEach(() => {
-    faultPoints.afterToolSideEffect = undefined;
     t.app.get(FaultPoints).disarm();
     for (const c of tabs.splice(0)) c.close();
   });
@@ -203,10 +201,9 @@ describeEachDatabase('reminders', (kind) => {
   it('a retry after a crash inside the tool round does not create a second reminder', async () => {
     const c = await open();
     let crashes = 0;
-    faultPoints.afterToolSideEffect = (tool) => {
-      if (tool === 'create_reminder' && crashes++ === 0)
-        throw new Error('crashed after the insert');
-    };
+    t.app.get(FaultPoints).arm('tool.executed', () => {
+      if (crashes++ === 0) throw new Error('crashed after the insert');
+    });
     await c.send('remind me to feed the cat in 4 hours');
     const failed = await c.end();
     expect(failed).toMatchObject({ type: 'task_failed', data: { canRetry: true } });

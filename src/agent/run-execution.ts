@@ -48,7 +48,7 @@ export class RunExecution {
     private readonly context: ConversationContextBuilder,
     private readonly meter: UsageMeter,
     private readonly quotas: QuotaGuard,
-    private readonly faults: FaultPoints,
+    readonly faults: FaultPoints,
     private readonly failFirstAttempts: number,
   ) {}
 

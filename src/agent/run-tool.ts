@@ -1,6 +1,5 @@
 import type { ToolCall, TranscriptMessage } from './providers/provider.js';
 import type { RunExecution } from './run-execution.js';
-import { faultPoints } from './tools/fault-points.js';
 import { abortable } from './tools/tool.js';
 
 const blank = (v: unknown): boolean =>
@@ -72,7 +71,7 @@ export async function runTool(
     tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,
   );
-  faultPoints.afterToolSideEffect?.(tool.name);
+  await run.faults.hit('tool.executed');
   await run.toolCalls.complete(key, result.content);
   await run.thinking('tool_execution', 'completed', result.summary);
   return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content };

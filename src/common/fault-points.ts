@@ -22,6 +22,8 @@ export type FaultPoint =
   | 'send.locked'
   /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
   | 'interaction.resolved'
+  /** A tool's side effect is done, its result not recorded or checkpointed yet. */
+  | 'tool.executed'
   /** A due reminder was claimed (status fired), in its transaction, before reminder_due. */
   | 'reminder.claimed';
 
