@@ -1,5 +1,7 @@
+import { OrchestratorService } from '../src/agent/orchestrator.service.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
+import { HistoryService } from '../src/history/history.service.js';
 import { RunControlService } from '../src/sessions/run-control.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
 import {
@@ -118,6 +120,41 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     expect(lifecycleProblems(log)).toEqual([]);
     const runId = (await sending).body.runId as string;
     expect(log.filter((e) => e.runId === runId).map((e) => e.type)).toEqual(['task_cancelled']);
+  });
+
+  it('a cancel that found nothing running here, ended after the run started: the run closes itself last', async () => {
+    const s = await newSession();
+    // No heartbeat meanwhile: it would stop a run whose stored state ended, hiding the bug.
+    const heartbeat = faults.pause('node.heartbeat');
+    const launch = faults.pause('run.before-launch');
+    const sending = send(s, 'count to 50');
+    await launch.reached;
+    // The cancel looks for a live run before the launch and is held before it ends the run as
+    // stored; meanwhile the run starts and is held with more to write.
+    const stored = faults.pause('cancel.not-live');
+    const cancelling = http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    await stored.reached;
+    const reply = faults.pause('run.reply-started');
+    launch.release();
+    const runId = (await sending).body.runId as string;
+    await reply.reached;
+    stored.release();
+    // Ending the run as stored now would let the held run write after task_cancelled (the bug);
+    // a correct cancel asks the live run to stop, which waits for the run: this bounded wait ends.
+    await waitFor(
+      async () => (await storedLog(db, s.sessionId)).some((e) => e.type === 'task_cancelled'),
+      800,
+    ).catch(() => undefined);
+    reply.release();
+    expect((await cancelling).status).toBe(202);
+    // Everything the run could still write is in the log once it stopped and the log drained.
+    await waitFor(() => Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId)));
+    heartbeat.release();
+    await t.app.get(HistoryService).flushAll();
+    const log = await settled(db, s.sessionId);
+
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1]).toMatchObject({ type: 'task_cancelled', runId });
   });
 
   it('a cancel during the first chunk’s thinking steps ends in task_cancelled, not an empty answer', async () => {

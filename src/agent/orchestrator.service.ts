@@ -25,6 +25,7 @@ export class OrchestratorService implements BeforeApplicationShutdown {
     runControl.registerLiveCanceller({
       cancelLive: (sessionId, reason) => this.cancelLive(sessionId, reason),
       abandonLive: (sessionId) => this.abandon(sessionId, 'ended elsewhere'),
+      executes: (sessionId, runId) => this.bySession.get(sessionId)?.spec.runId === runId,
     });
   }
 

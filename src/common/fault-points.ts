@@ -20,6 +20,8 @@ export type FaultPoint =
   | 'expiry.claimed'
   /** A send holds the session row lock, before its busy check. */
   | 'send.locked'
+  /** A cancel found no run executing here or on another node, before it ends one as stored. */
+  | 'cancel.not-live'
   /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
   | 'interaction.resolved'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */

@@ -12,6 +12,9 @@ import { InteractionTimers } from './interaction-timers.js';
 import type { RetryOffer, RunRef } from './run-ref.js';
 import { RunsStore } from './runs.store.js';
 
+/** cancelSession's answer when the session's run turned out to execute in this process. */
+export const RUN_IS_LIVE = Symbol('run executes here');
+
 export const INTERRUPTED_ERROR = 'The run was interrupted: the server stopped while it was going';
 
 const refOf = (r: RunRow): RunRef => ({
@@ -77,8 +80,18 @@ export class RunLifecycle {
    * Cancels whatever the session has going, as stored: its active run and any open question
    * (a retry offer too). Returns the run id when a run was cancelled by this call.
    */
-  cancelSession(sessionId: string, reason: CancelReason): Promise<string | undefined> {
-    return this.history.transaction(sessionId, () => this.cancelSessionInTx(sessionId, reason));
+  cancelSession(
+    sessionId: string,
+    reason: CancelReason,
+    executesHere: (runId: string) => boolean = () => false,
+  ): Promise<string | undefined | typeof RUN_IS_LIVE> {
+    return this.history.transaction(sessionId, async () => {
+      // Decided under the session lock: a run launched since the caller looked must stop itself
+      // (its own writes in flight come first), never be ended behind its back.
+      const active = await this.store.activeRun(sessionId);
+      if (active && executesHere(active.id)) return RUN_IS_LIVE;
+      return this.cancelSessionInTx(sessionId, reason);
+    });
   }
 
   /** Like cancelSession, inside the caller's session transaction. */

@@ -7,12 +7,15 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
+import { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason } from '../contracts/events.js';
-import { RunLifecycle } from '../runs/run-lifecycle.service.js';
+import { RUN_IS_LIVE, RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { RunsStore } from '../runs/runs.store.js';
 
 /** How long a cancel waits for the node that runs the run before ending it in the database. */
 const REMOTE_CANCEL_WAIT_MS = 3000;
+/** A cancel that keeps finding a freshly launched run here tries the live path again, this often. */
+const MAX_CANCEL_ROUNDS = 3;
 
 /**
  * Something that executes runs in this process (the agent orchestrator). Asked first, so it can
@@ -26,6 +29,8 @@ export interface LiveRunCanceller {
   ): Promise<{ runId: string; won: boolean } | undefined>;
   /** Stops the session's run here without writing (it was ended in the database). */
   abandonLive(sessionId: string): void;
+  /** Whether this process executes that run of the session. */
+  executes(sessionId: string, runId: string): boolean;
 }
 
 /**
@@ -45,6 +50,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   onModuleInit(): void {
@@ -74,11 +80,23 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
    * run id when this call cancelled a run (task_cancelled is then in the log).
    */
   async cancelActive(sessionId: string, reason: CancelReason): Promise<string | undefined> {
-    const here = await this.live?.cancelLive(sessionId, reason);
-    if (here) return here.won ? here.runId : undefined;
-    const remote = await this.cancelRemote(sessionId, reason);
-    if (remote) return remote.won ? remote.runId : undefined;
-    return this.lifecycle.cancelSession(sessionId, reason);
+    for (let round = 0; round < MAX_CANCEL_ROUNDS; round++) {
+      const here = await this.live?.cancelLive(sessionId, reason);
+      if (here?.won) return here.runId;
+      // A run that ended otherwise first was cancelled by nobody; but a newer run of the session
+      // may be committed and not launched yet (the execution here was the previous one).
+      if (here && !(await this.store.activeRun(sessionId))) return undefined;
+      const remote = here ? undefined : await this.cancelRemote(sessionId, reason);
+      if (remote) return remote.won ? remote.runId : undefined;
+      await this.faults.hit('cancel.not-live');
+      const stored = await this.lifecycle.cancelSession(
+        sessionId,
+        reason,
+        (runId) => this.live?.executes(sessionId, runId) ?? false,
+      );
+      if (stored !== RUN_IS_LIVE) return stored;
+    }
+    return undefined;
   }
 
   /** Stops a run executing here whose state another transaction has just ended. */

@@ -269,6 +269,16 @@ export async function checkAll(
   const problems = [...driver.findings];
   for (const s of sessions) {
     const log = await readLog(s);
+    if (process.env.STRESS_DUMP)
+      process.stderr.write(
+        `\n=== ${s.id}\n` +
+          log
+            .map(
+              (e) =>
+                `${e.seq} ${e.type} ${e.runId?.slice(0, 8) ?? ''} ${JSON.stringify(e.data).slice(0, 80)}`,
+            )
+            .join('\n'),
+      );
     problems.push(
       ...checkSessionLog(
         s.id,
