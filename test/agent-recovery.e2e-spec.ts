@@ -33,7 +33,8 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
       SESSION_IDLE_TIMEOUT_MS: '300',
       SESSION_SWEEP_INTERVAL_MS: '3600000',
       CONFIRMATION_TIMEOUT_MS: '20000',
-      DAILY_TOKEN_QUOTA: '60',
+      // Each model call's prompt includes the system prompt (about 80 words).
+      DAILY_TOKEN_QUOTA: '500',
       RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
     });
     http = new Http(t.baseUrl);

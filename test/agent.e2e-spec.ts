@@ -202,7 +202,7 @@ describeEachDatabase('agent over a real socket', (kind) => {
     const form = await c.next('component');
     expect(form.data).toMatchObject({
       kind: 'form',
-      fields: [{ name: 'time', label: 'When', type: 'text', required: true }],
+      fields: [{ name: 'time', label: 'When', type: 'datetime', required: true }],
     });
     const bad = await c.respond(form.data.interactionId, { values: { time: '', colour: 'red' } });
     expect(bad.error.code).toBe('VALIDATION_FAILED');
@@ -216,15 +216,21 @@ describeEachDatabase('agent over a real socket', (kind) => {
     await c.end();
     expect(c.events().find((e) => e.type === 'response').data.content).toMatch(/water the plants/);
     const reminders = await http.get('/reminders', u.token);
-    expect(reminders.body.items).toEqual([
-      {
-        id: expect.any(String),
-        label: 'water the plants',
-        time: 'tomorrow 9:00',
-        sessionId: c.sessionId,
-        createdAt: expect.any(String),
-      },
-    ]);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    expect(reminders.body).toEqual({
+      items: [
+        {
+          id: expect.any(String),
+          label: 'water the plants',
+          dueAt: `${tomorrow}T09:00:00.000Z`,
+          status: 'scheduled',
+          sessionId: c.sessionId,
+          createdAt: expect.any(String),
+          firedAt: null,
+        },
+      ],
+      nextCursor: null,
+    });
   });
 
   it('a reminder with everything given needs no form', async () => {
@@ -235,7 +241,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
     expect(c.types()).not.toContain('component');
     expect((await http.get('/reminders', u.token)).body.items[0]).toMatchObject({
       label: 'call Ada',
-      time: '17:30',
+      dueAt: expect.stringMatching(/T17:30:00\.000Z$/),
+      status: 'scheduled',
     });
   });
 

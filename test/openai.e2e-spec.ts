@@ -67,7 +67,10 @@ describeEachDatabase('OpenAI-compatible provider (against a fake server)', (kind
     expect(req).toMatchObject({
       model: 'fake-model',
       stream: true,
-      messages: [{ role: 'user', content: 'Say hello' }],
+      messages: [
+        { role: 'system', content: expect.stringContaining('You are Relay') },
+        { role: 'user', content: 'Say hello' },
+      ],
     });
     expect(req.tools.map((x: any) => x.function.name).sort()).toEqual([
       'calculator',

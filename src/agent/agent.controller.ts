@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AuthUser } from '../users/user.types.js';
-import { AgentRepository } from './agent.repository.js';
-import {
-  OkDto,
-  ReminderListDto,
-  RespondDto,
-  RunIdDto,
-  SendMessageAckDto,
-  SendMessageDto,
-} from './dto/agent.dto.js';
+import { OkDto, RespondDto, RunIdDto, SendMessageAckDto, SendMessageDto } from './dto/agent.dto.js';
 import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
 import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
 import { type SendMessageAck, SendMessageUseCase } from './usecases/send-message.usecase.js';
 
-/** The REST twins of the socket commands, and the built-in agent's reminders. */
+/** The REST twins of the socket commands. */
 @ApiTags('agent')
 @ApiBearerAuth()
 @ApiErrors('UNAUTHORIZED')
@@ -29,7 +21,6 @@ export class AgentController {
     @Inject(AnswerInteractionUseCase) private readonly answer: AnswerInteractionUseCase,
     @Inject(CancelRunUseCase) private readonly cancel: CancelRunUseCase,
     @Inject(ResumeIntentUseCase) private readonly resume: ResumeIntentUseCase,
-    @Inject(AgentRepository) private readonly repo: AgentRepository,
   ) {}
 
   @Post('sessions/:id/messages')
@@ -93,20 +84,5 @@ export class AgentController {
     @Param('intentId') intentId: string,
   ): Promise<{ runId: string }> {
     return { runId: await this.resume.execute({ userId: user.id, sessionId: id, intentId }) };
-  }
-
-  @Get('reminders')
-  @ApiOkResponse({ type: ReminderListDto, description: "The caller's reminders, newest first" })
-  async reminders(@CurrentUser() user: AuthUser): Promise<ReminderListDto> {
-    const rows = await this.repo.listReminders(user.id);
-    return {
-      items: rows.map((r) => ({
-        id: r.id,
-        label: r.label,
-        time: r.remind_at,
-        sessionId: r.session_id,
-        createdAt: new Date(r.created_at).toISOString(),
-      })),
-    };
   }
 }

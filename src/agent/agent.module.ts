@@ -19,6 +19,11 @@ import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
 import { RetryIntentUseCase } from './usecases/retry-intent.usecase.js';
 import { SendMessageUseCase } from './usecases/send-message.usecase.js';
+import { RemindersModule } from '../reminders/reminders.module.js';
+import { ConversationContextBuilder } from './context/conversation-context.builder.js';
+import { ConversationLogReader } from './context/conversation-log.reader.js';
+import { TOKEN_COUNTER, loadTokenCounter } from './context/token-counter.factory.js';
+import { ToolCallLedger } from './tools/tool-call.ledger.js';
 
 function providerFor(config: AppConfig): LlmProvider {
   const openai = config.agent.openai;
@@ -28,13 +33,17 @@ function providerFor(config: AppConfig): LlmProvider {
 }
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, RemindersModule],
   controllers: [AgentController],
   providers: [
     { provide: LLM_PROVIDER, inject: [APP_CONFIG], useFactory: providerFor },
     AgentRepository,
     InteractionHub,
     ToolRegistry,
+    { provide: TOKEN_COUNTER, inject: [APP_CONFIG], useFactory: loadTokenCounter },
+    ConversationLogReader,
+    ConversationContextBuilder,
+    ToolCallLedger,
     RunQuestions,
     RunFactory,
     OrchestratorService,

@@ -41,15 +41,4 @@ export class AgentRepository {
       [sessionId, clientMessageId, JSON.stringify(ack)],
     );
   }
-
-  async listReminders(
-    userId: string,
-  ): Promise<
-    { id: string; label: string; remind_at: string; session_id: string | null; created_at: Date }[]
-  > {
-    return this.db.query(
-      `SELECT id, label, remind_at, session_id, created_at FROM reminders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 500`,
-      [userId],
-    );
-  }
 }

@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, EventDataMap, NewEvent, ThinkingStep } from '../contracts/events.js';
 import type { HistoryService } from '../history/history.service.js';
-import type { UsageService } from '../quotas/usage.service.js';
+import { DomainError } from '../common/domain-error.js';
+import type { QuotaGuard } from '../quotas/quota-guard.service.js';
+import type { UsageMeter } from '../quotas/usage-meter.js';
 import type { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import type { RunRef } from '../runs/run-ref.js';
 import type { InteractionAnswer } from './interaction-hub.js';
@@ -12,6 +14,11 @@ import type { RunQuestions } from './run-questions.js';
 import { runTool } from './run-tool.js';
 import { abortable } from './tools/tool.js';
 import type { ToolRegistry } from './tools/tool-registry.js';
+import { toolCallKey, type ToolCallLedger } from './tools/tool-call.ledger.js';
+import type {
+  ConversationContext,
+  ConversationContextBuilder,
+} from './context/conversation-context.builder.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -28,7 +35,6 @@ export class RunExecution {
   private cancelReason: CancelReason | undefined;
   private cancelWon = false;
   private step: ThinkingStep | undefined;
-  private readonly usageSoFar = { promptTokens: 0, completionTokens: 0 };
   private done: Promise<void> | undefined;
 
   constructor(
@@ -37,9 +43,12 @@ export class RunExecution {
     private readonly questions: RunQuestions,
     private readonly provider: LlmProvider,
     readonly tools: ToolRegistry,
+    readonly toolCalls: ToolCallLedger,
     private readonly history: HistoryService,
-    private readonly usage: UsageService,
-    private readonly faults: FaultPoints,
+    private readonly context: ConversationContextBuilder,
+    private readonly meter: UsageMeter,
+    private readonly quotas: QuotaGuard,
+    readonly faults: FaultPoints,
     private readonly failFirstAttempts: number,
   ) {}
 
@@ -138,8 +147,9 @@ export class RunExecution {
     if (await this.lifecycle.fail(this.ref, message, this.step)) await this.recordUsage();
   }
 
+  /** Tokens were recorded as they were consumed (the meter); the run itself counts once. */
   private recordUsage(): Promise<void> {
-    return this.usage.record(this.spec.userId, { runs: 1, ...this.usageSoFar });
+    return this.meter.recordRun();
   }
 
   private lost(transition: string): never {
@@ -156,14 +166,21 @@ export class RunExecution {
       );
     }
     const transcript = [...this.spec.transcript];
+    const context = await this.context.build({
+      sessionId: this.spec.sessionId,
+      intentId: this.spec.intentId,
+      transcript,
+      tools: this.tools.all(),
+    });
     let phase: 'recognize' | 'respond' = 'recognize';
     if (transcript[transcript.length - 1]?.role === 'tool') {
       await this.thinking('intent_recognition', 'completed', 'resumed after the tool step');
       phase = 'respond';
     }
-    let answer = '';
+    let answer: string | undefined;
     for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
-      const out = await this.callModel(transcript, phase);
+      const out = await this.callModel(context, transcript, phase);
+      const at = transcript.length;
       transcript.push({
         role: 'assistant',
         content: out.text,
@@ -173,13 +190,23 @@ export class RunExecution {
         answer = out.text;
         break;
       }
-      for (const call of out.calls) transcript.push(await runTool(this, call));
+      for (const [i, call] of out.calls.entries()) {
+        const key = toolCallKey(this.spec.intentId, at, i, call.name);
+        transcript.push(await runTool(this, call, key));
+      }
       if (!(await this.lifecycle.checkpoint(this.spec.runId, { transcript })))
         this.lost('checkpoint');
       phase = 'respond';
     }
+    // Out of tool rounds: one last call without tools, so the model answers with what it has.
+    answer ??= (await this.callModel(context, transcript, 'respond', false)).text;
     this.signal.throwIfAborted();
-    if (!(await this.lifecycle.complete(this.ref, answer, { ...this.usageSoFar })))
+    if (!answer.trim()) {
+      throw new AgentFailure(
+        `The model gave no answer (after ${MAX_TOOL_ROUNDS} tool rounds at most); try rephrasing`,
+      );
+    }
+    if (!(await this.lifecycle.complete(this.ref, answer, { ...this.meter.totals })))
       this.lost('completion');
     await this.recordUsage();
   }
@@ -189,40 +216,51 @@ export class RunExecution {
    * intent_recognition completes and response_generation starts before the text is streamed.
    */
   private async callModel(
+    context: ConversationContext,
     transcript: TranscriptMessage[],
     phase: 'recognize' | 'respond',
+    offerTools = true,
   ): Promise<{ text: string; calls: ToolCall[] }> {
+    await this.assertQuota();
     if (phase === 'respond') await this.thinking('response_generation', 'started');
     let text = '';
     const calls: ToolCall[] = [];
     let generating = phase === 'respond';
-    const stream = this.provider.stream({
-      messages: transcript,
-      tools: this.tools.all(),
-      signal: this.signal,
-    });
-    const iterator = stream[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await abortable(iterator.next(), this.signal);
-      if (next.done) break;
-      const chunk = next.value;
-      if (chunk.type === 'usage') {
-        this.usageSoFar.promptTokens += chunk.promptTokens;
-        this.usageSoFar.completionTokens += chunk.completionTokens;
-      } else if (chunk.type === 'tool_call') {
-        calls.push(chunk.call);
-      } else if (chunk.text) {
-        if (!generating) {
-          await this.thinking('intent_recognition', 'completed', 'reply');
-          await this.thinking('response_generation', 'started');
-          generating = true;
-          await this.faults.hit('run.reply-started');
+    const messages = [...context.earlier, ...transcript];
+    this.meter.beginCall([context.system, ...messages.map((m) => m.content)]);
+    try {
+      const stream = this.provider.stream({
+        system: context.system,
+        messages,
+        tools: offerTools ? this.tools.all() : [],
+        signal: this.signal,
+      });
+      const iterator = stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await abortable(iterator.next(), this.signal);
+        if (next.done) break;
+        const chunk = next.value;
+        if (chunk.type === 'usage') {
+          await this.meter.reported(chunk.promptTokens, chunk.completionTokens);
+        } else if (chunk.type === 'tool_call') {
+          this.meter.received(JSON.stringify(chunk.call.arguments));
+          if (offerTools) calls.push(chunk.call);
+        } else if (chunk.text) {
+          this.meter.received(chunk.text);
+          if (!generating) {
+            await this.thinking('intent_recognition', 'completed', 'reply');
+            await this.thinking('response_generation', 'started');
+            generating = true;
+            await this.faults.hit('run.reply-started');
+          }
+          // A cancel that arrived during the steps above ends the run; it is not an empty answer.
+          this.signal.throwIfAborted();
+          text += chunk.text;
+          this.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
         }
-        // A cancel that arrived during the steps above ends the run; it is not an empty answer.
-        this.signal.throwIfAborted();
-        text += chunk.text;
-        this.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
       }
+    } finally {
+      await this.meter.endCall();
     }
     if (phase === 'recognize' && !generating) {
       await this.thinking(
@@ -233,5 +271,14 @@ export class RunExecution {
     }
     if (generating && calls.length === 0) await this.thinking('response_generation', 'completed');
     return { text, calls };
+  }
+
+  /** The daily token quota, checked before every model call; running out fails the attempt. */
+  private async assertQuota(): Promise<void> {
+    try {
+      await this.quotas.assertBeforeModelCall(this.spec.userId);
+    } catch (err) {
+      throw err instanceof DomainError ? new AgentFailure(err.message) : err;
+    }
   }
 }

@@ -3,6 +3,12 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultPoints } from '../common/fault-points.js';
 import { HistoryService } from '../history/history.service.js';
 import { UsageService } from '../quotas/usage.service.js';
+import { QuotaGuard } from '../quotas/quota-guard.service.js';
+import { UsageMeter } from '../quotas/usage-meter.js';
+import { ConversationContextBuilder } from './context/conversation-context.builder.js';
+import { TOKEN_COUNTER } from './context/token-counter.factory.js';
+import type { TokenCounter } from './context/token-counter.js';
+import { ToolCallLedger } from './tools/tool-call.ledger.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { LLM_PROVIDER, type LlmProvider } from './providers/provider.js';
 import type { RunSpec } from './run-spec.js';
@@ -19,8 +25,12 @@ export class RunFactory {
     @Inject(RunQuestions) private readonly questions: RunQuestions,
     @Inject(LLM_PROVIDER) private readonly provider: LlmProvider,
     @Inject(ToolRegistry) private readonly tools: ToolRegistry,
+    @Inject(ToolCallLedger) private readonly toolCalls: ToolCallLedger,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(UsageService) private readonly usage: UsageService,
+    @Inject(ConversationContextBuilder) private readonly context: ConversationContextBuilder,
+    @Inject(TOKEN_COUNTER) private readonly tokens: TokenCounter,
+    @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
@@ -31,8 +41,11 @@ export class RunFactory {
       this.questions,
       this.provider,
       this.tools,
+      this.toolCalls,
       this.history,
-      this.usage,
+      this.context,
+      new UsageMeter(this.usage, spec.userId, this.tokens),
+      this.quotas,
       this.faults,
       this.config.agent.failFirstAttempts,
     );

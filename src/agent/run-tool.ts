@@ -10,17 +10,27 @@ function toolMessage(call: ToolCall, content: object): TranscriptMessage {
 }
 
 /**
- * One tool call: parameter_extraction (a form for what is missing), a confirmation when the tool
- * needs one, then tool_execution. A question that is denied, times out or is cancelled skips the
- * tool; the model is told so and answers without it.
+ * One tool call: parameter_extraction (a form for what is missing or unreadable), a confirmation
+ * when the tool needs one, then tool_execution. A question that is denied, times out or is
+ * cancelled skips the tool; the model is told so and answers without it. `key` is the call's
+ * idempotency key (toolCallKey): a call already completed under it is not run again.
  */
-export async function runTool(run: RunExecution, call: ToolCall): Promise<TranscriptMessage> {
+export async function runTool(
+  run: RunExecution,
+  call: ToolCall,
+  key: string,
+): Promise<TranscriptMessage> {
   const tool = run.tools.get(call.name);
   if (!tool) return toolMessage(call, { error: `unknown tool ${call.name}` });
+  const earlier = await run.toolCalls.completedResult(key);
+  if (earlier !== undefined) {
+    return { role: 'tool', toolCallId: call.id, name: call.name, content: earlier };
+  }
 
   await run.thinking('parameter_extraction', 'started');
   const args: Record<string, unknown> = { ...call.arguments };
-  const missing = tool.required.filter((k) => blank(args[k]));
+  const unusable = new Set(tool.invalidArguments?.(args) ?? []);
+  const missing = tool.required.filter((k) => blank(args[k]) || unusable.has(k));
   if (missing.length > 0) {
     const answer = await run.ask('form', {
       kind: 'form',
@@ -55,14 +65,14 @@ export async function runTool(run: RunExecution, call: ToolCall): Promise<Transc
   }
 
   await run.thinking('tool_execution', 'started', tool.name);
+  const { runId, intentId, userId, sessionId } = run.spec;
+  await run.toolCalls.begin(key, { intentId, runId, tool: tool.name });
   const result = await abortable(
-    tool.execute(args, {
-      signal: run.signal,
-      userId: run.spec.userId,
-      sessionId: run.spec.sessionId,
-    }),
+    tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,
   );
+  await run.faults.hit('tool.executed');
+  await run.toolCalls.complete(key, result.content);
   await run.thinking('tool_execution', 'completed', result.summary);
   return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content };
 }

@@ -23,7 +23,11 @@ export type FaultPoint =
   /** A cancel found no run executing here or on another node, before it ends one as stored. */
   | 'cancel.not-live'
   /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
-  | 'interaction.resolved';
+  | 'interaction.resolved'
+  /** A tool's side effect is done, its result not recorded or checkpointed yet. */
+  | 'tool.executed'
+  /** A due reminder was claimed (status fired), in its transaction, before reminder_due. */
+  | 'reminder.claimed';
 
 type Handler = () => Promise<void> | void;
 

@@ -25,6 +25,9 @@ export interface AppConfig {
     readonly maxMessageLength: number;
     readonly messagesPerMinute: number;
     readonly dailyTokenQuota: number;
+    readonly maxConcurrentRunsPerUser: number;
+    /** Budget of the model input (system prompt, earlier turns, current transcript). */
+    readonly contextMaxTokens: number;
   };
   readonly timeouts: {
     readonly confirmationMs: number;
@@ -44,6 +47,7 @@ export interface AppConfig {
     readonly openai:
       { readonly baseUrl: string; readonly apiKey: string; readonly model: string } | undefined;
   };
+  readonly reminders: { readonly pollIntervalMs: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 

@@ -32,7 +32,10 @@ describe('loadConfig', () => {
       maxMessageLength: 500,
       messagesPerMinute: 10,
       dailyTokenQuota: 200000,
+      maxConcurrentRunsPerUser: 3,
+      contextMaxTokens: 4000,
     });
+    expect(c.reminders).toEqual({ pollIntervalMs: 1000 });
     expect(c.timeouts).toEqual({
       confirmationMs: 30000,
       formMs: 300000,

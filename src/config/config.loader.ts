@@ -96,6 +96,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxMessageLength: env.MAX_MESSAGE_LENGTH,
       messagesPerMinute: env.RATE_LIMIT_MESSAGES_PER_MINUTE,
       dailyTokenQuota: env.DAILY_TOKEN_QUOTA,
+      maxConcurrentRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
+      contextMaxTokens: env.CONTEXT_MAX_TOKENS,
     },
     timeouts: {
       confirmationMs: env.CONFIRMATION_TIMEOUT_MS,
@@ -113,6 +115,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       failFirstAttempts: env.AGENT_FAIL_FIRST_ATTEMPTS,
       openai,
     },
+    reminders: { pollIntervalMs: env.REMINDER_POLL_INTERVAL_MS },
     logLevel: env.LOG_LEVEL as AppConfig['logLevel'],
   };
 }

@@ -103,6 +103,24 @@ export class EnvSchema {
 
   @Transform(toInt)
   @IsInt()
+  @Min(1)
+  @Max(10000)
+  MAX_CONCURRENT_RUNS_PER_USER = 3;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(1000000)
+  CONTEXT_MAX_TOKENS = 4000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  REMINDER_POLL_INTERVAL_MS = 1000;
+
+  @Transform(toInt)
+  @IsInt()
   @Min(100)
   CONFIRMATION_TIMEOUT_MS = 30000;
 

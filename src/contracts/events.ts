@@ -71,6 +71,7 @@ export interface EventDataMap {
   task_cancelled: { reason: CancelReason };
   session_expired: { idleMs: number };
   session_closed: { by: 'user' | 'admin' };
+  /** Written by the reminder scheduler (no intent, no run) into the session it was made in. */
   reminder_due: { reminderId: string; label: string; dueAt: string };
 }
 

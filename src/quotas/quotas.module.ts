@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { RedisThrottlerStorage } from '../cluster/redis-throttler.storage.js';
+import { QuotaGuard } from './quota-guard.service.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RATE_LIMIT_STORAGE, RateLimitService } from './rate-limit.service.js';
 import { UsageService } from './usage.service.js';
@@ -17,7 +18,8 @@ import { UsageService } from './usage.service.js';
     },
     RateLimitService,
     UsageService,
+    QuotaGuard,
   ],
-  exports: [RateLimitService, UsageService],
+  exports: [RateLimitService, UsageService, QuotaGuard],
 })
 export class QuotasModule {}

@@ -48,18 +48,6 @@ export class OkDto {
   @ApiProperty({ example: true }) ok!: boolean;
 }
 
-export class ReminderDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() label!: string;
-  @ApiProperty({ description: 'When, as the user said it' }) time!: string;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String }) sessionId!: string | null;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-}
-
-export class ReminderListDto {
-  @ApiProperty({ type: [ReminderDto] }) items!: ReminderDto[];
-}
-
 export class IdParam {
   @IsString() @MinLength(1) id!: string;
 }

@@ -31,6 +31,8 @@ describe('built-in agent routing', () => {
     ['remind me to buy milk', { label: 'buy milk' }],
     ['remind me at 5pm', { time: '5pm' }],
     ['remind me', {}],
+    ['remind me in 2 seconds to stretch', { time: 'in 2 seconds', label: 'stretch' }],
+    ['remind me to stretch in 10 minutes', { label: 'stretch', time: 'in 10 minutes' }],
   ])('parses %p', (text, expected) => {
     expect(parseReminder(text)).toEqual(expected);
   });
@@ -51,6 +53,28 @@ describe('built-in agent routing', () => {
       { type: 'text', text: '3' },
       { type: 'usage', promptTokens: 3, completionTokens: 3 },
     ]);
+  });
+
+  it('recaps the earlier user messages it was given, oldest first, and nothing else', async () => {
+    expect(route('recap').reply).toBe('You have not said anything earlier in this session.');
+    const p = new BuiltinProvider(0);
+    let text = '';
+    for await (const c of p.stream({
+      system: 'You are Relay.',
+      messages: [
+        { role: 'user', content: 'what is 2 + 2' },
+        { role: 'assistant', content: '2 + 2 = 4.' },
+        { role: 'user', content: 'count to 2' },
+        { role: 'user', content: 'Recap' },
+      ],
+      tools: [],
+      signal: new AbortController().signal,
+    })) {
+      if (c.type === 'text') text += c.text;
+    }
+    expect(text).toBe(
+      'Earlier in this session you said (oldest first):\n1. what is 2 + 2\n2. count to 2',
+    );
   });
 
   it('stops when the signal aborts', async () => {

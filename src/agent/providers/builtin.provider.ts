@@ -12,8 +12,8 @@ export const MAX_COUNT = 10_000;
 
 const HELP =
   'I am the built-in demo agent. I can calculate ("what is 2 + 3 * 4"), search this service\'s ' +
-  'documentation ("search replay"), set reminders ("remind me to call Ada at 9:00") and count ' +
-  '("count to 20").';
+  'documentation ("search replay"), set reminders ("remind me to call Ada at 9:00"), count ' +
+  '("count to 20") and recap what you said earlier in this session ("recap").';
 
 const words = (s: string): number => (s.match(/\S+/g) ?? []).length;
 
@@ -23,23 +23,44 @@ export function parseReminder(text: string): { time?: string; label?: string } {
     .replace(/^\s*(remind me|set a reminder)\b/i, '')
     .replace(/[.!?]\s*$/, '')
     .trim();
+  // "in 2 seconds" keeps its "in" (without it the time parser would read a duration, not a time).
+  const when = (prep: string, t: string): string => (/^in$/i.test(prep) ? `in ${t}` : t);
   let m: RegExpExecArray | null;
-  if ((m = /^(?:at|on|for|in)\s+(.+?)\s+(?:to|about)\s+(.+)$/i.exec(rest)))
-    return { time: m[1], label: m[2] };
+  if ((m = /^(at|on|for|in)\s+(.+?)\s+(?:to|about)\s+(.+)$/i.exec(rest)))
+    return { time: when(m[1], m[2]), label: m[3] };
   if (
-    (m = /^(?:to|about)\s+(.+?)\s+((?:at|on|in)\s+.+|(?:tomorrow|today|tonight)\b.*)$/i.exec(rest))
+    (m =
+      /^(?:to|about)\s+(.+?)\s+(?:(at|on|in)\s+(.+)|((?:tomorrow|today|tonight|next)\b.*))$/i.exec(
+        rest,
+      ))
   ) {
-    return { label: m[1], time: m[2].replace(/^(?:at|on|in)\s+/i, '') };
+    return { label: m[1], time: m[4] ?? when(m[2], m[3]) };
   }
   if ((m = /^(?:to|about)\s+(.+)$/i.exec(rest))) return { label: m[1] };
-  if ((m = /^(?:at|on|for|in)\s+(.+)$/i.exec(rest))) return { time: m[1] };
+  if ((m = /^(at|on|for|in)\s+(.+)$/i.exec(rest))) return { time: when(m[1], m[2]) };
   return {};
 }
 
-/** Decides what the built-in agent does with a user message. */
-export function route(text: string): { tool?: ToolCall; reply?: string; count?: number } {
+/** The answer to `recap`: the user's earlier messages exactly as the agent was given them. */
+export function recap(earlier: readonly string[]): string {
+  if (earlier.length === 0) return 'You have not said anything earlier in this session.';
+  return (
+    `Earlier in this session you said (oldest first):\n` +
+    earlier.map((m, i) => `${i + 1}. ${m}`).join('\n')
+  );
+}
+
+/**
+ * Decides what the built-in agent does with a user message; `earlier` are the user's earlier
+ * messages in its context (for `recap`).
+ */
+export function route(
+  text: string,
+  earlier: readonly string[] = [],
+): { tool?: ToolCall; reply?: string; count?: number } {
   const t = text.trim();
   let m: RegExpExecArray | null;
+  if (/^recap\b/i.test(t)) return { reply: recap(earlier) };
   if ((m = /^(?:what is|what's|calculate)\s+(.+?)\s*\??$/i.exec(t))) {
     return { tool: { id: randomUUID(), name: 'calculator', arguments: { expression: m[1] } } };
   }
@@ -77,7 +98,7 @@ export function answerFromTool(name: string, content: string): string {
       );
     }
     case 'create_reminder':
-      return `Done: I will remind you to ${str(r.label)} (${str(r.time)}).`;
+      return `Done: I will remind you to ${str(r.label)} at ${str(r.dueAt)} (${str(r.time)}).`;
     default:
       return `The ${name} tool answered: ${content}`;
   }
@@ -94,7 +115,7 @@ export class BuiltinProvider implements LlmProvider {
   constructor(private readonly tokenDelayMs: number) {}
 
   async *stream(req: ProviderRequest): AsyncIterable<ProviderChunk> {
-    const prompt = req.messages.reduce((n, m) => n + words(m.content), 0);
+    const prompt = req.messages.reduce((n, m) => n + words(m.content), words(req.system ?? ''));
     const last = req.messages[req.messages.length - 1];
     let completion = 0;
     const emit = async function* (
@@ -112,10 +133,10 @@ export class BuiltinProvider implements LlmProvider {
     if (last?.role === 'tool') {
       yield* emit(answerFromTool(last.name, last.content));
     } else {
-      const user = [...req.messages]
-        .reverse()
-        .find((m): m is Extract<TranscriptMessage, { role: 'user' }> => m.role === 'user');
-      const decision = route(user?.content ?? '');
+      const said = req.messages
+        .filter((m): m is Extract<TranscriptMessage, { role: 'user' }> => m.role === 'user')
+        .map((m) => m.content);
+      const decision = route(said[said.length - 1] ?? '', said.slice(0, -1));
       if (decision.tool) {
         await sleep(this.tokenDelayMs, req.signal);
         completion += words(JSON.stringify(decision.tool.arguments));

@@ -72,7 +72,10 @@ export class OpenAiProvider implements LlmProvider {
     const stream = await this.client.chat.completions.create(
       {
         model: this.model,
-        messages: toOpenAiMessages(req.messages),
+        messages: [
+          ...(req.system ? [{ role: 'system' as const, content: req.system }] : []),
+          ...toOpenAiMessages(req.messages),
+        ],
         ...(tools.length ? { tools } : {}),
         stream: true,
         stream_options: { include_usage: true },

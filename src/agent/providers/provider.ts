@@ -18,6 +18,9 @@ export type ProviderChunk =
   | { type: 'usage'; promptTokens: number; completionTokens: number };
 
 export interface ProviderRequest {
+  /** What the agent is, its tools, the date (see ConversationContextBuilder). */
+  system?: string;
+  /** The session's earlier turns, then the current intent's transcript. */
   messages: TranscriptMessage[];
   tools: Tool[];
   signal: AbortSignal;

@@ -1,5 +1,5 @@
 import { ArithmeticError, evaluate, formatNumber } from './arithmetic.js';
-import { type Tool, type ToolResult, text } from './tool.js';
+import { type Tool, type ToolContext, type ToolResult, text } from './tool.js';
 
 export class CalculatorTool implements Tool {
   readonly name = 'calculator';
@@ -16,7 +16,8 @@ export class CalculatorTool implements Tool {
     { name: 'expression', label: 'Expression', type: 'text' as const, required: true },
   ];
 
-  execute(args: Record<string, unknown>): Promise<ToolResult> {
+  execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
+    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
     const expression = text(args.expression);
     try {
       const result = formatNumber(evaluate(expression));

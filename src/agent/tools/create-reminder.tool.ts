@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../database/database.js';
+import { futureTimeProblem, parseReminderTime } from '../../reminders/reminder-time.js';
+import type { RemindersRepository } from '../../reminders/reminders.repository.js';
 import { type Tool, type ToolContext, type ToolResult, text } from './tool.js';
 
 export class CreateReminderTool implements Tool {
   readonly name = 'create_reminder';
-  readonly description = 'Stores a reminder for the user: when (time) and what (label).';
+  readonly description =
+    'Stores a reminder for the user: when (time) and what (label). When it is due, the user is told in this session.';
   readonly parameters = {
     type: 'object',
     properties: {
-      time: { type: 'string', description: 'when, e.g. "tomorrow 9:00" or an ISO date-time' },
+      time: {
+        type: 'string',
+        description:
+          'when: natural language relative to now ("in 10 minutes", "tomorrow 9:00") or ISO-8601; UTC unless an offset is given',
+      },
       label: { type: 'string', description: 'what to remind about' },
     },
     required: ['time', 'label'],
@@ -17,23 +23,38 @@ export class CreateReminderTool implements Tool {
   readonly needsConfirmation = false;
   readonly required = ['time', 'label'] as const;
   readonly formFields = [
-    { name: 'time', label: 'When', type: 'text' as const, required: true },
+    { name: 'time', label: 'When', type: 'datetime' as const, required: true },
     { name: 'label', label: 'What', type: 'text' as const, required: true },
   ];
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly reminders: RemindersRepository) {}
+
+  invalidArguments(args: Record<string, unknown>): string[] {
+    const time = args.time;
+    if (time === undefined || time === null || text(time).trim() === '') return [];
+    return futureTimeProblem(text(time)) ? ['time'] : [];
+  }
 
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
     const time = text(args.time).trim();
     const label = text(args.label).trim();
-    const id = randomUUID();
-    await this.db.query(
-      `INSERT INTO reminders (id, user_id, session_id, label, remind_at) VALUES ($1, $2, $3, $4, $5)`,
-      [id, ctx.userId, ctx.sessionId, label, time],
-    );
+    // Read again now: a form answer was checked when submitted, a moment ago. A time that has
+    // just passed meanwhile fires at once rather than being lost.
+    const dueAt = parseReminderTime(time) ?? new Date();
+    ctx.signal.throwIfAborted();
+    const { row } = await this.reminders.createOnce({
+      id: randomUUID(),
+      userId: ctx.userId,
+      sessionId: ctx.sessionId,
+      label,
+      timeText: time,
+      dueAt,
+      idempotencyKey: ctx.idempotencyKey,
+    });
+    const due = new Date(row.due_at).toISOString();
     return {
-      content: JSON.stringify({ id, time, label, stored: true }),
-      summary: `reminder stored for ${time}`,
+      content: JSON.stringify({ id: row.id, label: row.label, time, dueAt: due, stored: true }),
+      summary: `reminder stored for ${due}`,
     };
   }
 }

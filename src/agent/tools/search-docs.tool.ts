@@ -1,6 +1,6 @@
 import { packageRoot } from '../../common/package-root.js';
 import { DocsIndex } from './docs-index.js';
-import { type Tool, type ToolResult, text } from './tool.js';
+import { type Tool, type ToolContext, type ToolResult, text } from './tool.js';
 
 export class SearchDocsTool implements Tool {
   readonly name = 'search_docs';
@@ -19,7 +19,8 @@ export class SearchDocsTool implements Tool {
   ];
   private index: DocsIndex | undefined;
 
-  execute(args: Record<string, unknown>): Promise<ToolResult> {
+  execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
+    ctx.signal.throwIfAborted();
     this.index ??= DocsIndex.fromDirectory(packageRoot());
     const query = text(args.query);
     const hits = this.index.search(query);

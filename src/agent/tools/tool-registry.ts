@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database } from '../../database/database.js';
+import { RemindersRepository } from '../../reminders/reminders.repository.js';
 import { CalculatorTool } from './calculator.tool.js';
 import { CreateReminderTool } from './create-reminder.tool.js';
 import { SearchDocsTool } from './search-docs.tool.js';
@@ -10,9 +10,9 @@ import type { Tool } from './tool.js';
 export class ToolRegistry {
   private readonly tools: Map<string, Tool>;
 
-  constructor(@Inject(Database) db: Database) {
+  constructor(@Inject(RemindersRepository) reminders: RemindersRepository) {
     this.tools = new Map(
-      [new CalculatorTool(), new SearchDocsTool(), new CreateReminderTool(db)].map((t) => [
+      [new CalculatorTool(), new SearchDocsTool(), new CreateReminderTool(reminders)].map((t) => [
         t.name,
         t,
       ]),

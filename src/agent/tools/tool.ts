@@ -4,6 +4,8 @@ export interface ToolContext {
   signal: AbortSignal;
   userId: string;
   sessionId: string;
+  /** Stable across retries of the same call (see toolCallKey): a side effect is made once per key. */
+  idempotencyKey: string;
 }
 
 export interface ToolResult {
@@ -24,6 +26,9 @@ export interface Tool {
   readonly required: readonly string[];
   /** Form fields for the required arguments. */
   readonly formFields: readonly FormField[];
+  /** Given arguments that cannot be used as they are; they are asked for with a form too. */
+  invalidArguments?(args: Record<string, unknown>): string[];
+  /** Runs the tool; it stops (rejecting) when ctx.signal aborts. */
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
 }
 

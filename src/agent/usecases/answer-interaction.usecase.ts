@@ -8,6 +8,7 @@ import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.j
 import { RunsStore } from '../../runs/runs.store.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import { InteractionSweeper } from '../interaction-sweeper.service.js';
+import { formValueProblem } from './form-values.js';
 import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
 
 const noRun = Promise.resolve(undefined);
@@ -67,6 +68,9 @@ export function outcomeOf(row: InteractionRow, response: unknown): InteractionOu
             field: `values.${f.name}`,
             problems: [`must be at most ${MAX_VALUE_LENGTH} characters`],
           });
+        } else {
+          const problem = formValueProblem(f, v);
+          if (problem) problems.push({ field: `values.${f.name}`, problems: [problem] });
         }
       }
       if (problems.length)
@@ -113,7 +117,8 @@ export class AnswerInteractionUseCase {
         row.id,
         outcome,
         { connectionId: cmd.connectionId, response: cmd.response },
-        (r) => (outcome === 'retry' ? this.retry.start(r.intent_id, session.id) : noRun),
+        (r) =>
+          outcome === 'retry' ? this.retry.start(r.intent_id, session.id, cmd.userId) : noRun,
       )
       .catch(busyOnConflict);
     if (!won) throw new DomainError('INTERACTION_RESOLVED', 'This question was already answered');

@@ -51,7 +51,7 @@ export class ResumeIntentUseCase {
         }
         for (const open of await this.store.pendingOf({ intentId: intent.id }))
           await this.interactions.resolveInTx(session.id, open.id, 'retry', cmd);
-        return this.retry.start(intent.id, session.id);
+        return this.retry.start(intent.id, session.id, cmd.userId);
       })
       .catch(busyOnConflict);
     return this.retry.launch(spec);

@@ -5,6 +5,7 @@ import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
 import type { TranscriptMessage } from '../providers/provider.js';
 import type { RunSpec } from '../run-spec.js';
+import { QuotaGuard } from '../../quotas/quota-guard.service.js';
 import { OrchestratorService } from '../orchestrator.service.js';
 
 /**
@@ -19,11 +20,14 @@ export class RetryIntentUseCase {
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
   ) {}
 
-  async start(intentId: string, sessionId: string): Promise<RunSpec> {
+  async start(intentId: string, sessionId: string, userId: string): Promise<RunSpec> {
     if (await this.store.activeRun(sessionId))
       throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
+    // Beyond the cap the caller's whole transaction rolls back (a retry offer stays open).
+    await this.quotas.assertCanStartRun(userId);
     const { run, checkpoint } = await this.lifecycle.startNextAttempt(
       intentId,
       this.orchestrator.nodeId,

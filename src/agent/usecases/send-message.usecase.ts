@@ -14,6 +14,7 @@ import { RunsStore } from '../../runs/runs.store.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { OrchestratorService } from '../orchestrator.service.js';
+import { QuotaGuard } from '../../quotas/quota-guard.service.js';
 import { checkContent } from './message-rules.js';
 
 export interface SendMessageCommand {
@@ -61,6 +62,7 @@ export class SendMessageUseCase {
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
@@ -91,6 +93,7 @@ export class SendMessageUseCase {
         const events: NewEvent[] = [];
         for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
           await this.interactions.resolveInTx(session.id, offer.id, 'no_retry', cmd);
+        await this.quotas.assertCanStartRun(cmd.userId);
         await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, { transcript });
         events.push({
           type: 'user_message',

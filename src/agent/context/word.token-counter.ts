@@ -1,0 +1,10 @@
+import type { TokenCounter } from './token-counter.js';
+
+/** The built-in agent's measure: whitespace-separated words (PROTOCOL.md). */
+export class WordTokenCounter implements TokenCounter {
+  readonly method = 'words';
+
+  count(text: string): number {
+    return (text.match(/\S+/g) ?? []).length;
+  }
+}

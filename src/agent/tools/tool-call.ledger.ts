@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Database } from '../../database/database.js';
+
+/**
+ * The idempotency key of a tool call: the intent, where in the intent's transcript the model
+ * asked for it (the index of that assistant message), which call of that message, and the tool.
+ * A retry or resume is a new run of the same intent that starts from the last checkpointed
+ * transcript, so the call it repeats sits at the same place and gets the same key; the run id
+ * would not do (it changes with every attempt), nor the model's call id (a new one per answer).
+ */
+export function toolCallKey(
+  intentId: string,
+  transcriptIndex: number,
+  callIndex: number,
+  tool: string,
+): string {
+  return `${intentId}:${transcriptIndex}:${callIndex}:${tool}`;
+}
+
+/**
+ * Tool calls by idempotency key: begun (recorded before the side effect) and completed (with the
+ * result the model read). A repeated call whose first run completed gets that result back
+ * without running again; one begun but not completed runs again, and the tool itself makes
+ * that safe by passing the key on (create_reminder stores one reminder per key).
+ */
+@Injectable()
+export class ToolCallLedger {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  async completedResult(key: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ result: unknown }>(
+      `SELECT result FROM tool_calls WHERE idempotency_key = $1 AND completed_at IS NOT NULL`,
+      [key],
+    );
+    return rows[0] ? JSON.stringify(rows[0].result) : undefined;
+  }
+
+  async begin(key: string, c: { intentId: string; runId: string; tool: string }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO tool_calls (idempotency_key, intent_id, run_id, tool) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (idempotency_key) DO UPDATE SET run_id = EXCLUDED.run_id`,
+      [key, c.intentId, c.runId, c.tool],
+    );
+  }
+
+  async complete(key: string, content: string): Promise<void> {
+    await this.db.query(
+      `UPDATE tool_calls SET result = $2::jsonb, completed_at = now() WHERE idempotency_key = $1`,
+      [key, content],
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.decorators.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import type { AuthUser } from '../users/user.types.js';
+import { ListRemindersQueryDto, ReminderPageDto } from './dto/reminders.dto.js';
+import type { ReminderView } from './reminder.types.js';
+import { RemindersService } from './reminders.service.js';
+
+@ApiTags('reminders')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHORIZED')
+@Controller('reminders')
+export class RemindersController {
+  constructor(@Inject(RemindersService) private readonly reminders: RemindersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: ReminderPageDto, description: "The caller's reminders, newest first" })
+  @ApiErrors('VALIDATION_FAILED')
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() q: ListRemindersQueryDto,
+  ): Promise<{ items: ReminderView[]; nextCursor: string | null }> {
+    return this.reminders.list(user.id, q);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({
+    description: 'Cancelled: it will not fire (cancelling again is a no-op)',
+  })
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
+  cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    return this.reminders.cancel(user.id, id);
+  }
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Cursor } from '../common/cursor.js';
+import { Database } from '../database/database.js';
+import type { ReminderRow, ReminderStatus } from './reminder.types.js';
+
+const COLUMNS = 'id, user_id, session_id, label, due_at, status, created_at, fired_at';
+
+/** The one owner of the reminders table and of a reminder's status (scheduled → fired | cancelled). */
+@Injectable()
+export class RemindersRepository {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  /**
+   * Stores a reminder once per idempotency key: a second call with the same key (a retried tool
+   * round) returns the reminder the first call stored instead of making another.
+   */
+  async createOnce(r: {
+    id: string;
+    userId: string;
+    sessionId: string;
+    label: string;
+    timeText: string;
+    dueAt: Date;
+    idempotencyKey: string;
+  }): Promise<{ row: ReminderRow; created: boolean }> {
+    const inserted = await this.db.query<ReminderRow>(
+      `INSERT INTO reminders (id, user_id, session_id, label, time_text, due_at, idempotency_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${COLUMNS}`,
+      [r.id, r.userId, r.sessionId, r.label, r.timeText, r.dueAt, r.idempotencyKey],
+    );
+    if (inserted[0]) return { row: inserted[0], created: true };
+    const existing = await this.db.query<ReminderRow>(
+      `SELECT ${COLUMNS} FROM reminders WHERE idempotency_key = $1`,
+      [r.idempotencyKey],
+    );
+    return { row: existing[0], created: false };
+  }
+
+  /** The user's reminders, newest first, keyset-paged; limit + 1 rows (see toPage). */
+  async list(
+    userId: string,
+    q: { status?: ReminderStatus; limit: number; cursor?: Cursor },
+  ): Promise<ReminderRow[]> {
+    return this.db.query<ReminderRow>(
+      `SELECT ${COLUMNS} FROM reminders
+       WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
+         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+       ORDER BY created_at DESC, id DESC LIMIT $5`,
+      [userId, q.status ?? null, q.cursor?.t ?? null, q.cursor?.id ?? null, q.limit + 1],
+    );
+  }
+
+  async findOwned(userId: string, id: string): Promise<ReminderRow | undefined> {
+    const rows = await this.db.query<ReminderRow>(
+      `SELECT ${COLUMNS} FROM reminders WHERE id = $1 AND user_id = $2`,
+      [id, userId],
+    );
+    return rows[0];
+  }
+
+  /** scheduled → cancelled; false when it had already fired or been cancelled. */
+  async cancel(userId: string, id: string): Promise<boolean> {
+    const r = await this.db.execute(
+      `UPDATE reminders SET status = 'cancelled' WHERE id = $1 AND user_id = $2 AND status = 'scheduled'`,
+      [id, userId],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** Up to `limit` reminders due now, oldest first, unlocked: candidates for `claim`. */
+  dueCandidates(limit: number): Promise<{ id: string; session_id: string | null }[]> {
+    return this.db.query(
+      `SELECT id, session_id FROM reminders WHERE status = 'scheduled' AND due_at <= now()
+       ORDER BY due_at LIMIT $1`,
+      [limit],
+    );
+  }
+
+  /**
+   * scheduled → fired for one due reminder, or undefined when it is not (any more) scheduled and
+   * due. Conditional on the status, so of callers racing for it (other nodes) exactly one wins:
+   * the others wait for its row lock, then see it fired.
+   */
+  async claim(id: string): Promise<ReminderRow | undefined> {
+    const rows = await this.db.query<ReminderRow>(
+      `UPDATE reminders SET status = 'fired', fired_at = now()
+       WHERE id = $1 AND status = 'scheduled' AND due_at <= now()
+       RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0];
+  }
+}
