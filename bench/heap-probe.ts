@@ -1,0 +1,38 @@
+/**
+ * Preloaded into a benchmarked server process (`node --expose-gc --import heap-probe.js main.js`)
+ * so the bench can read the process's own memory and CPU time over the IPC channel without any
+ * endpoint in the service. Answers `{kind: 'probe'}` with a sample taken after a full collection.
+ */
+export interface ProbeSample {
+  kind: 'probe';
+  heapUsed: number;
+  rss: number;
+  external: number;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+}
+
+const collect = (globalThis as { gc?: () => void }).gc;
+
+if (process.send) {
+  process.on('message', (m: { kind?: string }) => {
+    if (m?.kind !== 'probe') return;
+    // CPU first, so the collections below are not billed to the measured work.
+    const cpu = process.cpuUsage();
+    // Two passes: the first may only move objects to the old generation.
+    collect?.();
+    collect?.();
+    const mem = process.memoryUsage();
+    const sample: ProbeSample = {
+      kind: 'probe',
+      heapUsed: mem.heapUsed,
+      rss: mem.rss,
+      external: mem.external,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+    };
+    process.send?.(sample);
+  });
+  // The probe must never keep a stopping server alive.
+  process.channel?.unref();
+}
