@@ -112,7 +112,10 @@ async function runDatabase(
     }
     if (db === 'postgres' && opts.parts.has('idle')) {
       log(`${db}: idle heap at ${opts.idleSockets} sockets`);
-      const users = await idleUsers(node.baseUrl, Math.min(10, opts.idleSockets));
+      const users = await idleUsers(
+        node.baseUrl,
+        Math.max(1, Math.min(10, Math.ceil(opts.idleSockets / 500))),
+      );
       report.idleHeap.postgres = await idleHeap(
         node,
         opts.idleSockets,
