@@ -21,6 +21,13 @@ interface DeltaBuffer {
   timer: NodeJS.Timeout;
 }
 
+/** One writer: its queue and its one flush in flight. A session always uses the same lane. */
+interface Lane {
+  queue: PendingAppend[];
+  flushing: Promise<void> | undefined;
+  scheduled: boolean;
+}
+
 const MAX_BATCH_EVENTS = 1000;
 export const MAX_REPLAY_LIMIT = 1000;
 
@@ -29,15 +36,17 @@ export const MAX_REPLAY_LIMIT = 1000;
  * reach clients. append() → queued → group commit (one transaction for everything queued, across
  * sessions) → committed → published on the EventBus in seq order → the promise resolves.
  *
- * Only one flush is in flight at a time: appends arriving meanwhile form the next batch. That is
- * what makes the group commit, and it keeps each session's events in call order.
+ * Writes go through writer lanes (HISTORY_WRITER_LANES; one on the embedded database, whose single
+ * connection serializes anyway). A session always maps to the same lane, and a lane has one
+ * flush in flight at a time: appends arriving meanwhile form its next batch. That is what makes
+ * the group commit, and it keeps each session's events in call order; several lanes keep several
+ * transactions in flight, so throughput is not capped at one commit latency. Lanes never share a
+ * session, so their transactions never wait on each other's session row locks.
  */
 @Injectable()
 export class HistoryService {
   private readonly logger = new Logger(HistoryService.name);
-  private queue: PendingAppend[] = [];
-  private flushing: Promise<void> | undefined;
-  private scheduled = false;
+  private readonly lanes: Lane[];
   private readonly deltas = new Map<string, DeltaBuffer>();
   private readonly coalesceMs: number;
   /** Flush sizes and durations, for metrics (the observability module reads them). */
@@ -50,6 +59,11 @@ export class HistoryService {
     @Optional() @Inject(Database) db?: Database,
   ) {
     this.coalesceMs = config.agent.generatingCoalesceMs;
+    this.lanes = Array.from({ length: Math.max(1, config.database?.writerLanes ?? 1) }, () => ({
+      queue: [],
+      flushing: undefined,
+      scheduled: false,
+    }));
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
   }
@@ -111,10 +125,14 @@ export class HistoryService {
 
   /** Resolves when every append queued before the call is stored. */
   async drain(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) {
-      if (this.flushing) await this.flushing;
-      else this.startFlush();
-    }
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        while (lane.flushing || lane.queue.length > 0) {
+          if (lane.flushing) await lane.flushing;
+          else this.startFlush(lane);
+        }
+      }),
+    );
   }
 
   /** Writes every buffered delta and everything queued. */
@@ -144,34 +162,41 @@ export class HistoryService {
   }
 
   private enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
+    const lane = this.laneOf(sessionId);
     return new Promise<SessionEvent[]>((resolve, reject) => {
-      this.queue.push({ sessionId, events, touch, resolve, reject });
-      if (!this.flushing && !this.scheduled) {
+      lane.queue.push({ sessionId, events, touch, resolve, reject });
+      if (!lane.flushing && !lane.scheduled) {
         // Let appends made in the same tick (and the next few) join this batch.
-        this.scheduled = true;
+        lane.scheduled = true;
         setImmediate(() => {
-          this.scheduled = false;
-          if (!this.flushing) this.startFlush();
+          lane.scheduled = false;
+          if (!lane.flushing) this.startFlush(lane);
         });
       }
     });
   }
 
-  private startFlush(): void {
+  private laneOf(sessionId: string): Lane {
+    if (this.lanes.length === 1) return this.lanes[0];
+    // Session ids are UUIDs: their last hex digits are as good as a hash.
+    return this.lanes[parseInt(sessionId.slice(-6), 16) % this.lanes.length];
+  }
+
+  private startFlush(lane: Lane): void {
     const batch: PendingAppend[] = [];
     let count = 0;
     while (
-      this.queue.length > 0 &&
-      (batch.length === 0 || count + this.queue[0].events.length <= MAX_BATCH_EVENTS)
+      lane.queue.length > 0 &&
+      (batch.length === 0 || count + lane.queue[0].events.length <= MAX_BATCH_EVENTS)
     ) {
-      const next = this.queue.shift()!;
+      const next = lane.queue.shift()!;
       batch.push(next);
       count += next.events.length;
     }
     if (batch.length === 0) return;
-    this.flushing = this.write(batch).finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.startFlush();
+    lane.flushing = this.write(batch).finally(() => {
+      lane.flushing = undefined;
+      if (lane.queue.length > 0) this.startFlush(lane);
     });
   }
 
