@@ -130,7 +130,7 @@ describeEachDatabase('history (event log)', (kind) => {
     for (const s of sessions) {
       const stored = await history.listAfter(s, 0, 1000);
       const responses = stored.filter((e) => e.type === 'response');
-      expect(responses.map((e) => (e.data as { content: string }).content)).toEqual(
+      expect(responses.map((e) => e.data.content)).toEqual(
         Array.from({ length: perSession }, (_, i) => String(i)),
       );
       expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
