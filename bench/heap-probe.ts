@@ -1,7 +1,10 @@
+import { writeHeapSnapshot } from 'node:v8';
+
 /**
  * Preloaded into a benchmarked server process (`node --expose-gc --import heap-probe.js main.js`)
  * so the bench can read the process's own memory and CPU time over the IPC channel without any
- * endpoint in the service. Answers `{kind: 'probe'}` with a sample taken after a full collection.
+ * endpoint in the service. Answers `{kind: 'probe'}` with a sample taken after a full collection,
+ * and `{kind: 'snapshot', path}` by writing a heap snapshot there (to see what a socket holds).
  */
 export interface ProbeSample {
   kind: 'probe';
@@ -15,7 +18,12 @@ export interface ProbeSample {
 const collect = (globalThis as { gc?: () => void }).gc;
 
 if (process.send) {
-  process.on('message', (m: { kind?: string }) => {
+  process.on('message', (m: { kind?: string; path?: string }) => {
+    if (m?.kind === 'snapshot' && m.path) {
+      collect?.();
+      process.send?.({ kind: 'snapshot', path: writeHeapSnapshot(m.path) });
+      return;
+    }
     if (m?.kind !== 'probe') return;
     // CPU first, so the collections below are not billed to the measured work.
     const cpu = process.cpuUsage();

@@ -137,6 +137,16 @@ export async function idleHeap(
   tokens: string[],
 ): Promise<{ sockets: number; bytesPerSocket: number }> {
   const before = await node.probe();
+  if (process.env.BENCH_HEAP_SNAPSHOTS) {
+    await node.request(
+      {
+        kind: 'snapshot',
+        path: `${process.env.BENCH_HEAP_SNAPSHOTS}/${node.name}-before.heapsnapshot`,
+      },
+      'snapshot',
+      120_000,
+    );
+  }
   const sockets = await mapLimit(
     Array.from({ length: count }, (_, i) => i),
     50,
@@ -147,6 +157,16 @@ export async function idleHeap(
     },
   );
   const after = await node.probe();
+  if (process.env.BENCH_HEAP_SNAPSHOTS) {
+    await node.request(
+      {
+        kind: 'snapshot',
+        path: `${process.env.BENCH_HEAP_SNAPSHOTS}/${node.name}-after.heapsnapshot`,
+      },
+      'snapshot',
+      120_000,
+    );
+  }
   for (const s of sockets) s.close();
   return { sockets: count, bytesPerSocket: (after.heapUsed - before.heapUsed) / count };
 }
