@@ -67,6 +67,9 @@ async function finish(
   opts: FanoutOptions,
   run: () => Promise<number[] | undefined>,
 ): Promise<FanoutResult> {
+  const profileDir = process.env.BENCH_WINDOW_PROFILE_DIR;
+  if (profileDir)
+    await Promise.all(nodes.map((n) => n.request({ kind: 'cpu-start' }, 'cpu-started')));
   const cpuBefore = await cpuSeconds(nodes);
   opened.latencies.length = 0;
   for (const t of opened.tabs) t.arm();
@@ -78,6 +81,17 @@ async function finish(
   // Anything still in flight after the last terminal event would show as divergence.
   await new Promise((r) => setTimeout(r, 200));
   const cpu = (await cpuSeconds(nodes)) - cpuBefore;
+  if (profileDir) {
+    const name = target.replace(/[^a-z0-9]+/gi, '-');
+    await Promise.all(
+      nodes.map((n, i) =>
+        n.request(
+          { kind: 'cpu-stop', path: `${profileDir}/${name}-${i}.cpuprofile` },
+          'cpu-stopped',
+        ),
+      ),
+    );
+  }
   const seconds = (ended - started) / 1000;
   const delivered = opened.tabs.reduce((n, t) => n + t.received, 0);
   for (const t of opened.tabs) t.socket.close();
