@@ -16,6 +16,8 @@ export interface BenchReport {
   replay: Partial<Record<Db, ReplayResult>>;
   idleHeap: Partial<Record<'bare' | 'postgres', { sockets: number; bytesPerSocket: number }>>;
   history: HistoryBenchResult[];
+  /** chat_history after the PostgreSQL runs: rows and total bytes with indexes. */
+  storage?: { rows: number; bytes: number; bytesPerRow: number };
   errors: string[];
   ok: boolean;
 }
@@ -107,6 +109,12 @@ export function markdownTable(r: BenchReport): string {
       r.cluster
         ? `${n0(r.cluster.perNodeEventsPerS)} (${r.cluster.vsSingleNode.toFixed(2)}× single node)`
         : '—',
+      '—',
+    ],
+    [
+      'chat_history on disk per event (table + indexes)',
+      '—',
+      r.storage ? `${r.storage.bytesPerRow.toFixed(0)} B (${n0(r.storage.rows)} rows)` : '—',
       '—',
     ],
     ['seq integrity on every client', integrity(bare), integrity(pg), integrity(emb)],

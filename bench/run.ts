@@ -71,6 +71,23 @@ async function scratchDatabase(adminUrl: string, scratch: Scratch): Promise<stri
   return url.toString();
 }
 
+/** What the PostgreSQL run left in chat_history: rows and bytes (table, indexes, TOAST). */
+async function storageOf(url: string): Promise<BenchReport['storage']> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('VACUUM ANALYZE chat_history');
+    const r = await c.query<{ rows: string; bytes: string }>(
+      `SELECT count(*) AS rows, pg_total_relation_size('chat_history') AS bytes FROM chat_history`,
+    );
+    const rows = Number(r.rows[0].rows);
+    const bytes = Number(r.rows[0].bytes);
+    return { rows, bytes, bytesPerRow: rows ? bytes / rows : 0 };
+  } finally {
+    await c.end();
+  }
+}
+
 function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
@@ -177,6 +194,7 @@ async function main(): Promise<void> {
       fan,
       report,
     );
+    report.storage = await storageOf(pgUrl);
     await runDatabase('embedded', { DATA_DIR: join(scratch.dir, 'embedded') }, opts, fan, report);
 
     if (opts.parts.has('bare') || opts.parts.has('idle')) {
