@@ -77,7 +77,7 @@ async function finish(
   let ended = started;
   const all = Promise.all(opened.tabs.map((t) => t.done.then(() => (ended = performance.now()))));
   const acks = await run();
-  await Promise.race([all, new Promise((r) => setTimeout(r, opts.timeoutMs))]);
+  await Promise.race([all, new Promise((r) => setTimeout(r, opts.timeoutMs).unref())]);
   // Anything still in flight after the last terminal event would show as divergence.
   await new Promise((r) => setTimeout(r, 200));
   const cpu = (await cpuSeconds(nodes)) - cpuBefore;

@@ -175,14 +175,3 @@ export function integrityOf(tabs: Tab[]): Integrity {
     ok: gaps + duplicates + diverged + unfinished === 0,
   };
 }
-
-/** Rejects after `ms` (the bench never waits forever). */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms} ms`)), ms);
-    }),
-  ]);
-}

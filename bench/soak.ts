@@ -11,7 +11,7 @@ import { ROOT, type ServerChild, startService } from './processes.js';
  * `npm run soak`: users create sessions, use them (streamed runs), drop their sockets mid-run and
  * come back with `afterSeq` (reconnect churn), and leave sessions behind to expire, for
  * SOAK_MINUTES (default 10). The server's heap is sampled after a full GC every SOAK_SAMPLE_S.
- * Fails if any client misses a seq across its reconnects, or if the heap keeps growing after the
+ * Fails if any client misses a seq across its reconnects, if a run never ends (60 s), or if the heap keeps growing after the
  * warm-up (the second half's median above the first half's by more than the allowance).
  */
 interface SoakOptions {
@@ -96,7 +96,7 @@ async function userLoop(
   node: ServerChild,
   deadline: number,
   opts: SoakOptions,
-  stats: { runs: number; reconnects: number; sessions: number; gaps: number },
+  stats: { runs: number; reconnects: number; sessions: number; gaps: number; stalled: number },
 ): Promise<void> {
   const token = await registerUser(node.baseUrl, 'soak');
   let iteration = 0;
@@ -120,8 +120,12 @@ async function userLoop(
         stats.reconnects++;
         socket = await attach(node, token, sessionId, f);
       }
-      await Promise.race([ended, new Promise((r) => setTimeout(r, 60_000))]);
-      stats.runs++;
+      const finished = await Promise.race([
+        ended.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 60_000).unref()),
+      ]);
+      if (finished) stats.runs++;
+      else stats.stalled++;
     }
     await ask(socket, 'session:leave', { sessionId }).catch(() => undefined);
     socket.close();
@@ -154,7 +158,7 @@ async function main(): Promise<void> {
   });
   const started = Date.now();
   const deadline = started + opts.minutes * 60_000;
-  const stats = { runs: 0, reconnects: 0, sessions: 0, gaps: 0 };
+  const stats = { runs: 0, reconnects: 0, sessions: 0, gaps: 0, stalled: 0 };
   const samples: { s: number; heapMb: number; rssMb: number }[] = [];
   const sample = async (): Promise<void> => {
     const p = await node.probe();
@@ -193,7 +197,8 @@ async function main(): Promise<void> {
   const second = median(steady.slice(half).map((x) => x.heapMb));
   const allowanceMb = Math.max(2, first * 0.15);
   const growing = steady.length >= 4 && second > first + allowanceMb;
-  const ok = errors.length === 0 && stats.gaps === 0 && !growing && stats.runs > 0;
+  const ok =
+    errors.length === 0 && stats.gaps === 0 && stats.stalled === 0 && !growing && stats.runs > 0;
   const result = {
     opts,
     stats,
@@ -205,7 +210,7 @@ async function main(): Promise<void> {
   writeFileSync(join(opts.outDir, 'soak-latest.json'), JSON.stringify(result, null, 2));
   process.stdout.write(
     `soak ${ok ? 'passed' : 'FAILED'}: ${stats.sessions} sessions, ${stats.runs} runs, ` +
-      `${stats.reconnects} reconnects, ${stats.gaps} missed seqs; heap median ` +
+      `${stats.reconnects} reconnects, ${stats.gaps} missed seqs, ${stats.stalled} runs that never ended; heap median ` +
       `${first.toFixed(1)} → ${second.toFixed(1)} MB after warm-up (allowance ${allowanceMb.toFixed(1)} MB)\n`,
   );
   for (const e of errors) process.stderr.write(`soak error: ${e}\n`);
