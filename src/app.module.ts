@@ -13,6 +13,7 @@ import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { RunsModule } from './runs/runs.module.js';
 import { LoggingModule } from './observability/logging.module.js';
 
 @Module({})
@@ -27,6 +28,7 @@ export class AppModule {
         DatabaseModule,
         HistoryModule,
         ClusterModule,
+        RunsModule,
         AuthModule,
         SessionsModule,
         QuotasModule,

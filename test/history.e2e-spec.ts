@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../src/config/app-config.js';
 import type { SessionEvent } from '../src/contracts/events.js';
 import { Database } from '../src/database/database.js';
 import { EventBus } from '../src/history/event-bus.js';
+import { laneIndex } from '../src/history/history-writer.js';
 import { HistoryService } from '../src/history/history.service.js';
 import {
   createTestDatabase,
@@ -191,7 +192,102 @@ describeEachDatabase('history (event log)', (kind) => {
     expect(good.status).toBe('fulfilled');
   });
 
+  it('a query inside a transaction uses its connection; a nested transaction joins it', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const title = await db.transaction(async () => {
+      await db.query(`UPDATE sessions SET title = 'inside' WHERE id = $1`, [s]);
+      // On PGlite a second connection would wait for this transaction forever.
+      await db.transaction(() =>
+        db.query(`UPDATE sessions SET title = 'nested' WHERE id = $1`, [s]),
+      );
+      return (await db.query<{ title: string }>('SELECT title FROM sessions WHERE id = $1', [s]))[0]
+        .title;
+    });
+    expect(title).toBe('nested');
+    await expect(
+      db.transaction(async () => {
+        await db.query(`UPDATE sessions SET title = 'rolled back' WHERE id = $1`, [s]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const rows = await db.query<{ title: string }>('SELECT title FROM sessions WHERE id = $1', [s]);
+    expect(rows[0].title).toBe('nested');
+  });
+
+  it('an append inside a transaction is stored with it and published only after COMMIT', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const seen: number[] = [];
+    const unsubscribe = t.app.get(EventBus).subscribe(s, (e) => seen.push(e.seq));
+    try {
+      const ids = { runId: randomUUID(), intentId: randomUUID() };
+      const queued = history.append(s, [{ type: 'response', data: { content: 'queued' } }]);
+      const stored = await history.transaction(s, async (locked) => {
+        expect(locked?.status).toBe('active');
+        history.appendDelta(s, ids, 'streamed ');
+        const out = await history.append(s, [{ type: 'task_started', data: { attempt: 1 } }]);
+        expect(seen).toEqual([1]);
+        return out;
+      });
+      // What was called first keeps its place in the log: the queued append, then the delta.
+      expect((await queued).map((e) => e.seq)).toEqual([1]);
+      expect(stored.map((e) => e.seq)).toEqual([3]);
+      expect(seen).toEqual([1, 2, 3]);
+
+      await expect(
+        db.transaction(async () => {
+          await history.append(s, [{ type: 'response', data: { content: 'never' } }]);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      const [after] = await history.append(s, [{ type: 'response', data: { content: 'next' } }]);
+      expect(after.seq).toBe(4);
+      expect(seen).toEqual([1, 2, 3, 4]);
+      expect((await storedSeqs(db, s)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   if (kind === 'postgres') {
+    it('a transaction about one session waits for its own writer lane only', async () => {
+      const lanes = t.app.get<AppConfig>(APP_CONFIG).database.writerLanes;
+      expect(lanes).toBeGreaterThan(1);
+      const sessions = await newSessions(http, token, 12);
+      const a = sessions[0];
+      const b = sessions.find((s) => laneIndex(s, lanes) !== laneIndex(a, lanes));
+      if (!b) throw new Error('no two sessions in different lanes');
+      // Another transaction holds b's row: the group commit of b's lane waits for it.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let lockTaken!: () => void;
+      const taken = new Promise<void>((r) => (lockTaken = r));
+      const holder = db.transaction(async () => {
+        await db.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [b]);
+        lockTaken();
+        await gate;
+      });
+      try {
+        await taken;
+        let bStored = false;
+        const bAppend = history
+          .append(b, [{ type: 'response', data: { content: 'held' } }])
+          .then((out) => ((bStored = true), out));
+        const aQueued = history.append(a, [{ type: 'response', data: { content: 'queued' } }]);
+        const inTx = await history.transaction(a, () =>
+          history.append(a, [{ type: 'response', data: { content: 'in tx' } }]),
+        );
+        expect(bStored).toBe(false);
+        expect((await aQueued).map((e) => e.seq)).toEqual([1]);
+        expect(inTx.map((e) => e.seq)).toEqual([2]);
+        release();
+        await holder;
+        expect((await bAppend).map((e) => e.seq)).toEqual([1]);
+      } finally {
+        release();
+        await holder;
+      }
+    });
+
     it('keeps seqs gap-free when two app instances append to the same sessions', async () => {
       const other = await startTestApp(target, { DATA_DIR: target.dataDir + '-b' });
       try {

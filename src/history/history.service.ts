@@ -4,15 +4,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
-import { type BatchRow, HistoryRepository } from './history.repository.js';
-
-interface PendingAppend {
-  sessionId: string;
-  events: NewEvent[];
-  touch: boolean;
-  resolve: (stored: SessionEvent[]) => void;
-  reject: (err: unknown) => void;
-}
+import { HistoryRepository, type LockedSession } from './history.repository.js';
+import { HistoryWriter, type PendingAppend, storeAppends } from './history-writer.js';
 
 interface DeltaBuffer {
   runId: string | undefined;
@@ -21,34 +14,23 @@ interface DeltaBuffer {
   timer: NodeJS.Timeout;
 }
 
-/** One writer: its queue and its one flush in flight. A session always uses the same lane. */
-interface Lane {
-  queue: PendingAppend[];
-  flushing: Promise<void> | undefined;
-  scheduled: boolean;
-}
-
-const MAX_BATCH_EVENTS = 1000;
 export const MAX_REPLAY_LIMIT = 1000;
 
 /**
  * The per-session event log: the only writer of chat_history and the only path by which events
- * reach clients. append() → queued → group commit (one transaction for everything queued, across
- * sessions) → committed → published on the EventBus in seq order → the promise resolves.
+ * reach clients. Events are published on the EventBus in seq order, and only once committed.
  *
- * Writes go through writer lanes (HISTORY_WRITER_LANES; one on the embedded database, whose single
- * connection serializes anyway). A session always maps to the same lane, and a lane has one
- * flush in flight at a time: appends arriving meanwhile form its next batch. That is what makes
- * the group commit, and it keeps each session's events in call order; several lanes keep several
- * transactions in flight, so throughput is not capped at one commit latency. Lanes never share a
- * session, so their transactions never wait on each other's session row locks.
+ * Outside a transaction, append() joins the group commit (HistoryWriter). Inside one (the
+ * database's ambient transaction) it is an outbox: the rows are written in that transaction, the
+ * promise resolves with their seqs before COMMIT, and they are published after COMMIT (never, if
+ * it rolls back). So a state change and the events that report it commit together.
  */
 @Injectable()
 export class HistoryService {
   private readonly logger = new Logger(HistoryService.name);
-  private readonly lanes: Lane[];
   private readonly deltas = new Map<string, DeltaBuffer>();
   private readonly coalesceMs: number;
+  private readonly writer: HistoryWriter;
   /** Flush sizes and durations, for metrics (the observability module reads them). */
   onFlush: ((events: number, ms: number) => void) | undefined;
 
@@ -59,30 +41,59 @@ export class HistoryService {
     @Optional() @Inject(Database) db?: Database,
   ) {
     this.coalesceMs = config.agent.generatingCoalesceMs;
-    this.lanes = Array.from({ length: Math.max(1, config.database?.writerLanes ?? 1) }, () => ({
-      queue: [],
-      flushing: undefined,
-      scheduled: false,
-    }));
+    this.writer = new HistoryWriter(
+      repo,
+      (work) => repo.db.detached(work),
+      (p, stored) => this.deliver(p, stored),
+      (events, ms) => this.onFlush?.(events, ms),
+      config.database?.writerLanes ?? 1,
+    );
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
   }
 
   /**
-   * Appends events to a session's log; resolves with them (seq, createdAt) once committed and
-   * published. Rejects with NOT_FOUND if the session does not exist. A pending `generating`
-   * buffer of the session is written first, so the log keeps the order of the calls.
-   * `activity: false` is for what the expiry itself writes: those events must not make the
-   * session look active again (which would expire it a second time).
+   * Appends events to a session's log; resolves with them (seq, createdAt) once stored. Rejects
+   * with NOT_FOUND if the session does not exist. A pending `generating` buffer of the session
+   * (and, inside a transaction, its queued appends) is written first, so the log keeps the order
+   * of the calls. `activity: false` is for what the expiry itself writes: those events must not
+   * make the session look active again (which would expire it a second time).
    */
   append(
     sessionId: string,
     events: NewEvent[],
     opts: { activity?: boolean } = {},
   ): Promise<SessionEvent[]> {
-    this.flushDelta(sessionId);
+    const touch = opts.activity ?? true;
+    if (this.repo.db.inTransaction) return this.appendInTransaction(sessionId, events, touch);
+    this.flushDelta(sessionId, touch);
     if (events.length === 0) return Promise.resolve([]);
-    return this.enqueue(sessionId, events, opts.activity ?? true);
+    return this.writer.enqueue(sessionId, events, touch);
+  }
+
+  /**
+   * Writes what the session has buffered or queued and waits until it is stored. Call it before
+   * opening a transaction that appends to the session: on PGlite the transaction holds the only
+   * connection, so it could not wait for the group commit from inside.
+   */
+  async settle(sessionId: string): Promise<void> {
+    this.flushDelta(sessionId, true);
+    await this.writer.settle(sessionId);
+  }
+
+  /**
+   * One transaction about one session, the way every state change that writes events runs: the
+   * session's pending appends are stored first (outside, see settle), then the session row is
+   * locked before anything else, so every such transaction takes its locks in the same order
+   * (session row, then its runs, intents and interactions) and none can deadlock another.
+   * `work` gets the locked row, or undefined if the session does not exist.
+   */
+  async transaction<T>(
+    sessionId: string,
+    work: (session: LockedSession | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (!this.repo.db.inTransaction) await this.settle(sessionId);
+    return this.repo.db.transaction(async () => work(await this.repo.lockSession(sessionId)));
   }
 
   /**
@@ -96,18 +107,23 @@ export class HistoryService {
       current.text += delta;
       return;
     }
-    if (current) this.flushDelta(sessionId);
+    if (current) this.flushDelta(sessionId, true);
     this.deltas.set(sessionId, {
       runId: ids.runId,
       intentId: ids.intentId,
       text: delta,
-      timer: setTimeout(() => this.flushDelta(sessionId), this.coalesceMs),
+      timer: this.repo.db.detached(() =>
+        setTimeout(() => this.flushDelta(sessionId, true), this.coalesceMs),
+      ),
     });
   }
 
-  /** Frees what the log keeps in memory for a session (its delta buffer is written first). */
+  /**
+   * Frees what the log keeps in memory for a session. Its delta buffer is written without
+   * counting as activity: what is released is quiet, and must not look active again.
+   */
   release(sessionId: string): void {
-    this.flushDelta(sessionId);
+    this.flushDelta(sessionId, false);
   }
 
   /** Events after `afterSeq`, at most `limit` (callers bound it; see MAX_REPLAY_LIMIT). */
@@ -124,21 +140,65 @@ export class HistoryService {
   }
 
   /** Resolves when every append queued before the call is stored. */
-  async drain(): Promise<void> {
-    await Promise.all(
-      this.lanes.map(async (lane) => {
-        while (lane.flushing || lane.queue.length > 0) {
-          if (lane.flushing) await lane.flushing;
-          else this.startFlush(lane);
-        }
-      }),
-    );
+  drain(): Promise<void> {
+    return this.writer.drain();
   }
 
   /** Writes every buffered delta and everything queued. */
   async flushAll(): Promise<void> {
-    for (const sessionId of [...this.deltas.keys()]) this.flushDelta(sessionId);
-    await this.drain();
+    for (const sessionId of [...this.deltas.keys()]) this.flushDelta(sessionId, true);
+    await this.writer.drain();
+  }
+
+  /**
+   * The outbox path. The session's own queued appends and delta go first in the same
+   * transaction (they were called earlier); the session row lock taken by the write orders this
+   * transaction against every other writer of the session.
+   */
+  private async appendInTransaction(
+    sessionId: string,
+    events: NewEvent[],
+    touch: boolean,
+  ): Promise<SessionEvent[]> {
+    const db = this.repo.db;
+    const earlier = this.writer.take(sessionId);
+    const delta = this.takeDelta(sessionId);
+    if (delta) earlier.push(this.orphan(sessionId, [delta], touch));
+    if (events.length === 0 && earlier.length === 0) return [];
+    const written: { results?: (SessionEvent[] | undefined)[] } = {};
+    db.afterRollback(() => this.writer.requeue(earlier));
+    db.afterCommit(() => {
+      // Stored with the commit (or, if the caller swallowed a failed write, not at all).
+      const results = written.results;
+      if (!results) return this.writer.requeue(earlier);
+      earlier.forEach((p, i) => {
+        const out = results[i];
+        if (out) this.deliver(p, out);
+        else p.reject(DomainError.notFound('Session'));
+      });
+      for (const e of results[results.length - 1] ?? []) this.bus.publish(e);
+    });
+    const results = await storeAppends(this.repo, [...earlier, { sessionId, events, touch }]);
+    written.results = results;
+    const stored = results[results.length - 1];
+    if (!stored) throw DomainError.notFound('Session');
+    return stored;
+  }
+
+  /** An append nobody awaits (a flushed delta): failures are logged. */
+  private orphan(sessionId: string, events: NewEvent[], touch: boolean): PendingAppend {
+    return {
+      sessionId,
+      events,
+      touch,
+      resolve: () => undefined,
+      reject: (err) => this.logDeltaFailure(sessionId, err),
+    };
+  }
+
+  private deliver(p: PendingAppend, stored: SessionEvent[]): void {
+    for (const e of stored) this.bus.publish(e);
+    p.resolve(stored);
   }
 
   private takeDelta(sessionId: string): NewEvent | undefined {
@@ -149,110 +209,12 @@ export class HistoryService {
     return { type: 'generating', data: { delta: d.text }, runId: d.runId, intentId: d.intentId };
   }
 
-  private flushDelta(sessionId: string): void {
+  private flushDelta(sessionId: string, touch: boolean): void {
     const delta = this.takeDelta(sessionId);
-    if (delta)
-      void this.enqueue(sessionId, [delta], true).catch((err) =>
-        this.logDeltaFailure(sessionId, err),
-      );
+    if (delta) this.writer.requeue([this.orphan(sessionId, [delta], touch)]);
   }
 
   private logDeltaFailure(sessionId: string, err: unknown): void {
     this.logger.error({ err, sessionId }, 'could not write a generating event');
-  }
-
-  private enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
-    const lane = this.laneOf(sessionId);
-    return new Promise<SessionEvent[]>((resolve, reject) => {
-      lane.queue.push({ sessionId, events, touch, resolve, reject });
-      if (!lane.flushing && !lane.scheduled) {
-        // Let appends made in the same tick (and the next few) join this batch.
-        lane.scheduled = true;
-        setImmediate(() => {
-          lane.scheduled = false;
-          if (!lane.flushing) this.startFlush(lane);
-        });
-      }
-    });
-  }
-
-  private laneOf(sessionId: string): Lane {
-    if (this.lanes.length === 1) return this.lanes[0];
-    // Session ids are UUIDs: their last hex digits are as good as a hash.
-    return this.lanes[parseInt(sessionId.slice(-6), 16) % this.lanes.length];
-  }
-
-  private startFlush(lane: Lane): void {
-    const batch: PendingAppend[] = [];
-    let count = 0;
-    while (
-      lane.queue.length > 0 &&
-      (batch.length === 0 || count + lane.queue[0].events.length <= MAX_BATCH_EVENTS)
-    ) {
-      const next = lane.queue.shift()!;
-      batch.push(next);
-      count += next.events.length;
-    }
-    if (batch.length === 0) return;
-    lane.flushing = this.write(batch).finally(() => {
-      lane.flushing = undefined;
-      if (lane.queue.length > 0) this.startFlush(lane);
-    });
-  }
-
-  private async write(batch: PendingAppend[]): Promise<void> {
-    const started = performance.now();
-    try {
-      await this.writeBatch(batch);
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0].reject(err);
-      } else {
-        // One poisoned append must not fail the others: retry them one by one.
-        for (const p of batch) {
-          await this.writeBatch([p]).catch((e: unknown) => p.reject(e));
-        }
-      }
-    }
-    this.onFlush?.(
-      batch.reduce((n, p) => n + p.events.length, 0),
-      performance.now() - started,
-    );
-  }
-
-  private async writeBatch(batch: PendingAppend[]): Promise<void> {
-    const rows: BatchRow[] = [];
-    for (const p of batch) {
-      for (const event of p.events) {
-        rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch });
-      }
-    }
-    const stored = await this.repo.appendBatch(rows);
-    let ord = 0;
-    for (const p of batch) {
-      const out: SessionEvent[] = [];
-      const first = ord;
-      ord += p.events.length;
-      p.events.forEach((event, i) => {
-        const s = stored.get(first + i);
-        if (!s) return;
-        out.push({
-          sessionId: p.sessionId,
-          seq: s.seq,
-          type: event.type,
-          ...(event.intentId ? { intentId: event.intentId } : {}),
-          ...(event.runId ? { runId: event.runId } : {}),
-          ...(event.connectionId ? { connectionId: event.connectionId } : {}),
-          createdAt: s.createdAt,
-          data: event.data,
-        } as SessionEvent);
-      });
-      if (out.length < p.events.length) {
-        p.reject(DomainError.notFound('Session'));
-        continue;
-      }
-      for (const e of out) this.bus.publish(e);
-      p.resolve(out);
-    }
   }
 }

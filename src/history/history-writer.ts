@@ -1,0 +1,145 @@
+import { DomainError } from '../common/domain-error.js';
+import type { NewEvent, SessionEvent } from '../contracts/events.js';
+import type { BatchRow, HistoryRepository } from './history.repository.js';
+import { type PendingAppend, WriterLane } from './writer-lane.js';
+
+export type { PendingAppend } from './writer-lane.js';
+
+/** The lane of a session: session ids are UUIDs, whose last hex digits are as good as a hash. */
+export function laneIndex(sessionId: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  const n = parseInt(sessionId.slice(-6), 16);
+  // Not a UUID: no such session either; any fixed lane reports that.
+  return Number.isNaN(n) ? 0 : n % lanes;
+}
+
+/**
+ * Writes appends as group commits: one transaction for everything a lane has queued (across its
+ * sessions), then `deliver` each append's stored events.
+ *
+ * Several lanes (HISTORY_WRITER_LANES) keep several transactions in flight, so throughput is not
+ * capped at one commit latency. A session always maps to the same lane, whose single flush in
+ * flight keeps its events in call order; lanes never share a session, so their transactions never
+ * wait on each other's session row locks, and waiting for one session (settle) waits for its lane
+ * only.
+ *
+ * The writer must never join a caller's transaction, so it is always started `detached`.
+ */
+export class HistoryWriter {
+  private readonly lanes: WriterLane[];
+
+  constructor(
+    private readonly repo: HistoryRepository,
+    detached: (work: () => void) => void,
+    private readonly deliver: (p: PendingAppend, stored: SessionEvent[]) => void,
+    private readonly onFlush: (events: number, ms: number) => void,
+    lanes = 1,
+  ) {
+    this.lanes = Array.from(
+      { length: Math.max(1, lanes) },
+      () => new WriterLane(detached, (batch) => this.write(batch)),
+    );
+  }
+
+  enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
+    return new Promise<SessionEvent[]>((resolve, reject) => {
+      this.laneOf(sessionId).requeue([{ sessionId, events, touch, resolve, reject }]);
+    });
+  }
+
+  /** Puts appends (back) in their lanes' queues and makes sure a flush will take them. */
+  requeue(items: PendingAppend[]): void {
+    for (const p of items) this.laneOf(p.sessionId).requeue([p]);
+  }
+
+  /** Removes and returns the session's queued appends that no flush has taken yet. */
+  take(sessionId: string): PendingAppend[] {
+    return this.laneOf(sessionId).take(sessionId);
+  }
+
+  /** True while the session has appends queued or being written. */
+  hasPending(sessionId: string): boolean {
+    return this.laneOf(sessionId).hasPending(sessionId);
+  }
+
+  /** Resolves once the session's appends are stored; other lanes are not waited for. */
+  settle(sessionId: string): Promise<void> {
+    return this.laneOf(sessionId).settle(sessionId);
+  }
+
+  /** Resolves when every append queued before the call, in every lane, is stored. */
+  async drain(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.drain()));
+  }
+
+  private laneOf(sessionId: string): WriterLane {
+    return this.lanes[laneIndex(sessionId, this.lanes.length)];
+  }
+
+  private async write(batch: PendingAppend[]): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.writeBatch(batch);
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0].reject(err);
+      } else {
+        // One poisoned append must not fail the others: retry them one by one.
+        for (const p of batch) {
+          await this.writeBatch([p]).catch((e: unknown) => p.reject(e));
+        }
+      }
+    }
+    this.onFlush(
+      batch.reduce((n, p) => n + p.events.length, 0),
+      performance.now() - started,
+    );
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    const results = await storeAppends(this.repo, batch);
+    batch.forEach((p, i) => {
+      const out = results[i];
+      if (out) this.deliver(p, out);
+      else p.reject(DomainError.notFound('Session'));
+    });
+  }
+}
+
+/**
+ * Stores appends (in the ambient transaction if there is one, else in a new one) and returns
+ * each one's stored events, or undefined for an append whose session does not exist.
+ */
+export async function storeAppends(
+  repo: HistoryRepository,
+  appends: Pick<PendingAppend, 'sessionId' | 'events' | 'touch'>[],
+): Promise<(SessionEvent[] | undefined)[]> {
+  const rows: BatchRow[] = [];
+  for (const p of appends) {
+    for (const event of p.events) {
+      rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch });
+    }
+  }
+  const stored = await repo.appendBatch(rows);
+  let ord = 0;
+  return appends.map((p) => {
+    const first = ord;
+    ord += p.events.length;
+    const out: SessionEvent[] = [];
+    p.events.forEach((event, i) => {
+      const s = stored.get(first + i);
+      if (!s) return;
+      out.push({
+        sessionId: p.sessionId,
+        seq: s.seq,
+        type: event.type,
+        ...(event.intentId ? { intentId: event.intentId } : {}),
+        ...(event.runId ? { runId: event.runId } : {}),
+        ...(event.connectionId ? { connectionId: event.connectionId } : {}),
+        createdAt: s.createdAt,
+        data: event.data,
+      } as SessionEvent);
+    });
+    return out.length < p.events.length ? undefined : out;
+  });
+}
