@@ -46,6 +46,7 @@ export class HistoryService {
       (work) => repo.db.detached(work),
       (p, stored) => this.deliver(p, stored),
       (events, ms) => this.onFlush?.(events, ms),
+      config.database?.writerLanes ?? 1,
     );
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
@@ -77,7 +78,7 @@ export class HistoryService {
    */
   async settle(sessionId: string): Promise<void> {
     this.flushDelta(sessionId, true);
-    if (this.writer.hasPending(sessionId)) await this.writer.drain();
+    await this.writer.settle(sessionId);
   }
 
   /**
