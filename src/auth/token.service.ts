@@ -44,12 +44,15 @@ export class TokenService {
     );
   }
 
-  /** Verifies signature, algorithm and expiry; throws on any failure. */
+  /** Verifies signature, algorithm and expiry (which must be present); throws on any failure. */
   verifyAccess(token: string): AccessClaims {
-    return this.jwt.verify<AccessClaims>(token, {
+    const claims = this.jwt.verify<AccessClaims>(token, {
       secret: this.config.jwt.secret,
       algorithms: [this.config.jwt.algorithm],
     });
+    if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string')
+      throw new Error('the access token has no exp or sub');
+    return claims;
   }
 
   async issueRefresh(userId: string, familyId: string, tx?: SqlExecutor): Promise<string> {

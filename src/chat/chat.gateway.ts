@@ -17,6 +17,7 @@ import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
 import { OrchestratorService } from '../agent/orchestrator.service.js';
 import { ResumeIntentUseCase } from '../agent/usecases/resume-intent.usecase.js';
 import { SendMessageUseCase } from '../agent/usecases/send-message.usecase.js';
+import { AuthThrottleService } from '../auth/auth-throttle.service.js';
 import { TokenService } from '../auth/token.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
@@ -80,6 +81,7 @@ export class ChatGateway
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(AuthThrottleService) private readonly authThrottle: AuthThrottleService,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(PresenceService) private readonly presence: PresenceService,
@@ -145,6 +147,7 @@ export class ChatGateway
       handshakeMiddleware({
         tokens: this.tokens,
         users: this.users,
+        throttle: this.authThrottle,
         corsOrigins: this.config.http.corsOrigins,
       }),
     );
