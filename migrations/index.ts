@@ -1,10 +1,12 @@
 import { UsersAndAuth1732000000000 } from './1732000000000-users-and-auth.js';
 import { SessionsAndHistory1732000001000 } from './1732000001000-sessions-and-history.js';
 import { UsageAndReminders1732000002000 } from './1732000002000-usage-and-reminders.js';
+import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
   UsersAndAuth1732000000000,
   SessionsAndHistory1732000001000,
   UsageAndReminders1732000002000,
+  RefreshGrace1732000013000,
 ];

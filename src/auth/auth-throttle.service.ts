@@ -80,6 +80,7 @@ export class AuthThrottleService {
     const now = Date.now();
     for (const [address, until] of this.handshakeBlockedUntil)
       if (until <= now) this.handshakeBlockedUntil.delete(address);
-    if (this.handshakeBlockedUntil.size >= MAX_BLOCKED_ADDRESSES) this.handshakeBlockedUntil.clear();
+    if (this.handshakeBlockedUntil.size >= MAX_BLOCKED_ADDRESSES)
+      this.handshakeBlockedUntil.clear();
   }
 }

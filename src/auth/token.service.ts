@@ -56,8 +56,24 @@ export class TokenService {
   }
 
   async issueRefresh(userId: string, familyId: string, tx?: SqlExecutor): Promise<string> {
+    const prepared = this.newRefresh();
+    await this.storeRefresh(userId, familyId, prepared, tx);
+    return prepared.token;
+  }
+
+  /** A fresh refresh token, not yet stored (a rotation seals it before storing it). */
+  newRefresh(): { id: string; secret: string; token: string } {
     const id = randomUUID();
     const secret = randomBytes(32).toString('base64url');
+    return { id, secret, token: `${id}.${secret}` };
+  }
+
+  async storeRefresh(
+    userId: string,
+    familyId: string,
+    { id, secret }: { id: string; secret: string },
+    tx?: SqlExecutor,
+  ): Promise<void> {
     await this.refreshTokens.insert(
       {
         id,
@@ -68,7 +84,6 @@ export class TokenService {
       },
       tx,
     );
-    return `${id}.${secret}`;
   }
 
   /** Splits a presented refresh token; undefined when it is not one this service could have made. */

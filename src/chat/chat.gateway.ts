@@ -37,6 +37,7 @@ import { PresenceService } from '../sessions/presence.service.js';
 import { toSessionView } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
+import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
 import { failure, validatePayload } from './socket-errors.js';
 import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
@@ -76,6 +77,7 @@ export class ChatGateway
     { timer?: NodeJS.Timeout; watches: Map<string, () => void> }
   >();
   private unsubscribe: (() => void) | undefined;
+  private slowConsumers: SlowConsumerGuard | undefined;
   private userChanges: Subscription | undefined;
 
   constructor(
@@ -158,6 +160,11 @@ export class ChatGateway
       ns.to(sessionRoom(event.sessionId)).emit('session:event', event);
       this.metrics.eventsEmitted.inc({ type: event.type });
     });
+    this.slowConsumers = new SlowConsumerGuard(
+      this.config.limits.socketMaxBufferBytes,
+      this.metrics,
+    );
+    this.slowConsumers.start(ns);
     this.userChanges = this.users.changes$.subscribe(({ user, disabledNow }) => {
       if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets();
     });
@@ -207,6 +214,7 @@ export class ChatGateway
   // Not onModuleDestroy: that runs before the shutdown hooks, and the runs ended there must still
   // reach the sockets.
   onApplicationShutdown(): void {
+    this.slowConsumers?.stop();
     this.unsubscribe?.();
     this.userChanges?.unsubscribe();
   }

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
+import { LogOutage } from './log-outage.js';
 import { type BatchRow, HistoryRepository } from './history.repository.js';
 
 interface PendingAppend {
@@ -40,6 +41,8 @@ export class HistoryService {
   private scheduled = false;
   private readonly deltas = new Map<string, DeltaBuffer>();
   private readonly coalesceMs: number;
+  /** Database outages: retried writes, bounded queue, lost deltas reported to their run. */
+  readonly outage: LogOutage;
   /** Flush sizes and durations, for metrics (the observability module reads them). */
   onFlush: ((events: number, ms: number) => void) | undefined;
 
@@ -50,6 +53,7 @@ export class HistoryService {
     @Optional() @Inject(Database) db?: Database,
   ) {
     this.coalesceMs = config.agent.generatingCoalesceMs;
+    this.outage = new LogOutage(config.history.outageWaitMs);
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
   }
@@ -68,14 +72,19 @@ export class HistoryService {
   ): Promise<SessionEvent[]> {
     this.flushDelta(sessionId);
     if (events.length === 0) return Promise.resolve([]);
+    const lost = this.outage.takeLost(sessionId, events[0].runId);
+    if (lost) return Promise.reject(lost);
     return this.enqueue(sessionId, events, opts.activity ?? true);
   }
 
   /**
    * Adds streamed response text. Deltas are merged and written as one `generating` event at most
    * every GENERATING_COALESCE_MS; the next append() of the session writes what is buffered first.
+   * Throws when earlier text of the same run could not be stored (see LogOutage).
    */
   appendDelta(sessionId: string, ids: { runId?: string; intentId?: string }, delta: string): void {
+    const lost = this.outage.takeLost(sessionId, ids.runId);
+    if (lost) throw lost;
     if (delta === '') return;
     const current = this.deltas.get(sessionId);
     if (current && current.runId === ids.runId) {
@@ -94,6 +103,7 @@ export class HistoryService {
   /** Frees what the log keeps in memory for a session (its delta buffer is written first). */
   release(sessionId: string): void {
     this.flushDelta(sessionId);
+    this.outage.forget(sessionId);
   }
 
   /** Events after `afterSeq`, at most `limit` (callers bound it; see MAX_REPLAY_LIMIT). */
@@ -135,15 +145,19 @@ export class HistoryService {
     const delta = this.takeDelta(sessionId);
     if (delta)
       void this.enqueue(sessionId, [delta], true).catch((err) =>
-        this.logDeltaFailure(sessionId, err),
+        this.onDeltaFailure(sessionId, delta.runId, err),
       );
   }
 
-  private logDeltaFailure(sessionId: string, err: unknown): void {
-    this.logger.error({ err, sessionId }, 'could not write a generating event');
+  /** Lost streamed text must reach its run, which then stops (never a silent hole in the log). */
+  private onDeltaFailure(sessionId: string, runId: string | undefined, err: unknown): void {
+    this.logger.error({ err, sessionId, runId }, 'could not write a generating event');
+    this.outage.recordLostDelta(sessionId, runId);
   }
 
   private enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
+    const refused = this.outage.refuseQueued(this.queue.length);
+    if (refused) return Promise.reject(refused);
     return new Promise<SessionEvent[]>((resolve, reject) => {
       this.queue.push({ sessionId, events, touch, resolve, reject });
       if (!this.flushing && !this.scheduled) {
@@ -178,9 +192,11 @@ export class HistoryService {
   private async write(batch: PendingAppend[]): Promise<void> {
     const started = performance.now();
     try {
-      await this.writeBatch(batch);
+      await this.writeWhileReachable(batch);
     } catch (err) {
-      if (batch.length === 1) {
+      if (this.outage.active) {
+        this.abandon(batch, this.outage.reason(err));
+      } else if (batch.length === 1) {
         batch[0].reject(err);
       } else {
         // One poisoned append must not fail the others: retry them one by one.
@@ -193,6 +209,30 @@ export class HistoryService {
       batch.reduce((n, p) => n + p.events.length, 0),
       performance.now() - started,
     );
+  }
+
+  /** Retries while the database is unreachable, within the outage wait (see LogOutage). */
+  private async writeWhileReachable(batch: PendingAppend[]): Promise<void> {
+    for (;;) {
+      try {
+        await this.writeBatch(batch);
+        this.outage.succeeded();
+        return;
+      } catch (err) {
+        if (!(await this.outage.retryAfter(err))) throw err;
+      }
+    }
+  }
+
+  /**
+   * Gives up a batch the database never took, and with it whatever is queued for the same
+   * sessions: a later event stored after a lost one would be a hole no client can see.
+   */
+  private abandon(batch: PendingAppend[], reason: unknown): void {
+    const sessions = new Set(batch.map((p) => p.sessionId));
+    const dropped = this.queue.filter((p) => sessions.has(p.sessionId));
+    this.queue = this.queue.filter((p) => !sessions.has(p.sessionId));
+    for (const p of [...batch, ...dropped]) p.reject(reason);
   }
 
   private async writeBatch(batch: PendingAppend[]): Promise<void> {

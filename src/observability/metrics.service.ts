@@ -69,7 +69,7 @@ export class MetricsService {
   });
   readonly rateLimitFallbacks = new Counter({
     name: 'hitl_rate_limit_fallback_total',
-    help: 'Rate-limit checks counted in this node\'s memory because the shared (Redis) storage failed',
+    help: "Rate-limit checks counted in this node's memory because the shared (Redis) storage failed",
     registers: [this.registry],
   });
   readonly authRateLimited = new Counter({

@@ -54,7 +54,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage {
     this.lastWarning = now;
     this.logger.warn(
       { err: (err as Error)?.message ?? String(err) },
-      'shared rate limiter unavailable: limiting with this node\'s memory',
+      "shared rate limiter unavailable: limiting with this node's memory",
     );
   }
 }
