@@ -10,8 +10,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);
  * C0 control characters other than tab, newline and carriage return (NUL cannot be stored by
  * PostgreSQL at all), and unpaired UTF-16 surrogates (not valid Unicode, refused by jsonb).
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_CHARS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const MAX_PROBLEMS = 20;
