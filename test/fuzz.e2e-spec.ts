@@ -136,7 +136,9 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
                   `${event} ${JSON.stringify(payload)?.slice(0, 300)} → ${JSON.stringify(ack)?.slice(0, 300)}`,
                 );
             },
-            (err: Error) => failures.push(`${event}: no ack (${err.message})`),
+            (err: Error) => {
+              failures.push(`${event}: no ack (${err.message})`);
+            },
           ),
         );
       }
@@ -257,7 +259,9 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
                 );
               if (text === '') await res.body?.cancel();
             })
-            .catch((err: Error) => failures.push(`${method} ${url}: ${err.message}`)),
+            .catch((err: Error) => {
+              failures.push(`${method} ${url}: ${err.message}`);
+            }),
         );
       }
       await Promise.all(batch);
