@@ -94,7 +94,20 @@ describeEachDatabase('operations hardening', (kind) => {
     await db.query(
       `UPDATE client_messages SET created_at = now() - interval '2 hours' WHERE client_message_id = 'old-send'`,
     );
+    // Used a few minutes ago: kept, but its grace pair is cleared.
+    const recent = await http.register('recent');
+    expect((await http.post('/auth/refresh', { refreshToken: recent.refreshToken })).status).toBe(
+      200,
+    );
+    const recentId = recent.refreshToken.split('.')[0];
+    await db.query(
+      `UPDATE refresh_tokens SET used_at = now() - interval '5 minutes' WHERE id = $1`,
+      [recentId],
+    );
     const deleted = await t.app.get(RetentionService).runOnce();
+    expect(
+      await db.query(`SELECT grace_pair FROM refresh_tokens WHERE id = $1`, [recentId]),
+    ).toEqual([{ grace_pair: null }]);
     expect(deleted.refresh_tokens).toBeGreaterThanOrEqual(1);
     expect(deleted.client_messages).toBeGreaterThanOrEqual(1);
     const left = await db.query<{ id: string }>(

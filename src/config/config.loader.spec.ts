@@ -31,6 +31,8 @@ describe('loadConfig', () => {
     expect(c.limits).toEqual({
       maxMessageLength: 500,
       messagesPerMinute: 10,
+      authPerMinute: 10,
+      socketMaxBufferBytes: 4194304,
       dailyTokenQuota: 200000,
     });
     expect(c.timeouts).toEqual({
@@ -75,6 +77,19 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ DATA_DIR: dataDir, PORT: '99999', SESSION_IDLE_TIMEOUT_MS: 'soon' }),
     ).toThrow(/PORT[\s\S]*SESSION_IDLE_TIMEOUT_MS|SESSION_IDLE_TIMEOUT_MS[\s\S]*PORT/);
+  });
+
+  it('accepts AUTH_RATE_LIMIT_PER_MINUTE from 1 to 100000 only', () => {
+    for (const bad of ['0', '100001', 'ten']) {
+      expect(() => loadConfig({ DATA_DIR: dataDir, AUTH_RATE_LIMIT_PER_MINUTE: bad })).toThrow(
+        /AUTH_RATE_LIMIT_PER_MINUTE/,
+      );
+    }
+    for (const ok of ['1', '100000']) {
+      expect(
+        loadConfig({ DATA_DIR: dataDir, AUTH_RATE_LIMIT_PER_MINUTE: ok }).limits.authPerMinute,
+      ).toBe(Number(ok));
+    }
   });
 
   it('treats empty strings as unset', () => {

@@ -192,7 +192,17 @@ export class HistoryService {
   private async write(batch: PendingAppend[]): Promise<void> {
     const started = performance.now();
     try {
-      await this.writeWhileReachable(batch);
+      // While the database is unreachable the write is retried (see LogOutage); the loop is
+      // inline so that a successful flush reports to onFlush in the same turn as before.
+      for (;;) {
+        try {
+          await this.writeBatch(batch);
+          this.outage.succeeded();
+          break;
+        } catch (err) {
+          if (!(await this.outage.retryAfter(err))) throw err;
+        }
+      }
     } catch (err) {
       if (this.outage.active) {
         this.abandon(batch, this.outage.reason(err));
@@ -209,19 +219,6 @@ export class HistoryService {
       batch.reduce((n, p) => n + p.events.length, 0),
       performance.now() - started,
     );
-  }
-
-  /** Retries while the database is unreachable, within the outage wait (see LogOutage). */
-  private async writeWhileReachable(batch: PendingAppend[]): Promise<void> {
-    for (;;) {
-      try {
-        await this.writeBatch(batch);
-        this.outage.succeeded();
-        return;
-      } catch (err) {
-        if (!(await this.outage.retryAfter(err))) throw err;
-      }
-    }
   }
 
   /**

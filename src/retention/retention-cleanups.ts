@@ -1,9 +1,9 @@
 import type { AppConfig } from '../config/app-config.js';
 
 /**
- * One kind of row the retention job deletes. `sql` deletes at most `$1` rows per call (the job
- * repeats it until fewer come back, so no statement holds locks for long) and returns them.
- * A table that needs cleaning (stream tickets, ...) adds an entry here.
+ * One kind of row the retention job removes. `sql` deletes (or clears) at most `$1` rows per call
+ * and returns one row per row touched; the job repeats it until fewer come back, so no statement
+ * holds locks for long. A table that needs cleaning (stream tickets, ...) adds an entry here.
  */
 export interface RetentionCleanup {
   name: string;
@@ -28,6 +28,15 @@ export const RETENTION_CLEANUPS: readonly RetentionCleanup[] = [
          < now() - make_interval(secs => $2::int)`,
     ),
     params: (c) => [c.retention.refreshTokensAfterS],
+  },
+  {
+    // The sealed pair a rotation keeps for the 10 s refresh grace is useless after it: clear it.
+    name: 'refresh_grace_pairs',
+    sql: `UPDATE refresh_tokens SET grace_pair = NULL WHERE id IN (
+            SELECT id FROM refresh_tokens
+            WHERE grace_pair IS NOT NULL AND used_at < now() - interval '1 minute' LIMIT $1)
+          RETURNING 1`,
+    params: () => [],
   },
   {
     // Idempotency records of message sends: a retry of a send this old is not a retry.
