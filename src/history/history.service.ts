@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
-import { LogOutage } from './log-outage.js';
+import { DEFAULT_OUTAGE_WAIT_MS, LogOutage } from './log-outage.js';
 import { type BatchRow, HistoryRepository } from './history.repository.js';
 
 interface PendingAppend {
@@ -53,7 +53,10 @@ export class HistoryService {
     @Optional() @Inject(Database) db?: Database,
   ) {
     this.coalesceMs = config.agent.generatingCoalesceMs;
-    this.outage = new LogOutage(config.history.outageWaitMs);
+    // Tools and tests build the log with only the part of the config they need.
+    this.outage = new LogOutage(
+      (config as Partial<AppConfig>).history?.outageWaitMs ?? DEFAULT_OUTAGE_WAIT_MS,
+    );
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
   }

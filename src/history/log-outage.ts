@@ -5,6 +5,9 @@ import {
   isDatabaseUnavailable,
 } from '../database/database-unavailable.js';
 
+/** HISTORY_OUTAGE_WAIT_MS's default. */
+export const DEFAULT_OUTAGE_WAIT_MS = 15_000;
+
 /** Events that may wait in the log's queue while the database is unreachable. */
 export const MAX_QUEUED_EVENTS_IN_OUTAGE = 5000;
 const RETRY_BACKOFF_MS = [100, 200, 400, 800, 1000];
