@@ -117,6 +117,20 @@ describeEachDatabase('auth hardening', (kind) => {
     expect(errors.slice(LIMIT)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
   });
 
+  it('counts failed handshakes per client behind a loopback proxy (X-Forwarded-For)', async () => {
+    const attacker = from();
+    for (let i = 0; i < LIMIT + 1; i++) {
+      await expect(connect(t.baseUrl, 'not-a-token', { headers: attacker })).rejects.toThrow();
+    }
+    await expect(connect(t.baseUrl, 'not-a-token', { headers: attacker })).rejects.toThrow(
+      'RATE_LIMITED',
+    );
+    // Another client behind the same proxy is not locked out by the attacker's failures.
+    const { body } = await register(from());
+    const ok = await connect(t.baseUrl, body.accessToken, { headers: from() });
+    ok.close();
+  });
+
   it('refuses access tokens without exp on REST', async () => {
     const { body } = await register(from());
     const noExp = signHs256({ sub: body.user.id, role: 'user' }, t.config.jwt.secret);

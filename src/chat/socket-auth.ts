@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import type { AuthThrottleService } from '../auth/auth-throttle.service.js';
 import type { TokenService } from '../auth/token.service.js';
+import { clientAddress } from '../common/client-address.js';
 import { DATABASE_RETRY_AFTER_MS } from '../database/database-unavailable.js';
 import type { UsersService } from '../users/users.service.js';
 import type { SocketData } from '../contracts/socket.js';
@@ -45,7 +46,7 @@ export function handshakeMiddleware(deps: {
   corsOrigins: readonly string[];
 }): (socket: Socket, next: Next) => void {
   return (socket, rawNext) => {
-    const address = socket.handshake.address;
+    const address = clientAddress(socket.request);
     const blockedMs = deps.throttle.handshakeRetryAfterMs(address);
     if (blockedMs !== undefined) {
       rawNext(refusal('RATE_LIMITED', 'Too many failed handshakes', blockedMs));
