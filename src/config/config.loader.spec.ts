@@ -92,6 +92,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('keeps refresh tokens and send idempotency records at least an hour', () => {
+    // Less would delete a token inside its refresh grace, or a send a client may still retry.
+    for (const name of ['RETENTION_REFRESH_TOKENS_AFTER_S', 'RETENTION_CLIENT_MESSAGES_AFTER_S']) {
+      for (const bad of ['0', '59', '3599'])
+        expect(() => loadConfig({ DATA_DIR: dataDir, [name]: bad })).toThrow(new RegExp(name));
+      expect(() => loadConfig({ DATA_DIR: dataDir, [name]: '3600' })).not.toThrow();
+    }
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ DATA_DIR: dataDir, PORT: '', REDIS_URL: ' ' }).http.port).toBe(3000);
   });

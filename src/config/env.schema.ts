@@ -208,12 +208,12 @@ export class EnvSchema {
 
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(3600)
   RETENTION_REFRESH_TOKENS_AFTER_S = 604800;
 
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(3600)
   RETENTION_CLIENT_MESSAGES_AFTER_S = 604800;
 }
 
