@@ -5,7 +5,7 @@ import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
 import { DEFAULT_OUTAGE_WAIT_MS, LogOutage } from './log-outage.js';
-import { type BatchRow, HistoryRepository } from './history.repository.js';
+import { type BatchAttempt, type BatchRow, HistoryRepository } from './history.repository.js';
 
 interface PendingAppend {
   sessionId: string;
@@ -197,9 +197,12 @@ export class HistoryService {
     try {
       // While the database is unreachable the write is retried (see LogOutage); the loop is
       // inline so that a successful flush reports to onFlush in the same turn as before.
+      // A write whose COMMIT reply was lost may have been stored: `attempt` lets the retry find
+      // out instead of storing the events a second time under new seqs.
+      const attempt: BatchAttempt = {};
       for (;;) {
         try {
-          await this.writeBatch(batch);
+          await this.writeBatch(batch, attempt);
           this.outage.succeeded();
           break;
         } catch (err) {
@@ -235,14 +238,15 @@ export class HistoryService {
     for (const p of [...batch, ...dropped]) p.reject(reason);
   }
 
-  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+  private async writeBatch(batch: PendingAppend[], attempt: BatchAttempt = {}): Promise<void> {
     const rows: BatchRow[] = [];
     for (const p of batch) {
       for (const event of p.events) {
         rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch });
       }
     }
-    const stored = await this.repo.appendBatch(rows);
+    const stored =
+      (await this.repo.committedBatch(attempt)) ?? (await this.repo.appendBatch(rows, attempt));
     let ord = 0;
     for (const p of batch) {
       const out: SessionEvent[] = [];

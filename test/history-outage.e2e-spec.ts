@@ -1,0 +1,67 @@
+import type { SessionEvent } from '../src/contracts/events.js';
+import { Database } from '../src/database/database.js';
+import { EventBus } from '../src/history/event-bus.js';
+import { HistoryRepository } from '../src/history/history.repository.js';
+import { HistoryService } from '../src/history/history.service.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let token: string;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target);
+    http = new Http(t.baseUrl);
+    token = (await http.register()).accessToken;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  it('is not written a second time by the retry, and the append resolves with what was stored', async () => {
+    const sessionId: string = (await http.post('/sessions', {}, token)).body.id;
+    const repo = t.app.get(HistoryRepository);
+    const history = t.app.get(HistoryService);
+    const published: SessionEvent[] = [];
+    const sub = t.app.get(EventBus).subscribe(sessionId, (e) => published.push(e));
+    // Fault point: the transaction commits, then the connection drops before its reply arrives.
+    const original = repo.appendBatch.bind(repo);
+    let failures = 0;
+    repo.appendBatch = async (...args) => {
+      const result = await original(...args);
+      if (failures++ === 0) throw new Error('Connection terminated unexpectedly');
+      return result;
+    };
+    try {
+      const stored = await history.append(sessionId, [
+        { type: 'thinking', data: { step: 'tool_execution', status: 'started' } },
+      ]);
+      const rows = await t.app
+        .get(Database)
+        .query<{ seq: string; created_at: Date }>(
+          `SELECT seq, created_at FROM chat_history WHERE session_id = $1 AND message_type = 'thinking'`,
+          [sessionId],
+        );
+      expect(rows).toHaveLength(1);
+      expect(stored.map((e) => e.seq)).toEqual([Number(rows[0].seq)]);
+      expect(stored[0].createdAt).toBe(new Date(rows[0].created_at).toISOString());
+      expect(published.filter((e) => e.type === 'thinking').map((e) => e.seq)).toEqual([
+        Number(rows[0].seq),
+      ]);
+    } finally {
+      repo.appendBatch = original;
+      sub();
+    }
+  });
+});
