@@ -19,7 +19,7 @@ describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
 
   beforeAll(async () => {
     target = await createTestDatabase(kind);
-    t = await startTestApp(target);
+    t = await startTestApp(target, { HISTORY_OUTAGE_WAIT_MS: '100' });
     http = new Http(t.baseUrl);
     token = (await http.register()).accessToken;
   });
@@ -63,5 +63,32 @@ describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
       repo.appendBatch = original;
       sub();
     }
+  });
+
+  it('after an outage it gave up on, a poisoned append again fails alone, not its batch-mates', async () => {
+    const [a, b] = await Promise.all([
+      http.post('/sessions', {}, token).then((r) => r.body.id as string),
+      http.post('/sessions', {}, token).then((r) => r.body.id as string),
+    ]);
+    const repo = t.app.get(HistoryRepository);
+    const history = t.app.get(HistoryService);
+    const original = repo.appendBatch.bind(repo);
+    // Fault point: the database is unreachable until the log gives the write up.
+    repo.appendBatch = () => Promise.reject(new Error('Connection terminated unexpectedly'));
+    await expect(
+      history.append(a, [
+        { type: 'thinking', data: { step: 'tool_execution', status: 'started' } },
+      ]),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    repo.appendBatch = original;
+    // Back: one batch holding an append the database refuses (NUL) and a good one.
+    const poisoned = history.append(a, [
+      { type: 'thinking', data: { step: 'tool_execution', status: 'started', detail: 'x\u0000' } },
+    ] as any);
+    const good = history.append(b, [
+      { type: 'thinking', data: { step: 'tool_execution', status: 'started' } },
+    ]);
+    await expect(poisoned).rejects.toBeDefined();
+    expect((await good).map((e) => e.sessionId)).toEqual([b]);
   });
 });

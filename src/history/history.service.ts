@@ -3,6 +3,7 @@ import { Database } from '../database/database.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import { EventBus } from './event-bus.js';
 import { DEFAULT_OUTAGE_WAIT_MS, LogOutage } from './log-outage.js';
 import { type BatchAttempt, type BatchRow, HistoryRepository } from './history.repository.js';
@@ -210,7 +211,9 @@ export class HistoryService {
         }
       }
     } catch (err) {
-      if (this.outage.active) {
+      // Decided by this error, not by an outage still on record: after an outage given up, a
+      // statement the database refuses must again fail only its own append.
+      if (isDatabaseUnavailable(err)) {
         this.abandon(batch, this.outage.reason(err));
       } else if (batch.length === 1) {
         batch[0].reject(err);
