@@ -79,7 +79,9 @@ suite(
       redis.stop();
       const started = Date.now();
       const ready = await httpA.get('/health/ready');
-      expect(Date.now() - started).toBeLessThan(1000);
+      // The ping gives up after 800 ms; the margin is for a loaded machine, and a hanging ping
+      // (no command timeout) would still take longer.
+      expect(Date.now() - started).toBeLessThan(1900);
       expect(ready.status).toBe(503);
       expect(ready.body.details.redis.status).toBe('down');
 
