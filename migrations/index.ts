@@ -1,6 +1,7 @@
 import { UsersAndAuth1732000000000 } from './1732000000000-users-and-auth.js';
 import { SessionsAndHistory1732000001000 } from './1732000001000-sessions-and-history.js';
 import { UsageAndReminders1732000002000 } from './1732000002000-usage-and-reminders.js';
+import { StreamTickets1732000011000 } from './1732000011000-stream-tickets.js';
 import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
@@ -8,5 +9,6 @@ export const MIGRATIONS = [
   UsersAndAuth1732000000000,
   SessionsAndHistory1732000001000,
   UsageAndReminders1732000002000,
+  StreamTickets1732000011000,
   RefreshGrace1732000013000,
 ];

@@ -12,6 +12,7 @@ import { StrictValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { mountOpenApi } from './docs/openapi.js';
 import { MetricsService } from './observability/metrics.service.js';
+import { mountWebClient } from './web/web-client.js';
 
 /** Builds the whole application (not yet listening); shared by main.ts and the tests. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -34,8 +35,19 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       directives: { ...cspDirectives, 'script-src': ["'self'", "'unsafe-eval'"] },
     },
   });
+  // The web client may be opened over plain http on a LAN address: upgrading its requests to
+  // https would break every script and the socket there.
+  const webPageHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: { ...cspDirectives, 'upgrade-insecure-requests': null },
+    },
+  });
   app.use((req: Request, res: Response, next: NextFunction) =>
-    (req.path === '/asyncapi' ? asyncApiPageHeaders : strictHeaders)(req, res, next),
+    (req.path === '/asyncapi'
+      ? asyncApiPageHeaders
+      : req.path === '/'
+        ? webPageHeaders
+        : strictHeaders)(req, res, next),
   );
   app.enableCors({
     origin: [...config.http.corsOrigins],
@@ -56,6 +68,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     });
     next();
   });
+  mountWebClient(app);
   app.use(...jsonBodyParser(config.http.maxBodyBytes));
   app.useWebSocketAdapter(
     new ChatIoAdapter(app, config.http.corsOrigins, app.get(RedisConnections)),

@@ -14,6 +14,8 @@ import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { RunsModule } from './runs/runs.module.js';
+import { StreamsModule } from './streams/streams.module.js';
 import { LoggingModule } from './observability/logging.module.js';
 
 @Module({})
@@ -28,8 +30,10 @@ export class AppModule {
         DatabaseModule,
         HistoryModule,
         ClusterModule,
+        RunsModule,
         AuthModule,
         SessionsModule,
+        StreamsModule,
         QuotasModule,
         AgentModule,
         ChatModule,

@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp, listen } from './app.factory.js';
 import { trackHttpConnections } from './common/http-drain.js';
 import { ConfigError, loadConfig } from './config/config.loader.js';
+import { wantsPrettyLogs } from './observability/pretty-logs.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -19,12 +20,11 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config);
   installShutdown(app, config.http.shutdownTimeoutMs);
   const port = await listen(app, config.http.port, config.http.host);
+  const msg = `listening on http://${config.http.host}:${port}`;
   process.stdout.write(
-    JSON.stringify({
-      level: 30,
-      time: Date.now(),
-      msg: `listening on http://${config.http.host}:${port}`,
-    }) + '\n',
+    wantsPrettyLogs(config, process.stdout.isTTY === true)
+      ? `${msg}: open http://localhost:${port} in a browser\n`
+      : JSON.stringify({ level: 30, time: Date.now(), msg }) + '\n',
   );
 }
 

@@ -168,6 +168,62 @@ describeEachDatabase('history (event log)', (kind) => {
     expect(good.status).toBe('fulfilled');
   });
 
+  it('a query inside a transaction uses its connection; a nested transaction joins it', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const title = await db.transaction(async () => {
+      await db.query(`UPDATE sessions SET title = 'inside' WHERE id = $1`, [s]);
+      // On PGlite a second connection would wait for this transaction forever.
+      await db.transaction(() =>
+        db.query(`UPDATE sessions SET title = 'nested' WHERE id = $1`, [s]),
+      );
+      return (await db.query<{ title: string }>('SELECT title FROM sessions WHERE id = $1', [s]))[0]
+        .title;
+    });
+    expect(title).toBe('nested');
+    await expect(
+      db.transaction(async () => {
+        await db.query(`UPDATE sessions SET title = 'rolled back' WHERE id = $1`, [s]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const rows = await db.query<{ title: string }>('SELECT title FROM sessions WHERE id = $1', [s]);
+    expect(rows[0].title).toBe('nested');
+  });
+
+  it('an append inside a transaction is stored with it and published only after COMMIT', async () => {
+    const [s] = await newSessions(http, token, 1);
+    const seen: number[] = [];
+    const unsubscribe = t.app.get(EventBus).subscribe(s, (e) => seen.push(e.seq));
+    try {
+      const ids = { runId: randomUUID(), intentId: randomUUID() };
+      const queued = history.append(s, [{ type: 'response', data: { content: 'queued' } }]);
+      const stored = await history.transaction(s, async (locked) => {
+        expect(locked?.status).toBe('active');
+        history.appendDelta(s, ids, 'streamed ');
+        const out = await history.append(s, [{ type: 'task_started', data: { attempt: 1 } }]);
+        expect(seen).toEqual([1]);
+        return out;
+      });
+      // What was called first keeps its place in the log: the queued append, then the delta.
+      expect((await queued).map((e) => e.seq)).toEqual([1]);
+      expect(stored.map((e) => e.seq)).toEqual([3]);
+      expect(seen).toEqual([1, 2, 3]);
+
+      await expect(
+        db.transaction(async () => {
+          await history.append(s, [{ type: 'response', data: { content: 'never' } }]);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      const [after] = await history.append(s, [{ type: 'response', data: { content: 'next' } }]);
+      expect(after.seq).toBe(4);
+      expect(seen).toEqual([1, 2, 3, 4]);
+      expect((await storedSeqs(db, s)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   if (kind === 'postgres') {
     it('keeps seqs gap-free when two app instances append to the same sessions', async () => {
       const other = await startTestApp(target, { DATA_DIR: target.dataDir + '-b' });

@@ -1,5 +1,7 @@
 import { HistoryService } from '../src/history/history.service.js';
 import { EventBus } from '../src/history/event-bus.js';
+import { Database } from '../src/database/database.js';
+import { UsersService } from '../src/users/users.service.js';
 import {
   createTestDatabase,
   describeEachDatabase,
@@ -133,5 +135,113 @@ describeEachDatabase('SSE stream', (kind) => {
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
     expect((await http.get(`/sessions/${s}/stream`)).status).toBe(401);
+  });
+
+  describe('stream tickets', () => {
+    const ticketFor = async (s: string, tk = token) =>
+      http.post(`/sessions/${s}/stream-tickets`, undefined, tk);
+
+    it('issues a single-use ticket that opens the stream without a header', async () => {
+      const s = (await http.post('/sessions', {}, token)).body.id;
+      await append(s, 2);
+      const r = await ticketFor(s);
+      expect(r.status).toBe(201);
+      expect(typeof r.body.ticket).toBe('string');
+      const ttl = Date.parse(r.body.expiresAt) - Date.now();
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      const url = `${t.baseUrl}/sessions/${s}/stream?ticket=${encodeURIComponent(r.body.ticket)}`;
+      const c = await SseClient.open(url, {});
+      try {
+        expect(c.status).toBe(200);
+        await c.waitFor(() => c.events().length === 2);
+        await append(s, 1, 'live');
+        await c.waitFor(() => c.events().length === 3);
+        expect(c.events().map((e) => e.seq)).toEqual([1, 2, 3]);
+      } finally {
+        c.close();
+      }
+      const again = await http.get(`/sessions/${s}/stream?ticket=${r.body.ticket}`);
+      expect(again.status).toBe(401);
+      expect(again.body.code).toBe('UNAUTHORIZED');
+    });
+
+    it('refuses a ticket for another session, an expired one and a made-up one', async () => {
+      const s1 = (await http.post('/sessions', {}, token)).body.id;
+      const s2 = (await http.post('/sessions', {}, token)).body.id;
+      const wrong = (await ticketFor(s1)).body.ticket;
+      expect((await http.get(`/sessions/${s2}/stream?ticket=${wrong}`)).status).toBe(401);
+      const old = (await ticketFor(s1)).body.ticket;
+      await t.app
+        .get(Database)
+        .query(`UPDATE stream_tickets SET expires_at = now() - interval '1 second'`);
+      const expired = await http.get(`/sessions/${s1}/stream?ticket=${old}`);
+      expect(expired.status).toBe(401);
+      expect(expired.body.code).toBe('UNAUTHORIZED');
+      expect((await http.get(`/sessions/${s1}/stream?ticket=x`)).status).toBe(401);
+    });
+
+    it('issues tickets only to the owner of the session', async () => {
+      const s = (await http.post('/sessions', {}, token)).body.id;
+      const other = (await http.register('other')).accessToken;
+      const r = await ticketFor(s, other);
+      expect(r.status).toBe(404);
+      expect(r.body.code).toBe('NOT_FOUND');
+      expect((await http.post(`/sessions/${s}/stream-tickets`)).status).toBe(401);
+    });
+  });
+
+  it('ends an open stream when the session is closed', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    await c.waitFor(() => c.closed, 10_000);
+    expect(c.closed).toBe(true);
+    expect(c.events().at(-1)?.type).toBe('session_closed');
+  });
+
+  it('ends an open stream when its user is disabled', async () => {
+    const u = await http.register('doomed');
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const ticket = (await http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken)).body
+      .ticket;
+    const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream?ticket=${ticket}`, {});
+    expect(c.status).toBe(200);
+    await t.app.get(UsersService).update(u.user.id, { disabled: true });
+    await c.waitFor(() => c.closed, 10_000);
+    expect(c.closed).toBe(true);
+  });
+
+  it('refuses a ticket issued before its user was disabled', async () => {
+    const u = await http.register('banned');
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const ticket = (await http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken)).body
+      .ticket;
+    await t.app.get(UsersService).update(u.user.id, { disabled: true });
+    const r = await http.get(`/sessions/${s}/stream?ticket=${ticket}`);
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('UNAUTHORIZED');
+  });
+
+  it('ends a header-authorized stream when its access token expires', async () => {
+    const db = await createTestDatabase(kind);
+    const short = await startTestApp(db, { JWT_ACCESS_TTL_S: '2' });
+    try {
+      const h = new Http(short.baseUrl);
+      const u = await h.register('brief');
+      const s = (await h.post('/sessions', {}, u.accessToken)).body.id;
+      const c = await SseClient.open(`${short.baseUrl}/sessions/${s}/stream`, {
+        authorization: `Bearer ${u.accessToken}`,
+      });
+      expect(c.status).toBe(200);
+      await c.waitFor(() => c.closed, 10_000);
+      expect(c.closed).toBe(true);
+    } finally {
+      await short.close();
+      await db.drop();
+    }
   });
 });

@@ -4,7 +4,11 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
 import { AgentRepository } from './agent.repository.js';
 import { InteractionHub } from './interaction-hub.js';
-import { InteractionTimers } from './interaction-timers.js';
+import { ClusterAnswers } from './cluster-answers.js';
+import { InteractionSweeper } from './interaction-sweeper.service.js';
+import { RunFactory } from './run-factory.js';
+import { RunFencing } from './run-fencing.service.js';
+import { RunQuestions } from './run-questions.js';
 import { OrchestratorService } from './orchestrator.service.js';
 import { BuiltinProvider } from './providers/builtin.provider.js';
 import { OpenAiProvider } from './providers/openai.provider.js';
@@ -30,9 +34,13 @@ function providerFor(config: AppConfig): LlmProvider {
     { provide: LLM_PROVIDER, inject: [APP_CONFIG], useFactory: providerFor },
     AgentRepository,
     InteractionHub,
-    InteractionTimers,
     ToolRegistry,
+    RunQuestions,
+    RunFactory,
     OrchestratorService,
+    RunFencing,
+    InteractionSweeper,
+    ClusterAnswers,
     SendMessageUseCase,
     AnswerInteractionUseCase,
     CancelRunUseCase,

@@ -47,6 +47,11 @@ export class InteractionHub {
     return true;
   }
 
+  /** The interactions runs of this process are waiting on. */
+  waitingIds(): string[] {
+    return [...this.waiters.keys()];
+  }
+
   /** Drops a waiter that will never be answered (its question could not be published). */
   forget(interactionId: string): void {
     this.waiters.delete(interactionId);

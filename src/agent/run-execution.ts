@@ -1,36 +1,55 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import type { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, EventDataMap, NewEvent, ThinkingStep } from '../contracts/events.js';
+import type { HistoryService } from '../history/history.service.js';
+import type { UsageService } from '../quotas/usage.service.js';
+import type { RunLifecycle } from '../runs/run-lifecycle.service.js';
+import type { RunRef } from '../runs/run-ref.js';
 import type { InteractionAnswer } from './interaction-hub.js';
-import type { ToolCall, TranscriptMessage } from './providers/provider.js';
-import { AgentFailure, RunCancelled, type RunDeps, type RunSpec } from './run-deps.js';
-import { abortable } from './tools/tool.js';
+import type { LlmProvider, ToolCall, TranscriptMessage } from './providers/provider.js';
+import { AgentFailure, RunCancelled, type RunSpec, RunSuperseded } from './run-spec.js';
+import type { RunQuestions } from './run-questions.js';
 import { runTool } from './run-tool.js';
-import { interactionResolved } from '../sessions/interaction-events.js';
+import { abortable } from './tools/tool.js';
+import type { ToolRegistry } from './tools/tool-registry.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
 /**
- * One attempt of the agent at an intent: a state machine persisted in `runs`
- * (running → awaiting_input → running → completed | cancelled | failed). Every step is told as
- * `thinking` events; response text streams as coalesced `generating` events; pauses are
- * interactions. Cancellation is the AbortSignal, which reaches the model call and the tool.
+ * One attempt of the agent at an intent. Its state lives in `runs` and moves only through the
+ * RunLifecycle, whose every transition says whether this run won: a run that loses one (ended
+ * elsewhere, taken over, fenced) aborts its signal and writes nothing more. Steps are told as
+ * `thinking` events, text streams as `generating`, pauses are questions (RunQuestions).
+ * Cancellation is the AbortSignal, which reaches the model call and the tool.
  */
 export class RunExecution {
   private readonly logger = new Logger(RunExecution.name);
   private readonly controller = new AbortController();
   private cancelReason: CancelReason | undefined;
+  private cancelWon = false;
   private step: ThinkingStep | undefined;
-  private readonly usage = { promptTokens: 0, completionTokens: 0 };
+  private readonly usageSoFar = { promptTokens: 0, completionTokens: 0 };
   private done: Promise<void> | undefined;
 
   constructor(
     readonly spec: RunSpec,
-    private readonly deps: RunDeps,
+    private readonly lifecycle: RunLifecycle,
+    private readonly questions: RunQuestions,
+    private readonly provider: LlmProvider,
+    readonly tools: ToolRegistry,
+    private readonly history: HistoryService,
+    private readonly usage: UsageService,
+    private readonly faults: FaultPoints,
+    private readonly failFirstAttempts: number,
   ) {}
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  get ref(): RunRef {
+    const { runId, intentId, sessionId, userId, attempt } = this.spec;
+    return { runId, intentId, sessionId, userId, attempt };
   }
 
   start(onFinished: () => void): Promise<void> {
@@ -38,23 +57,30 @@ export class RunExecution {
     return this.done;
   }
 
-  /** Stops the run; resolves once its closing events are written. */
-  async cancel(reason: CancelReason): Promise<void> {
-    if (!this.cancelReason) {
+  /**
+   * Stops the run; resolves once it is closed, with true when this cancel ended it
+   * (task_cancelled written) and false when the run ended otherwise first.
+   */
+  async cancel(reason: CancelReason): Promise<boolean> {
+    if (!this.cancelReason && !this.signal.aborted) {
       this.cancelReason = reason;
       this.controller.abort(new RunCancelled(reason));
     }
     await this.done;
+    return this.cancelWon;
   }
 
-  private get ids(): { runId: string; intentId: string } {
-    return { runId: this.spec.runId, intentId: this.spec.intentId };
+  /** Stops the run without writing anything (its state was changed by somebody else). */
+  abandon(why: string): void {
+    if (!this.signal.aborted) this.controller.abort(new RunSuperseded(why));
   }
 
   async append(events: NewEvent[]): Promise<void> {
-    await this.deps.history.append(
+    this.signal.throwIfAborted();
+    const ids = { runId: this.spec.runId, intentId: this.spec.intentId };
+    await this.history.append(
       this.spec.sessionId,
-      events.map((e) => ({ ...e, ...this.ids })),
+      events.map((e) => ({ ...e, ...ids })),
     );
   }
 
@@ -69,29 +95,64 @@ export class RunExecution {
     ]);
   }
 
+  ask<K extends 'confirm' | 'form'>(
+    kind: K,
+    data: K extends 'confirm'
+      ? Omit<EventDataMap['request_confirmation'], 'interactionId' | 'expiresAt'>
+      : Omit<EventDataMap['component'], 'interactionId' | 'expiresAt'>,
+  ): Promise<InteractionAnswer> {
+    return this.questions.ask(this.ref, this.signal, kind, data);
+  }
+
   private async execute(): Promise<void> {
     try {
       await this.steps();
     } catch (err) {
       try {
-        if (this.cancelReason) await this.finishCancelled(this.cancelReason);
-        else await this.finishFailed(err);
-      } catch (finishErr) {
+        await this.close(err);
+      } catch (closeErr) {
         this.logger.error(
-          { err: finishErr, ...this.ids, sessionId: this.spec.sessionId },
+          { err: closeErr, runId: this.spec.runId, sessionId: this.spec.sessionId },
           'could not close the run',
         );
       }
     }
   }
 
+  private async close(err: unknown): Promise<void> {
+    if (err instanceof RunSuperseded || this.signal.reason instanceof RunSuperseded) return;
+    if (this.cancelReason) {
+      this.cancelWon = await this.lifecycle.cancel(this.ref, this.cancelReason);
+      if (this.cancelWon) await this.recordUsage();
+      return;
+    }
+    const message =
+      err instanceof AgentFailure
+        ? err.message
+        : `The agent failed: ${(err as Error)?.message ?? String(err)}`;
+    if (!(err instanceof AgentFailure))
+      this.logger.warn(
+        { err, runId: this.spec.runId, sessionId: this.spec.sessionId },
+        'run failed',
+      );
+    if (await this.lifecycle.fail(this.ref, message, this.step)) await this.recordUsage();
+  }
+
+  private recordUsage(): Promise<void> {
+    return this.usage.record(this.spec.userId, { runs: 1, ...this.usageSoFar });
+  }
+
+  private lost(transition: string): never {
+    this.abandon(`lost ${transition}`);
+    throw new RunSuperseded(transition);
+  }
+
   private async steps(): Promise<void> {
-    const { config, repo } = this.deps;
-    await this.append([{ type: 'task_started', data: { attempt: this.spec.attempt } }]);
+    if (!(await this.lifecycle.begin(this.ref))) this.lost('start');
     await this.thinking('intent_recognition', 'started');
-    if (this.spec.attempt <= config.agent.failFirstAttempts) {
+    if (this.spec.attempt <= this.failFirstAttempts) {
       throw new AgentFailure(
-        `Attempt ${this.spec.attempt} failed on purpose (AGENT_FAIL_FIRST_ATTEMPTS=${config.agent.failFirstAttempts})`,
+        `Attempt ${this.spec.attempt} failed on purpose (AGENT_FAIL_FIRST_ATTEMPTS=${this.failFirstAttempts})`,
       );
     }
     const transcript = [...this.spec.transcript];
@@ -112,15 +173,15 @@ export class RunExecution {
         answer = out.text;
         break;
       }
-      for (const call of out.calls) transcript.push(await runTool(this, call, this.deps));
-      await repo.saveCheckpoint(this.spec.runId, { transcript });
+      for (const call of out.calls) transcript.push(await runTool(this, call));
+      if (!(await this.lifecycle.checkpoint(this.spec.runId, { transcript })))
+        this.lost('checkpoint');
       phase = 'respond';
     }
-    await this.append([{ type: 'response', data: { content: answer } }]);
-    await this.deps.usage.record(this.spec.userId, { runs: 1, ...this.usage });
-    await repo.setRunStatus(this.spec.runId, ['running', 'awaiting_input'], 'completed');
-    await repo.setIntentStatus(this.spec.intentId, ['active'], 'completed');
-    await this.append([{ type: 'task_completed', data: { usage: { ...this.usage } } }]);
+    this.signal.throwIfAborted();
+    if (!(await this.lifecycle.complete(this.ref, answer, { ...this.usageSoFar })))
+      this.lost('completion');
+    await this.recordUsage();
   }
 
   /**
@@ -131,14 +192,13 @@ export class RunExecution {
     transcript: TranscriptMessage[],
     phase: 'recognize' | 'respond',
   ): Promise<{ text: string; calls: ToolCall[] }> {
-    const { provider, tools, history } = this.deps;
     if (phase === 'respond') await this.thinking('response_generation', 'started');
     let text = '';
     const calls: ToolCall[] = [];
     let generating = phase === 'respond';
-    const stream = provider.stream({
+    const stream = this.provider.stream({
       messages: transcript,
-      tools: tools.all(),
+      tools: this.tools.all(),
       signal: this.signal,
     });
     const iterator = stream[Symbol.asyncIterator]();
@@ -147,8 +207,8 @@ export class RunExecution {
       if (next.done) break;
       const chunk = next.value;
       if (chunk.type === 'usage') {
-        this.usage.promptTokens += chunk.promptTokens;
-        this.usage.completionTokens += chunk.completionTokens;
+        this.usageSoFar.promptTokens += chunk.promptTokens;
+        this.usageSoFar.completionTokens += chunk.completionTokens;
       } else if (chunk.type === 'tool_call') {
         calls.push(chunk.call);
       } else if (chunk.text) {
@@ -156,10 +216,12 @@ export class RunExecution {
           await this.thinking('intent_recognition', 'completed', 'reply');
           await this.thinking('response_generation', 'started');
           generating = true;
+          await this.faults.hit('run.reply-started');
         }
-        if (this.signal.aborted) break;
+        // A cancel that arrived during the steps above ends the run; it is not an empty answer.
+        this.signal.throwIfAborted();
         text += chunk.text;
-        history.appendDelta(this.spec.sessionId, this.ids, chunk.text);
+        this.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
       }
     }
     if (phase === 'recognize' && !generating) {
@@ -171,120 +233,5 @@ export class RunExecution {
     }
     if (generating && calls.length === 0) await this.thinking('response_generation', 'completed');
     return { text, calls };
-  }
-
-  /**
-   * Pauses the run on a question. The waiter is registered before the question is published, so
-   * an answer cannot arrive unseen.
-   */
-  async ask<K extends 'confirm' | 'form'>(
-    kind: K,
-    data: K extends 'confirm'
-      ? Omit<EventDataMap['request_confirmation'], 'interactionId' | 'expiresAt'>
-      : Omit<EventDataMap['component'], 'interactionId' | 'expiresAt'>,
-  ): Promise<InteractionAnswer> {
-    const { config, db, repo, hub, timers } = this.deps;
-    const id = randomUUID();
-    const timeout = kind === 'confirm' ? config.timeouts.confirmationMs : config.timeouts.formMs;
-    const expiresAt = new Date(Date.now() + timeout);
-    const payload = { interactionId: id, ...data, expiresAt: expiresAt.toISOString() };
-    await db.transaction(async (tx) => {
-      await repo.insertInteraction(
-        {
-          id,
-          ...this.ids,
-          sessionId: this.spec.sessionId,
-          kind: kind,
-          payload,
-          expiresAt,
-        },
-        tx,
-      );
-      await tx.query(
-        `UPDATE runs SET status = 'awaiting_input' WHERE id = $1 AND status = 'running'`,
-        [this.spec.runId],
-      );
-    });
-    const answered = hub.wait(id, this.signal);
-    answered.catch(() => undefined);
-    timers.schedule(id, expiresAt);
-    try {
-      await this.append([
-        kind === 'confirm'
-          ? { type: 'request_confirmation', data: payload as EventDataMap['request_confirmation'] }
-          : { type: 'component', data: payload as EventDataMap['component'] },
-      ]);
-      return await answered;
-    } finally {
-      timers.clear(id);
-      hub.forget(id);
-      await repo.setRunStatus(this.spec.runId, ['awaiting_input'], 'running');
-    }
-  }
-
-  private async finishCancelled(reason: CancelReason): Promise<void> {
-    const { repo, runs, usage } = this.deps;
-    const resolved = await runs.resolveAllPending(this.spec.sessionId, 'cancelled');
-    await repo.setRunStatus(this.spec.runId, ['running', 'awaiting_input'], 'cancelled');
-    const keepResumable = reason === 'expired' || reason === 'shutdown';
-    await repo.setIntentStatus(
-      this.spec.intentId,
-      ['active'],
-      keepResumable ? 'abandoned' : 'cancelled',
-    );
-    await usage.record(this.spec.userId, { runs: 1, ...this.usage });
-    await this.deps.history.append(
-      this.spec.sessionId,
-      [
-        ...resolved.map((i) => interactionResolved(i, 'cancelled')),
-        { type: 'task_cancelled', data: { reason }, ...this.ids },
-      ],
-      { activity: reason !== 'expired' },
-    );
-  }
-
-  private async finishFailed(err: unknown): Promise<void> {
-    const { config, db, repo, usage, timers } = this.deps;
-    const message =
-      err instanceof AgentFailure
-        ? err.message
-        : `The agent failed: ${(err as Error)?.message ?? String(err)}`;
-    if (!(err instanceof AgentFailure))
-      this.logger.warn({ err, ...this.ids, sessionId: this.spec.sessionId }, 'run failed');
-    if (this.step) await this.thinking(this.step, 'failed', message);
-    await usage.record(this.spec.userId, { runs: 1, ...this.usage });
-    const canRetry = this.spec.attempt - 1 < config.agent.maxRetries;
-    if (!canRetry) {
-      await repo.setRunStatus(this.spec.runId, ['running', 'awaiting_input'], 'failed');
-      await repo.setIntentStatus(this.spec.intentId, ['active'], 'failed');
-      await this.append([
-        {
-          type: 'task_failed',
-          data: { error: message, attempt: this.spec.attempt, canRetry: false },
-        },
-      ]);
-      return;
-    }
-    const interactionId = randomUUID();
-    const expiresAt = new Date(Date.now() + config.timeouts.retryMs);
-    const data = { error: message, attempt: this.spec.attempt, canRetry: true, interactionId };
-    await db.transaction(async (tx) => {
-      await repo.insertInteraction(
-        {
-          id: interactionId,
-          ...this.ids,
-          sessionId: this.spec.sessionId,
-          kind: 'retry',
-          payload: data,
-          expiresAt,
-        },
-        tx,
-      );
-      await tx.query(`UPDATE runs SET status = 'failed', ended_at = now() WHERE id = $1`, [
-        this.spec.runId,
-      ]);
-    });
-    timers.schedule(interactionId, expiresAt);
-    await this.append([{ type: 'task_failed', data }]);
   }
 }

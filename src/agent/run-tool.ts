@@ -1,5 +1,4 @@
 import type { ToolCall, TranscriptMessage } from './providers/provider.js';
-import type { RunDeps } from './run-deps.js';
 import type { RunExecution } from './run-execution.js';
 import { abortable } from './tools/tool.js';
 
@@ -15,12 +14,8 @@ function toolMessage(call: ToolCall, content: object): TranscriptMessage {
  * needs one, then tool_execution. A question that is denied, times out or is cancelled skips the
  * tool; the model is told so and answers without it.
  */
-export async function runTool(
-  run: RunExecution,
-  call: ToolCall,
-  deps: RunDeps,
-): Promise<TranscriptMessage> {
-  const tool = deps.tools.get(call.name);
+export async function runTool(run: RunExecution, call: ToolCall): Promise<TranscriptMessage> {
+  const tool = run.tools.get(call.name);
   if (!tool) return toolMessage(call, { error: `unknown tool ${call.name}` });
 
   await run.thinking('parameter_extraction', 'started');

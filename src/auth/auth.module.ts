@@ -28,6 +28,6 @@ import { TokenService } from './token.service.js';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [AuthService, TokenService, AuthThrottleService, UsersModule],
+  exports: [AuthService, TokenService, AuthThrottleService, JwtStrategy, UsersModule],
 })
 export class AuthModule {}

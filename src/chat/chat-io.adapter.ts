@@ -29,7 +29,8 @@ export class ChatIoAdapter extends IoAdapter {
       pingInterval: 20_000,
       pingTimeout: 20_000,
     } as ServerOptions);
-    // With several nodes, room broadcasts and disconnectSockets reach every node's sockets.
+    // With several nodes, disconnectSockets (and any other room operation) reaches every node's
+    // sockets; session events do not go this way (SessionFanoutService emits them locally).
     if (this.redis.adapterPub && this.redis.adapterSub) {
       server.adapter(
         createAdapter(this.redis.adapterPub, this.redis.adapterSub, { key: 'hitl:socket.io' }),

@@ -31,9 +31,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '../contracts/socket.js';
-import { EventBus } from '../history/event-bus.js';
 import { MetricsService } from '../observability/metrics.service.js';
-import { PresenceService } from '../sessions/presence.service.js';
 import { toSessionView } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -41,6 +39,7 @@ import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
 import { failure, validatePayload } from './socket-errors.js';
 import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
+import { SessionFanoutService, type SessionWatch } from './session-fanout.service.js';
 
 type ChatNamespace = Namespace<
   ClientToServerEvents,
@@ -57,8 +56,8 @@ const userRoom = (userId: string): string => `user:${userId}`;
 /**
  * The /chat namespace. Thin: authentication is the handshake middleware; each client event is
  * validated against its payload class and handed to one service call; every event gets exactly
- * one ack (or an `error` event when it came without one). Committed log events reach the room
- * `session:<id>` from the EventBus.
+ * one ack (or an `error` event when it came without one). Committed log events reach the
+ * sockets of this node in seq order from the SessionFanoutService.
  */
 @WebSocketGateway({ namespace: CHAT_NAMESPACE })
 export class ChatGateway
@@ -74,9 +73,8 @@ export class ChatGateway
   private readonly handlers: HandlerTable;
   private readonly cleanups = new Map<
     string,
-    { timer?: NodeJS.Timeout; watches: Map<string, () => void> }
+    { timer?: NodeJS.Timeout; watches: Map<string, SessionWatch>; membership: Promise<unknown> }
   >();
-  private unsubscribe: (() => void) | undefined;
   private slowConsumers: SlowConsumerGuard | undefined;
   private userChanges: Subscription | undefined;
 
@@ -86,8 +84,7 @@ export class ChatGateway
     @Inject(AuthThrottleService) private readonly authThrottle: AuthThrottleService,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(SessionsService) private readonly sessions: SessionsService,
-    @Inject(PresenceService) private readonly presence: PresenceService,
-    @Inject(EventBus) private readonly bus: EventBus,
+    @Inject(SessionFanoutService) private readonly fanout: SessionFanoutService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(SendMessageUseCase) send: SendMessageUseCase,
     @Inject(AnswerInteractionUseCase) answer: AnswerInteractionUseCase,
@@ -104,11 +101,11 @@ export class ChatGateway
       },
       'session:join': {
         dto: PAYLOAD_CLASSES['session:join'],
-        run: (s, p) => this.join(s, p.sessionId, p.afterSeq ?? 0),
+        run: (s, p) => this.inOrder(s, () => this.join(s, p.sessionId, p.afterSeq ?? 0)),
       },
       'session:leave': {
         dto: PAYLOAD_CLASSES['session:leave'],
-        run: (s, p) => this.leave(s, p.sessionId),
+        run: (s, p) => this.inOrder(s, () => this.leave(s, p.sessionId)),
       },
       'message:send': {
         dto: PAYLOAD_CLASSES['message:send'],
@@ -153,11 +150,10 @@ export class ChatGateway
         corsOrigins: this.config.http.corsOrigins,
       }),
     );
-    // Only events committed here: with Redis the adapter carries them to other nodes' sockets,
-    // and events relayed from other nodes were already emitted by theirs.
-    this.unsubscribe = this.bus.subscribeAll((event, origin) => {
-      if (origin !== 'local') return;
-      ns.to(sessionRoom(event.sessionId)).emit('session:event', event);
+    // `local`: each node emits every event (its own and relayed ones) to its own sockets, in seq
+    // order; the adapter must not carry them again.
+    this.fanout.bind((sessionId, event) => {
+      ns.local.to(sessionRoom(sessionId)).emit('session:event', event);
       this.metrics.eventsEmitted.inc({ type: event.type });
     });
     this.slowConsumers = new SlowConsumerGuard(
@@ -173,9 +169,11 @@ export class ChatGateway
   handleConnection(socket: ChatSocket): void {
     const { userId, connectionId, exp } = socket.data;
     void socket.join(userRoom(userId));
-    const entry: { timer?: NodeJS.Timeout; watches: Map<string, () => void> } = {
-      watches: new Map(),
-    };
+    const entry: {
+      timer?: NodeJS.Timeout;
+      watches: Map<string, SessionWatch>;
+      membership: Promise<unknown>;
+    } = { watches: new Map(), membership: Promise.resolve() };
     const msLeft = exp * 1000 - Date.now();
     entry.timer = setTimeout(
       () => {
@@ -197,7 +195,7 @@ export class ChatGateway
     const entry = this.cleanups.get(socket.id);
     if (!entry) return;
     clearTimeout(entry.timer);
-    for (const unwatch of entry.watches.values()) unwatch();
+    for (const watch of entry.watches.values()) watch.release();
     this.cleanups.delete(socket.id);
     this.metrics.connectedSockets.dec();
   }
@@ -215,7 +213,6 @@ export class ChatGateway
   // reach the sockets.
   onApplicationShutdown(): void {
     this.slowConsumers?.stop();
-    this.unsubscribe?.();
     this.userChanges?.unsubscribe();
   }
 
@@ -256,32 +253,59 @@ export class ChatGateway
     }
   }
 
+  /**
+   * Joins and leaves of one socket run one after the other, in the order they were sent: a join
+   * that overtook an earlier leave would be undone by it, and a join retried while the first is
+   * going would be undone by the first one's failure.
+   */
+  private inOrder<T>(socket: ChatSocket, op: () => Promise<T>): Promise<T> {
+    const entry = this.cleanups.get(socket.id);
+    if (!entry) return op();
+    const next = entry.membership.then(op);
+    entry.membership = next.catch(() => undefined);
+    return next;
+  }
+
   private async join(
     socket: ChatSocket,
     sessionId: string,
     afterSeq: number,
   ): ReturnType<HandlerTable['session:join']['run']> {
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    // Room first, replay second: an event committed meanwhile arrives live, or in the replay, or
-    // both (clients drop seqs they have seen); never neither.
-    await socket.join(sessionRoom(session.id));
+    const room = sessionRoom(session.id);
     const entry = this.cleanups.get(socket.id);
-    if (entry && !entry.watches.has(session.id))
-      entry.watches.set(session.id, this.presence.watch(session.id));
-    const [page, state] = await Promise.all([
-      this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
-      this.sessions.state(session.id),
-    ]);
-    const fresh = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    this.metrics.joins.inc();
-    return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
+    // A join that fails undoes what it did, and only that: an earlier join of the same session
+    // by this socket stays.
+    const added = entry !== undefined && !entry.watches.has(session.id);
+    const watch = added ? this.fanout.watch(session.id) : entry?.watches.get(session.id);
+    if (added && watch) entry.watches.set(session.id, watch);
+    try {
+      // Room first, replay second: everything up to the sequencer's position is in the log when
+      // the replay reads it, everything after reaches the room live; clients drop seqs they saw.
+      await socket.join(room);
+      await watch?.ready;
+      const [page, state] = await Promise.all([
+        this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
+        this.sessions.state(session.id),
+      ]);
+      const fresh = await this.sessions.requireOwned(socket.data.userId, sessionId);
+      this.metrics.joins.inc();
+      return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
+    } catch (err) {
+      if (added && entry?.watches.get(session.id) === watch) {
+        entry?.watches.delete(session.id);
+        watch?.release();
+        await socket.leave(room);
+      }
+      throw err;
+    }
   }
 
   private async leave(socket: ChatSocket, sessionId: string): Promise<object> {
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
     await socket.leave(sessionRoom(session.id));
     const entry = this.cleanups.get(socket.id);
-    entry?.watches.get(session.id)?.();
+    entry?.watches.get(session.id)?.release();
     entry?.watches.delete(session.id);
     return {};
   }

@@ -3,10 +3,11 @@ import { AgentModule } from '../agent/agent.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { ChatGateway } from './chat.gateway.js';
+import { SessionFanoutService } from './session-fanout.service.js';
 
 @Module({
   imports: [AuthModule, SessionsModule, AgentModule],
-  providers: [ChatGateway],
-  exports: [ChatGateway],
+  providers: [ChatGateway, SessionFanoutService],
+  exports: [ChatGateway, SessionFanoutService],
 })
 export class ChatModule {}

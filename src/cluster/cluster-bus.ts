@@ -15,20 +15,21 @@ export type ClusterMessage =
   | { kind: 'event'; event: SessionEvent }
   | { kind: 'answer'; interactionId: string; outcome: string; response?: unknown }
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string }
-  | { kind: 'cancelled'; requestId: string; runId: string };
+  | { kind: 'cancelled'; requestId: string; runId: string; won: boolean };
 
 type Handler = (m: ClusterMessage) => void;
 
 /**
  * Node-to-node messages over Redis pub/sub (no-op on a single node). Committed events are shared
- * so that SSE streams on every node see every event (sockets get theirs through the Socket.IO
- * Redis adapter); answers and cancels travel to the node that runs the run.
+ * so that every node's sockets and SSE streams see every event (each node puts them in seq order
+ * itself); answers and cancels travel to the node that runs the run.
  */
 @Injectable()
 export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ClusterBus.name);
   readonly nodeTag = Math.random().toString(36).slice(2);
   private readonly handlers = new Set<Handler>();
+  private readonly resubscribed = new Set<() => void>();
   private unsubscribeLocal: (() => void) | undefined;
 
   constructor(
@@ -44,6 +45,16 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     const sub = this.redis.subscriber;
     if (!sub) return;
     sub.on('message', (_channel: string, raw: string) => this.receive(raw));
+    // After a lost connection the subscription is back once SUBSCRIBE answers; whatever was
+    // published in between is gone, and the holders of ordered streams must read it from the log.
+    sub.on('ready', () => {
+      sub
+        .subscribe(CHANNEL)
+        .then(() => this.notifyResubscribed())
+        .catch((err: Error) =>
+          this.logger.warn({ err: err.message }, 'cluster resubscribe failed'),
+        );
+    });
     // Not awaited: with Redis away the subscription waits for it, and start-up must not.
     sub.subscribe(CHANNEL).catch((err: Error) => {
       this.logger.warn({ err: err.message }, 'cluster subscribe failed');
@@ -60,6 +71,22 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   on(handler: Handler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  /** `handler` runs each time the subscription is (re)established; returns the unsubscribe. */
+  onResubscribed(handler: () => void): () => void {
+    this.resubscribed.add(handler);
+    return () => this.resubscribed.delete(handler);
+  }
+
+  private notifyResubscribed(): void {
+    for (const h of this.resubscribed) {
+      try {
+        h();
+      } catch (err) {
+        this.logger.error({ err }, 'cluster resubscribe handler failed');
+      }
+    }
   }
 
   publish(message: ClusterMessage): void {

@@ -36,6 +36,8 @@ export interface AppConfig {
     readonly retryMs: number;
     readonly sessionIdleMs: number;
     readonly sessionSweepIntervalMs: number;
+    /** Takeover deadline of a run its node stopped renewing (heartbeats and fencing derive from it). */
+    readonly runStaleAfterMs: number;
   };
   readonly agent: {
     readonly provider: 'builtin' | 'openai';

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       retryMs: 300000,
       sessionIdleMs: 1800000,
       sessionSweepIntervalMs: 300000,
+      runStaleAfterMs: 20000,
     });
     expect(c.agent).toMatchObject({
       provider: 'builtin',

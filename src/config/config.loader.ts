@@ -105,6 +105,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       retryMs: env.RETRY_TIMEOUT_MS,
       sessionIdleMs: env.SESSION_IDLE_TIMEOUT_MS,
       sessionSweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
+      runStaleAfterMs: env.RUN_STALE_AFTER_MS,
     },
     agent: {
       provider: env.LLM_PROVIDER as AppConfig['agent']['provider'],

@@ -174,6 +174,13 @@ export class EnvSchema {
   @Max(100)
   AGENT_FAIL_FIRST_ATTEMPTS = 0;
 
+  /** A run whose node has not renewed it for this long is taken over (interrupted, retry offered). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  RUN_STALE_AFTER_MS = 20000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   'task_cancelled',
   'session_expired',
   'session_closed',
+  'reminder_due',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -70,6 +71,7 @@ export interface EventDataMap {
   task_cancelled: { reason: CancelReason };
   session_expired: { idleMs: number };
   session_closed: { by: 'user' | 'admin' };
+  reminder_due: { reminderId: string; label: string; dueAt: string };
 }
 
 /** One entry of a session's log, as clients receive it. */

@@ -85,6 +85,7 @@ export const EVENT_DATA_SCHEMAS = {
   }),
   session_expired: obj({ idleMs: int }),
   session_closed: obj({ by: { type: 'string', enum: ['user', 'admin'] } }),
+  reminder_due: obj({ reminderId: uuid, label: str, dueAt: dateTime }),
 } satisfies Record<EventType, JsonSchema>;
 
 export function eventSchema(type: EventType): JsonSchema {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { DataSource, type QueryRunner } from 'typeorm';
@@ -35,6 +36,15 @@ class RunnerExecutor implements SqlExecutor {
   }
 }
 
+/** The transaction a piece of async work runs in (carried by AsyncLocalStorage). */
+interface TxContext {
+  executor: SqlExecutor;
+  /** Set at COMMIT or ROLLBACK: work that outlives the transaction falls back to the pool. */
+  open: boolean;
+  afterCommit: (() => void)[];
+  afterRollback: (() => void)[];
+}
+
 /**
  * The service's single door to PostgreSQL, embedded (PGlite) or server (pg). Same migrations and
  * same SQL on both. On PGlite the pool has one connection that each query or transaction holds
@@ -42,6 +52,7 @@ class RunnerExecutor implements SqlExecutor {
  */
 export class Database implements SqlExecutor {
   private readonly beforeClose: (() => Promise<void>)[] = [];
+  private readonly ambient = new AsyncLocalStorage<TxContext>();
 
   private constructor(
     readonly dataSource: DataSource,
@@ -115,6 +126,8 @@ export class Database implements SqlExecutor {
     sql: string,
     params?: readonly unknown[],
   ): Promise<{ rows: T[]; rowCount: number }> {
+    const tx = this.current();
+    if (tx) return tx.executor.execute<T>(sql, params);
     const runner = this.dataSource.createQueryRunner();
     try {
       return await new RunnerExecutor(runner).execute<T>(sql, params);
@@ -123,22 +136,82 @@ export class Database implements SqlExecutor {
     }
   }
 
-  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  /** True while the caller runs inside an open `transaction()`. */
+  get inTransaction(): boolean {
+    return this.current() !== undefined;
+  }
+
+  /**
+   * Runs `hook` once the ambient transaction commits (at once when there is none). Hooks run in
+   * registration order, outside the transaction; a hook that throws is the hook's problem.
+   */
+  afterCommit(hook: () => void): void {
+    const tx = this.current();
+    if (tx) tx.afterCommit.push(hook);
+    else hook();
+  }
+
+  /** Runs `hook` if the ambient transaction rolls back (never when there is none). */
+  afterRollback(hook: () => void): void {
+    this.current()?.afterRollback.push(hook);
+  }
+
+  /**
+   * Runs `work` outside any ambient transaction: for work that must not join the caller's
+   * transaction (a group-commit writer started from inside one, timers set from inside one).
+   */
+  detached<T>(work: () => T): T {
+    return this.ambient.exit(work);
+  }
+
+  private current(): TxContext | undefined {
+    const tx = this.ambient.getStore();
+    return tx?.open ? tx : undefined;
+  }
+
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Every
+   * `query`/`execute` made inside it (by any repository, at any depth) uses the transaction's
+   * connection, and a nested `transaction()` joins it: on PGlite, whose one connection the
+   * transaction holds, a second borrow would wait forever.
+   */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const outer = this.current();
+    if (outer) return work(outer.executor);
     const runner = this.dataSource.createQueryRunner();
+    const ctx: TxContext = {
+      executor: new RunnerExecutor(runner),
+      open: true,
+      afterCommit: [],
+      afterRollback: [],
+    };
+    let committed = false;
     try {
       await runner.connect();
       await runner.startTransaction();
       try {
-        const result = await work(new RunnerExecutor(runner));
+        const result = await this.ambient.run(ctx, () => work(ctx.executor));
         await runner.commitTransaction();
+        committed = true;
         return result;
       } catch (err) {
         if (runner.isTransactionActive) await runner.rollbackTransaction();
         throw err;
       }
     } finally {
+      ctx.open = false;
       await runner.release();
+      this.runHooks(committed ? ctx.afterCommit : ctx.afterRollback);
+    }
+  }
+
+  private runHooks(hooks: (() => void)[]): void {
+    for (const hook of hooks) {
+      try {
+        this.detached(hook);
+      } catch {
+        // A hook reports its own failures; the transaction's outcome is already decided.
+      }
     }
   }
 

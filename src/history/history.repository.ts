@@ -20,6 +20,13 @@ export interface BatchAttempt {
   seqs?: { ord: number; sessionId: string; seq: number }[];
 }
 
+/** A session row locked for the rest of a transaction. */
+export interface LockedSession {
+  id: string;
+  userId: string;
+  status: 'active' | 'closed';
+}
+
 interface StoredRow {
   session_id: string;
   seq: string;
@@ -81,10 +88,10 @@ RETURNING session_id, seq, created_at`;
 
 @Injectable()
 export class HistoryRepository {
-  constructor(@Inject(Database) private readonly db: Database) {}
+  constructor(@Inject(Database) readonly db: Database) {}
 
   /**
-   * Persists the batch; returns seq and createdAt per `ord` that was stored. Rows of sessions that
+   * Persists the batch (in the caller's transaction when there is one); returns seq and createdAt per `ord` that was stored. Rows of sessions that
    * do not exist are left out of the result (and not written).
    */
   async appendBatch(
@@ -176,6 +183,15 @@ export class HistoryRepository {
         { seq: s.seq, createdAt: createdAt.get(`${s.sessionId}:${s.seq}`) ?? '' },
       ]),
     );
+  }
+
+  /** Locks one session row (the first lock of a lifecycle transaction); undefined if it is gone. */
+  async lockSession(sessionId: string): Promise<LockedSession | undefined> {
+    const rows = await this.db.query<LockedSession>(
+      `SELECT id, user_id AS "userId", status FROM sessions WHERE id = $1 FOR UPDATE`,
+      [sessionId],
+    );
+    return rows[0];
   }
 
   async listAfter(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]> {

@@ -3,18 +3,10 @@ import { Database } from '../database/database.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
-import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import { EventBus } from './event-bus.js';
+import { HistoryRepository, type LockedSession } from './history.repository.js';
+import { HistoryWriter, type PendingAppend, storeAppends } from './history-writer.js';
 import { DEFAULT_OUTAGE_WAIT_MS, LogOutage } from './log-outage.js';
-import { type BatchAttempt, type BatchRow, HistoryRepository } from './history.repository.js';
-
-interface PendingAppend {
-  sessionId: string;
-  events: NewEvent[];
-  touch: boolean;
-  resolve: (stored: SessionEvent[]) => void;
-  reject: (err: unknown) => void;
-}
 
 interface DeltaBuffer {
   runId: string | undefined;
@@ -23,25 +15,23 @@ interface DeltaBuffer {
   timer: NodeJS.Timeout;
 }
 
-const MAX_BATCH_EVENTS = 1000;
 export const MAX_REPLAY_LIMIT = 1000;
 
 /**
  * The per-session event log: the only writer of chat_history and the only path by which events
- * reach clients. append() → queued → group commit (one transaction for everything queued, across
- * sessions) → committed → published on the EventBus in seq order → the promise resolves.
+ * reach clients. Events are published on the EventBus in seq order, and only once committed.
  *
- * Only one flush is in flight at a time: appends arriving meanwhile form the next batch. That is
- * what makes the group commit, and it keeps each session's events in call order.
+ * Outside a transaction, append() joins the group commit (HistoryWriter). Inside one (the
+ * database's ambient transaction) it is an outbox: the rows are written in that transaction, the
+ * promise resolves with their seqs before COMMIT, and they are published after COMMIT (never, if
+ * it rolls back). So a state change and the events that report it commit together.
  */
 @Injectable()
 export class HistoryService {
   private readonly logger = new Logger(HistoryService.name);
-  private queue: PendingAppend[] = [];
-  private flushing: Promise<void> | undefined;
-  private scheduled = false;
   private readonly deltas = new Map<string, DeltaBuffer>();
   private readonly coalesceMs: number;
+  private readonly writer: HistoryWriter;
   /** Database outages: retried writes, bounded queue, lost deltas reported to their run. */
   readonly outage: LogOutage;
   /** Flush sizes and durations, for metrics (the observability module reads them). */
@@ -58,27 +48,61 @@ export class HistoryService {
     this.outage = new LogOutage(
       (config as Partial<AppConfig>).history?.outageWaitMs ?? DEFAULT_OUTAGE_WAIT_MS,
     );
+    this.writer = new HistoryWriter(
+      repo,
+      (work) => repo.db.detached(work),
+      (p, stored) => this.deliver(p, stored),
+      (events, ms) => this.onFlush?.(events, ms),
+      this.outage,
+    );
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
   }
 
   /**
-   * Appends events to a session's log; resolves with them (seq, createdAt) once committed and
-   * published. Rejects with NOT_FOUND if the session does not exist. A pending `generating`
-   * buffer of the session is written first, so the log keeps the order of the calls.
-   * `activity: false` is for what the expiry itself writes: those events must not make the
-   * session look active again (which would expire it a second time).
+   * Appends events to a session's log; resolves with them (seq, createdAt) once stored. Rejects
+   * with NOT_FOUND if the session does not exist. A pending `generating` buffer of the session
+   * (and, inside a transaction, its queued appends) is written first, so the log keeps the order
+   * of the calls. `activity: false` is for what the expiry itself writes: those events must not
+   * make the session look active again (which would expire it a second time).
    */
   append(
     sessionId: string,
     events: NewEvent[],
     opts: { activity?: boolean } = {},
   ): Promise<SessionEvent[]> {
-    this.flushDelta(sessionId);
+    const touch = opts.activity ?? true;
+    if (this.repo.db.inTransaction) return this.appendInTransaction(sessionId, events, touch);
+    this.flushDelta(sessionId, touch);
     if (events.length === 0) return Promise.resolve([]);
     const lost = this.outage.takeLost(sessionId, events[0].runId);
     if (lost) return Promise.reject(lost);
-    return this.enqueue(sessionId, events, opts.activity ?? true);
+    return this.writer.enqueue(sessionId, events, touch);
+  }
+
+  /**
+   * Writes what the session has buffered or queued and waits until it is stored. Call it before
+   * opening a transaction that appends to the session: on PGlite the transaction holds the only
+   * connection, so it could not wait for the group commit from inside.
+   */
+  async settle(sessionId: string): Promise<void> {
+    this.flushDelta(sessionId, true);
+    if (this.writer.hasPending(sessionId)) await this.writer.drain();
+  }
+
+  /**
+   * One transaction about one session, the way every state change that writes events runs: the
+   * session's pending appends are stored first (outside, see settle), then the session row is
+   * locked before anything else, so every such transaction takes its locks in the same order
+   * (session row, then its runs, intents and interactions) and none can deadlock another.
+   * `work` gets the locked row, or undefined if the session does not exist.
+   */
+  async transaction<T>(
+    sessionId: string,
+    work: (session: LockedSession | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (!this.repo.db.inTransaction) await this.settle(sessionId);
+    return this.repo.db.transaction(async () => work(await this.repo.lockSession(sessionId)));
   }
 
   /**
@@ -95,18 +119,23 @@ export class HistoryService {
       current.text += delta;
       return;
     }
-    if (current) this.flushDelta(sessionId);
+    if (current) this.flushDelta(sessionId, true);
     this.deltas.set(sessionId, {
       runId: ids.runId,
       intentId: ids.intentId,
       text: delta,
-      timer: setTimeout(() => this.flushDelta(sessionId), this.coalesceMs),
+      timer: this.repo.db.detached(() =>
+        setTimeout(() => this.flushDelta(sessionId, true), this.coalesceMs),
+      ),
     });
   }
 
-  /** Frees what the log keeps in memory for a session (its delta buffer is written first). */
+  /**
+   * Frees what the log keeps in memory for a session. Its delta buffer is written without
+   * counting as activity: what is released is quiet, and must not look active again.
+   */
   release(sessionId: string): void {
-    this.flushDelta(sessionId);
+    this.flushDelta(sessionId, false);
     this.outage.forget(sessionId);
   }
 
@@ -124,17 +153,70 @@ export class HistoryService {
   }
 
   /** Resolves when every append queued before the call is stored. */
-  async drain(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) {
-      if (this.flushing) await this.flushing;
-      else this.startFlush();
-    }
+  drain(): Promise<void> {
+    return this.writer.drain();
   }
 
   /** Writes every buffered delta and everything queued. */
   async flushAll(): Promise<void> {
-    for (const sessionId of [...this.deltas.keys()]) this.flushDelta(sessionId);
-    await this.drain();
+    for (const sessionId of [...this.deltas.keys()]) this.flushDelta(sessionId, true);
+    await this.writer.drain();
+  }
+
+  /**
+   * The outbox path. The session's own queued appends and delta go first in the same
+   * transaction (they were called earlier); the session row lock taken by the write orders this
+   * transaction against every other writer of the session.
+   */
+  private async appendInTransaction(
+    sessionId: string,
+    events: NewEvent[],
+    touch: boolean,
+  ): Promise<SessionEvent[]> {
+    const lost = events.length ? this.outage.takeLost(sessionId, events[0].runId) : undefined;
+    if (lost) throw lost;
+    const db = this.repo.db;
+    const earlier = this.writer.take(sessionId);
+    const delta = this.takeDelta(sessionId);
+    if (delta) earlier.push(this.orphan(sessionId, [delta], touch));
+    if (events.length === 0 && earlier.length === 0) return [];
+    const written: { results?: (SessionEvent[] | undefined)[] } = {};
+    db.afterRollback(() => this.writer.requeue(earlier));
+    db.afterCommit(() => {
+      // Stored with the commit (or, if the caller swallowed a failed write, not at all).
+      const results = written.results;
+      if (!results) return this.writer.requeue(earlier);
+      earlier.forEach((p, i) => {
+        const out = results[i];
+        if (out) this.deliver(p, out);
+        else p.reject(DomainError.notFound('Session'));
+      });
+      for (const e of results[results.length - 1] ?? []) this.bus.publish(e);
+    });
+    const results = await storeAppends(this.repo, [...earlier, { sessionId, events, touch }]);
+    written.results = results;
+    const stored = results[results.length - 1];
+    if (!stored) throw DomainError.notFound('Session');
+    return stored;
+  }
+
+  /**
+   * An append nobody awaits (a flushed delta). Lost streamed text must reach its run, which then
+   * stops (never a silent hole in the log): see LogOutage.
+   */
+  private orphan(sessionId: string, events: NewEvent[], touch: boolean): PendingAppend {
+    return {
+      sessionId,
+      events,
+      touch,
+      resolve: () => undefined,
+      reject: (err) => this.onDeltaFailure(sessionId, events[0]?.runId, err),
+    };
+  }
+
+  private deliver(p: PendingAppend, stored: SessionEvent[]): void {
+    for (const e of stored) this.bus.publish(e);
+    p.resolve(stored);
   }
 
   private takeDelta(sessionId: string): NewEvent | undefined {
@@ -145,136 +227,13 @@ export class HistoryService {
     return { type: 'generating', data: { delta: d.text }, runId: d.runId, intentId: d.intentId };
   }
 
-  private flushDelta(sessionId: string): void {
+  private flushDelta(sessionId: string, touch: boolean): void {
     const delta = this.takeDelta(sessionId);
-    if (delta)
-      void this.enqueue(sessionId, [delta], true).catch((err) =>
-        this.onDeltaFailure(sessionId, delta.runId, err),
-      );
+    if (delta) this.writer.requeue([this.orphan(sessionId, [delta], touch)]);
   }
 
-  /** Lost streamed text must reach its run, which then stops (never a silent hole in the log). */
   private onDeltaFailure(sessionId: string, runId: string | undefined, err: unknown): void {
     this.logger.error({ err, sessionId, runId }, 'could not write a generating event');
     this.outage.recordLostDelta(sessionId, runId);
-  }
-
-  private enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
-    const refused = this.outage.refuseQueued(this.queue.length);
-    if (refused) return Promise.reject(refused);
-    return new Promise<SessionEvent[]>((resolve, reject) => {
-      this.queue.push({ sessionId, events, touch, resolve, reject });
-      if (!this.flushing && !this.scheduled) {
-        // Let appends made in the same tick (and the next few) join this batch.
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          if (!this.flushing) this.startFlush();
-        });
-      }
-    });
-  }
-
-  private startFlush(): void {
-    const batch: PendingAppend[] = [];
-    let count = 0;
-    while (
-      this.queue.length > 0 &&
-      (batch.length === 0 || count + this.queue[0].events.length <= MAX_BATCH_EVENTS)
-    ) {
-      const next = this.queue.shift()!;
-      batch.push(next);
-      count += next.events.length;
-    }
-    if (batch.length === 0) return;
-    this.flushing = this.write(batch).finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.startFlush();
-    });
-  }
-
-  private async write(batch: PendingAppend[]): Promise<void> {
-    const started = performance.now();
-    try {
-      // While the database is unreachable the write is retried (see LogOutage); the loop is
-      // inline so that a successful flush reports to onFlush in the same turn as before.
-      // A write whose COMMIT reply was lost may have been stored: `attempt` lets the retry find
-      // out instead of storing the events a second time under new seqs.
-      const attempt: BatchAttempt = {};
-      for (;;) {
-        try {
-          await this.writeBatch(batch, attempt);
-          this.outage.succeeded();
-          break;
-        } catch (err) {
-          if (!(await this.outage.retryAfter(err))) throw err;
-        }
-      }
-    } catch (err) {
-      // Decided by this error, not by an outage still on record: after an outage given up, a
-      // statement the database refuses must again fail only its own append.
-      if (isDatabaseUnavailable(err)) {
-        this.abandon(batch, this.outage.reason(err));
-      } else if (batch.length === 1) {
-        batch[0].reject(err);
-      } else {
-        // One poisoned append must not fail the others: retry them one by one.
-        for (const p of batch) {
-          await this.writeBatch([p]).catch((e: unknown) => p.reject(e));
-        }
-      }
-    }
-    this.onFlush?.(
-      batch.reduce((n, p) => n + p.events.length, 0),
-      performance.now() - started,
-    );
-  }
-
-  /**
-   * Gives up a batch the database never took, and with it whatever is queued for the same
-   * sessions: a later event stored after a lost one would be a hole no client can see.
-   */
-  private abandon(batch: PendingAppend[], reason: unknown): void {
-    const sessions = new Set(batch.map((p) => p.sessionId));
-    const dropped = this.queue.filter((p) => sessions.has(p.sessionId));
-    this.queue = this.queue.filter((p) => !sessions.has(p.sessionId));
-    for (const p of [...batch, ...dropped]) p.reject(reason);
-  }
-
-  private async writeBatch(batch: PendingAppend[], attempt: BatchAttempt = {}): Promise<void> {
-    const rows: BatchRow[] = [];
-    for (const p of batch) {
-      for (const event of p.events) {
-        rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch });
-      }
-    }
-    const stored =
-      (await this.repo.committedBatch(attempt)) ?? (await this.repo.appendBatch(rows, attempt));
-    let ord = 0;
-    for (const p of batch) {
-      const out: SessionEvent[] = [];
-      const first = ord;
-      ord += p.events.length;
-      p.events.forEach((event, i) => {
-        const s = stored.get(first + i);
-        if (!s) return;
-        out.push({
-          sessionId: p.sessionId,
-          seq: s.seq,
-          type: event.type,
-          ...(event.intentId ? { intentId: event.intentId } : {}),
-          ...(event.runId ? { runId: event.runId } : {}),
-          ...(event.connectionId ? { connectionId: event.connectionId } : {}),
-          createdAt: s.createdAt,
-          data: event.data,
-        } as SessionEvent);
-      });
-      if (out.length < p.events.length) {
-        p.reject(DomainError.notFound('Session'));
-        continue;
-      }
-      for (const e of out) this.bus.publish(e);
-      p.resolve(out);
-    }
   }
 }

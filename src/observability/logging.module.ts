@@ -4,11 +4,12 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { AuthUser } from '../users/user.types.js';
+import { PRETTY_TRANSPORT, wantsPrettyLogs } from './pretty-logs.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /**
- * pino for every log line (JSON on stdout). Each HTTP request gets an id (the caller's
+ * pino for every log line: JSON on stdout, or readable lines when a developer watches a terminal. Each HTTP request gets an id (the caller's
  * X-Request-Id when it is sane) and, once authenticated, the user id. Credentials never reach a
  * log: auth headers and cookies are redacted and request bodies are not logged at all.
  */
@@ -19,6 +20,9 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
       useFactory: (config: AppConfig) => ({
         pinoHttp: {
           level: config.logLevel,
+          ...(wantsPrettyLogs(config, process.stdout.isTTY === true)
+            ? { transport: PRETTY_TRANSPORT }
+            : {}),
           genReqId: (req: IncomingMessage) => {
             const given = req.headers['x-request-id'];
             return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

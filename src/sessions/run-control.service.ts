@@ -7,52 +7,61 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
-import type { CancelReason, NewEvent } from '../contracts/events.js';
-import { Database } from '../database/database.js';
-import { HistoryService } from '../history/history.service.js';
-import { RunsRepository } from './runs.repository.js';
-import { interactionResolved } from './interaction-events.js';
+import { FaultPoints } from '../common/fault-points.js';
+import type { CancelReason } from '../contracts/events.js';
+import { RUN_IS_LIVE, RunLifecycle } from '../runs/run-lifecycle.service.js';
+import { RunsStore } from '../runs/runs.store.js';
 
 /** How long a cancel waits for the node that runs the run before ending it in the database. */
 const REMOTE_CANCEL_WAIT_MS = 3000;
+/** A cancel that keeps finding a freshly launched run here tries the live path again, this often. */
+const MAX_CANCEL_ROUNDS = 3;
 
 /**
  * Something that executes runs in this process (the agent orchestrator). Asked first, so it can
  * abort the model call and tools and write the run's closing events itself.
  */
 export interface LiveRunCanceller {
-  /** Returns the run id if this process was executing the session's run and has now stopped it. */
-  cancelLive(sessionId: string, reason: CancelReason): Promise<string | undefined>;
+  /** The session's run if it executes here, stopped, and whether this cancel is what ended it. */
+  cancelLive(
+    sessionId: string,
+    reason: CancelReason,
+  ): Promise<{ runId: string; won: boolean } | undefined>;
+  /** Stops the session's run here without writing (it was ended in the database). */
+  abandonLive(sessionId: string): void;
+  /** Whether this process executes that run of the session. */
+  executes(sessionId: string, runId: string): boolean;
 }
 
 /**
- * Ends a session's active run for close/expiry/admin, wherever it is. A run executing here is
- * stopped by the live canceller; otherwise (no executor, or it lives on a dead node) the stored
- * state is ended directly and the closing events are written.
+ * Ends a session's active run for a user, close, expiry or admin, wherever it runs. A run
+ * executing here is stopped by the live canceller; one on another node by that node; if none
+ * answers (no executor, or a dead or slow node) the lifecycle ends it as stored, with a checked
+ * transition: whichever closing wins is the only one written.
  */
 @Injectable()
 export class RunControlService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RunControlService.name);
   private live: LiveRunCanceller | undefined;
-  private readonly waiting = new Map<string, (runId: string) => void>();
+  private readonly waiting = new Map<string, (r: { runId: string; won: boolean }) => void>();
   private stopListening: (() => void) | undefined;
 
   constructor(
-    @Inject(Database) private readonly db: Database,
-    @Inject(RunsRepository) private readonly runs: RunsRepository,
-    @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   onModuleInit(): void {
     // Another node asks whoever runs the session's run to cancel it.
     this.stopListening = this.cluster.on((m) => {
       if (m.kind === 'cancel') {
-        void this.live?.cancelLive(m.sessionId, m.reason as CancelReason).then((runId) => {
-          if (runId) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, runId });
+        void this.live?.cancelLive(m.sessionId, m.reason as CancelReason).then((r) => {
+          if (r) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, ...r });
         });
       } else if (m.kind === 'cancelled') {
-        this.waiting.get(m.requestId)?.(m.runId);
+        this.waiting.get(m.requestId)?.(m);
       }
     });
   }
@@ -66,62 +75,60 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Cancels the active run (and any open interaction, including a retry offer). For `expired` the
-   * intent becomes `abandoned` (so it can be resumed), otherwise `cancelled`.
+   * Cancels the active run (and any open interaction, including a retry offer). For `expired`
+   * the intent becomes `abandoned` (so it can be resumed), otherwise `cancelled`. Returns the
+   * run id when this call cancelled a run (task_cancelled is then in the log).
    */
   async cancelActive(sessionId: string, reason: CancelReason): Promise<string | undefined> {
-    const live = await this.live?.cancelLive(sessionId, reason);
-    if (live) return live;
-    const remote = await this.cancelRemote(sessionId, reason);
-    if (remote) return remote;
-    const intentStatus = reason === 'expired' ? 'abandoned' : 'cancelled';
-    const done = await this.db.transaction(async (tx) => {
-      const run = await this.runs.activeRun(sessionId, tx);
-      const resolved = await this.runs.resolveAllPending(sessionId, 'cancelled', tx);
-      if (run) await this.runs.endRun(run.id, 'cancelled', tx);
-      const intentIds = new Set([
-        ...(run ? [run.intent_id] : []),
-        ...resolved.map((i) => i.intent_id),
-      ]);
-      for (const id of intentIds) await this.runs.endIntent(id, intentStatus, tx);
-      return { run, resolved };
-    });
-    const events: NewEvent[] = done.resolved.map((i) => interactionResolved(i, 'cancelled'));
-    if (done.run) {
-      events.push({
-        type: 'task_cancelled',
-        data: { reason },
-        runId: done.run.id,
-        intentId: done.run.intent_id,
-      });
+    for (let round = 0; round < MAX_CANCEL_ROUNDS; round++) {
+      const here = await this.live?.cancelLive(sessionId, reason);
+      if (here?.won) return here.runId;
+      // A run that ended otherwise first was cancelled by nobody; but a newer run of the session
+      // may be committed and not launched yet (the execution here was the previous one).
+      if (here && !(await this.store.activeRun(sessionId))) return undefined;
+      const remote = here ? undefined : await this.cancelRemote(sessionId, reason);
+      if (remote) return remote.won ? remote.runId : undefined;
+      await this.faults.hit('cancel.not-live');
+      const stored = await this.lifecycle.cancelSession(
+        sessionId,
+        reason,
+        (runId) => this.live?.executes(sessionId, runId) ?? false,
+      );
+      if (stored !== RUN_IS_LIVE) return stored;
     }
-    if (events.length > 0)
-      await this.history.append(sessionId, events, { activity: reason !== 'expired' });
-    return done.run?.id;
+    return undefined;
+  }
+
+  /** Stops a run executing here whose state another transaction has just ended. */
+  abandonLive(sessionId: string): void {
+    this.live?.abandonLive(sessionId);
   }
 
   /** With several nodes: asks the node running the session's run to cancel it; waits briefly. */
-  private async cancelRemote(sessionId: string, reason: CancelReason): Promise<string | undefined> {
+  private async cancelRemote(
+    sessionId: string,
+    reason: CancelReason,
+  ): Promise<{ runId: string; won: boolean } | undefined> {
     if (!this.cluster.enabled) return undefined;
-    const active = await this.runs.activeRun(sessionId);
+    const active = await this.store.activeRun(sessionId);
     if (!active) return undefined;
     const requestId = randomUUID();
-    const answered = new Promise<string | undefined>((resolve) => {
+    const answered = new Promise<{ runId: string; won: boolean } | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), REMOTE_CANCEL_WAIT_MS);
-      this.waiting.set(requestId, (runId) => {
+      this.waiting.set(requestId, (r) => {
         clearTimeout(timer);
-        resolve(runId);
+        resolve(r);
       });
     });
     this.cluster.publish({ kind: 'cancel', requestId, sessionId, reason });
-    const runId = await answered;
+    const result = await answered;
     this.waiting.delete(requestId);
-    if (!runId) {
+    if (!result) {
       this.logger.warn(
         { sessionId, runId: active.id, nodeId: active.node_id },
         'no node answered a cancel; ending the run in the database',
       );
     }
-    return runId;
+    return result;
   }
 }

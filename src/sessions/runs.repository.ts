@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
-import type { InteractionView, IntentStatus, RunStatus, RunView } from './session.types.js';
+import type { InteractionView, RunStatus, RunView } from './session.types.js';
 
 export interface RunRow {
   id: string;
@@ -55,7 +55,7 @@ export function toInteractionView(r: InteractionRow): InteractionView {
   };
 }
 
-/** Runs, intents and interactions: the state a session's log describes. */
+/** Reads of runs and interactions for views (the RunLifecycle in src/runs is their only writer). */
 @Injectable()
 export class RunsRepository {
   constructor(@Inject(Database) private readonly db: Database) {}
@@ -125,59 +125,5 @@ export class RunsRepository {
       [sessionId],
     );
     return rows[0];
-  }
-
-  async endRun(runId: string, status: RunStatus, tx: SqlExecutor = this.db): Promise<boolean> {
-    const r = await tx.execute(
-      `UPDATE runs SET status = $2, ended_at = now()
-       WHERE id = $1 AND status IN ('running', 'awaiting_input')`,
-      [runId, status],
-    );
-    return r.rowCount === 1;
-  }
-
-  async endIntent(
-    intentId: string,
-    status: IntentStatus,
-    tx: SqlExecutor = this.db,
-  ): Promise<boolean> {
-    const r = await tx.execute(
-      `UPDATE intents SET status = $2, ended_at = CASE WHEN $2 = 'active' THEN NULL ELSE now() END
-       WHERE id = $1 AND status = 'active'`,
-      [intentId, status],
-    );
-    return r.rowCount === 1;
-  }
-
-  /**
-   * Resolves an interaction if nobody did yet: the single conditional UPDATE is what makes the
-   * first answer win across tabs and nodes. Returns the row when this call won.
-   */
-  async resolveInteraction(
-    id: string,
-    outcome: InteractionOutcome,
-    resolvedBy: string | null,
-    response: unknown,
-    tx: SqlExecutor = this.db,
-  ): Promise<InteractionRow | undefined> {
-    const rows = await tx.query<InteractionRow>(
-      `UPDATE interactions SET resolved_at = now(), outcome = $2, resolved_by = $3, response = $4::jsonb
-       WHERE id = $1 AND resolved_at IS NULL RETURNING ${INTERACTION_COLUMNS}`,
-      [id, outcome, resolvedBy, response === undefined ? null : JSON.stringify(response)],
-    );
-    return rows[0];
-  }
-
-  /** Resolves every open interaction of a session with the given outcome; returns those it resolved. */
-  async resolveAllPending(
-    sessionId: string,
-    outcome: InteractionOutcome,
-    tx: SqlExecutor = this.db,
-  ): Promise<InteractionRow[]> {
-    return tx.query<InteractionRow>(
-      `UPDATE interactions SET resolved_at = now(), outcome = $2
-       WHERE session_id = $1 AND resolved_at IS NULL RETURNING ${INTERACTION_COLUMNS}`,
-      [sessionId, outcome],
-    );
   }
 }

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { SessionEvent } from '../contracts/events.js';
+import { SSE_EVENT_NAME } from '../contracts/rest.js';
 import { EventBus } from '../history/event-bus.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
+import { SeqSequencer } from '../history/seq-sequencer.js';
 import { PresenceService } from './presence.service.js';
 
 const PING_MS = 15_000;
@@ -11,9 +14,9 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * Server-Sent Events of one session's log. It subscribes to live events *before* replaying from
- * the database, holds live events back until the replay is done, then sends only seqs above the
- * last one sent: nothing is lost and nothing repeats at the seam. A live event that skips seqs
- * (possible when events reach this node from several writers) triggers a read of the gap.
+ * the database; a SeqSequencer starting at the client's position merges both, so nothing is lost
+ * and nothing repeats at the seam, and a live event that skips seqs (events reach this node from
+ * several writers) waits briefly for the missing ones, then they are read from the log.
  */
 @Injectable()
 export class SessionStreamService implements BeforeApplicationShutdown {
@@ -24,6 +27,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
 
   beforeApplicationShutdown(): void {
@@ -35,6 +39,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     res: ServerResponse,
     sessionId: string,
     afterSeq: number,
+    stop?: AbortSignal,
   ): Promise<void> {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -44,59 +49,46 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     });
     res.write('retry: 2000\n\n');
 
-    let last = afterSeq;
-    let live = false;
     let closed = false;
-    const held: SessionEvent[] = [];
-    let chain: Promise<void> = Promise.resolve();
-
     const send = (e: SessionEvent): void => {
-      if (closed || e.seq <= last) return;
-      res.write(`id: ${e.seq}\nevent: session_event\ndata: ${JSON.stringify(e)}\n\n`);
-      last = e.seq;
-      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+      if (closed) return;
+      res.write(`id: ${e.seq}\nevent: ${SSE_EVENT_NAME}\ndata: ${JSON.stringify(e)}\n\n`);
+      // A closed session writes nothing more: the stream has said everything it will.
+      if (e.type === 'session_closed' || res.writableLength > MAX_BUFFERED_BYTES) close();
     };
-    const deliver = async (e: SessionEvent): Promise<void> => {
-      if (closed || e.seq <= last) return;
-      if (e.seq > last + 1) {
-        for (const missing of await this.history.listBetween(sessionId, last, e.seq)) send(missing);
-      }
-      send(e);
-    };
-    const onLive = (e: SessionEvent): void => {
-      if (!live) {
-        held.push(e);
-        return;
-      }
-      chain = chain
-        .then(() => deliver(e))
-        .catch((err: unknown) => this.fail(err, sessionId, close));
-    };
+    const sequencer = new SeqSequencer({
+      sessionId,
+      log: this.history,
+      start: afterSeq,
+      emit: send,
+      onError: (err) => this.fail(err, sessionId, close),
+    });
 
-    const unsubscribe = this.bus.subscribe(sessionId, onLive);
+    const unsubscribe = this.bus.subscribe(sessionId, (e) => sequencer.push(e));
     const unwatch = this.presence.watch(sessionId);
+    // Relays lost while the cluster bus was away: read them from the log once it is back.
+    const stopResync = this.cluster.onResubscribed(() => sequencer.resync(MAX_REPLAY_LIMIT));
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
     const close = (): void => {
       if (closed) return;
       closed = true;
       clearInterval(ping);
       unsubscribe();
+      stopResync();
+      sequencer.close();
       unwatch();
       this.open.delete(close);
+      stop?.removeEventListener('abort', close);
       if (!res.writableEnded) res.end();
     };
     this.open.add(close);
+    if (stop?.aborted) close();
+    stop?.addEventListener('abort', close);
     req.on('close', close);
     res.on('error', close);
 
     try {
-      for (;;) {
-        const page = await this.history.listAfter(sessionId, last, MAX_REPLAY_LIMIT);
-        for (const e of page) send(e);
-        if (page.length < MAX_REPLAY_LIMIT || closed) break;
-      }
-      live = true;
-      for (const e of held.splice(0)) onLive(e);
+      await sequencer.catchUp(MAX_REPLAY_LIMIT);
     } catch (err) {
       this.fail(err, sessionId, close);
     }

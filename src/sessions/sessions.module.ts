@@ -26,6 +26,7 @@ import { SessionsService } from './sessions.service.js';
     RunControlService,
     PresenceService,
     SessionExpiryService,
+    SessionStreamService,
   ],
 })
 export class SessionsModule {}

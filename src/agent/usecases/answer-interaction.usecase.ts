@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClusterBus } from '../../cluster/cluster-bus.js';
 import { DomainError } from '../../common/domain-error.js';
 import { isUuid } from '../../common/uuid.js';
 import type { FormField, InteractionOutcome } from '../../contracts/events.js';
-import { HistoryService } from '../../history/history.service.js';
 import { UsageService } from '../../quotas/usage.service.js';
-import { RunsRepository, type InteractionRow } from '../../sessions/runs.repository.js';
+import type { InteractionRow } from '../../sessions/runs.repository.js';
+import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
+import { RunsStore } from '../../runs/runs.store.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
-import { AgentRepository } from '../agent.repository.js';
-import { InteractionHub } from '../interaction-hub.js';
-import { RetryIntentUseCase } from './retry-intent.usecase.js';
-import { interactionResolved } from '../../sessions/interaction-events.js';
+import { InteractionSweeper } from '../interaction-sweeper.service.js';
+import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
+
+const noRun = Promise.resolve(undefined);
 
 export interface AnswerCommand {
   userId: string;
@@ -85,19 +85,17 @@ export function outcomeOf(row: InteractionRow, response: unknown): InteractionOu
 export class AnswerInteractionUseCase {
   constructor(
     @Inject(SessionsService) private readonly sessions: SessionsService,
-    @Inject(AgentRepository) private readonly repo: AgentRepository,
-    @Inject(RunsRepository) private readonly runs: RunsRepository,
-    @Inject(HistoryService) private readonly history: HistoryService,
-    @Inject(InteractionHub) private readonly hub: InteractionHub,
+    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(InteractionLifecycle) private readonly interactions: InteractionLifecycle,
+    @Inject(InteractionSweeper) private readonly sweeper: InteractionSweeper,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(RetryIntentUseCase) private readonly retry: RetryIntentUseCase,
-    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
 
   async execute(cmd: AnswerCommand): Promise<void> {
     const session = await this.sessions.requireOwned(cmd.userId, cmd.sessionId);
     const row = isUuid(cmd.interactionId)
-      ? await this.repo.findInteraction(cmd.interactionId)
+      ? await this.store.findInteraction(cmd.interactionId)
       : undefined;
     if (!row || row.session_id !== session.id) throw DomainError.notFound('Interaction');
     if (row.resolved_at)
@@ -108,27 +106,18 @@ export class AnswerInteractionUseCase {
     const outcome = outcomeOf(row, cmd.response);
     if (outcome === 'retry') await this.usage.assertWithinQuota(cmd.userId);
 
-    const won = await this.runs.resolveInteraction(
-      row.id,
-      outcome,
-      cmd.connectionId ?? null,
-      cmd.response,
-    );
+    // The answer, its event and (for an accepted retry) the next run commit together.
+    const won = await this.interactions
+      .resolve(
+        session.id,
+        row.id,
+        outcome,
+        { connectionId: cmd.connectionId, response: cmd.response },
+        (r) => (outcome === 'retry' ? this.retry.start(r.intent_id, session.id) : noRun),
+      )
+      .catch(busyOnConflict);
     if (!won) throw new DomainError('INTERACTION_RESOLVED', 'This question was already answered');
-    await this.history.append(session.id, [interactionResolved(row, outcome, cmd.connectionId)]);
-    if (row.kind !== 'retry') {
-      // The run waits on the node that executes it; that may be another one.
-      if (!this.hub.deliver(row.id, { outcome, response: cmd.response })) {
-        this.cluster.publish({
-          kind: 'answer',
-          interactionId: row.id,
-          outcome,
-          response: cmd.response,
-        });
-      }
-      return;
-    }
-    if (outcome === 'retry') await this.retry.execute(row.intent_id, session.id, cmd.userId);
-    else await this.repo.setIntentStatus(row.intent_id, ['active'], 'failed');
+    if (won.result) this.retry.launch(won.result);
+    else this.sweeper.hand({ ...won.row, outcome, response: cmd.response });
   }
 }

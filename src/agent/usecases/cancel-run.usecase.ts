@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
 import type { CancelReason } from '../../contracts/events.js';
 import { RunControlService } from '../../sessions/run-control.service.js';
-import { RunsRepository } from '../../sessions/runs.repository.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 
 /** run:cancel, its REST twin and the admin cancel: stops the session's active run. */
@@ -10,7 +9,6 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 export class CancelRunUseCase {
   constructor(
     @Inject(SessionsService) private readonly sessions: SessionsService,
-    @Inject(RunsRepository) private readonly runs: RunsRepository,
     @Inject(RunControlService) private readonly runControl: RunControlService,
   ) {}
 
@@ -20,9 +18,10 @@ export class CancelRunUseCase {
   }
 
   async cancelInSession(sessionId: string, reason: CancelReason): Promise<{ runId: string }> {
-    const active = await this.runs.activeRun(sessionId);
-    if (!active) throw new DomainError('CONFLICT', 'Nothing is running in this session');
-    const runId = (await this.runControl.cancelActive(sessionId, reason)) ?? active.id;
+    // Acked only when this cancel ended the run (task_cancelled is in the log); a run that
+    // completed or failed first is not "cancelled".
+    const runId = await this.runControl.cancelActive(sessionId, reason);
+    if (!runId) throw new DomainError('CONFLICT', 'Nothing is running in this session');
     return { runId };
   }
 }

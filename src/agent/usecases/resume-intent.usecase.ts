@@ -3,22 +3,23 @@ import { DomainError } from '../../common/domain-error.js';
 import { isUuid } from '../../common/uuid.js';
 import { HistoryService } from '../../history/history.service.js';
 import { UsageService } from '../../quotas/usage.service.js';
-import { RunsRepository } from '../../sessions/runs.repository.js';
+import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
+import { RunsStore } from '../../runs/runs.store.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
-import { AgentRepository } from '../agent.repository.js';
-import { RetryIntentUseCase } from './retry-intent.usecase.js';
-import { interactionResolved } from '../../sessions/interaction-events.js';
+import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
 
 /**
  * intent:resume: a new run of an `abandoned` intent, or of one whose last run was `interrupted`
  * (a retry offered after the interruption is taken as accepted). CONFLICT for any other state.
+ * Checked and started in one session transaction, so a message sent meanwhile (which declines
+ * the retry offer) and the resume cannot both win.
  */
 @Injectable()
 export class ResumeIntentUseCase {
   constructor(
     @Inject(SessionsService) private readonly sessions: SessionsService,
-    @Inject(AgentRepository) private readonly repo: AgentRepository,
-    @Inject(RunsRepository) private readonly runs: RunsRepository,
+    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(InteractionLifecycle) private readonly interactions: InteractionLifecycle,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(RetryIntentUseCase) private readonly retry: RetryIntentUseCase,
@@ -31,33 +32,28 @@ export class ResumeIntentUseCase {
     connectionId?: string;
   }): Promise<string> {
     const session = await this.sessions.requireActive(cmd.userId, cmd.sessionId);
-    const intent = isUuid(cmd.intentId) ? await this.repo.findIntent(cmd.intentId) : undefined;
-    if (!intent || intent.session_id !== session.id) throw DomainError.notFound('Intent');
-    const last = await this.repo.lastRun(intent.id);
-    const resumable =
-      intent.status === 'abandoned' ||
-      (intent.status === 'active' && last?.status === 'interrupted');
-    if (!resumable) {
-      throw new DomainError(
-        'CONFLICT',
-        `Only an abandoned or interrupted intent can be resumed; this one is ${intent.status}` +
-          (last ? ` (last run ${last.status})` : ''),
-      );
-    }
+    if (!isUuid(cmd.intentId)) throw DomainError.notFound('Intent');
     await this.usage.assertWithinQuota(cmd.userId);
-    for (const open of await this.repo.pendingOfIntent(intent.id)) {
-      const won = await this.runs.resolveInteraction(
-        open.id,
-        'retry',
-        cmd.connectionId ?? null,
-        undefined,
-      );
-      if (won) {
-        await this.history.append(session.id, [
-          interactionResolved(open, 'retry', cmd.connectionId),
-        ]);
-      }
-    }
-    return this.retry.execute(intent.id, session.id, cmd.userId);
+    const spec = await this.history
+      .transaction(session.id, async () => {
+        const intent = await this.store.findIntent(cmd.intentId, true);
+        if (!intent || intent.session_id !== session.id) throw DomainError.notFound('Intent');
+        const last = await this.store.lastRun(intent.id);
+        const resumable =
+          intent.status === 'abandoned' ||
+          (intent.status === 'active' && last?.status === 'interrupted');
+        if (!resumable) {
+          throw new DomainError(
+            'CONFLICT',
+            `Only an abandoned or interrupted intent can be resumed; this one is ${intent.status}` +
+              (last ? ` (last run ${last.status})` : ''),
+          );
+        }
+        for (const open of await this.store.pendingOf({ intentId: intent.id }))
+          await this.interactions.resolveInTx(session.id, open.id, 'retry', cmd);
+        return this.retry.start(intent.id, session.id);
+      })
+      .catch(busyOnConflict);
+    return this.retry.launch(spec);
   }
 }

@@ -1,50 +1,45 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
-import { Database } from '../../database/database.js';
 import { PG_UNIQUE_VIOLATION, sqlState } from '../../database/sql-executor.js';
+import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
+import { RunsStore } from '../../runs/runs.store.js';
 import type { TranscriptMessage } from '../providers/provider.js';
-import { AgentRepository, type Checkpoint } from '../agent.repository.js';
+import type { RunSpec } from '../run-spec.js';
 import { OrchestratorService } from '../orchestrator.service.js';
 
 /**
  * A new run of an existing intent (retry after a failure, resume after expiry or interruption):
- * attempt = last attempt + 1, starting from the last run's checkpointed transcript.
+ * attempt = last attempt + 1, starting from the last run's checkpointed transcript. `start` runs
+ * inside the caller's session transaction (with the answer or resume that decided it), `launch`
+ * after its commit.
  */
 @Injectable()
 export class RetryIntentUseCase {
   constructor(
-    @Inject(Database) private readonly db: Database,
-    @Inject(AgentRepository) private readonly repo: AgentRepository,
+    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
   ) {}
 
-  async execute(intentId: string, sessionId: string, userId: string): Promise<string> {
-    const runId = randomUUID();
-    let spec: { attempt: number; transcript: TranscriptMessage[] };
-    try {
-      spec = await this.db.transaction(async (tx) => {
-        const intent = await this.repo.lockIntent(intentId, tx);
-        if (!intent) throw DomainError.notFound('Intent');
-        const last = await this.repo.lastRun(intentId, tx);
-        const checkpoint = (last?.checkpoint as Checkpoint | null) ?? {
-          transcript: [{ role: 'user', content: intent.content }],
-        };
-        const attempt = (last?.attempt ?? 0) + 1;
-        await this.repo.setIntentStatus(intentId, ['active', 'abandoned'], 'active', tx);
-        await this.orchestrator.newRunRow(
-          { id: runId, intentId, sessionId, userId, attempt, checkpoint },
-          tx,
-        );
-        return { attempt, transcript: checkpoint.transcript };
-      });
-    } catch (err) {
-      if (sqlState(err) === PG_UNIQUE_VIOLATION) {
-        throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
-      }
-      throw err;
-    }
-    this.orchestrator.launch({ runId, intentId, sessionId, userId, ...spec });
-    return runId;
+  async start(intentId: string, sessionId: string): Promise<RunSpec> {
+    if (await this.store.activeRun(sessionId))
+      throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
+    const { run, checkpoint } = await this.lifecycle.startNextAttempt(
+      intentId,
+      this.orchestrator.nodeId,
+    );
+    return { ...run, transcript: checkpoint.transcript as TranscriptMessage[] };
   }
+
+  launch(spec: RunSpec): string {
+    this.orchestrator.launch(spec);
+    return spec.runId;
+  }
+}
+
+/** Maps the active-run unique index (a concurrent start) to SESSION_BUSY. */
+export function busyOnConflict(err: unknown): never {
+  if (sqlState(err) === PG_UNIQUE_VIOLATION)
+    throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
+  throw err;
 }

@@ -3,17 +3,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../../common/domain-error.js';
 import type { NewEvent } from '../../contracts/events.js';
-import { Database } from '../../database/database.js';
 import { PG_UNIQUE_VIOLATION, sqlState } from '../../database/sql-executor.js';
 import { HistoryService } from '../../history/history.service.js';
 import { RateLimitService } from '../../quotas/rate-limit.service.js';
 import { UsageService } from '../../quotas/usage.service.js';
-import { RunsRepository } from '../../sessions/runs.repository.js';
+import { FaultPoints } from '../../common/fault-points.js';
+import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
+import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
+import { RunsStore } from '../../runs/runs.store.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { OrchestratorService } from '../orchestrator.service.js';
 import { checkContent } from './message-rules.js';
-import { interactionResolved } from '../../sessions/interaction-events.js';
 
 export interface SendMessageCommand {
   userId: string;
@@ -31,10 +32,18 @@ export interface SendMessageAck {
 
 const ACK_WAIT_MS = 5000;
 
+const busy = (): DomainError =>
+  new DomainError(
+    'SESSION_BUSY',
+    'A run of this session is still going; answer or cancel it first',
+  );
+
 /**
- * message:send and POST /sessions/:id/messages: a new intent and its first run. The same
- * clientMessageId in the same session returns the first ack and does nothing else, also while
- * that run is going. A retry on offer is declined by the new message.
+ * message:send and POST /sessions/:id/messages: a new intent and its first run, in ONE
+ * transaction under the session row lock: the idempotency claim, the closed and busy checks, the
+ * rate limit and quota (only a send that would run counts), declining a retry on offer, the
+ * intent, the run and user_message (through the history outbox). The same clientMessageId in the
+ * same session returns the first ack and does nothing else.
  */
 @Injectable()
 export class SendMessageUseCase {
@@ -42,108 +51,70 @@ export class SendMessageUseCase {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(Database) private readonly db: Database,
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(AgentRepository) private readonly repo: AgentRepository,
-    @Inject(RunsRepository) private readonly runs: RunsRepository,
+    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(InteractionLifecycle) private readonly interactions: InteractionLifecycle,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
     const session = await this.sessions.requireOwned(cmd.userId, cmd.sessionId);
     const earlier = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
     if (earlier) return this.awaitAck(session.id, cmd.clientMessageId, earlier);
-    if (session.status !== 'active')
-      throw new DomainError('SESSION_CLOSED', 'This session is closed');
     const content = checkContent(cmd.content, this.config.limits.maxMessageLength);
-    await this.rateLimit.consumeMessage(cmd.userId);
-    await this.usage.assertWithinQuota(cmd.userId);
-
-    const intentId = randomUUID();
-    const runId = randomUUID();
-    const transcript = [{ role: 'user' as const, content }];
-    let declined: Awaited<ReturnType<RunsRepository['resolveInteraction']>> | 'duplicate';
-    try {
-      declined = await this.db.transaction(async (tx) => {
-        if (
-          !(await this.repo.claimClientMessage(
-            session.id,
-            cmd.clientMessageId,
-            { intentId, runId, seq: null },
-            tx,
-          ))
-        ) {
-          return 'duplicate' as const;
-        }
-        const retry = await this.repo.pendingRetryOfSession(session.id, tx);
-        const resolved =
-          retry &&
-          (await this.runs.resolveInteraction(
-            retry.id,
-            'no_retry',
-            cmd.connectionId ?? null,
-            undefined,
-            tx,
-          ));
-        if (resolved) await this.repo.setIntentStatus(resolved.intent_id, ['active'], 'failed', tx);
-        await this.repo.insertIntent(
-          { id: intentId, sessionId: session.id, userId: cmd.userId, content },
-          tx,
-        );
-        await this.orchestrator.newRunRow(
-          {
-            id: runId,
-            intentId,
-            sessionId: session.id,
-            userId: cmd.userId,
-            attempt: 1,
-            checkpoint: { transcript },
-          },
-          tx,
-        );
-        return resolved;
-      });
-    } catch (err) {
-      if (sqlState(err) === PG_UNIQUE_VIOLATION) {
-        throw new DomainError(
-          'SESSION_BUSY',
-          'A run of this session is still going; answer or cancel it first',
-        );
-      }
-      throw err;
-    }
-    if (declined === 'duplicate') {
-      const first = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
-      return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
-    }
-
-    const events: NewEvent[] = [];
-    if (declined) events.push(interactionResolved(declined, 'no_retry', cmd.connectionId));
-    events.push({
-      type: 'user_message',
-      data: { content, clientMessageId: cmd.clientMessageId },
-      intentId,
-      ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-    });
-    const stored = await this.history.append(session.id, events);
-    const ack = { intentId, runId, seq: stored[stored.length - 1].seq };
-    await this.repo.completeClientMessage(session.id, cmd.clientMessageId, ack);
-    await this.usage.record(cmd.userId, { messages: 1 });
-    this.orchestrator.launch({
-      runId,
-      intentId,
+    const run = {
+      runId: randomUUID(),
+      intentId: randomUUID(),
       sessionId: session.id,
       userId: cmd.userId,
       attempt: 1,
-      transcript,
-    });
-    this.logger.log(
-      { userId: cmd.userId, sessionId: session.id, intentId, runId },
-      'message accepted',
-    );
+    };
+    const transcript = [{ role: 'user' as const, content }];
+    let ack: SendMessageAck | 'duplicate';
+    try {
+      ack = await this.history.transaction(session.id, async (locked) => {
+        const fresh = { intentId: run.intentId, runId: run.runId, seq: null };
+        if (!(await this.repo.claimClientMessage(session.id, cmd.clientMessageId, fresh)))
+          return 'duplicate' as const;
+        if (locked?.status !== 'active')
+          throw new DomainError('SESSION_CLOSED', 'This session is closed');
+        await this.faults.hit('send.locked');
+        if (await this.store.activeRun(session.id)) throw busy();
+        await this.rateLimit.consumeMessage(cmd.userId);
+        await this.usage.assertWithinQuota(cmd.userId);
+        const events: NewEvent[] = [];
+        for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
+          await this.interactions.resolveInTx(session.id, offer.id, 'no_retry', cmd);
+        await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, { transcript });
+        events.push({
+          type: 'user_message',
+          data: { content, clientMessageId: cmd.clientMessageId },
+          intentId: run.intentId,
+          ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
+        });
+        const stored = await this.history.append(session.id, events);
+        const done = { intentId: run.intentId, runId: run.runId, seq: stored[0].seq };
+        await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
+        return done;
+      });
+    } catch (err) {
+      if (sqlState(err) === PG_UNIQUE_VIOLATION) throw busy();
+      throw err;
+    }
+    if (ack === 'duplicate') {
+      const first = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
+      return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
+    }
+    await this.usage.record(cmd.userId, { messages: 1 });
+    await this.faults.hit('run.before-launch');
+    this.orchestrator.launch({ ...run, transcript });
+    this.logger.log({ ...run, userId: cmd.userId }, 'message accepted');
     return ack;
   }
 

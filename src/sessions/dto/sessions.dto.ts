@@ -44,20 +44,6 @@ export class EventsQueryDto {
   limit?: number;
 }
 
-export class StreamQueryDto {
-  @ApiPropertyOptional({
-    minimum: 0,
-    maximum: Number.MAX_SAFE_INTEGER,
-    description: 'Resume after this seq (Last-Event-ID wins when both are sent)',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
-  afterSeq?: number;
-}
-
 export class SessionDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) title!: string | null;

@@ -1,0 +1,103 @@
+import type { SessionEvent } from '../../src/contracts/events.js';
+import type {
+  EventPage,
+  MessageAccepted,
+  Page,
+  SessionWithState,
+  StreamTicket,
+} from '../../src/contracts/rest.js';
+import type { SessionView } from '../../src/contracts/socket.js';
+import type { AuthClient } from './auth.js';
+import { ApiError, type HttpTransport } from './http.js';
+
+const q = (params: Record<string, string | number | undefined>): string => {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+};
+
+/** The REST API with the caller's token; a 401 is retried once after a refresh. */
+export class RestApi {
+  constructor(
+    private readonly http: HttpTransport,
+    private readonly auth: AuthClient,
+  ) {}
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = await this.auth.accessToken();
+    try {
+      return await this.http.request<T>(method, path, { body, token });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.code !== 'UNAUTHORIZED') throw err;
+      const fresh = await this.auth.refresh();
+      return this.http.request<T>(method, path, { body, token: fresh });
+    }
+  }
+
+  createSession(title?: string): Promise<SessionView> {
+    return this.call('POST', '/sessions', title ? { title } : {});
+  }
+
+  /** One page of the caller's sessions, newest activity first. */
+  listSessions(
+    opts: { status?: 'active' | 'closed'; limit?: number; cursor?: string | null } = {},
+  ): Promise<Page<SessionView>> {
+    const query = q({ status: opts.status, limit: opts.limit, cursor: opts.cursor ?? undefined });
+    return this.call('GET', `/sessions${query}`);
+  }
+
+  getSession(id: string): Promise<SessionWithState> {
+    return this.call('GET', `/sessions/${encodeURIComponent(id)}`);
+  }
+
+  closeSession(id: string): Promise<void> {
+    return this.call('DELETE', `/sessions/${encodeURIComponent(id)}`);
+  }
+
+  /** Events with seq > afterSeq, in seq order (at most `limit`, up to 1000). */
+  events(id: string, afterSeq: number, limit = 500): Promise<EventPage> {
+    return this.call('GET', `/sessions/${encodeURIComponent(id)}/events${q({ afterSeq, limit })}`);
+  }
+
+  /** The whole history after `afterSeq`, paging until the end. */
+  async history(id: string, afterSeq = 0): Promise<SessionEvent[]> {
+    const out: SessionEvent[] = [];
+    let after = afterSeq;
+    for (;;) {
+      const page = await this.events(id, after, 1000);
+      out.push(...page.items);
+      if (!page.hasMore || page.items.length === 0) return out;
+      after = page.items[page.items.length - 1].seq;
+    }
+  }
+
+  sendMessage(id: string, content: string, clientMessageId: string): Promise<MessageAccepted> {
+    return this.call('POST', `/sessions/${encodeURIComponent(id)}/messages`, {
+      content,
+      clientMessageId,
+    });
+  }
+
+  respond(id: string, interactionId: string, response: unknown): Promise<void> {
+    const path = `/sessions/${encodeURIComponent(id)}/interactions/${encodeURIComponent(interactionId)}`;
+    return this.call('POST', path, { response });
+  }
+
+  cancel(id: string): Promise<{ runId: string }> {
+    return this.call('POST', `/sessions/${encodeURIComponent(id)}/cancel`);
+  }
+
+  resume(id: string, intentId: string): Promise<{ runId: string }> {
+    const path = `/sessions/${encodeURIComponent(id)}/intents/${encodeURIComponent(intentId)}/resume`;
+    return this.call('POST', path);
+  }
+
+  streamTicket(id: string): Promise<StreamTicket> {
+    return this.call('POST', `/sessions/${encodeURIComponent(id)}/stream-tickets`);
+  }
+
+  streamUrl(id: string, ticket: string, afterSeq: number): string {
+    return `${this.http.baseUrl}/sessions/${encodeURIComponent(id)}/stream${q({ ticket, afterSeq })}`;
+  }
+}

@@ -1,0 +1,122 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
+import { FaultPoints } from '../common/fault-points.js';
+import { RunLifecycle } from '../runs/run-lifecycle.service.js';
+import { RunsStore } from '../runs/runs.store.js';
+import { OrchestratorService } from './orchestrator.service.js';
+
+/**
+ * Who may keep a run going. With `stale` = RUN_STALE_AFTER_MS:
+ * - every stale/4 this node renews the runs it really executes (nothing else of its node id);
+ * - a run this node could not renew for 0.6 × stale is abandoned here, before anybody may take
+ *   it over (a slow node stops itself; it never runs alongside its replacement);
+ * - every stale/4 any node takes over runs not renewed for `stale` (one conditional UPDATE per
+ *   run, fenced on owner and heartbeat): interrupted, retry offered. That includes runs nothing
+ *   ever executed (a launch that failed or was refused at shutdown).
+ * At start-up without Redis every active run is left from a previous process: all are taken over.
+ */
+@Injectable()
+export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RunFencing.name);
+  private readonly staleAfterMs: number;
+  private readonly renewedAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
+  ) {
+    this.staleAfterMs = config.timeouts.runStaleAfterMs;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.takeOver(this.cluster.enabled ? this.staleAfterMs : 0);
+    this.timer = setInterval(() => this.tick(), this.staleAfterMs / 4);
+    this.timer.unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    this.fence();
+    this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    this.sweeping ??= this.takeOver(this.staleAfterMs).finally(() => (this.sweeping = undefined));
+  }
+
+  /** Abandons the runs this node has not managed to renew for too long. */
+  private fence(): void {
+    const now = Date.now();
+    const live = this.orchestrator.live();
+    const ids = new Set(live.map((r) => r.spec.runId));
+    for (const id of this.renewedAt.keys()) if (!ids.has(id)) this.renewedAt.delete(id);
+    for (const run of live) {
+      const renewed = this.renewedAt.get(run.spec.runId);
+      if (renewed === undefined) this.renewedAt.set(run.spec.runId, now);
+      else if (now - renewed > this.staleAfterMs * 0.6) {
+        this.logger.warn(
+          { runId: run.spec.runId, sessionId: run.spec.sessionId },
+          'could not renew the run in time; abandoning it before a takeover',
+        );
+        run.abandon('not renewed');
+      }
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.faults.hit('node.heartbeat');
+      const live = this.orchestrator.live();
+      const renewed = new Set(
+        await this.store.heartbeat(
+          this.orchestrator.nodeId,
+          live.map((r) => r.spec.runId),
+        ),
+      );
+      const now = Date.now();
+      for (const run of live) {
+        if (renewed.has(run.spec.runId)) this.renewedAt.set(run.spec.runId, now);
+        // Ended or taken over by somebody else: it must not write on.
+        else run.abandon('no longer ours');
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'heartbeat failed');
+    }
+  }
+
+  /** Interrupts active runs not renewed for `staleMs` (0: every active run). */
+  private async takeOver(staleMs: number): Promise<void> {
+    try {
+      // 0 means "every active run": a little ahead of now, for the clocks of app and database.
+      const staleBefore = new Date(staleMs === 0 ? Date.now() + 1000 : Date.now() - staleMs);
+      const rows = await this.store.staleRuns({
+        nodeId: this.orchestrator.nodeId,
+        staleBefore,
+        anyNode: true,
+      });
+      const mine = new Set(this.orchestrator.live().map((r) => r.spec.runId));
+      const taken: string[] = [];
+      for (const row of rows) {
+        if (mine.has(row.id)) continue;
+        if (await this.lifecycle.interrupt(row, { staleBefore })) taken.push(row.id);
+      }
+      if (taken.length) this.logger.warn({ runs: taken }, 'interrupted runs taken over');
+    } catch (err) {
+      this.logger.error({ err }, 'taking over stale runs failed');
+    }
+  }
+}

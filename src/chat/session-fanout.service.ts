@@ -1,0 +1,120 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { SessionEvent } from '../contracts/events.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
+import { DomainError } from '../common/domain-error.js';
+import { EventBus } from '../history/event-bus.js';
+import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
+import { SeqSequencer } from '../history/seq-sequencer.js';
+import { PresenceService } from '../sessions/presence.service.js';
+import { SessionsRepository } from '../sessions/sessions.repository.js';
+
+export type FanoutEmit = (sessionId: string, event: SessionEvent) => void;
+
+/** One socket's hold on a session: `ready` once live events flow, `release` when it leaves. */
+export interface SessionWatch {
+  ready: Promise<void>;
+  release: () => void;
+}
+
+interface Entry {
+  sequencer: SeqSequencer;
+  refs: number;
+  ready: Promise<void>;
+  unsubscribe: () => void;
+}
+
+/**
+ * Delivers each watched session's events to this node's sockets in seq order. Every node feeds a
+ * per-session sequencer from the EventBus (events committed here and events relayed from other
+ * nodes by the ClusterBus) and emits to its own sockets only: the Socket.IO adapter never carries
+ * session events between nodes, so no event can overtake another on a second connection.
+ * A sequencer lives while at least one socket of this node is in the room; it starts at the log's
+ * last seq when the first socket joins (the join replays what came before).
+ */
+@Injectable()
+export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionFanoutService.name);
+  private readonly entries = new Map<string, Entry>();
+  private emit: FanoutEmit | undefined;
+  private stopResync: (() => void) | undefined;
+
+  constructor(
+    @Inject(EventBus) private readonly bus: EventBus,
+    @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
+    @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
+  ) {}
+
+  onModuleInit(): void {
+    // Relays lost while the bus was away leave no gap to notice when nothing follows them.
+    this.stopResync = this.cluster.onResubscribed(() => {
+      for (const entry of this.entries.values()) entry.sequencer.resync(MAX_REPLAY_LIMIT);
+    });
+  }
+
+  /** Where ordered events go (the gateway: its own sockets in the session's room). */
+  bind(emit: FanoutEmit): void {
+    this.emit = emit;
+  }
+
+  /** Sessions with a live sequencer on this node. */
+  get watchedSessions(): number {
+    return this.entries.size;
+  }
+
+  /** Registers one watcher of a session (presence included); `release` is idempotent. */
+  watch(sessionId: string): SessionWatch {
+    const unwatch = this.presence.watch(sessionId);
+    const entry = this.entries.get(sessionId) ?? this.open(sessionId);
+    entry.refs += 1;
+    let released = false;
+    return {
+      ready: entry.ready,
+      release: () => {
+        if (released) return;
+        released = true;
+        unwatch();
+        entry.refs -= 1;
+        if (entry.refs <= 0) this.drop(sessionId, entry);
+      },
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.stopResync?.();
+    for (const [id, entry] of [...this.entries]) this.drop(id, entry);
+  }
+
+  private open(sessionId: string): Entry {
+    const sequencer = new SeqSequencer({
+      sessionId,
+      log: this.history,
+      emit: (e) => this.emit?.(sessionId, e),
+      onError: (err) => this.logger.warn({ err, sessionId }, 'could not read a gap of the log'),
+    });
+    // Subscribed before the position is read: whatever commits after the read is already held.
+    const unsubscribe = this.bus.subscribe(sessionId, (e) => sequencer.push(e));
+    const ready = this.sessions.findById(sessionId).then((row) => {
+      if (!row) throw DomainError.notFound('Session');
+      sequencer.begin(Number(row.last_seq));
+    });
+    const entry: Entry = { sequencer, refs: 0, ready, unsubscribe };
+    // A failed start is reported to each watcher through `ready`; the entry must not be reused.
+    ready.catch(() => this.drop(sessionId, entry));
+    this.entries.set(sessionId, entry);
+    return entry;
+  }
+
+  private drop(sessionId: string, entry: Entry): void {
+    entry.unsubscribe();
+    entry.sequencer.close();
+    if (this.entries.get(sessionId) === entry) this.entries.delete(sessionId);
+  }
+}

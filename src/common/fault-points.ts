@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+
+/**
+ * Named places in the run lifecycle where a test can pause the code or make it fail, to replay a
+ * race deterministically instead of hoping for a timing. docs/architecture.md lists them.
+ */
+export type FaultPoint =
+  /** send/retry: the run row is committed, the execution is not launched yet. */
+  | 'run.before-launch'
+  /** A run's first text chunk: intent_recognition is completed, response_generation not started. */
+  | 'run.reply-started'
+  /** Inside a run's closing transaction, after the state change, before its events. */
+  | 'run.closing'
+  /** A node's heartbeat tick, before it renews its runs (throw = the database is unreachable). */
+  | 'node.heartbeat'
+  /** A cluster `answer` message arrived (throw = it was lost). */
+  | 'cluster.answer'
+  /** Idle expiry claimed a session, before its transaction cancels the run. */
+  | 'expiry.claimed'
+  /** A send holds the session row lock, before its busy check. */
+  | 'send.locked'
+  /** A cancel found no run executing here or on another node, before it ends one as stored. */
+  | 'cancel.not-live'
+  /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
+  | 'interaction.resolved';
+
+type Handler = () => Promise<void> | void;
+
+/**
+ * Inert unless a test arms a point: `hit` is a map lookup on an empty map. Tests reach it through
+ * the Nest app (`app.get(FaultPoints)`); a process started by a test can be told to die at a point
+ * with FAULT_CRASH_AT=<point>, honoured only when NODE_ENV=test.
+ */
+@Injectable()
+export class FaultPoints {
+  private readonly handlers = new Map<FaultPoint, Handler>();
+  private readonly enabled: boolean;
+
+  constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'env'>) {
+    this.enabled = config.env === 'test';
+    const crashAt = process.env.FAULT_CRASH_AT as FaultPoint | undefined;
+    if (this.enabled && crashAt) this.arm(crashAt, () => void process.kill(process.pid, 'SIGKILL'));
+  }
+
+  hit(point: FaultPoint): Promise<void> | void {
+    if (this.handlers.size === 0) return;
+    return this.handlers.get(point)?.();
+  }
+
+  arm(point: FaultPoint, handler: Handler): void {
+    if (!this.enabled) throw new Error('Fault points are for tests (NODE_ENV=test) only');
+    this.handlers.set(point, handler);
+  }
+
+  /** Holds every caller of `point` until `release()`; `reached` resolves at the first one. */
+  pause(point: FaultPoint): { reached: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let reach!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const reached = new Promise<void>((r) => (reach = r));
+    this.arm(point, () => {
+      reach();
+      return gate;
+    });
+    return {
+      reached,
+      release: () => {
+        this.disarm(point);
+        release();
+      },
+    };
+  }
+
+  disarm(point?: FaultPoint): void {
+    if (point) this.handlers.delete(point);
+    else this.handlers.clear();
+  }
+}

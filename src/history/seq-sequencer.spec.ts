@@ -1,0 +1,146 @@
+import type { SessionEvent } from '../contracts/events.js';
+import { type LogReader, SeqSequencer } from './seq-sequencer.js';
+
+const ev = (seq: number): SessionEvent => ({
+  sessionId: 's',
+  seq,
+  type: 'thinking',
+  createdAt: '',
+  data: { step: 'intent_recognition', status: 'started' },
+});
+
+/** A log holding seqs 1..n, recording what was read from it. */
+class FakeLog implements LogReader {
+  readonly reads: string[] = [];
+  failNext = false;
+  constructor(public n: number) {}
+  listAfter(_s: string, after: number, limit: number): Promise<SessionEvent[]> {
+    this.reads.push(`after ${after}`);
+    const out: SessionEvent[] = [];
+    for (let s = after + 1; s <= this.n && out.length < limit; s++) out.push(ev(s));
+    return Promise.resolve(out);
+  }
+  listBetween(_s: string, from: number, to: number): Promise<SessionEvent[]> {
+    this.reads.push(`between ${from} ${to}`);
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error('database away'));
+    }
+    const out: SessionEvent[] = [];
+    for (let s = from + 1; s < to && s <= this.n; s++) out.push(ev(s));
+    return Promise.resolve(out);
+  }
+}
+
+const setup = (log: FakeLog, opts: { start?: number; maxHeld?: number } = {}) => {
+  const got: number[] = [];
+  const errors: unknown[] = [];
+  const seq = new SeqSequencer({
+    sessionId: 's',
+    log,
+    gapWaitMs: 20,
+    emit: (e) => got.push(e.seq),
+    onError: (e) => errors.push(e),
+    ...opts,
+  });
+  return { seq, got, errors };
+};
+
+const until = async (pred: () => boolean): Promise<void> => {
+  const deadline = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('SeqSequencer', () => {
+  it('emits in seq order, holding what is ahead until the gap closes, and drops duplicates', () => {
+    const { seq, got } = setup(new FakeLog(0), { start: 0 });
+    for (const s of [2, 1, 1, 4, 3, 2, 5]) seq.push(ev(s));
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    seq.close();
+  });
+
+  it('reads a gap that does not close from the log', async () => {
+    const log = new FakeLog(6);
+    const { seq, got } = setup(log, { start: 2 });
+    seq.push(ev(6));
+    seq.push(ev(5));
+    await until(() => got.length === 4);
+    expect(got).toEqual([3, 4, 5, 6]);
+    expect(log.reads).toEqual(['between 2 5']);
+    seq.close();
+  });
+
+  it('holds events until it has a start, then drops those at or below it', () => {
+    const { seq, got } = setup(new FakeLog(0));
+    seq.push(ev(3));
+    seq.push(ev(5));
+    seq.push(ev(4));
+    expect(got).toEqual([]);
+    seq.begin(3);
+    expect(got).toEqual([4, 5]);
+    seq.close();
+  });
+
+  it('holds at most maxHeld events and reads the rest from the log', async () => {
+    const log = new FakeLog(20);
+    const { seq, got } = setup(log, { start: 0, maxHeld: 3 });
+    for (let s = 20; s >= 2; s--) seq.push(ev(s));
+    expect(seq.heldCount).toBe(3);
+    await until(() => got.length === 20);
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    seq.close();
+  });
+
+  it('retries a failed gap read and reports the failure', async () => {
+    const log = new FakeLog(3);
+    log.failNext = true;
+    const { seq, got, errors } = setup(log, { start: 1 });
+    seq.push(ev(3));
+    await until(() => got.length === 2);
+    expect(got).toEqual([2, 3]);
+    expect(errors).toHaveLength(1);
+    seq.close();
+  });
+
+  it('catches up from the log in pages while live events arrive', async () => {
+    const log = new FakeLog(7);
+    const { seq, got } = setup(log, { start: 0 });
+    const done = seq.catchUp(3);
+    seq.push(ev(8));
+    await done;
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(log.reads).toEqual(['after 0', 'after 3', 'after 6']);
+    seq.close();
+  });
+
+  it('resync reads what the log holds after the position though no later event showed a gap', async () => {
+    const log = new FakeLog(4);
+    const { seq, got } = setup(log, { start: 2 });
+    seq.resync(10);
+    await until(() => got.length === 2);
+    expect(got).toEqual([3, 4]);
+    expect(log.reads).toEqual(['after 2']);
+    seq.close();
+  });
+
+  it('resync does nothing before a start position or after close', () => {
+    const log = new FakeLog(4);
+    const { seq } = setup(log);
+    seq.resync(10);
+    seq.begin(1);
+    seq.close();
+    seq.resync(10);
+    expect(log.reads).toEqual([]);
+  });
+
+  it('emits nothing after close', () => {
+    const { seq, got } = setup(new FakeLog(0), { start: 0 });
+    seq.push(ev(2));
+    seq.close();
+    seq.push(ev(1));
+    expect(got).toEqual([]);
+  });
+});

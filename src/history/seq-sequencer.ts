@@ -1,0 +1,171 @@
+import type { SessionEvent } from '../contracts/events.js';
+
+/** The part of the history a sequencer reads to fill gaps (HistoryService fits). */
+export interface LogReader {
+  listAfter(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]>;
+  listBetween(sessionId: string, fromSeq: number, toSeq: number): Promise<SessionEvent[]>;
+}
+
+export interface SequencerOptions {
+  sessionId: string;
+  log: LogReader;
+  /** Receives each event once, in seq order. */
+  emit: (event: SessionEvent) => void;
+  /** A gap read failed; the sequencer tries again later (with a longer wait). */
+  onError: (err: unknown) => void;
+  /** How long a gap may stay open before the missing events are read from the log. */
+  gapWaitMs?: number;
+  /** How many ahead-of-order events are held; further ones are dropped and read from the log. */
+  maxHeld?: number;
+  /** The last seq already delivered; without it, events are held until `begin`. */
+  start?: number;
+}
+
+export const GAP_WAIT_MS = 200;
+export const MAX_HELD_EVENTS = 500;
+const MAX_RETRY_WAIT_MS = 5_000;
+
+/**
+ * Turns events that arrive in any order, more than once, or not at all (several nodes write one
+ * session, and each node's events travel on their own connection) into one stream in seq order:
+ * it emits `last + 1` as soon as it has it, holds what is ahead (bounded), and when a gap has not
+ * closed within `gapWaitMs` reads the missing seqs from the log. Seqs at or below the position are
+ * dropped, so an event relayed twice or also read from the log is delivered once.
+ */
+export class SeqSequencer {
+  private last: number | undefined;
+  private highest = 0;
+  private readonly held = new Map<number, SessionEvent>();
+  private timer: NodeJS.Timeout | undefined;
+  private reading = false;
+  private closed = false;
+  private failures = 0;
+  private readonly gapWaitMs: number;
+  private readonly maxHeld: number;
+
+  constructor(private readonly o: SequencerOptions) {
+    this.last = o.start;
+    this.gapWaitMs = o.gapWaitMs ?? GAP_WAIT_MS;
+    this.maxHeld = o.maxHeld ?? MAX_HELD_EVENTS;
+  }
+
+  /** The last seq emitted (or the start); undefined before `begin`. */
+  get position(): number | undefined {
+    return this.last;
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Sets the starting position of a sequencer created without one. */
+  begin(lastSeq: number): void {
+    if (this.last !== undefined || this.closed) return;
+    this.last = lastSeq;
+    for (const seq of this.held.keys()) if (seq <= lastSeq) this.held.delete(seq);
+    this.drain();
+  }
+
+  push(event: SessionEvent): void {
+    if (this.closed || (this.last !== undefined && event.seq <= this.last)) return;
+    this.highest = Math.max(this.highest, event.seq);
+    if (this.last !== undefined && event.seq === this.last + 1) {
+      this.deliver(event);
+      this.drain();
+      return;
+    }
+    if (this.held.size < this.maxHeld) this.held.set(event.seq, event);
+    this.schedule();
+  }
+
+  /** Reads and emits everything the log holds after the position (pages of `pageSize`). */
+  async catchUp(pageSize: number): Promise<void> {
+    if (this.last === undefined) throw new Error('catchUp needs a start position');
+    this.reading = true;
+    try {
+      for (;;) {
+        const page = await this.o.log.listAfter(this.o.sessionId, this.last, pageSize);
+        for (const e of page) this.push(e);
+        if (page.length < pageSize || this.closed) break;
+      }
+    } finally {
+      this.reading = false;
+      this.schedule();
+    }
+  }
+
+  /**
+   * Reads whatever the log holds after the position: for when events may have been lost on the
+   * way without a later one showing the gap (a relay connection that dropped and came back).
+   */
+  resync(pageSize: number): void {
+    if (this.last === undefined || this.closed) return;
+    this.catchUp(pageSize).catch((err: unknown) => this.o.onError(err));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.held.clear();
+  }
+
+  private deliver(event: SessionEvent): void {
+    this.last = event.seq;
+    this.o.emit(event);
+  }
+
+  private drain(): void {
+    for (;;) {
+      if (this.closed || this.last === undefined) return;
+      const next = this.held.get(this.last + 1);
+      if (!next) break;
+      this.held.delete(next.seq);
+      this.deliver(next);
+    }
+    this.schedule();
+  }
+
+  private get gapOpen(): boolean {
+    return this.last !== undefined && this.highest > this.last;
+  }
+
+  private schedule(): void {
+    if (!this.gapOpen || this.closed) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    if (this.timer || this.reading) return;
+    const wait = Math.min(this.gapWaitMs * 2 ** this.failures, MAX_RETRY_WAIT_MS);
+    this.timer = setTimeout(() => void this.fill(), wait);
+    this.timer.unref();
+  }
+
+  private async fill(): Promise<void> {
+    this.timer = undefined;
+    if (this.closed || this.last === undefined || !this.gapOpen) return;
+    const from = this.last;
+    const lowestHeld = this.held.size > 0 ? Math.min(...this.held.keys()) : this.highest + 1;
+    const to = Math.min(lowestHeld, from + this.maxHeld + 1);
+    this.reading = true;
+    try {
+      const missing = await this.o.log.listBetween(this.o.sessionId, from, to);
+      this.failures = 0;
+      for (const e of missing) this.push(e);
+      // The log is the truth: seqs it does not have will never come; do not wait on them forever.
+      if (missing.length === 0 && this.last === from && !this.closed) this.skipTo(to - 1);
+    } catch (err) {
+      this.failures = Math.min(this.failures + 1, 10);
+      this.o.onError(err);
+    } finally {
+      this.reading = false;
+      this.schedule();
+    }
+  }
+
+  private skipTo(seq: number): void {
+    this.last = seq;
+    this.drain();
+  }
+}

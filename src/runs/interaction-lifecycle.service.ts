@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventDataMap, InteractionOutcome } from '../contracts/events.js';
+import { FaultPoints } from '../common/fault-points.js';
+import { Database } from '../database/database.js';
+import { HistoryService } from '../history/history.service.js';
+import { interactionResolved } from '../sessions/interaction-events.js';
+import type { InteractionRow } from '../sessions/runs.repository.js';
+import { InteractionTimers } from './interaction-timers.js';
+import type { RunRef } from './run-ref.js';
+import { RunsStore } from './runs.store.js';
+
+export type Question =
+  | { kind: 'confirm'; data: EventDataMap['request_confirmation'] }
+  | { kind: 'form'; data: EventDataMap['component'] };
+
+/** Who answered (a connection, with a response), if a person did. */
+export interface AnsweredBy {
+  connectionId?: string;
+  response?: unknown;
+}
+
+type Resolution<T> = Promise<{ row: InteractionRow; result: T | undefined } | undefined>;
+
+/**
+ * Questions of a run (confirm, form) and retry offers: asked with the run's move to
+ * awaiting_input, resolved once (the first answer, the timeout or a cancel wins), each with its
+ * event in the same transaction. The row is the truth about an answer; delivering it to the
+ * waiting run is a separate, repeatable step (InteractionSweeper re-reads the row).
+ */
+@Injectable()
+export class InteractionLifecycle {
+  constructor(
+    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(Database) private readonly db: Database,
+    @Inject(InteractionTimers) private readonly timers: InteractionTimers,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
+  ) {}
+
+  /** running → awaiting_input with the question stored and published; false if the run moved. */
+  ask(run: RunRef, q: Question, expiresAt: Date): Promise<boolean> {
+    return this.history.transaction(run.sessionId, async () => {
+      if (!(await this.store.transitionRun(run.runId, 'awaiting_input'))) return false;
+      const id = q.data.interactionId;
+      await this.store.insertInteraction({
+        id,
+        runId: run.runId,
+        intentId: run.intentId,
+        sessionId: run.sessionId,
+        kind: q.kind,
+        payload: q.data,
+        expiresAt,
+      });
+      const ids = { runId: run.runId, intentId: run.intentId };
+      await this.history.append(run.sessionId, [
+        q.kind === 'confirm'
+          ? { type: 'request_confirmation', data: q.data, ...ids }
+          : { type: 'component', data: q.data, ...ids },
+      ]);
+      this.db.afterCommit(() => this.timers.schedule(id, expiresAt));
+      return true;
+    });
+  }
+
+  /** awaiting_input → running once answered; false if the run was ended meanwhile. */
+  async answered(run: RunRef): Promise<boolean> {
+    return (await this.store.transitionRun(run.runId, 'running')) !== undefined;
+  }
+
+  /**
+   * Resolves an open interaction (session, interaction, outcome, who, then), with
+   * interaction_resolved in the same transaction; a retry offer declined or expired also fails
+   * its intent. `then` runs in that transaction when this call won (a retry starts its run
+   * there). Undefined when somebody resolved it first.
+   */
+  resolve<T = undefined>(
+    ...args: [
+      string,
+      string,
+      InteractionOutcome,
+      AnsweredBy,
+      ((row: InteractionRow) => Promise<T>)?,
+    ]
+  ): Resolution<T> {
+    return this.history.transaction(args[0], () => this.resolveInTx(...args));
+  }
+
+  /** Like resolve, inside the caller's session transaction. */
+  async resolveInTx<T>(
+    sessionId: string,
+    interactionId: string,
+    outcome: InteractionOutcome,
+    by: AnsweredBy,
+    then?: (row: InteractionRow) => Promise<T>,
+  ): Resolution<T> {
+    const row = await this.store.resolveInteraction(
+      interactionId,
+      outcome,
+      by.connectionId ?? null,
+      by.response,
+    );
+    if (!row) return undefined;
+    await this.faults.hit('interaction.resolved');
+    if (row.kind === 'retry' && outcome !== 'retry')
+      await this.store.transitionIntent(row.intent_id, 'failed');
+    await this.history.append(sessionId, [interactionResolved(row, outcome, by.connectionId)]);
+    this.db.afterCommit(() => this.timers.clear(interactionId));
+    return { row, result: then ? await then(row) : undefined };
+  }
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/domain-error.js';
+import { FaultPoints } from '../common/fault-points.js';
+import type { CancelReason, NewEvent, ThinkingStep } from '../contracts/events.js';
+import { Database } from '../database/database.js';
+import { HistoryService } from '../history/history.service.js';
+import { interactionResolved } from '../sessions/interaction-events.js';
+import type { RunRow } from '../sessions/runs.repository.js';
+import { InteractionTimers } from './interaction-timers.js';
+import type { RetryOffer, RunRef } from './run-ref.js';
+import { RunsStore } from './runs.store.js';
+
+/** cancelSession's answer when the session's run turned out to execute in this process. */
+export const RUN_IS_LIVE = Symbol('run executes here');
+
+export const INTERRUPTED_ERROR = 'The run was interrupted: the server stopped while it was going';
+
+const refOf = (r: RunRow): RunRef => ({
+  runId: r.id,
+  intentId: r.intent_id,
+  sessionId: r.session_id,
+  userId: r.user_id,
+  attempt: r.attempt,
+});
+
+/**
+ * The one owner of the run lifecycle. Every method is one transaction about one session (its row
+ * locked first, see HistoryService.transaction) holding a checked transition (RunsStore, table in
+ * run-states.ts) and the events that report it, written through the history outbox: the state
+ * and its events commit together or not at all. Each returns whether the caller won; a caller
+ * that lost must stop and write nothing more.
+ */
+@Injectable()
+export class RunLifecycle {
+  constructor(
+    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(Database) private readonly db: Database,
+    @Inject(InteractionTimers) private readonly timers: InteractionTimers,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** task_started, only while the run is still `running` (a cancel may have come first). */
+  begin(run: RunRef): Promise<boolean> {
+    return this.history.transaction(run.sessionId, async () => {
+      const row = await this.store.lockRun(run.runId);
+      if (row?.status !== 'running') return false;
+      await this.append(run, [{ type: 'task_started', data: { attempt: run.attempt } }]);
+      return true;
+    });
+  }
+
+  /** The answer and task_completed, with the run and its intent completed. */
+  complete(
+    run: RunRef,
+    answer: string,
+    usage: { promptTokens: number; completionTokens: number },
+  ): Promise<boolean> {
+    return this.history.transaction(run.sessionId, async () => {
+      if (!(await this.store.transitionRun(run.runId, 'completed'))) return false;
+      await this.faults.hit('run.closing');
+      await this.store.transitionIntent(run.intentId, 'completed');
+      await this.append(run, [
+        { type: 'response', data: { content: answer } },
+        { type: 'task_completed', data: { usage } },
+      ]);
+      return true;
+    });
+  }
+
+  /** Cancels this run (its own cancel, or one on its behalf): task_cancelled if it won. */
+  cancel(run: RunRef, reason: CancelReason): Promise<boolean> {
+    return this.history.transaction(run.sessionId, () => this.cancelInTx(run, reason));
+  }
+
+  /**
+   * Cancels whatever the session has going, as stored: its active run and any open question
+   * (a retry offer too). Returns the run id when a run was cancelled by this call.
+   */
+  cancelSession(
+    sessionId: string,
+    reason: CancelReason,
+    executesHere: (runId: string) => boolean = () => false,
+  ): Promise<string | undefined | typeof RUN_IS_LIVE> {
+    return this.history.transaction(sessionId, async () => {
+      // Decided under the session lock: a run launched since the caller looked must stop itself
+      // (its own writes in flight come first), never be ended behind its back.
+      const active = await this.store.activeRun(sessionId);
+      if (active && executesHere(active.id)) return RUN_IS_LIVE;
+      return this.cancelSessionInTx(sessionId, reason);
+    });
+  }
+
+  /** Like cancelSession, inside the caller's session transaction. */
+  async cancelSessionInTx(sessionId: string, reason: CancelReason): Promise<string | undefined> {
+    const active = await this.store.activeRun(sessionId);
+    if (active && (await this.cancelInTx(refOf(active), reason))) return active.id;
+    const resolved = await this.store.resolveAllPending(sessionId, 'cancelled');
+    for (const i of new Set(resolved.map((r) => r.intent_id)))
+      await this.store.transitionIntent(i, reason === 'expired' ? 'abandoned' : 'cancelled');
+    if (resolved.length)
+      await this.history.append(
+        sessionId,
+        resolved.map((i) => interactionResolved(i, 'cancelled')),
+        { activity: reason !== 'expired' },
+      );
+    return undefined;
+  }
+
+  /**
+   * The attempt failed: task_failed, with a retry offered while attempts are left (the intent
+   * stays active) or the intent failed. `step` is the thinking step the failure interrupted.
+   */
+  fail(run: RunRef, error: string, step: ThinkingStep | undefined): Promise<boolean> {
+    return this.history.transaction(run.sessionId, async () => {
+      if (!(await this.store.transitionRun(run.runId, 'failed'))) return false;
+      await this.faults.hit('run.closing');
+      const before: NewEvent[] = step
+        ? [{ type: 'thinking', data: { step, status: 'failed', detail: error } }]
+        : [];
+      if (run.attempt - 1 < this.config.agent.maxRetries) {
+        await this.offerRetry(run, error, before);
+        return true;
+      }
+      await this.store.transitionIntent(run.intentId, 'failed');
+      await this.append(run, [
+        ...before,
+        { type: 'task_failed', data: { error, attempt: run.attempt, canRetry: false } },
+      ]);
+      return true;
+    });
+  }
+
+  /**
+   * Takes over a run nothing executes any more (its node is gone, slow past the deadline, or it
+   * never launched): one conditional UPDATE, fenced on the owner and its last heartbeat, so it
+   * happens once; then a retry is offered. False when the run moved or was renewed meanwhile.
+   */
+  interrupt(row: RunRow, fence: { staleBefore?: Date } = {}): Promise<boolean> {
+    return this.history.transaction(row.session_id, async () => {
+      const won = await this.store.transitionRun(row.id, 'interrupted', {
+        nodeId: row.node_id,
+        ...fence,
+      });
+      if (!won) return false;
+      await this.offerRetry(refOf(won), INTERRUPTED_ERROR, []);
+      return true;
+    });
+  }
+
+  /** Saves the transcript so far; false once the run is no longer active. */
+  checkpoint(runId: string, checkpoint: object): Promise<boolean> {
+    return this.store.saveCheckpoint(runId, checkpoint);
+  }
+
+  /** Inserts a new intent and its first run, in the caller's session transaction. */
+  async startIntent(run: RunRef, content: string, nodeId: string, checkpoint: object) {
+    await this.store.insertIntent({
+      id: run.intentId,
+      sessionId: run.sessionId,
+      userId: run.userId,
+      content,
+    });
+    return this.store.insertRun({ ...run, id: run.runId, nodeId, checkpoint });
+  }
+
+  /**
+   * The next run of an existing intent (retry or resume), in the caller's session transaction:
+   * only for an intent still active or abandoned, re-opened by its own checked transition.
+   */
+  async startNextAttempt(intentId: string, nodeId: string) {
+    const intent = await this.store.findIntent(intentId, true);
+    if (!intent) throw DomainError.notFound('Intent');
+    if (intent.status === 'abandoned') await this.store.transitionIntent(intentId, 'active');
+    else if (intent.status !== 'active')
+      throw new DomainError('CONFLICT', `This intent is ${intent.status}; it cannot run again`);
+    const last = await this.store.lastRun(intentId);
+    const checkpoint = (last?.checkpoint as { transcript: unknown[] } | null) ?? {
+      transcript: [{ role: 'user', content: intent.content }],
+    };
+    const run: RunRef = {
+      runId: randomUUID(),
+      intentId,
+      sessionId: intent.session_id,
+      userId: intent.user_id,
+      attempt: (last?.attempt ?? 0) + 1,
+    };
+    await this.store.insertRun({ ...run, id: run.runId, nodeId, checkpoint });
+    return { run, checkpoint };
+  }
+
+  private async cancelInTx(run: RunRef, reason: CancelReason): Promise<boolean> {
+    if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
+    await this.faults.hit('run.closing');
+    const resolved = await this.store.resolveAllPending(run.sessionId, 'cancelled');
+    const keepResumable = reason === 'expired' || reason === 'shutdown';
+    for (const i of new Set([run.intentId, ...resolved.map((r) => r.intent_id)]))
+      await this.store.transitionIntent(i, keepResumable ? 'abandoned' : 'cancelled');
+    await this.history.append(
+      run.sessionId,
+      [
+        ...resolved.map((i) => interactionResolved(i, 'cancelled')),
+        { type: 'task_cancelled', data: { reason }, runId: run.runId, intentId: run.intentId },
+      ],
+      { activity: reason !== 'expired' },
+    );
+    return true;
+  }
+
+  /** The one place a retry is offered: open questions closed, the offer stored, task_failed. */
+  private async offerRetry(run: RunRef, error: string, before: NewEvent[]): Promise<RetryOffer> {
+    const resolved = await this.store.resolveAllPending(run.sessionId, 'cancelled');
+    const offer = {
+      interactionId: randomUUID(),
+      expiresAt: new Date(Date.now() + this.config.timeouts.retryMs),
+    };
+    const payload = {
+      error,
+      attempt: run.attempt,
+      canRetry: true,
+      interactionId: offer.interactionId,
+    };
+    await this.store.insertInteraction({
+      id: offer.interactionId,
+      runId: run.runId,
+      intentId: run.intentId,
+      sessionId: run.sessionId,
+      kind: 'retry',
+      payload,
+      expiresAt: offer.expiresAt,
+    });
+    await this.history.append(run.sessionId, [
+      ...resolved.map((i) => interactionResolved(i, 'cancelled')),
+      ...before.map((e) => ({ ...e, runId: run.runId, intentId: run.intentId })),
+      { type: 'task_failed', data: payload, runId: run.runId, intentId: run.intentId },
+    ]);
+    this.db.afterCommit(() => this.timers.schedule(offer.interactionId, offer.expiresAt));
+    return offer;
+  }
+
+  private async append(run: RunRef, events: NewEvent[]): Promise<void> {
+    const ids = { runId: run.runId, intentId: run.intentId };
+    await this.history.append(
+      run.sessionId,
+      events.map((e) => ({ ...e, ...ids })),
+    );
+  }
+}

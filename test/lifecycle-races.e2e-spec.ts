@@ -1,0 +1,274 @@
+import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { FaultPoints } from '../src/common/fault-points.js';
+import { Database } from '../src/database/database.js';
+import { HistoryService } from '../src/history/history.service.js';
+import { RunControlService } from '../src/sessions/run-control.service.js';
+import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { ChatTab } from './support/chat.js';
+import { Http } from './support/http.js';
+import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Each race of the run lifecycle replayed at a fault point (never a timing guess). Every test
+ * here failed on the code before the lifecycle module existed.
+ */
+describeEachDatabase('run lifecycle races (one node)', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let db: Database;
+  let faults: FaultPoints;
+  const tabs: ChatTab[] = [];
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target, {
+      BUILTIN_TOKEN_DELAY_MS: '2',
+      RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
+      RUN_STALE_AFTER_MS: '2000',
+      SESSION_IDLE_TIMEOUT_MS: '300',
+      SESSION_SWEEP_INTERVAL_MS: '3600000',
+    });
+    http = new Http(t.baseUrl);
+    db = t.app.get(Database);
+    faults = t.app.get(FaultPoints);
+  });
+
+  afterEach(() => {
+    faults.disarm();
+    for (const c of tabs.splice(0)) c.close();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  async function newSession(): Promise<{ token: string; sessionId: string }> {
+    const token = (await http.register('race')).accessToken;
+    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
+    return { token, sessionId };
+  }
+
+  const send = (s: { token: string; sessionId: string }, content: string) =>
+    http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+
+  // First: the sweep must find no other idle session of this file.
+  it('idle expiry and a new send: the new run is not cancelled as expired', async () => {
+    const s = await newSession();
+    expect((await send(s, 'hello')).status).toBe(202);
+    await settled(db, s.sessionId);
+    await waitFor(async () => {
+      const r = await db.query(
+        `SELECT 1 FROM sessions WHERE id = $1 AND last_activity_at < now() - interval '400 milliseconds'`,
+        [s.sessionId],
+      );
+      return r.length > 0;
+    });
+    const gate = faults.pause('expiry.claimed');
+    const sweeping = t.app.get(SessionExpiryService).sweep();
+    await gate.reached;
+    const sending = send(s, 'search replay');
+    // Room for the send to slip in while the expiry is paused (the bug); a correct send waits
+    // for the session lock instead, so this bounded wait then just ends.
+    // (On PGlite the probe itself waits for the paused transaction's connection: hence the race.)
+    await Promise.race([
+      waitFor(async () => {
+        const runs = await db.query('SELECT 1 FROM runs WHERE session_id = $1', [s.sessionId]);
+        return runs.length === 2;
+      }, 1500).catch(() => undefined),
+      new Promise((r) => setTimeout(r, 1500)),
+    ]);
+    gate.release();
+    expect(await sweeping).toBeGreaterThanOrEqual(1);
+    const sent = await sending;
+    expect(sent.status).toBe(202);
+    // The new run is waiting on its question, not cancelled as expired.
+    const asked = await waitFor(async () => {
+      const log = await storedLog(db, s.sessionId);
+      return log.find((e) => e.runId === sent.body.runId && e.type === 'request_confirmation');
+    });
+    expect(asked).toBeDefined();
+    const [run] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
+      sent.body.runId,
+    ]);
+    expect(run.status).toBe('awaiting_input');
+    const log = await storedLog(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log.filter((e) => e.type === 'session_expired')).toHaveLength(1);
+    // Expiring once per idle spell: what the expiry itself wrote does not re-arm it.
+    expect(await t.app.get(SessionExpiryService).sweep()).toBe(0);
+    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
+  });
+
+  it('a cancel between the run row commit and launch ends the run: it never starts', async () => {
+    const s = await newSession();
+    const gate = faults.pause('run.before-launch');
+    const sending = send(s, 'hello');
+    await gate.reached;
+    const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    expect(cancel.status).toBe(202);
+    gate.release();
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    const runId = (await sending).body.runId as string;
+    expect(log.filter((e) => e.runId === runId).map((e) => e.type)).toEqual(['task_cancelled']);
+  });
+
+  it('a cancel that found nothing running here, ended after the run started: the run closes itself last', async () => {
+    const s = await newSession();
+    // No heartbeat meanwhile: it would stop a run whose stored state ended, hiding the bug.
+    const heartbeat = faults.pause('node.heartbeat');
+    const launch = faults.pause('run.before-launch');
+    const sending = send(s, 'count to 50');
+    await launch.reached;
+    // The cancel looks for a live run before the launch and is held before it ends the run as
+    // stored; meanwhile the run starts and is held with more to write.
+    const stored = faults.pause('cancel.not-live');
+    const cancelling = http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    await stored.reached;
+    const reply = faults.pause('run.reply-started');
+    launch.release();
+    const runId = (await sending).body.runId as string;
+    await reply.reached;
+    stored.release();
+    // Ending the run as stored now would let the held run write after task_cancelled (the bug);
+    // a correct cancel asks the live run to stop, which waits for the run: this bounded wait ends.
+    await waitFor(
+      async () => (await storedLog(db, s.sessionId)).some((e) => e.type === 'task_cancelled'),
+      800,
+    ).catch(() => undefined);
+    reply.release();
+    expect((await cancelling).status).toBe(202);
+    // Everything the run could still write is in the log once it stopped and the log drained.
+    await waitFor(() => Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId)));
+    heartbeat.release();
+    await t.app.get(HistoryService).flushAll();
+    const log = await settled(db, s.sessionId);
+
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1]).toMatchObject({ type: 'task_cancelled', runId });
+  });
+
+  it('a cancel during the first chunk’s thinking steps ends in task_cancelled, not an empty answer', async () => {
+    const s = await newSession();
+    const gate = faults.pause('run.reply-started');
+    const sent = await send(s, 'hello');
+    expect(sent.status).toBe(202);
+    await gate.reached;
+    // The abort reaches the run synchronously (the live canceller), before the run goes on.
+    const cancelling = t.app.get(RunControlService).cancelActive(s.sessionId, 'user');
+    gate.release();
+    expect(await cancelling).toBe(sent.body.runId);
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1]).toMatchObject({ type: 'task_cancelled', data: { reason: 'user' } });
+    expect(log.some((e) => e.type === 'response')).toBe(false);
+  });
+
+  it('sends answered SESSION_BUSY do not use up the rate limit', async () => {
+    const s = await newSession();
+    const c = await ChatTab.open(t.baseUrl, s.token, s.sessionId);
+    tabs.push(c);
+    expect((await c.send('search replay')).ok).toBe(true);
+    const question = await c.next('request_confirmation');
+    for (let i = 0; i < 3; i++) {
+      const busy = await c.send(`busy ${i}`);
+      expect(busy.error?.code).toBe('SESSION_BUSY');
+    }
+    await c.respond(question.data.interactionId, { approved: false });
+    await c.end();
+    const next = await c.send('hello');
+    expect(next.ok).toBe(true);
+  });
+
+  it('a run whose launch failed after its row committed is reclaimed, with a retry offered', async () => {
+    const s = await newSession();
+    faults.arm('run.before-launch', () => {
+      throw new Error('launch failed (fault point)');
+    });
+    await send(s, 'hello');
+    faults.disarm();
+    const log = await settled(db, s.sessionId, 30_000);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1]).toMatchObject({ type: 'task_failed', data: { canRetry: true } });
+    const [run] = await db.query<{ status: string }>(
+      'SELECT status FROM runs WHERE session_id = $1',
+      [s.sessionId],
+    );
+    expect(run.status).toBe('interrupted');
+  });
+
+  it('resume racing a new message: one of them wins, never a run of a declined intent', async () => {
+    const s = await newSession();
+    faults.arm('run.before-launch', () => {
+      throw new Error('launch failed (fault point)');
+    });
+    await send(s, 'hello');
+    faults.disarm();
+    const offered = await settled(db, s.sessionId, 30_000);
+    expect(offered[offered.length - 1]).toMatchObject({
+      type: 'task_failed',
+      data: { canRetry: true },
+    });
+    const [intent] = await db.query<{ id: string }>(
+      'SELECT id FROM intents WHERE session_id = $1',
+      [s.sessionId],
+    );
+    const gate = faults.pause('send.locked');
+    const sending = send(s, 'search replay');
+    await gate.reached;
+    const resuming = http.post(`/sessions/${s.sessionId}/intents/${intent.id}/resume`, {}, s.token);
+    gate.release();
+    const [sent, resumed] = await Promise.all([sending, resuming]);
+    expect(sent.status).toBe(202);
+    // The send declined the retry offer first: the resume must not run the declined intent.
+    expect(resumed.status).toBe(409);
+    expect(resumed.body.code).toBe('CONFLICT');
+    const runs = await db.query<{ intent_id: string; status: string }>(
+      'SELECT intent_id, status FROM runs WHERE session_id = $1',
+      [s.sessionId],
+    );
+    expect(runs.filter((r) => r.intent_id === intent.id)).toHaveLength(1);
+    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
+  });
+
+  it('an answer whose event cannot be written is not half-done: answered again, the run goes on', async () => {
+    const s = await newSession();
+    const c = await ChatTab.open(t.baseUrl, s.token, s.sessionId);
+    tabs.push(c);
+    expect((await c.send('search replay')).ok).toBe(true);
+    const question = await c.next('request_confirmation');
+    faults.arm('interaction.resolved', () => {
+      throw new Error('the log is unavailable (fault point)');
+    });
+    const failed = await c.respond(question.data.interactionId, { approved: true });
+    expect(failed.ok).toBe(false);
+    faults.disarm();
+    const [open] = await db.query<{ resolved_at: Date | null }>(
+      'SELECT resolved_at FROM interactions WHERE id = $1',
+      [question.data.interactionId],
+    );
+    expect(open.resolved_at).toBeNull();
+    expect((await c.respond(question.data.interactionId, { approved: true })).ok).toBe(true);
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1].type).toBe('task_completed');
+  });
+
+  it('a plain run meets the log invariants (the checker agrees with the happy path)', async () => {
+    const s = await newSession();
+    expect((await send(s, 'hello')).status).toBe(202);
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect((await storedLog(db, s.sessionId)).map((e) => e.type)).toContain('task_completed');
+  });
+});

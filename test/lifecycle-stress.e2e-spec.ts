@@ -1,0 +1,234 @@
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import {
+  checkAll,
+  quiesce,
+  seededRandom,
+  StressDriver,
+  type StressSession,
+  stressSeed,
+  StressTab,
+} from './support/stress.js';
+import {
+  checkSessionLog,
+  checkSocketStream,
+  type LogEvent,
+  summarize,
+} from './support/log-invariants.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending,
+ * cancelling, answering, retrying and resuming at random; then, once everything is quiet, the
+ * guarantees of PROTOCOL.md are checked from the log read over REST and from what every socket
+ * got. The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing still varies).
+ * STRESS_MS sets how long the actions go on (default 20 s per database).
+ */
+
+const SEED = stressSeed();
+const ACTION_MS = Number(process.env.STRESS_MS) || 20_000;
+const QUIET_MS = 30_000;
+const SESSIONS_PER_USER = 2;
+const TABS_PER_SESSION = 3;
+const WORKERS = 6;
+
+const ENV = {
+  BUILTIN_TOKEN_DELAY_MS: '3',
+  CONFIRMATION_TIMEOUT_MS: '1500',
+  FORM_TIMEOUT_MS: '2500',
+  RETRY_TIMEOUT_MS: '2500',
+  MAX_RETRIES: '2',
+  RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+  DAILY_TOKEN_QUOTA: '0',
+};
+
+console.log(`lifecycle stress: seed ${SEED} (STRESS_SEED=${SEED} reproduces it)`);
+
+/**
+ * Some attempts fail, so retry offers come up: before each send a seeded coin sets the node's
+ * AGENT_FAIL_FIRST_ATTEMPTS (0 or 1) for the runs that start next.
+ */
+function failSometimes(apps: TestApp[], rnd: () => number): () => void {
+  return () => {
+    for (const a of apps)
+      (a.config.agent as { failFirstAttempts: number }).failFirstAttempts = rnd() < 0.3 ? 1 : 0;
+  };
+}
+
+async function runStress(
+  label: string,
+  nodes: TestApp[],
+  seed: number,
+): Promise<{ problems: string[]; actions: number }> {
+  const rnd = seededRandom(seed);
+  const sessions: StressSession[] = [];
+  const tabs: StressTab[] = [];
+  const late: StressTab[] = [];
+  for (let u = 0; u < 2; u++) {
+    const http = new Http(nodes[0].baseUrl);
+    const user = await http.register(`stress${u}`);
+    for (let s = 0; s < SESSIONS_PER_USER; s++) {
+      const id = (await http.post('/sessions', {}, user.accessToken)).body.id as string;
+      sessions.push({ id, token: user.accessToken, http });
+      for (let k = 0; k < TABS_PER_SESSION; k++) {
+        const node = nodes[(s + k) % nodes.length];
+        const tab = await StressTab.open(
+          node.baseUrl,
+          user.accessToken,
+          id,
+          `${label} u${u}s${s}t${k}`,
+        );
+        tabs.push(tab);
+        // The last tab of each session opens while the others are already busy.
+        if (k === TABS_PER_SESSION - 1) late.push(tab);
+        else await tab.join();
+      }
+    }
+  }
+  const driver = new StressDriver(rnd, tabs, failSometimes(nodes, rnd));
+  const until = Date.now() + ACTION_MS;
+  const lateJoins = late.map(async (tab, i) => {
+    await new Promise((r) => setTimeout(r, ((i + 1) * ACTION_MS) / (late.length + 2)));
+    const s = sessions.find((x) => x.id === tab.sessionId)!;
+    const lastSeq = (await s.http.get(`/sessions/${s.id}`, s.token)).body.lastSeq as number;
+    await tab.join(Math.max(0, lastSeq - 20));
+  });
+  try {
+    await Promise.all([driver.run(WORKERS, until), ...lateJoins]);
+    const stuck = await quiesce(sessions, tabs, driver, QUIET_MS);
+    const problems = await checkAll(sessions, tabs, driver);
+    if (stuck) problems.unshift(stuck);
+    return { problems, actions: driver.actions };
+  } finally {
+    for (const t of tabs) t.socket.close();
+  }
+}
+
+const report = (seed: number, problems: string[]): string =>
+  `seed ${seed} (STRESS_SEED=${seed}): ${problems.length} violation(s)\n${summarize(problems)}`;
+
+describe('the stress invariants (checked on made-up logs)', () => {
+  const e = (seq: number, type: string, runId?: string, data: object = {}): LogEvent => ({
+    seq,
+    type,
+    runId,
+    data,
+  });
+  const good = [
+    e(1, 'user_message'),
+    e(2, 'task_started', 'r1'),
+    e(3, 'task_failed', 'r1', { canRetry: true, interactionId: 'i1' }),
+    e(4, 'interaction_resolved', 'r1', { interactionId: 'i1', outcome: 'retry' }),
+    e(5, 'task_started', 'r2'),
+    e(6, 'task_cancelled', 'r2'),
+    e(7, 'user_message'),
+    e(8, 'task_cancelled', 'r3'),
+  ];
+
+  it('accept a log that keeps them (a retry answered after its offer, a run cancelled unstarted)', () => {
+    expect(checkSessionLog('s', good, new Set(['r2', 'r3']), new Set(['r1', 'r3']))).toEqual([]);
+    expect(checkSocketStream('tab', good, 3, good.slice(3))).toEqual([]);
+  });
+
+  it('name each broken guarantee', () => {
+    const bad = [
+      e(1, 'task_started', 'r1'),
+      e(3, 'task_started', 'r2'),
+      e(4, 'task_cancelled', 'r1'),
+      e(5, 'thinking', 'r1'),
+      e(6, 'task_completed', 'r2'),
+      e(7, 'task_started', 'r3'),
+    ];
+    const kinds = checkSessionLog('s', bad, new Set(['r2'])).map(
+      (p) => /\[([a-z-]+)\]/.exec(p)?.[1],
+    );
+    expect(kinds.sort()).toEqual([
+      'cancel-not-honoured',
+      'event-after-closing',
+      'no-closing-event',
+      'seq-gap',
+      'two-open-runs',
+    ]);
+    // A run acked and never heard of again; a retry offer answered twice.
+    const silent = checkSessionLog('s', good, new Set(), new Set(['r9']));
+    expect(silent).toEqual([expect.stringContaining('[no-closing-event] run r9: acked')]);
+    const twice = [...good.slice(0, 4), { ...good[3], seq: 5 }];
+    const answeredTwice = checkSessionLog('s', twice, new Set()).map(
+      (p) => /\[([a-z-]+)\]/.exec(p)?.[1],
+    );
+    expect(answeredTwice).toEqual(['event-after-closing']);
+    const swapped = [good[3], good[5], good[4], good[6], good[7]];
+    expect(checkSocketStream('tab', good, 3, swapped)).toHaveLength(1);
+    expect(checkSocketStream('tab', good, 3, good.slice(5))).toHaveLength(1);
+  });
+});
+
+describeEachDatabase('lifecycle stress', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target, ENV);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  it(
+    'random sends, cancels, answers, retries and resumes keep every guarantee of the log and of each socket',
+    async () => {
+      const { problems, actions } = await runStress(kind, [t], SEED);
+      expect(actions).toBeGreaterThan(50);
+      expect(report(SEED, problems)).toBe(report(SEED, []));
+    },
+    ACTION_MS + QUIET_MS + 30_000,
+  );
+});
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const pgUrl = process.env.TEST_DATABASE_URL;
+const ready = Boolean(redisUrl && pgUrl);
+const suite = ready ? describe : describe.skip;
+
+suite(
+  `lifecycle stress on two nodes${ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)'}`,
+  () => {
+    let target: TestDatabase;
+    let a: TestApp;
+    let b: TestApp;
+    const env = {
+      ...ENV,
+      REDIS_URL: redisUrl ?? '',
+      JWT_SECRET: 'lifecycle-stress-secret-of-both-nodes',
+    };
+
+    beforeAll(async () => {
+      target = await createTestDatabase('postgres');
+      a = await startTestApp(target, env);
+      b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+    });
+
+    afterAll(async () => {
+      await b?.close();
+      await a?.close();
+      await target?.drop();
+    });
+
+    it(
+      'tabs of one session split across two nodes: the same guarantees hold',
+      async () => {
+        const { problems, actions } = await runStress('2nodes', [a, b], SEED + 1);
+        expect(actions).toBeGreaterThan(50);
+        expect(report(SEED + 1, problems)).toBe(report(SEED + 1, []));
+      },
+      ACTION_MS + QUIET_MS + 30_000,
+    );
+  },
+);

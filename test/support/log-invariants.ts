@@ -1,0 +1,133 @@
+/** Checks of a session's log (read over REST) that must hold whatever the clients did. */
+
+const CLOSING = new Set(['task_completed', 'task_cancelled', 'task_failed']);
+
+export interface LogEvent {
+  seq: number;
+  type: string;
+  runId?: string;
+  intentId?: string;
+  data: any;
+}
+
+const at = (e: LogEvent): string => `seq ${e.seq} ${e.type}${e.runId ? ` run ${e.runId}` : ''}`;
+
+/**
+ * seq 1..n without gaps; at most one open run (from its first event to its closing event) at any
+ * point; exactly one closing event per run, nothing of the run after it (the one answer to a
+ * retry it offered aside: that belongs to the offer); every run ended by an acked cancel ends
+ * cancelled; every run a send or resume was acked with is in the log (else it never closed).
+ */
+export function checkSessionLog(
+  sessionId: string,
+  log: LogEvent[],
+  ackedCancels: Set<string>,
+  ackedRuns: Set<string> = new Set(),
+): string[] {
+  const problems: string[] = [];
+  const say = (m: string): void => void problems.push(`session ${sessionId}: ${m}`);
+  log.forEach((e, i) => {
+    const expected = i === 0 ? 1 : log[i - 1].seq + 1;
+    if (e.seq !== expected) say(`[seq-gap] seq ${e.seq} where ${expected} was due`);
+  });
+  const open = new Set<string>();
+  const closedBy = new Map<string, LogEvent>();
+  const retryOffers = new Map<string, string>();
+  const seen = new Set<string>();
+  const afterClose = new Map<string, LogEvent[]>();
+  for (const e of log) {
+    if (!e.runId || e.type === 'user_message') continue;
+    seen.add(e.runId);
+    const closing = closedBy.get(e.runId);
+    if (closing) {
+      const answersOffer =
+        e.type === 'interaction_resolved' &&
+        retryOffers.get(e.runId) === e.data?.interactionId &&
+        e.data?.interactionId !== undefined;
+      // An offer is answered once: a second answer is an event after closing like any other.
+      if (answersOffer) retryOffers.delete(e.runId);
+      else afterClose.set(e.runId, [...(afterClose.get(e.runId) ?? []), e]);
+      continue;
+    }
+    if (!open.has(e.runId)) {
+      if (open.size > 0) say(`[two-open-runs] ${at(e)} while run ${[...open].join(', ')} is open`);
+      open.add(e.runId);
+    }
+    if (CLOSING.has(e.type)) {
+      open.delete(e.runId);
+      closedBy.set(e.runId, e);
+      if (e.type === 'task_failed' && e.data?.interactionId)
+        retryOffers.set(e.runId, e.data.interactionId as string);
+    }
+  }
+  for (const [runId, late] of afterClose) {
+    say(
+      `[event-after-closing] run ${runId}: ${late.length} event(s) after ${at(closedBy.get(runId)!)}, ` +
+        `from ${at(late[0])} to ${at(late[late.length - 1])}`,
+    );
+  }
+  for (const runId of seen) {
+    if (!closedBy.has(runId)) say(`[no-closing-event] run ${runId}`);
+  }
+  for (const runId of ackedRuns) {
+    if (!seen.has(runId)) say(`[no-closing-event] run ${runId}: acked, no event of it in the log`);
+  }
+  for (const runId of ackedCancels) {
+    const end = closedBy.get(runId);
+    if (!end) say(`[cancel-not-honoured] run ${runId}: acked ok, no closing event`);
+    else if (end.type !== 'task_cancelled')
+      say(`[cancel-not-honoured] run ${runId}: acked ok, ended with ${at(end)}`);
+  }
+  return problems;
+}
+
+/**
+ * What one socket got live for one session must be the log from its join point on: consecutive
+ * seqs, each the same event as the log's, up to the end of the log; the join's replay reaches at
+ * least up to the first live event.
+ */
+export function checkSocketStream(
+  label: string,
+  log: LogEvent[],
+  joinedAfter: number,
+  live: LogEvent[],
+): string[] {
+  const problems: string[] = [];
+  const say = (m: string): void => void problems.push(`[socket-stream] ${label}: ${m}`);
+  const last = log.length;
+  if (live.length === 0) {
+    if (joinedAfter < last)
+      say(`got no live event, the log ends at ${last} (joined at ${joinedAfter})`);
+    return problems;
+  }
+  if (live[0].seq > joinedAfter + 1)
+    say(`first live seq ${live[0].seq}, but the join covered only up to ${joinedAfter}`);
+  for (let i = 1; i < live.length; i++) {
+    if (live[i].seq !== live[i - 1].seq + 1) {
+      say(`live seq ${live[i].seq} after ${live[i - 1].seq} (out of order, missing or repeated)`);
+      break;
+    }
+  }
+  for (const e of live) {
+    const stored = log[e.seq - 1];
+    if (!stored || stored.type !== e.type || stored.runId !== e.runId) {
+      say(`live ${at(e)} differs from the log's ${stored ? at(stored) : 'nothing'}`);
+      break;
+    }
+  }
+  if (live[live.length - 1].seq !== last)
+    say(`last live seq ${live[live.length - 1].seq}, the log ends at ${last}`);
+  return problems;
+}
+
+/** Counts per kind of violation, with a few examples of each. */
+export function summarize(problems: string[], examples = 3): string {
+  const byKind = new Map<string, string[]>();
+  for (const p of problems) {
+    const kind = /\[([a-z-]+)\]/.exec(p)?.[1] ?? 'other';
+    byKind.set(kind, [...(byKind.get(kind) ?? []), p]);
+  }
+  return [...byKind]
+    .map(([kind, ps]) => `${kind}: ${ps.length}\n  ${ps.slice(0, examples).join('\n  ')}`)
+    .join('\n');
+}
