@@ -28,7 +28,7 @@ export async function benchHistoryAppend(opts: {
   eventsPerSession: number;
 }): Promise<HistoryBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-history-'));
-  const db = await Database.open({ url: opts.url, dataDir, migrate: true });
+  const db = await Database.open({ url: opts.url, dataDir, migrate: true, poolSize: 20 });
   try {
     const userId = randomUUID();
     await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
@@ -42,6 +42,7 @@ export async function benchHistoryAppend(opts: {
     }
     const history = new HistoryService(new HistoryRepository(db), new EventBus(), {
       agent: { generatingCoalesceMs: 50 },
+      database: { url: opts.url, poolSize: 20, writerLanes: opts.url ? 4 : 1 },
     } as AppConfig);
     const flushes: number[] = [];
     history.onFlush = (n) => flushes.push(n);

@@ -1,21 +1,299 @@
 import 'reflect-metadata';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Socket } from 'socket.io-client';
+import { bareFanout, type FanoutOptions, serviceFanout } from './fanout.js';
+import { ask } from './fleet.js';
 import { benchHistoryAppend } from './history-append.bench.js';
+import { type BenchOptions, parseOptions } from './options.js';
+import {
+  type ServerChild,
+  startBare,
+  startPgCluster,
+  startRedis,
+  startService,
+} from './processes.js';
+import { type BenchReport, machine, markdownTable, svgChart } from './report.js';
+import { firstEventLatency, idleHeap, idleUsers, replayTime } from './single-client.js';
 
 /**
- * `npm run bench`: every benchmark, each comparing our path with its raw baseline in the same run.
- * BENCH_DATABASE_URL adds a run against that PostgreSQL (each run makes its own tables there:
- * point it at a scratch database).
+ * `npm run bench` / `npm run bench:quick`: the service (built, as its own process) on PostgreSQL
+ * with fsync on and on the embedded database, side by side with a bare Socket.IO server doing the
+ * same fan-out, in one run. Prints a markdown table, writes JSON and an SVG chart to the output
+ * directory, and exits 1 if any client saw a gap, a duplicate or a step back in seq.
  */
-async function main(): Promise<void> {
-  const targets: (string | undefined)[] = [undefined];
-  if (process.env.BENCH_DATABASE_URL) targets.push(process.env.BENCH_DATABASE_URL);
-  for (const url of targets) {
-    const r = await benchHistoryAppend({ url, sessions: 50, eventsPerSession: 200 });
-    process.stdout.write(
-      `history append [${r.engine}] ${r.events} events from 50 concurrent writers: ` +
-        `log ${r.logRowsPerS.toFixed(0)} rows/s (mean group commit ${r.meanFlush.toFixed(1)} events) vs ` +
-        `raw multi-row INSERT ${r.rawRowsPerS.toFixed(0)} rows/s → ratio ${r.ratio.toFixed(2)}\n`,
+const SERVICE_ENV = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+  BUILTIN_TOKEN_DELAY_MS: '0',
+  GENERATING_COALESCE_MS: '1',
+  RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+  DAILY_TOKEN_QUOTA: '1000000000',
+  SESSION_SWEEP_INTERVAL_MS: '3600000',
+};
+
+class Scratch {
+  private readonly cleanups: (() => Promise<void>)[] = [];
+  readonly dir = mkdtempSync(join(tmpdir(), 'hitl-bench-'));
+
+  constructor() {
+    // The throwaway cluster runs as the postgres user, who must reach its directory in here.
+    chmodSync(this.dir, 0o755);
+  }
+
+  defer(fn: () => Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.cleanups.reverse()) await fn().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function scratchDatabase(adminUrl: string, scratch: Scratch): Promise<string> {
+  const name = `bench_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  scratch.defer(async () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** What the PostgreSQL run left in chat_history: rows and bytes (table, indexes, TOAST). */
+async function storageOf(url: string): Promise<BenchReport['storage']> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('VACUUM ANALYZE chat_history');
+    const r = await c.query<{ rows: string; bytes: string }>(
+      `SELECT count(*) AS rows, pg_total_relation_size('chat_history') AS bytes FROM chat_history`,
     );
+    const rows = Number(r.rows[0].rows);
+    const bytes = Number(r.rows[0].bytes);
+    return { rows, bytes, bytesPerRow: rows ? bytes / rows : 0 };
+  } finally {
+    await c.end();
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+async function withService<T>(
+  name: string,
+  env: Record<string, string>,
+  opts: BenchOptions,
+  work: (node: ServerChild) => Promise<T>,
+): Promise<T> {
+  const profileDir = opts.profile ? join(opts.outDir, 'profiles', name) : undefined;
+  const node = await startService(name, { ...SERVICE_ENV, ...env }, { profileDir });
+  try {
+    return await work(node);
+  } finally {
+    await node.stop();
+  }
+}
+
+async function runDatabase(
+  db: 'postgres' | 'embedded',
+  env: Record<string, string>,
+  opts: BenchOptions,
+  fan: FanoutOptions,
+  report: BenchReport,
+): Promise<void> {
+  await withService(db, env, opts, async (node) => {
+    if (opts.parts.has(db)) {
+      log(`${db}: fan-out ${fan.clients} clients / ${fan.sessions} sessions`);
+      report.fanout[db] = await serviceFanout(`ours, ${db}`, [node], fan);
+    }
+    if (opts.parts.has('first')) {
+      log(`${db}: send → first event`);
+      report.firstEvent[db] = await firstEventLatency(node, opts.firstEventSends);
+    }
+    if (opts.parts.has('replay')) {
+      log(`${db}: replay of ${opts.replayEvents} events`);
+      report.replay[db] = await replayTime(node, opts.replayEvents, opts.replayRounds);
+    }
+    if (db === 'postgres' && opts.parts.has('idle')) {
+      log(`${db}: idle heap at ${opts.idleSockets} sockets`);
+      const users = await idleUsers(
+        node.baseUrl,
+        Math.max(1, Math.min(10, Math.ceil(opts.idleSockets / 500))),
+      );
+      report.idleHeap.postgres = await idleHeap(
+        node,
+        opts.idleSockets,
+        async (s: Socket, i: number) => {
+          const r = await ask<{ ok: boolean }>(s, 'session:join', {
+            sessionId: users.sessions[i % users.sessions.length],
+          });
+          if (!r.ok) throw new Error('idle join failed');
+        },
+        users.tokens,
+      );
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2), process.env);
+  mkdirSync(opts.outDir, { recursive: true });
+  const fan: FanoutOptions = {
+    clients: opts.clients,
+    sessions: opts.sessions,
+    count: opts.count,
+    timeoutMs: opts.timeoutMs,
+  };
+  const report: BenchReport = {
+    mode: opts.mode,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    settings: {
+      clients: opts.clients,
+      sessions: opts.sessions,
+      count: opts.count,
+      idleSockets: opts.idleSockets,
+      replayEvents: opts.replayEvents,
+    },
+    fanout: {},
+    firstEvent: {},
+    replay: {},
+    idleHeap: {},
+    history: [],
+    errors: [],
+    ok: false,
+  };
+  const scratch = new Scratch();
+  try {
+    let adminUrl = opts.databaseUrl;
+    if (!adminUrl) {
+      log('starting a throwaway PostgreSQL 15 cluster (fsync on)');
+      const cluster = await startPgCluster(join(scratch.dir, 'pg'));
+      scratch.defer(cluster.stop);
+      adminUrl = cluster.url;
+    }
+    const pgUrl = await scratchDatabase(adminUrl, scratch);
+
+    await runDatabase(
+      'postgres',
+      { DATABASE_URL: pgUrl, DATA_DIR: join(scratch.dir, 'pgd') },
+      opts,
+      fan,
+      report,
+    );
+    report.storage = await storageOf(pgUrl);
+    await runDatabase('embedded', { DATA_DIR: join(scratch.dir, 'embedded') }, opts, fan, report);
+
+    if (opts.parts.has('bare') || opts.parts.has('idle')) {
+      const bare = await startBare({
+        profileDir: opts.profile ? join(opts.outDir, 'profiles', 'bare') : undefined,
+      });
+      try {
+        if (opts.parts.has('bare')) {
+          const events = Math.round(
+            report.fanout.postgres?.eventsPerSession ??
+              report.fanout.embedded?.eventsPerSession ??
+              opts.count + 8,
+          );
+          log(`bare: fan-out, ${events} events per room`);
+          report.fanout.bare = await bareFanout(bare, fan, events);
+        }
+        if (opts.parts.has('idle')) {
+          log(`bare: idle heap at ${opts.idleSockets} sockets`);
+          report.idleHeap.bare = await idleHeap(
+            bare,
+            opts.idleSockets,
+            async (s: Socket, i: number) => void (await ask(s, 'join', `room-${i % 50}`)),
+            ['none'],
+          );
+        }
+      } finally {
+        await bare.stop();
+      }
+    }
+
+    if (opts.parts.has('cluster')) {
+      let redisUrl = opts.redisUrl;
+      if (!redisUrl) {
+        const redis = await startRedis();
+        scratch.defer(redis.stop);
+        redisUrl = redis.url;
+      }
+      log('two nodes on Redis: fan-out');
+      const env = { ...SERVICE_ENV, DATABASE_URL: pgUrl, REDIS_URL: redisUrl };
+      const nodes = await Promise.all(
+        ['node-a', 'node-b'].map((n) =>
+          startService(
+            n,
+            { ...env, DATA_DIR: join(scratch.dir, n) },
+            {
+              profileDir: opts.profile ? join(opts.outDir, 'profiles', n) : undefined,
+            },
+          ),
+        ),
+      );
+      try {
+        const r = await serviceFanout('ours, 2 nodes', nodes, fan);
+        const perNode = r.eventsPerS / nodes.length;
+        const single = report.fanout.postgres?.eventsPerS;
+        report.cluster = {
+          ...r,
+          perNodeEventsPerS: perNode,
+          vsSingleNode: single ? perNode / single : 0,
+        };
+      } finally {
+        await Promise.all(nodes.map((n) => n.stop()));
+      }
+    }
+
+    if (opts.parts.has('history')) {
+      for (const url of [await scratchDatabase(adminUrl, scratch), undefined]) {
+        log(`event log write rate (${url ? 'postgres' : 'embedded'})`);
+        report.history.push(
+          await benchHistoryAppend({
+            url,
+            sessions: opts.historySessions,
+            eventsPerSession: opts.historyEventsPerSession,
+          }),
+        );
+      }
+    }
+  } catch (err) {
+    report.errors.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  } finally {
+    await scratch.close();
+  }
+
+  const fanouts = [...Object.values(report.fanout), ...(report.cluster ? [report.cluster] : [])];
+  const replays = Object.values(report.replay);
+  report.ok =
+    report.errors.length === 0 &&
+    fanouts.every((f) => f.integrity.ok) &&
+    replays.every((r) => r.contiguous);
+  const table = markdownTable(report);
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  writeFileSync(join(opts.outDir, `${opts.mode}-${stamp}.json`), JSON.stringify(report, null, 2));
+  writeFileSync(join(opts.outDir, `${opts.mode}-latest.json`), JSON.stringify(report, null, 2));
+  writeFileSync(join(opts.outDir, `${opts.mode}-latest.md`), table + '\n');
+  writeFileSync(join(opts.outDir, `${opts.mode}-latest.svg`), svgChart(report));
+  process.stdout.write(table + '\n');
+  for (const e of report.errors) process.stderr.write(`bench error: ${e}\n`);
+  if (!report.ok) {
+    process.stderr.write('bench FAILED: an error or a seq integrity violation (see the JSON)\n');
+    process.exitCode = 1;
   }
 }
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../src/config/app-config.js';
 import type { SessionEvent } from '../src/contracts/events.js';
 import { Database } from '../src/database/database.js';
 import { EventBus } from '../src/history/event-bus.js';
+import { laneIndex } from '../src/history/history-writer.js';
 import { HistoryService } from '../src/history/history.service.js';
 import {
   createTestDatabase,
@@ -111,7 +113,29 @@ describeEachDatabase('history (event log)', (kind) => {
       history.onFlush = undefined;
     }
     expect(flushes.reduce((a, b) => a + b, 0)).toBe(20);
-    expect(flushes.length).toBeLessThanOrEqual(2);
+    // One group commit per writer lane (plus one for appends that arrived during a flush).
+    const lanes = t.app.get<AppConfig>(APP_CONFIG).database.writerLanes;
+    expect(flushes.length).toBeLessThanOrEqual(2 * lanes);
+  });
+
+  it('keeps each session in call order while several writer lanes flush at once', async () => {
+    const sessions = await newSessions(http, token, 12);
+    const perSession = 30;
+    await Promise.all(
+      sessions.flatMap((s) =>
+        Array.from({ length: perSession }, (_, i) =>
+          history.append(s, [{ type: 'response', data: { content: String(i) } }]),
+        ),
+      ),
+    );
+    for (const s of sessions) {
+      const stored = await history.listAfter(s, 0, 1000);
+      const responses = stored.filter((e) => e.type === 'response');
+      expect(responses.map((e) => e.data.content)).toEqual(
+        Array.from({ length: perSession }, (_, i) => String(i)),
+      );
+      expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+    }
   });
 
   it('publishes only after commit, in seq order, and resolves with the stored events', async () => {
@@ -225,6 +249,45 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   if (kind === 'postgres') {
+    it('a transaction about one session waits for its own writer lane only', async () => {
+      const lanes = t.app.get<AppConfig>(APP_CONFIG).database.writerLanes;
+      expect(lanes).toBeGreaterThan(1);
+      const sessions = await newSessions(http, token, 12);
+      const a = sessions[0];
+      const b = sessions.find((s) => laneIndex(s, lanes) !== laneIndex(a, lanes));
+      if (!b) throw new Error('no two sessions in different lanes');
+      // Another transaction holds b's row: the group commit of b's lane waits for it.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let lockTaken!: () => void;
+      const taken = new Promise<void>((r) => (lockTaken = r));
+      const holder = db.transaction(async () => {
+        await db.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [b]);
+        lockTaken();
+        await gate;
+      });
+      try {
+        await taken;
+        let bStored = false;
+        const bAppend = history
+          .append(b, [{ type: 'response', data: { content: 'held' } }])
+          .then((out) => ((bStored = true), out));
+        const aQueued = history.append(a, [{ type: 'response', data: { content: 'queued' } }]);
+        const inTx = await history.transaction(a, () =>
+          history.append(a, [{ type: 'response', data: { content: 'in tx' } }]),
+        );
+        expect(bStored).toBe(false);
+        expect((await aQueued).map((e) => e.seq)).toEqual([1]);
+        expect(inTx.map((e) => e.seq)).toEqual([2]);
+        release();
+        await holder;
+        expect((await bAppend).map((e) => e.seq)).toEqual([1]);
+      } finally {
+        release();
+        await holder;
+      }
+    });
+
     it('keeps seqs gap-free when two app instances append to the same sessions', async () => {
       const other = await startTestApp(target, { DATA_DIR: target.dataDir + '-b' });
       try {

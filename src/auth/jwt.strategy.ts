@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { ExtractJwt, Strategy, type VerifiedCallback } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { jwtKey } from './jwt-key.js';
 import { DomainError } from '../common/domain-error.js';
 import {
   databaseUnavailableError,
@@ -31,7 +32,7 @@ export class JwtStrategy {
     this.strategy = new Strategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: config.jwt.secret,
+        secretOrKey: jwtKey(config.jwt.secret) as unknown as Buffer,
         algorithms: [config.jwt.algorithm],
         ignoreExpiration: false,
       },

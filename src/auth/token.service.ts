@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { isUuid } from '../common/uuid.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { Role } from '../users/user.types.js';
+import { jwtKey } from './jwt-key.js';
 import { RefreshTokensRepository } from './refresh-tokens.repository.js';
 
 export interface AccessClaims {
@@ -37,7 +38,7 @@ export class TokenService {
       { role: user.role },
       {
         subject: user.id,
-        secret: this.config.jwt.secret,
+        privateKey: jwtKey(this.config.jwt.secret),
         algorithm: this.config.jwt.algorithm,
         expiresIn: this.config.jwt.accessTtlS,
       },
@@ -47,7 +48,7 @@ export class TokenService {
   /** Verifies signature, algorithm and expiry (which must be present); throws on any failure. */
   verifyAccess(token: string): AccessClaims {
     const claims = this.jwt.verify<AccessClaims>(token, {
-      secret: this.config.jwt.secret,
+      publicKey: jwtKey(this.config.jwt.secret) as unknown as Buffer,
       algorithms: [this.config.jwt.algorithm],
     });
     if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string')

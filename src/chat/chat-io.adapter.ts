@@ -38,4 +38,18 @@ export class ChatIoAdapter extends IoAdapter {
     }
     return server;
   }
+
+  /**
+   * The gateway dispatches every client event itself (socket.onAny), so Nest has no message
+   * handlers to bind; its default still builds a disconnect observable chain per socket, which
+   * the heap profile showed as a share of each idle connection's memory.
+   */
+  override bindMessageHandlers(
+    socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
+    handlers: Parameters<IoAdapter['bindMessageHandlers']>[1],
+    transform: Parameters<IoAdapter['bindMessageHandlers']>[2],
+  ): void {
+    if (handlers.length === 0) return;
+    super.bindMessageHandlers(socket, handlers, transform);
+  }
 }

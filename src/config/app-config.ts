@@ -11,6 +11,10 @@ export interface AppConfig {
   readonly database: {
     /** Unset: embedded PGlite in `${dataDir}/pglite`. */
     readonly url: string | undefined;
+    /** Connections of the `pg` pool (PostgreSQL only). */
+    readonly poolSize: number;
+    /** Event-log writer lanes: group-commit flushes that may be in flight at once. */
+    readonly writerLanes: number;
   };
   readonly redisUrl: string | undefined;
   readonly dataDir: string;

@@ -20,6 +20,27 @@ describe('loadConfig', () => {
     throw new Error('expected a ConfigError');
   };
 
+  it('keeps one event-log writer lane on the embedded database and four on PostgreSQL', () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).database).toEqual({
+      url: undefined,
+      poolSize: 20,
+      writerLanes: 1,
+    });
+    const pg = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://u@h/db' });
+    expect(pg.database).toMatchObject({ poolSize: 20, writerLanes: 4 });
+    const tuned = loadConfig({
+      DATA_DIR: dataDir,
+      DATABASE_URL: 'postgres://u@h/db',
+      DATABASE_POOL_SIZE: '40',
+      HISTORY_WRITER_LANES: '8',
+    });
+    expect(tuned.database).toMatchObject({ poolSize: 40, writerLanes: 8 });
+    expect(problemsOf({ HISTORY_WRITER_LANES: '0', DATABASE_POOL_SIZE: 'many' })).toMatchObject({
+      HISTORY_WRITER_LANES: expect.any(Array),
+      DATABASE_POOL_SIZE: expect.any(Array),
+    });
+  });
+
   it('applies the defaults of PROTOCOL.md', () => {
     const c = loadConfig({ DATA_DIR: dataDir });
     expect(c.http.port).toBe(3000);

@@ -79,7 +79,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBodyBytes: env.MAX_BODY_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
-    database: { url: env.DATABASE_URL },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      // The embedded database has one connection: a second lane would only split the batches.
+      writerLanes: env.HISTORY_WRITER_LANES ?? (env.DATABASE_URL ? 4 : 1),
+    },
     redisUrl: env.REDIS_URL,
     dataDir,
     jwt: {

@@ -19,7 +19,12 @@ class DatabaseCloser implements OnApplicationShutdown {
       provide: Database,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        Database.open({ url: config.database.url, dataDir: config.dataDir, migrate: true }),
+        Database.open({
+          url: config.database.url,
+          dataDir: config.dataDir,
+          migrate: true,
+          poolSize: config.database.poolSize,
+        }),
     },
     DatabaseCloser,
   ],

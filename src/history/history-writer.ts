@@ -3,104 +3,87 @@ import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import type { BatchAttempt, BatchRow, HistoryRepository } from './history.repository.js';
 import type { LogOutage } from './log-outage.js';
+import { type PendingAppend, WriterLane } from './writer-lane.js';
 
-/** One append waiting for the group commit. */
-export interface PendingAppend {
-  sessionId: string;
-  events: NewEvent[];
-  touch: boolean;
-  resolve: (stored: SessionEvent[]) => void;
-  reject: (err: unknown) => void;
+export type { PendingAppend } from './writer-lane.js';
+
+/** The lane of a session: session ids are UUIDs, whose last hex digits are as good as a hash. */
+export function laneIndex(sessionId: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  const n = parseInt(sessionId.slice(-6), 16);
+  // Not a UUID: no such session either; any fixed lane reports that.
+  return Number.isNaN(n) ? 0 : n % lanes;
 }
 
-const MAX_BATCH_EVENTS = 1000;
-
 /**
- * Writes appends as group commits: one transaction for everything queued (across sessions), then
- * `deliver` each append's stored events. Only one flush is in flight at a time: appends arriving
- * meanwhile form the next batch, which keeps each session's events in call order.
+ * Writes appends as group commits: one transaction for everything a lane has queued (across its
+ * sessions), then `deliver` each append's stored events.
  *
- * While the database is unreachable the batch in flight is retried and the queue waits behind it
- * (see LogOutage), so order is kept; an outage outlasting HISTORY_OUTAGE_WAIT_MS fails the batch
- * and whatever is queued for its sessions.
+ * Several lanes (HISTORY_WRITER_LANES) keep several transactions in flight, so throughput is not
+ * capped at one commit latency. A session always maps to the same lane, whose single flush in
+ * flight keeps its events in call order; lanes never share a session, so their transactions never
+ * wait on each other's session row locks, and waiting for one session (settle) waits for its lane
+ * only.
+ *
+ * While the database is unreachable each lane's batch in flight is retried and the lane's queue
+ * waits behind it (see LogOutage), so every session's order is kept; an outage outlasting
+ * HISTORY_OUTAGE_WAIT_MS fails the batch and whatever is queued for its sessions.
  *
  * The writer must never join a caller's transaction, so it is always started `detached`.
  */
 export class HistoryWriter {
-  private queue: PendingAppend[] = [];
-  private flushing: Promise<void> | undefined;
-  private scheduled = false;
-  private readonly inFlight = new Set<string>();
+  private readonly lanes: WriterLane[];
 
   constructor(
     private readonly repo: HistoryRepository,
-    private readonly detached: (work: () => void) => void,
+    detached: (work: () => void) => void,
     private readonly deliver: (p: PendingAppend, stored: SessionEvent[]) => void,
     private readonly onFlush: (events: number, ms: number) => void,
     private readonly outage: LogOutage,
-  ) {}
+    lanes = 1,
+  ) {
+    this.lanes = Array.from(
+      { length: Math.max(1, lanes) },
+      () => new WriterLane(detached, (batch) => this.write(batch)),
+    );
+  }
 
   enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
-    const refused = this.outage.refuseQueued(this.queue.length);
+    const queued = this.lanes.reduce((n, lane) => n + lane.queued, 0);
+    const refused = this.outage.refuseQueued(queued);
     if (refused) return Promise.reject(refused);
     return new Promise<SessionEvent[]>((resolve, reject) => {
-      this.requeue([{ sessionId, events, touch, resolve, reject }]);
+      this.laneOf(sessionId).requeue([{ sessionId, events, touch, resolve, reject }]);
     });
   }
 
-  /** Puts appends (back) in the queue and makes sure a flush will take them. */
+  /** Puts appends (back) in their lanes' queues and makes sure a flush will take them. */
   requeue(items: PendingAppend[]): void {
-    this.queue.push(...items);
-    if (!this.flushing && !this.scheduled) {
-      // Let appends made in the same tick (and the next few) join this batch.
-      this.scheduled = true;
-      this.detached(() =>
-        setImmediate(() => {
-          this.scheduled = false;
-          if (!this.flushing) this.startFlush();
-        }),
-      );
-    }
+    for (const p of items) this.laneOf(p.sessionId).requeue([p]);
   }
 
   /** Removes and returns the session's queued appends that no flush has taken yet. */
   take(sessionId: string): PendingAppend[] {
-    const taken = this.queue.filter((p) => p.sessionId === sessionId);
-    if (taken.length) this.queue = this.queue.filter((p) => p.sessionId !== sessionId);
-    return taken;
+    return this.laneOf(sessionId).take(sessionId);
   }
 
   /** True while the session has appends queued or being written. */
   hasPending(sessionId: string): boolean {
-    return this.inFlight.has(sessionId) || this.queue.some((p) => p.sessionId === sessionId);
+    return this.laneOf(sessionId).hasPending(sessionId);
   }
 
-  /** Resolves when every append queued before the call is stored. */
+  /** Resolves once the session's appends are stored; other lanes are not waited for. */
+  settle(sessionId: string): Promise<void> {
+    return this.laneOf(sessionId).settle(sessionId);
+  }
+
+  /** Resolves when every append queued before the call, in every lane, is stored. */
   async drain(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) {
-      if (this.flushing) await this.flushing;
-      else this.detached(() => this.startFlush());
-    }
+    await Promise.all(this.lanes.map((lane) => lane.drain()));
   }
 
-  private startFlush(): void {
-    const batch: PendingAppend[] = [];
-    let count = 0;
-    while (
-      this.queue.length > 0 &&
-      (batch.length === 0 || count + this.queue[0].events.length <= MAX_BATCH_EVENTS)
-    ) {
-      const next = this.queue.shift()!;
-      batch.push(next);
-      count += next.events.length;
-    }
-    if (batch.length === 0) return;
-    for (const p of batch) this.inFlight.add(p.sessionId);
-    this.flushing = this.write(batch).finally(() => {
-      this.inFlight.clear();
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.startFlush();
-    });
+  private laneOf(sessionId: string): WriterLane {
+    return this.lanes[laneIndex(sessionId, this.lanes.length)];
   }
 
   private async write(batch: PendingAppend[]): Promise<void> {
@@ -144,8 +127,7 @@ export class HistoryWriter {
    */
   private abandon(batch: PendingAppend[], reason: unknown): void {
     const sessions = new Set(batch.map((p) => p.sessionId));
-    const dropped = this.queue.filter((p) => sessions.has(p.sessionId));
-    this.queue = this.queue.filter((p) => !sessions.has(p.sessionId));
+    const dropped = [...sessions].flatMap((sessionId) => this.take(sessionId));
     for (const p of [...batch, ...dropped]) p.reject(reason);
   }
 

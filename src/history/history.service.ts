@@ -54,6 +54,7 @@ export class HistoryService {
       (p, stored) => this.deliver(p, stored),
       (events, ms) => this.onFlush?.(events, ms),
       this.outage,
+      config.database?.writerLanes ?? 1,
     );
     // Whatever is queued is written before the database closes, whatever the shutdown order.
     db?.onBeforeClose(() => this.flushAll());
@@ -87,7 +88,7 @@ export class HistoryService {
    */
   async settle(sessionId: string): Promise<void> {
     this.flushDelta(sessionId, true);
-    if (this.writer.hasPending(sessionId)) await this.writer.drain();
+    await this.writer.settle(sessionId);
   }
 
   /**
