@@ -1,6 +1,7 @@
 import type { SessionEvent } from '../src/contracts/events.js';
 import { Database } from '../src/database/database.js';
 import { EventBus } from '../src/history/event-bus.js';
+import { laneIndex } from '../src/history/history-writer.js';
 import { HistoryRepository } from '../src/history/history.repository.js';
 import { HistoryService } from '../src/history/history.service.js';
 import {
@@ -90,5 +91,65 @@ describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
     ]);
     await expect(poisoned).rejects.toBeDefined();
     expect((await good).map((e) => e.sessionId)).toEqual([b]);
+  });
+});
+
+describeEachDatabase('event log: an outage with several writer lanes', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let token: string;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target, { HISTORY_OUTAGE_WAIT_MS: '20000', HISTORY_WRITER_LANES: '4' });
+    http = new Http(t.baseUrl);
+    token = (await http.register()).accessToken;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  it('retries every lane in order: each session keeps its call order, nothing is lost or doubled', async () => {
+    const sessions: string[] = [];
+    // Sessions in at least two lanes, so that two lanes retry at the same time.
+    while (sessions.length < 8 || new Set(sessions.map((s) => laneIndex(s, 4))).size < 2)
+      sessions.push((await http.post('/sessions', {}, token)).body.id as string);
+    const repo = t.app.get(HistoryRepository);
+    const history = t.app.get(HistoryService);
+    const original = repo.appendBatch.bind(repo);
+    let refused = 0;
+    // Fault point: the database is unreachable for the first writes of every lane.
+    repo.appendBatch = (...args) =>
+      refused++ < 6
+        ? Promise.reject(new Error('Connection terminated unexpectedly'))
+        : original(...args);
+    try {
+      const appends = sessions.map((sessionId) =>
+        Array.from({ length: 5 }, (_, i) =>
+          history.append(sessionId, [
+            {
+              type: 'thinking',
+              data: { step: 'tool_execution', status: 'started', detail: `${i}` },
+            },
+          ]),
+        ),
+      );
+      const stored = await Promise.all(appends.map((list) => Promise.all(list)));
+      expect(refused).toBeGreaterThan(6);
+      for (const [k, sessionId] of sessions.entries()) {
+        const rows = await t.app.get(Database).query<{ seq: string; content: { detail: string } }>(
+          `SELECT seq, content FROM chat_history
+             WHERE session_id = $1 AND message_type = 'thinking' ORDER BY seq`,
+          [sessionId],
+        );
+        expect(rows.map((r) => r.content.detail)).toEqual(['0', '1', '2', '3', '4']);
+        expect(stored[k].map(([e]) => e.seq)).toEqual(rows.map((r) => Number(r.seq)));
+      }
+    } finally {
+      repo.appendBatch = original;
+    }
   });
 });
