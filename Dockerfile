@@ -1,5 +1,5 @@
 # Build stage: compile TypeScript.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 COPY package.json package-lock.json ./
@@ -13,7 +13,7 @@ COPY docs ./docs
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: the compiled app and production dependencies only.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DATA_DIR=/data
 COPY --from=build /app/node_modules ./node_modules

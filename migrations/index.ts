@@ -3,6 +3,7 @@ import { SessionsAndHistory1732000001000 } from './1732000001000-sessions-and-hi
 import { UsageAndReminders1732000002000 } from './1732000002000-usage-and-reminders.js';
 import { RemindersDueAt1732000010000 } from './1732000010000-reminders-due-at.js';
 import { StreamTickets1732000011000 } from './1732000011000-stream-tickets.js';
+import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   UsageAndReminders1732000002000,
   RemindersDueAt1732000010000,
   StreamTickets1732000011000,
+  RefreshGrace1732000013000,
 ];

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { RetentionModule } from './retention/retention.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AgentModule } from './agent/agent.module.js';
 import { ChatModule } from './chat/chat.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         AgentModule,
         ChatModule,
         AdminModule,
+        RetentionModule,
         HealthModule,
         DocsModule,
       ],

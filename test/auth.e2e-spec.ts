@@ -4,6 +4,7 @@ import {
   describeEachDatabase,
   type TestDatabase,
 } from './support/databases.js';
+import { Database } from '../src/database/database.js';
 import { Http } from './support/http.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -128,12 +129,18 @@ describeEachDatabase('auth', (kind) => {
     expect(wrong.body.code).toBe('UNAUTHORIZED');
   });
 
-  it('rotates refresh tokens; reusing one revokes the whole family', async () => {
+  it('rotates refresh tokens; reusing one after the grace revokes the whole family', async () => {
     const u = await http.register();
     const r1 = await http.post('/auth/refresh', { refreshToken: u.refreshToken });
     expect(r1.status).toBe(200);
     expect(r1.body.refreshToken).not.toBe(u.refreshToken);
     expect((await http.get('/auth/me', r1.body.accessToken)).status).toBe(200);
+    // Past the 10 s grace, without waiting for it.
+    await t.app
+      .get(Database)
+      .query(`UPDATE refresh_tokens SET used_at = now() - interval '11 seconds' WHERE id = $1`, [
+        u.refreshToken.split('.')[0],
+      ]);
 
     const reuse = await http.post('/auth/refresh', { refreshToken: u.refreshToken });
     expect(reuse.status).toBe(401);

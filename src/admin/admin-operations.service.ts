@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OrchestratorService } from '../agent/orchestrator.service.js';
 import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
-import { ChatGateway } from '../chat/chat.gateway.js';
 import { decodeCursor } from '../common/cursor.js';
 import { toPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { UsageService, type UsageRow } from '../quotas/usage.service.js';
-import { PresenceService } from '../sessions/presence.service.js';
+import { NodeStatsService } from './node-stats.service.js';
 import { RunsRepository, type RunRow } from '../sessions/runs.repository.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -49,8 +48,7 @@ export class AdminOperationsService {
     @Inject(CancelRunUseCase) private readonly cancel: CancelRunUseCase,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
-    @Inject(PresenceService) private readonly presence: PresenceService,
-    @Inject(ChatGateway) private readonly gateway: ChatGateway,
+    @Inject(NodeStatsService) private readonly nodeStats: NodeStatsService,
   ) {}
 
   listSessions(q: {
@@ -119,30 +117,27 @@ export class AdminOperationsService {
     }[];
     totals: Record<string, number>;
   }> {
-    const [totals, byNode] = await Promise.all([
+    const [totals, byNode, counts] = await Promise.all([
       this.sessionsRepo.totals(),
       this.runs.activeByNode(),
+      this.nodeStats.all(),
     ]);
     const me = this.orchestrator.nodeId;
-    const nodes = byNode.map((n) => ({
-      ...n,
-      connections: null as number | null,
-      watchedSessions: null as number | null,
+    // Nodes with runs but no published counts (gone, or Redis unreachable) show null.
+    const ids = [me, ...[...counts.keys(), ...byNode.map((n) => n.nodeId)].filter((i) => i !== me)];
+    const nodes = [...new Set(ids)].map((nodeId) => ({
+      nodeId,
+      activeRuns: byNode.find((n) => n.nodeId === nodeId)?.activeRuns ?? 0,
+      connections: counts.get(nodeId)?.connections ?? null,
+      watchedSessions: counts.get(nodeId)?.watchedSessions ?? null,
     }));
-    let mine = nodes.find((n) => n.nodeId === me);
-    if (!mine) {
-      mine = { nodeId: me, activeRuns: 0, connections: null, watchedSessions: null };
-      nodes.unshift(mine);
-    }
-    mine.connections = this.gateway.connectedCount;
-    mine.watchedSessions = this.presence.watchedCount;
     return {
       nodeId: me,
       nodes,
       totals: {
         ...totals,
         activeRuns: byNode.reduce((n, x) => n + x.activeRuns, 0),
-        connections: this.gateway.connectedCount,
+        connections: nodes.reduce((n, x) => n + (x.connections ?? 0), 0),
       },
     };
   }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
 import { DomainError } from '../common/domain-error.js';
+import { RunControlService } from '../sessions/run-control.service.js';
+import { RunsRepository } from '../sessions/runs.repository.js';
 import { UsersService } from '../users/users.service.js';
 import type { Role, User } from '../users/user.types.js';
 import { toUserView, type UserView } from '../users/user.view.js';
@@ -18,6 +20,8 @@ export class AdminUsersService {
   constructor(
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(RunsRepository) private readonly runs: RunsRepository,
+    @Inject(RunControlService) private readonly runControl: RunControlService,
   ) {}
 
   async list(q: { limit?: number; cursor?: string; q?: string }): Promise<{
@@ -37,8 +41,18 @@ export class AdminUsersService {
       throw new DomainError('CONFLICT', 'Admins cannot disable or demote themselves');
     }
     const user = await this.users.update(id, patch);
-    if (user.disabled) await this.auth.revokeAllRefreshTokens(user.id);
+    if (user.disabled) {
+      await this.auth.revokeAllRefreshTokens(user.id);
+      await this.cancelRunsOf(user.id);
+    }
     this.logger.log({ userId: id, actorId, patch }, 'user updated by admin');
     return toAdminView(user);
+  }
+
+  /** A disabled user's runs stop too (task_cancelled, reason admin), wherever they execute. */
+  private async cancelRunsOf(userId: string): Promise<void> {
+    for (const sessionId of await this.runs.sessionsWithActiveRunOf(userId)) {
+      await this.runControl.cancelActive(sessionId, 'admin');
+    }
   }
 }

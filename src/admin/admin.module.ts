@@ -7,11 +7,12 @@ import { AdminOperationsController } from './admin-operations.controller.js';
 import { AdminOperationsService } from './admin-operations.service.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
+import { NodeStatsService } from './node-stats.service.js';
 
 /** Operators' REST API. Owns no tables: it calls the other modules' services. */
 @Module({
   imports: [AuthModule, SessionsModule, AgentModule, ChatModule],
   controllers: [AdminUsersController, AdminOperationsController],
-  providers: [AdminUsersService, AdminOperationsService],
+  providers: [AdminUsersService, AdminOperationsService, NodeStatsService],
 })
 export class AdminModule {}

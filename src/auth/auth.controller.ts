@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
@@ -11,6 +11,7 @@ import type { AuthUser } from '../users/user.types.js';
 import type { UserView } from '../users/user.view.js';
 import { CurrentUser, Public } from './auth.decorators.js';
 import { AuthService, type AuthResult } from './auth.service.js';
+import { AuthThrottleGuard } from './auth-throttle.guard.js';
 import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto, UserDto } from './dto/auth.dto.js';
 
 @ApiTags('auth')
@@ -19,30 +20,33 @@ export class AuthController {
   constructor(@Inject(AuthService) private readonly auth: AuthService) {}
 
   @Public()
+  @UseGuards(AuthThrottleGuard)
   @Post('register')
   @ApiCreatedResponse({ type: AuthResponseDto })
-  @ApiErrors('VALIDATION_FAILED', 'CONFLICT', 'PAYLOAD_TOO_LARGE')
+  @ApiErrors('VALIDATION_FAILED', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE')
   register(@Body() dto: RegisterDto): Promise<AuthResult> {
     return this.auth.register(dto);
   }
 
   @Public()
+  @UseGuards(AuthThrottleGuard)
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: AuthResponseDto })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED')
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'RATE_LIMITED', 'UNAVAILABLE')
   login(@Body() dto: LoginDto): Promise<AuthResult> {
     return this.auth.login(dto);
   }
 
   @Public()
+  @UseGuards(AuthThrottleGuard)
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({
     type: AuthResponseDto,
     description: 'A new access token and a new refresh token',
   })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED')
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'RATE_LIMITED', 'UNAVAILABLE')
   refresh(@Body() dto: RefreshDto): Promise<AuthResult> {
     return this.auth.refresh(dto.refreshToken);
   }

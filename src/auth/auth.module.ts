@@ -4,6 +4,8 @@ import { JwtModule } from '@nestjs/jwt';
 import { UsersModule } from '../users/users.module.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
 import { AuthController } from './auth.controller.js';
+import { AuthThrottleGuard } from './auth-throttle.guard.js';
+import { AuthThrottleService } from './auth-throttle.service.js';
 import { AuthService } from './auth.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
@@ -20,10 +22,12 @@ import { TokenService } from './token.service.js';
     RefreshTokensRepository,
     JwtStrategy,
     AdminBootstrapService,
+    AuthThrottleService,
+    AuthThrottleGuard,
     // Order matters: authentication first, then the role check.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [AuthService, TokenService, JwtStrategy, UsersModule],
+  exports: [AuthService, TokenService, AuthThrottleService, JwtStrategy, UsersModule],
 })
 export class AuthModule {}

@@ -6,6 +6,7 @@ import { Database } from '../database/database.js';
 import { UsersService } from '../users/users.service.js';
 import type { User } from '../users/user.types.js';
 import { toUserView, type UserView } from '../users/user.view.js';
+import { openPair, REFRESH_GRACE_MS, sealPair } from './refresh-grace.js';
 import { RefreshTokensRepository } from './refresh-tokens.repository.js';
 import { TokenService } from './token.service.js';
 
@@ -63,41 +64,51 @@ export class AuthService {
   }
 
   /**
-   * Rotates a refresh token. A token presented a second time means it leaked: its whole family
-   * is revoked, so neither the thief nor the owner can go on without signing in again.
+   * Rotates a refresh token. The same token presented again within REFRESH_GRACE_MS of its first
+   * use (two tabs racing) gets the pair that first use produced; any later reuse means it leaked:
+   * its whole family is revoked, so neither the thief nor the owner can go on without signing in.
+   * The new pair is made before the transaction (the user is read outside it: PGlite has one
+   * connection), and stored sealed with the presented token's secret.
    */
   async refresh(presented: string): Promise<AuthResult> {
     const parsed = this.tokens.parseRefresh(presented);
     if (!parsed) throw DomainError.unauthorized(BAD_REFRESH);
+    const current = await this.refreshTokens.find(parsed.id);
+    if (!current || !this.tokens.secretMatches(parsed.secret, current.token_hash))
+      throw DomainError.unauthorized(BAD_REFRESH);
+    const user = await this.users.findById(current.user_id);
+    if (!user || user.disabled) throw DomainError.unauthorized(BAD_REFRESH);
+    const next = this.tokens.newRefresh();
+    const pair = { accessToken: await this.tokens.signAccess(user), refreshToken: next.token };
     const outcome = await this.db.transaction(async (tx) => {
-      const row = await this.refreshTokens.findForUpdate(parsed.id, tx);
-      if (!row || !this.tokens.secretMatches(parsed.secret, row.token_hash))
-        return { kind: 'invalid' as const };
+      const row = await this.refreshTokens.findForUpdate(parsed.id, REFRESH_GRACE_MS, tx);
+      if (!row) return { kind: 'invalid' as const };
+      if (row.revoked_at === null && row.used_at !== null && row.in_grace && row.grace_pair) {
+        const first = openPair(parsed.secret, row.id, row.grace_pair);
+        if (first) return { kind: 'grace' as const, pair: first };
+      }
       if (row.used_at !== null || row.revoked_at !== null) {
         await this.refreshTokens.revokeFamily(row.family_id, tx);
-        return { kind: 'reused' as const, userId: row.user_id };
+        return { kind: 'reused' as const };
       }
       if (new Date(row.expires_at).getTime() <= Date.now()) return { kind: 'invalid' as const };
-      if (!(await this.refreshTokens.markUsed(row.id, tx))) return { kind: 'invalid' as const };
-      const refreshToken = await this.tokens.issueRefresh(row.user_id, row.family_id, tx);
-      return { kind: 'rotated' as const, userId: row.user_id, refreshToken };
+      const sealed = sealPair(parsed.secret, row.id, pair);
+      if (!(await this.refreshTokens.markUsed(row.id, sealed, tx)))
+        return { kind: 'invalid' as const };
+      await this.tokens.storeRefresh(row.user_id, row.family_id, next, tx);
+      return { kind: 'rotated' as const, pair };
     });
     switch (outcome.kind) {
       case 'invalid':
         throw DomainError.unauthorized(BAD_REFRESH);
       case 'reused':
-        this.logger.warn({ userId: outcome.userId }, 'refresh token reuse: family revoked');
+        this.logger.warn({ userId: user.id }, 'refresh token reuse: family revoked');
         throw DomainError.unauthorized('Refresh token was already used; sign in again');
-      case 'rotated': {
-        const user = await this.users.findById(outcome.userId);
-        if (!user || user.disabled) throw DomainError.unauthorized(BAD_REFRESH);
-        return {
-          user: toUserView(user),
-          accessToken: await this.tokens.signAccess(user),
-          refreshToken: outcome.refreshToken,
-          expiresIn: this.tokens.accessTtlS,
-        };
-      }
+      case 'grace':
+      case 'rotated':
+        if (outcome.kind === 'grace')
+          this.logger.log({ userId: user.id }, 'refresh token presented again within the grace');
+        return { user: toUserView(user), ...outcome.pair, expiresIn: this.tokens.accessTtlS };
     }
   }
 
@@ -106,7 +117,7 @@ export class AuthService {
     const parsed = this.tokens.parseRefresh(presented);
     if (!parsed) return;
     await this.db.transaction(async (tx) => {
-      const row = await this.refreshTokens.findForUpdate(parsed.id, tx);
+      const row = await this.refreshTokens.findForUpdate(parsed.id, 0, tx);
       if (
         row &&
         row.user_id === userId &&

@@ -4,6 +4,10 @@ import { ExtractJwt, Strategy, type VerifiedCallback } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { jwtKey } from './jwt-key.js';
 import { DomainError } from '../common/domain-error.js';
+import {
+  databaseUnavailableError,
+  isDatabaseUnavailable,
+} from '../database/database-unavailable.js';
 import { UsersService } from '../users/users.service.js';
 import type { AuthUser } from '../users/user.types.js';
 
@@ -32,7 +36,7 @@ export class JwtStrategy {
         algorithms: [config.jwt.algorithm],
         ignoreExpiration: false,
       },
-      (payload: { sub?: unknown }, done: VerifiedCallback) => {
+      (payload: { sub?: unknown; exp?: unknown }, done: VerifiedCallback) => {
         this.validate(payload).then(
           (user) => done(null, user),
           (err: unknown) => done(err, false),
@@ -56,11 +60,16 @@ export class JwtStrategy {
     }).then((outcome) => {
       if ('user' in outcome) return outcome.user;
       if ('error' in outcome && outcome.error instanceof DomainError) throw outcome.error;
+      // A valid token whose user cannot be read now: the client must keep it and retry.
+      if ('error' in outcome && isDatabaseUnavailable(outcome.error))
+        throw databaseUnavailableError();
       throw DomainError.unauthorized('Missing, invalid or expired access token');
     });
   }
 
-  private async validate(payload: { sub?: unknown }): Promise<AuthUser> {
+  private async validate(payload: { sub?: unknown; exp?: unknown }): Promise<AuthUser> {
+    // jsonwebtoken checks `exp` only when present; a token that never expires is not one we issue.
+    if (typeof payload.exp !== 'number') throw DomainError.unauthorized('Invalid access token');
     const user =
       typeof payload.sub === 'string' ? await this.users.findById(payload.sub) : undefined;
     if (!user) throw DomainError.unauthorized('Invalid access token');

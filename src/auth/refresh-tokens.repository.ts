@@ -10,7 +10,14 @@ export interface RefreshTokenRow {
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
+  /** The pair this token's rotation issued, sealed with its secret (see refresh-grace.ts). */
+  grace_pair: string | null;
+  /** Used within the refresh grace (decided by the database's clock). */
+  in_grace: boolean;
 }
+
+const COLUMNS = `id, user_id, family_id, token_hash, expires_at, used_at, revoked_at, grace_pair,
+  coalesce(used_at > now() - make_interval(secs => $2::int / 1000.0), false) AS in_grace`;
 
 @Injectable()
 export class RefreshTokensRepository {
@@ -27,33 +34,47 @@ export class RefreshTokensRepository {
     );
   }
 
-  async findForUpdate(id: string, tx: SqlExecutor): Promise<RefreshTokenRow | undefined> {
+  async findForUpdate(
+    id: string,
+    graceMs: number,
+    tx: SqlExecutor,
+  ): Promise<RefreshTokenRow | undefined> {
     const rows = await tx.query<RefreshTokenRow>(
-      `SELECT id, user_id, family_id, token_hash, expires_at, used_at, revoked_at
-       FROM refresh_tokens WHERE id = $1 FOR UPDATE`,
-      [id],
+      `SELECT ${COLUMNS} FROM refresh_tokens WHERE id = $1 FOR UPDATE`,
+      [id, graceMs],
     );
     return rows[0];
   }
 
-  async markUsed(id: string, tx: SqlExecutor): Promise<boolean> {
+  async find(id: string): Promise<RefreshTokenRow | undefined> {
+    const rows = await this.db.query<RefreshTokenRow>(
+      `SELECT ${COLUMNS} FROM refresh_tokens WHERE id = $1`,
+      [id, 0],
+    );
+    return rows[0];
+  }
+
+  async markUsed(id: string, gracePair: string, tx: SqlExecutor): Promise<boolean> {
     const r = await tx.execute(
-      `UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
-      [id],
+      `UPDATE refresh_tokens SET used_at = now(), grace_pair = $2
+       WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
+      [id, gracePair],
     );
     return r.rowCount === 1;
   }
 
   async revokeFamily(familyId: string, tx: SqlExecutor = this.db): Promise<void> {
     await tx.query(
-      `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`,
+      `UPDATE refresh_tokens SET revoked_at = now(), grace_pair = NULL
+       WHERE family_id = $1 AND revoked_at IS NULL`,
       [familyId],
     );
   }
 
   async revokeAllOfUser(userId: string, tx: SqlExecutor = this.db): Promise<void> {
     await tx.query(
-      `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
+      `UPDATE refresh_tokens SET revoked_at = now(), grace_pair = NULL
+       WHERE user_id = $1 AND revoked_at IS NULL`,
       [userId],
     );
   }

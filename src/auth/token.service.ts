@@ -45,17 +45,36 @@ export class TokenService {
     );
   }
 
-  /** Verifies signature, algorithm and expiry; throws on any failure. */
+  /** Verifies signature, algorithm and expiry (which must be present); throws on any failure. */
   verifyAccess(token: string): AccessClaims {
-    return this.jwt.verify<AccessClaims>(token, {
+    const claims = this.jwt.verify<AccessClaims>(token, {
       publicKey: jwtKey(this.config.jwt.secret) as unknown as Buffer,
       algorithms: [this.config.jwt.algorithm],
     });
+    if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string')
+      throw new Error('the access token has no exp or sub');
+    return claims;
   }
 
   async issueRefresh(userId: string, familyId: string, tx?: SqlExecutor): Promise<string> {
+    const prepared = this.newRefresh();
+    await this.storeRefresh(userId, familyId, prepared, tx);
+    return prepared.token;
+  }
+
+  /** A fresh refresh token, not yet stored (a rotation seals it before storing it). */
+  newRefresh(): { id: string; secret: string; token: string } {
     const id = randomUUID();
     const secret = randomBytes(32).toString('base64url');
+    return { id, secret, token: `${id}.${secret}` };
+  }
+
+  async storeRefresh(
+    userId: string,
+    familyId: string,
+    { id, secret }: { id: string; secret: string },
+    tx?: SqlExecutor,
+  ): Promise<void> {
     await this.refreshTokens.insert(
       {
         id,
@@ -66,7 +85,6 @@ export class TokenService {
       },
       tx,
     );
-    return `${id}.${secret}`;
   }
 
   /** Splits a presented refresh token; undefined when it is not one this service could have made. */

@@ -17,6 +17,7 @@ import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
 import { OrchestratorService } from '../agent/orchestrator.service.js';
 import { ResumeIntentUseCase } from '../agent/usecases/resume-intent.usecase.js';
 import { SendMessageUseCase } from '../agent/usecases/send-message.usecase.js';
+import { AuthThrottleService } from '../auth/auth-throttle.service.js';
 import { TokenService } from '../auth/token.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
@@ -34,6 +35,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { toSessionView } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
+import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
 import { failure, validatePayload } from './socket-errors.js';
 import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
@@ -73,11 +75,13 @@ export class ChatGateway
     string,
     { timer?: NodeJS.Timeout; watches: Map<string, SessionWatch>; membership: Promise<unknown> }
   >();
+  private slowConsumers: SlowConsumerGuard | undefined;
   private userChanges: Subscription | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(AuthThrottleService) private readonly authThrottle: AuthThrottleService,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(SessionFanoutService) private readonly fanout: SessionFanoutService,
@@ -142,6 +146,7 @@ export class ChatGateway
       handshakeMiddleware({
         tokens: this.tokens,
         users: this.users,
+        throttle: this.authThrottle,
         corsOrigins: this.config.http.corsOrigins,
       }),
     );
@@ -151,6 +156,11 @@ export class ChatGateway
       ns.local.to(sessionRoom(sessionId)).emit('session:event', event);
       this.metrics.eventsEmitted.inc({ type: event.type });
     });
+    this.slowConsumers = new SlowConsumerGuard(
+      this.config.limits.socketMaxBufferBytes,
+      this.metrics,
+    );
+    this.slowConsumers.start(ns);
     this.userChanges = this.users.changes$.subscribe(({ user, disabledNow }) => {
       if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets();
     });
@@ -202,6 +212,7 @@ export class ChatGateway
   // Not onModuleDestroy: that runs before the shutdown hooks, and the runs ended there must still
   // reach the sockets.
   onApplicationShutdown(): void {
+    this.slowConsumers?.stop();
     this.userChanges?.unsubscribe();
   }
 

@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
+import type { AuthThrottleService } from '../auth/auth-throttle.service.js';
 import type { TokenService } from '../auth/token.service.js';
+import { clientAddress } from '../common/client-address.js';
+import { DATABASE_RETRY_AFTER_MS } from '../database/database-unavailable.js';
 import type { UsersService } from '../users/users.service.js';
 import type { SocketData } from '../contracts/socket.js';
 
 type Next = (err?: Error) => void;
 
-function refusal(code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string): Error {
-  const err = new Error(code) as Error & { data: { code: string; message: string } };
-  err.data = { code, message };
+type RefusalCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'UNAVAILABLE';
+
+function refusal(code: RefusalCode, message: string, retryAfterMs?: number): Error {
+  const err = new Error(code) as Error & {
+    data: { code: string; message: string; retryAfterMs?: number };
+  };
+  err.data = { code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   return err;
 }
 
@@ -28,14 +35,40 @@ export function originAllowed(
 
 /**
  * The /chat handshake: Origin (when a browser sends one), then the access token from the auth
- * payload. Any failure is a connect_error whose message is the code (UNAUTHORIZED or FORBIDDEN).
+ * payload. Any failure is a connect_error whose message is the code (UNAUTHORIZED, FORBIDDEN,
+ * RATE_LIMITED after too many failures from the address, UNAVAILABLE with `retryAfterMs` when
+ * the database cannot be read: the token may well be valid, so the client keeps it).
  */
 export function handshakeMiddleware(deps: {
   tokens: TokenService;
   users: UsersService;
+  throttle: AuthThrottleService;
   corsOrigins: readonly string[];
 }): (socket: Socket, next: Next) => void {
-  return (socket, next) => {
+  return (socket, rawNext) => {
+    const address = clientAddress(socket.request);
+    const blockedMs = deps.throttle.handshakeRetryAfterMs(address);
+    if (blockedMs !== undefined) {
+      rawNext(refusal('RATE_LIMITED', 'Too many failed handshakes', blockedMs));
+      return;
+    }
+    // Every refusal the client caused counts against its address.
+    const next: Next = (err) => {
+      const code = (err as { data?: { code?: string } } | undefined)?.data?.code;
+      if (!err || code === 'UNAVAILABLE') {
+        rawNext(err);
+        return;
+      }
+      deps.throttle.recordHandshakeFailure(address).then(
+        (retryAfterMs) =>
+          rawNext(
+            retryAfterMs === undefined
+              ? err
+              : refusal('RATE_LIMITED', 'Too many failed handshakes', retryAfterMs),
+          ),
+        () => rawNext(err),
+      );
+    };
     const { origin, host } = socket.handshake.headers;
     if (typeof origin === 'string' && !originAllowed(origin, host, deps.corsOrigins)) {
       next(refusal('FORBIDDEN', `Origin ${origin} is not allowed`));
@@ -69,7 +102,14 @@ export function handshakeMiddleware(deps: {
         socket.data = data;
         next();
       },
-      () => next(refusal('UNAUTHORIZED', 'Could not check the access token')),
+      () =>
+        next(
+          refusal(
+            'UNAVAILABLE',
+            'The database is unreachable; keep the token and retry',
+            DATABASE_RETRY_AFTER_MS,
+          ),
+        ),
     );
   };
 }

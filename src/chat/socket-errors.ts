@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { DomainError } from '../common/domain-error.js';
+import { payloadProblems } from '../common/payload-guard.js';
 import { fieldProblems } from '../common/validation.js';
+import { classifyDatabaseError } from '../database/database-unavailable.js';
 import type { AckFailure, SocketError } from '../contracts/socket.js';
 
 const logger = new Logger('SocketExceptionFilter');
@@ -11,7 +13,8 @@ const logger = new Logger('SocketExceptionFilter');
  * The socket exception filter: any error a handler throws becomes `{code, message, details?}`.
  * Domain errors keep their code; anything unexpected is logged and answered INTERNAL.
  */
-export function toSocketError(err: unknown, context: Record<string, unknown> = {}): SocketError {
+export function toSocketError(thrown: unknown, context: Record<string, unknown> = {}): SocketError {
+  const err = classifyDatabaseError(thrown);
   if (err instanceof DomainError) {
     return {
       code: err.code,
@@ -41,6 +44,8 @@ export async function validatePayload<T extends object>(
       { field: '(payload)', problems: ['must be an object'] },
     ]);
   }
+  const problems = payloadProblems(payload, '(payload)');
+  if (problems.length > 0) throw DomainError.validation('Invalid payload', problems);
   const instance = plainToInstance(cls, payload);
   const errors = await validate(instance, {
     whitelist: true,

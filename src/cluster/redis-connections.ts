@@ -8,6 +8,9 @@ import {
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
+/** Longest a command waits for Redis (rate-limit checks, readiness pings, publishes). */
+export const COMMAND_TIMEOUT_MS = 1000;
+
 /**
  * The Redis connections of a multi-node deployment (REDIS_URL): one for commands and publishing,
  * one subscriber for the cluster bus, and a pub/sub pair for the Socket.IO adapter. Absent
@@ -25,12 +28,13 @@ export class RedisConnections implements BeforeApplicationShutdown, OnApplicatio
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const url = config.redisUrl;
     if (!url) return;
-    // Subscribers wait for Redis however long it is away (their subscriptions queue); the command
-    // connection gives up on a command after two reconnects, so callers get an error, not a hang.
+    // Subscribers wait for Redis however long it is away (their subscriptions queue); a command
+    // fails after COMMAND_TIMEOUT_MS or two reconnects, so callers get an error, not a hang.
     const make = (name: string, subscriber = false): Redis => {
       const client = new Redis(url, {
         connectionName: `hitl-${name}`,
         maxRetriesPerRequest: subscriber ? null : 2,
+        ...(subscriber ? {} : { commandTimeout: COMMAND_TIMEOUT_MS }),
         retryStrategy: (times) => Math.min(times * 200, 2000),
       });
       client.on('error', (err: Error) =>
@@ -48,8 +52,10 @@ export class RedisConnections implements BeforeApplicationShutdown, OnApplicatio
     return this.command !== undefined;
   }
 
+  /** Fails at once while the command connection is not connected, instead of queueing. */
   async ping(): Promise<void> {
     if (!this.command) return;
+    if (this.command.status !== 'ready') throw new Error(`redis is ${this.command.status}`);
     await this.command.ping();
   }
 

@@ -11,7 +11,9 @@ export class ErrorResponseDto {
     example: [{ field: 'email', problems: ['email must be an email'] }],
   })
   details?: unknown;
-  @ApiPropertyOptional({ description: 'For RATE_LIMITED: milliseconds until a retry can succeed' })
+  @ApiPropertyOptional({
+    description: 'For RATE_LIMITED and UNAVAILABLE: milliseconds until a retry can succeed',
+  })
   retryAfterMs?: number;
 }
 

@@ -1,15 +1,34 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ErrorBody } from '../contracts/error-codes.js';
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 /**
- * JSON bodies only, at most `limit` bytes. Parser failures become PROTOCOL.md error bodies here,
- * because they happen before Nest's exception filters are in play.
+ * JSON bodies only, at most `limit` bytes: a request that carries a body of any other type
+ * (text/plain, a form, multipart, XML, or no Content-Type at all) is refused with 415
+ * UNSUPPORTED_MEDIA_TYPE rather than read as an empty body. A request without a body (a bare
+ * POST) is untouched. Parser failures become PROTOCOL.md error bodies here, because they happen
+ * before Nest's exception filters are in play.
  */
 export function jsonBodyParser(limit: number): express.RequestHandler[] {
+  const onlyJson = (req: Request, res: Response, next: NextFunction): void => {
+    if (!hasBody(req) || req.is(JSON_TYPES)) {
+      next();
+      return;
+    }
+    const body: ErrorBody = {
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Request bodies must be JSON (Content-Type: application/json)',
+    };
+    // The body is not read: close the connection rather than leave it in the socket.
+    res.setHeader('Connection', 'close');
+    res.status(415).json(body);
+  };
   const parse = express.json({
     limit,
     strict: true,
-    type: ['application/json', 'application/*+json'],
+    type: JSON_TYPES,
   });
   const onError = (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     const e = err as { type?: string; status?: number };
@@ -34,5 +53,12 @@ export function jsonBodyParser(limit: number): express.RequestHandler[] {
     if (!body) return next(err);
     res.status(body.statusCode).json(body);
   };
-  return [parse, onError as unknown as express.RequestHandler];
+  return [onlyJson, parse, onError as unknown as express.RequestHandler];
+}
+
+/** A body is announced by a non-zero Content-Length or by Transfer-Encoding. */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  return length !== undefined && length !== '0';
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import type { ErrorBody, ErrorCode } from '../contracts/error-codes.js';
+import { classifyDatabaseError } from '../database/database-unavailable.js';
 import { DomainError } from './domain-error.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -17,11 +18,13 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   404: 'NOT_FOUND',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
 };
 
 /** Maps any error to PROTOCOL.md's REST body; unexpected ones become INTERNAL and are logged. */
-export function toErrorBody(err: unknown, logger?: Logger): ErrorBody {
+export function toErrorBody(thrown: unknown, logger?: Logger): ErrorBody {
+  const err = classifyDatabaseError(thrown);
   if (err instanceof DomainError) {
     return {
       statusCode: err.status,

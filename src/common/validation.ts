@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import type { FieldProblem } from '../contracts/error-codes.js';
 import { DomainError } from './domain-error.js';
+import { payloadProblems } from './payload-guard.js';
 
 /** Flattens class-validator errors into one entry per field, with dotted paths for nested ones. */
 export function fieldProblems(errors: ValidationError[], prefix = ''): FieldProblem[] {
@@ -33,7 +34,9 @@ export const validationOptions = {
 
 /**
  * The global pipe: DTO validation with unknown fields rejected. A JSON body that is not an object
- * (an array, a string, null) is rejected before class-validator sees it.
+ * (an array, a string, null), and bodies or queries that payloadProblems() refuses (depth,
+ * prototype keys, control characters, null fields), are rejected before class-transformer sees
+ * them.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
@@ -49,6 +52,10 @@ export class StrictValidationPipe extends ValidationPipe {
           { field: '(body)', problems: ['must be a JSON object'] },
         ]);
       }
+    }
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const problems = payloadProblems(value, `(${metadata.type})`);
+      if (problems.length > 0) throw DomainError.validation('Request validation failed', problems);
     }
     return super.transform(value, metadata);
   }

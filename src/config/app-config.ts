@@ -28,6 +28,10 @@ export interface AppConfig {
   readonly limits: {
     readonly maxMessageLength: number;
     readonly messagesPerMinute: number;
+    /** register/login/refresh per client address and per email; failed handshakes per address. */
+    readonly authPerMinute: number;
+    /** A socket whose unsent outgoing data exceeds this is disconnected (a slow consumer). */
+    readonly socketMaxBufferBytes: number;
     readonly dailyTokenQuota: number;
     readonly maxConcurrentRunsPerUser: number;
     /** Budget of the model input (system prompt, earlier turns, current transcript). */
@@ -52,6 +56,17 @@ export interface AppConfig {
       { readonly baseUrl: string; readonly apiKey: string; readonly model: string } | undefined;
   };
   readonly reminders: { readonly pollIntervalMs: number };
+  readonly history: {
+    /** How long streamed text waits for an unreachable database before the run is failed. */
+    readonly outageWaitMs: number;
+  };
+  readonly retention: {
+    readonly intervalMs: number;
+    /** Used, revoked or expired refresh tokens are deleted this long after that happened. */
+    readonly refreshTokensAfterS: number;
+    /** Idempotency records of message sends are kept this long. */
+    readonly clientMessagesAfterS: number;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 

@@ -52,6 +52,8 @@ describe('loadConfig', () => {
     expect(c.limits).toEqual({
       maxMessageLength: 500,
       messagesPerMinute: 10,
+      authPerMinute: 10,
+      socketMaxBufferBytes: 4194304,
       dailyTokenQuota: 200000,
       maxConcurrentRunsPerUser: 3,
       contextMaxTokens: 4000,
@@ -100,6 +102,28 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ DATA_DIR: dataDir, PORT: '99999', SESSION_IDLE_TIMEOUT_MS: 'soon' }),
     ).toThrow(/PORT[\s\S]*SESSION_IDLE_TIMEOUT_MS|SESSION_IDLE_TIMEOUT_MS[\s\S]*PORT/);
+  });
+
+  it('accepts AUTH_RATE_LIMIT_PER_MINUTE from 1 to 100000 only', () => {
+    for (const bad of ['0', '100001', 'ten']) {
+      expect(() => loadConfig({ DATA_DIR: dataDir, AUTH_RATE_LIMIT_PER_MINUTE: bad })).toThrow(
+        /AUTH_RATE_LIMIT_PER_MINUTE/,
+      );
+    }
+    for (const ok of ['1', '100000']) {
+      expect(
+        loadConfig({ DATA_DIR: dataDir, AUTH_RATE_LIMIT_PER_MINUTE: ok }).limits.authPerMinute,
+      ).toBe(Number(ok));
+    }
+  });
+
+  it('keeps refresh tokens and send idempotency records at least an hour', () => {
+    // Less would delete a token inside its refresh grace, or a send a client may still retry.
+    for (const name of ['RETENTION_REFRESH_TOKENS_AFTER_S', 'RETENTION_CLIENT_MESSAGES_AFTER_S']) {
+      for (const bad of ['0', '59', '3599'])
+        expect(() => loadConfig({ DATA_DIR: dataDir, [name]: bad })).toThrow(new RegExp(name));
+      expect(() => loadConfig({ DATA_DIR: dataDir, [name]: '3600' })).not.toThrow();
+    }
   });
 
   it('treats empty strings as unset', () => {

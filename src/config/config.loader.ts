@@ -100,6 +100,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     limits: {
       maxMessageLength: env.MAX_MESSAGE_LENGTH,
       messagesPerMinute: env.RATE_LIMIT_MESSAGES_PER_MINUTE,
+      authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      socketMaxBufferBytes: env.SOCKET_MAX_BUFFER_BYTES,
       dailyTokenQuota: env.DAILY_TOKEN_QUOTA,
       maxConcurrentRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
       contextMaxTokens: env.CONTEXT_MAX_TOKENS,
@@ -121,6 +123,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       openai,
     },
     reminders: { pollIntervalMs: env.REMINDER_POLL_INTERVAL_MS },
+    history: { outageWaitMs: env.HISTORY_OUTAGE_WAIT_MS },
+    retention: {
+      intervalMs: env.RETENTION_INTERVAL_MS,
+      refreshTokensAfterS: env.RETENTION_REFRESH_TOKENS_AFTER_S,
+      clientMessagesAfterS: env.RETENTION_CLIENT_MESSAGES_AFTER_S,
+    },
     logLevel: env.LOG_LEVEL as AppConfig['logLevel'],
   };
 }

@@ -111,6 +111,12 @@ export class EnvSchema {
 
   @Transform(toInt)
   @IsInt()
+  @Min(1)
+  @Max(100000)
+  AUTH_RATE_LIMIT_PER_MINUTE = 10;
+
+  @Transform(toInt)
+  @IsInt()
   @Min(0)
   DAILY_TOKEN_QUOTA = 200000;
 
@@ -220,6 +226,33 @@ export class EnvSchema {
   @Min(100)
   @Max(60000)
   SHUTDOWN_TIMEOUT_MS = 10000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  HISTORY_OUTAGE_WAIT_MS = 15000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(16384)
+  @Max(1073741824)
+  SOCKET_MAX_BUFFER_BYTES = 4194304;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  RETENTION_INTERVAL_MS = 3600000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(3600)
+  RETENTION_REFRESH_TOKENS_AFTER_S = 604800;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(3600)
+  RETENTION_CLIENT_MESSAGES_AFTER_S = 604800;
 }
 
 export type EnvKey = keyof EnvSchema;

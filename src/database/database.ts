@@ -16,6 +16,9 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+/** Longest wait for a pooled connection (PostgreSQL unreachable, or every connection busy). */
+const CONNECT_TIMEOUT_MS = 5000;
+
 class RunnerExecutor implements SqlExecutor {
   constructor(private readonly runner: QueryRunner) {}
 
@@ -72,6 +75,8 @@ export class Database implements SqlExecutor {
         ...common,
         url: options.url,
         poolSize: options.poolSize ?? 10,
+        // A pool that cannot get a connection fails (reported UNAVAILABLE) instead of hanging.
+        connectTimeoutMS: CONNECT_TIMEOUT_MS,
         applicationName: 'hitl-agent-backend',
       });
       await dataSource.initialize();

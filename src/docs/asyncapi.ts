@@ -112,8 +112,13 @@ export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
       description:
         'Socket.IO namespace `/chat` (default path `/socket.io`). Connect with `io(url + "/chat", { auth: { token } })` ' +
         'where token is the access token from /auth/login. A missing, malformed, expired, wrongly signed or disabled ' +
-        "user's token fails the handshake with connect_error message `UNAUTHORIZED`; a disallowed browser Origin with " +
-        '`FORBIDDEN`. Every client event takes an ack callback and gets exactly one ack. Error codes: ' +
+        "user's token (or one without exp) fails the handshake with connect_error message `UNAUTHORIZED`; a disallowed " +
+        'browser Origin with `FORBIDDEN`; too many failed handshakes from one address (AUTH_RATE_LIMIT_PER_MINUTE) with ' +
+        '`RATE_LIMITED`; an unreachable database with `UNAVAILABLE` (keep the token, retry after `data.retryAfterMs`). ' +
+        'A socket that stops reading is disconnected once its outgoing buffer exceeds SOCKET_MAX_BUFFER_BYTES ' +
+        '(default 4 MiB); it reconnects and replays from the log. Payloads at most 32 levels deep, no `constructor` ' +
+        'or `__proto__` keys, no control characters but tab and newlines, no null field values. ' +
+        'Every client event takes an ack callback and gets exactly one ack. Error codes: ' +
         (ERROR_SCHEMA.properties as { code: { enum: string[] } }).code.enum.join(', ') +
         '.',
     },

@@ -11,7 +11,8 @@ import { Public } from '../auth/auth.decorators.js';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { Database } from '../database/database.js';
 
-const PING_TIMEOUT_MS = 2000;
+/** Below a load balancer's usual probe timeout (1 s), so it sees 503 rather than a timeout. */
+const PING_TIMEOUT_MS = 800;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
-import type { BatchRow, HistoryRepository } from './history.repository.js';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
+import type { BatchAttempt, BatchRow, HistoryRepository } from './history.repository.js';
+import type { LogOutage } from './log-outage.js';
 import { type PendingAppend, WriterLane } from './writer-lane.js';
 
 export type { PendingAppend } from './writer-lane.js';
@@ -23,6 +25,10 @@ export function laneIndex(sessionId: string, lanes: number): number {
  * wait on each other's session row locks, and waiting for one session (settle) waits for its lane
  * only.
  *
+ * While the database is unreachable each lane's batch in flight is retried and the lane's queue
+ * waits behind it (see LogOutage), so every session's order is kept; an outage outlasting
+ * HISTORY_OUTAGE_WAIT_MS fails the batch and whatever is queued for its sessions.
+ *
  * The writer must never join a caller's transaction, so it is always started `detached`.
  */
 export class HistoryWriter {
@@ -33,6 +39,7 @@ export class HistoryWriter {
     detached: (work: () => void) => void,
     private readonly deliver: (p: PendingAppend, stored: SessionEvent[]) => void,
     private readonly onFlush: (events: number, ms: number) => void,
+    private readonly outage: LogOutage,
     lanes = 1,
   ) {
     this.lanes = Array.from(
@@ -42,6 +49,9 @@ export class HistoryWriter {
   }
 
   enqueue(sessionId: string, events: NewEvent[], touch: boolean): Promise<SessionEvent[]> {
+    const queued = this.lanes.reduce((n, lane) => n + lane.queued, 0);
+    const refused = this.outage.refuseQueued(queued);
+    if (refused) return Promise.reject(refused);
     return new Promise<SessionEvent[]>((resolve, reject) => {
       this.laneOf(sessionId).requeue([{ sessionId, events, touch, resolve, reject }]);
     });
@@ -79,9 +89,24 @@ export class HistoryWriter {
   private async write(batch: PendingAppend[]): Promise<void> {
     const started = performance.now();
     try {
-      await this.writeBatch(batch);
+      // A write whose COMMIT reply was lost may have been stored: `attempt` lets the retry find
+      // out instead of storing the events a second time under new seqs.
+      const attempt: BatchAttempt = {};
+      for (;;) {
+        try {
+          await this.writeBatch(batch, attempt);
+          this.outage.succeeded();
+          break;
+        } catch (err) {
+          if (!(await this.outage.retryAfter(err))) throw err;
+        }
+      }
     } catch (err) {
-      if (batch.length === 1) {
+      // Decided by this error, not by an outage still on record: after an outage given up, a
+      // statement the database refuses must again fail only its own append.
+      if (isDatabaseUnavailable(err)) {
+        this.abandon(batch, this.outage.reason(err));
+      } else if (batch.length === 1) {
         batch[0].reject(err);
       } else {
         // One poisoned append must not fail the others: retry them one by one.
@@ -96,8 +121,18 @@ export class HistoryWriter {
     );
   }
 
-  private async writeBatch(batch: PendingAppend[]): Promise<void> {
-    const results = await storeAppends(this.repo, batch);
+  /**
+   * Gives up a batch the database never took, and with it whatever is queued for the same
+   * sessions: a later event stored after a lost one would be a hole no client can see.
+   */
+  private abandon(batch: PendingAppend[], reason: unknown): void {
+    const sessions = new Set(batch.map((p) => p.sessionId));
+    const dropped = [...sessions].flatMap((sessionId) => this.take(sessionId));
+    for (const p of [...batch, ...dropped]) p.reject(reason);
+  }
+
+  private async writeBatch(batch: PendingAppend[], attempt?: BatchAttempt): Promise<void> {
+    const results = await storeAppends(this.repo, batch, attempt);
     batch.forEach((p, i) => {
       const out = results[i];
       if (out) this.deliver(p, out);
@@ -108,11 +143,13 @@ export class HistoryWriter {
 
 /**
  * Stores appends (in the ambient transaction if there is one, else in a new one) and returns
- * each one's stored events, or undefined for an append whose session does not exist.
+ * each one's stored events, or undefined for an append whose session does not exist. With an
+ * `attempt` of an earlier call whose transaction committed, what it stored is returned instead.
  */
 export async function storeAppends(
   repo: HistoryRepository,
   appends: Pick<PendingAppend, 'sessionId' | 'events' | 'touch'>[],
+  attempt?: BatchAttempt,
 ): Promise<(SessionEvent[] | undefined)[]> {
   const rows: BatchRow[] = [];
   for (const p of appends) {
@@ -120,7 +157,8 @@ export async function storeAppends(
       rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch });
     }
   }
-  const stored = await repo.appendBatch(rows);
+  const stored =
+    (attempt && (await repo.committedBatch(attempt))) ?? (await repo.appendBatch(rows, attempt));
   let ord = 0;
   return appends.map((p) => {
     const first = ord;

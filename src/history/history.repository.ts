@@ -11,6 +11,15 @@ export interface BatchRow {
   touch: boolean;
 }
 
+/**
+ * What one appendBatch() call left behind, so that when its COMMIT's reply is lost (the
+ * connection dropped) the caller can ask whether the batch was stored before writing it again.
+ */
+export interface BatchAttempt {
+  txid?: string;
+  seqs?: { ord: number; sessionId: string; seq: number }[];
+}
+
 /** A session row locked for the rest of a transaction. */
 export interface LockedSession {
   id: string;
@@ -58,7 +67,8 @@ export function toSessionEvent(r: HistoryRow): SessionEvent {
  * reuse. A failed transaction rolls the counters back with the rows.
  */
 const LOCK_SESSIONS_SQL = `
-SELECT id, user_id, last_seq FROM sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
+SELECT id, user_id, last_seq, txid_current()::text AS txid
+FROM sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
 
 const WRITE_BATCH_SQL = `
 WITH advanced AS (
@@ -84,13 +94,19 @@ export class HistoryRepository {
    * Persists the batch (in the caller's transaction when there is one); returns seq and createdAt per `ord` that was stored. Rows of sessions that
    * do not exist are left out of the result (and not written).
    */
-  async appendBatch(rows: BatchRow[]): Promise<Map<number, { seq: number; createdAt: string }>> {
+  async appendBatch(
+    rows: BatchRow[],
+    attempt: BatchAttempt = {},
+  ): Promise<Map<number, { seq: number; createdAt: string }>> {
     const sessionIds = [...new Set(rows.map((r) => r.sessionId))];
     return this.db.transaction(async (tx) => {
-      const locked = await tx.query<{ id: string; user_id: string; last_seq: string }>(
-        LOCK_SESSIONS_SQL,
-        [sessionIds],
-      );
+      const locked = await tx.query<{
+        id: string;
+        user_id: string;
+        last_seq: string;
+        txid: string;
+      }>(LOCK_SESSIONS_SQL, [sessionIds]);
+      attempt.txid = locked[0]?.txid;
       const counters = new Map(
         locked.map((l) => [l.id, { userId: l.user_id, seq: Number(l.last_seq), touch: false }]),
       );
@@ -114,6 +130,10 @@ export class HistoryRepository {
         });
       }
       const result = new Map<number, { seq: number; createdAt: string }>();
+      attempt.seqs = rows.flatMap((r) => {
+        const seq = seqByOrd.get(r.ord);
+        return seq === undefined ? [] : [{ ord: r.ord, sessionId: r.sessionId, seq }];
+      });
       if (events.length === 0) return result;
       const advanced = [...counters].map(([id, c]) => ({ id, last_seq: c.seq, touch: c.touch }));
       const stored = await tx.query<StoredRow>(WRITE_BATCH_SQL, [
@@ -130,6 +150,39 @@ export class HistoryRepository {
       }
       return result;
     });
+  }
+
+  /**
+   * The result of an earlier appendBatch() attempt if its transaction committed, undefined if it
+   * did not (then it can simply be written again). Throws while that cannot be known yet.
+   */
+  async committedBatch(
+    attempt: BatchAttempt,
+  ): Promise<Map<number, { seq: number; createdAt: string }> | undefined> {
+    if (attempt.txid === undefined || !attempt.seqs) return undefined;
+    const [{ status }] = await this.db.query<{ status: string | null }>(
+      'SELECT txid_status($1::bigint) AS status',
+      [attempt.txid],
+    );
+    if (status === 'in progress')
+      throw Object.assign(new Error('Connection terminated: the earlier batch is still open'), {
+        code: '08006',
+      });
+    if (status !== 'committed') return undefined;
+    const stored = await this.db.query<{ session_id: string; seq: string; created_at: Date }>(
+      `SELECT session_id, seq, created_at FROM chat_history
+       WHERE (session_id, seq) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`,
+      [attempt.seqs.map((s) => s.sessionId), attempt.seqs.map((s) => s.seq)],
+    );
+    const createdAt = new Map(
+      stored.map((s) => [`${s.session_id}:${s.seq}`, new Date(s.created_at).toISOString()]),
+    );
+    return new Map(
+      attempt.seqs.map((s) => [
+        s.ord,
+        { seq: s.seq, createdAt: createdAt.get(`${s.sessionId}:${s.seq}`) ?? '' },
+      ]),
+    );
   }
 
   /** Locks one session row (the first lock of a lifecycle transaction); undefined if it is gone. */

@@ -6,6 +6,7 @@ import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
 import { HistoryRepository, type LockedSession } from './history.repository.js';
 import { HistoryWriter, type PendingAppend, storeAppends } from './history-writer.js';
+import { DEFAULT_OUTAGE_WAIT_MS, LogOutage } from './log-outage.js';
 
 interface DeltaBuffer {
   runId: string | undefined;
@@ -31,6 +32,8 @@ export class HistoryService {
   private readonly deltas = new Map<string, DeltaBuffer>();
   private readonly coalesceMs: number;
   private readonly writer: HistoryWriter;
+  /** Database outages: retried writes, bounded queue, lost deltas reported to their run. */
+  readonly outage: LogOutage;
   /** Flush sizes and durations, for metrics (the observability module reads them). */
   onFlush: ((events: number, ms: number) => void) | undefined;
 
@@ -41,11 +44,16 @@ export class HistoryService {
     @Optional() @Inject(Database) db?: Database,
   ) {
     this.coalesceMs = config.agent.generatingCoalesceMs;
+    // Tools and tests build the log with only the part of the config they need.
+    this.outage = new LogOutage(
+      (config as Partial<AppConfig>).history?.outageWaitMs ?? DEFAULT_OUTAGE_WAIT_MS,
+    );
     this.writer = new HistoryWriter(
       repo,
       (work) => repo.db.detached(work),
       (p, stored) => this.deliver(p, stored),
       (events, ms) => this.onFlush?.(events, ms),
+      this.outage,
       config.database?.writerLanes ?? 1,
     );
     // Whatever is queued is written before the database closes, whatever the shutdown order.
@@ -68,6 +76,8 @@ export class HistoryService {
     if (this.repo.db.inTransaction) return this.appendInTransaction(sessionId, events, touch);
     this.flushDelta(sessionId, touch);
     if (events.length === 0) return Promise.resolve([]);
+    const lost = this.outage.takeLost(sessionId, events[0].runId);
+    if (lost) return Promise.reject(lost);
     return this.writer.enqueue(sessionId, events, touch);
   }
 
@@ -99,8 +109,11 @@ export class HistoryService {
   /**
    * Adds streamed response text. Deltas are merged and written as one `generating` event at most
    * every GENERATING_COALESCE_MS; the next append() of the session writes what is buffered first.
+   * Throws when earlier text of the same run could not be stored (see LogOutage).
    */
   appendDelta(sessionId: string, ids: { runId?: string; intentId?: string }, delta: string): void {
+    const lost = this.outage.takeLost(sessionId, ids.runId);
+    if (lost) throw lost;
     if (delta === '') return;
     const current = this.deltas.get(sessionId);
     if (current && current.runId === ids.runId) {
@@ -124,6 +137,7 @@ export class HistoryService {
    */
   release(sessionId: string): void {
     this.flushDelta(sessionId, false);
+    this.outage.forget(sessionId);
   }
 
   /** Events after `afterSeq`, at most `limit` (callers bound it; see MAX_REPLAY_LIMIT). */
@@ -160,6 +174,8 @@ export class HistoryService {
     events: NewEvent[],
     touch: boolean,
   ): Promise<SessionEvent[]> {
+    const lost = events.length ? this.outage.takeLost(sessionId, events[0].runId) : undefined;
+    if (lost) throw lost;
     const db = this.repo.db;
     const earlier = this.writer.take(sessionId);
     const delta = this.takeDelta(sessionId);
@@ -185,14 +201,17 @@ export class HistoryService {
     return stored;
   }
 
-  /** An append nobody awaits (a flushed delta): failures are logged. */
+  /**
+   * An append nobody awaits (a flushed delta). Lost streamed text must reach its run, which then
+   * stops (never a silent hole in the log): see LogOutage.
+   */
   private orphan(sessionId: string, events: NewEvent[], touch: boolean): PendingAppend {
     return {
       sessionId,
       events,
       touch,
       resolve: () => undefined,
-      reject: (err) => this.logDeltaFailure(sessionId, err),
+      reject: (err) => this.onDeltaFailure(sessionId, events[0]?.runId, err),
     };
   }
 
@@ -214,7 +233,8 @@ export class HistoryService {
     if (delta) this.writer.requeue([this.orphan(sessionId, [delta], touch)]);
   }
 
-  private logDeltaFailure(sessionId: string, err: unknown): void {
-    this.logger.error({ err, sessionId }, 'could not write a generating event');
+  private onDeltaFailure(sessionId: string, runId: string | undefined, err: unknown): void {
+    this.logger.error({ err, sessionId, runId }, 'could not write a generating event');
+    this.outage.recordLostDelta(sessionId, runId);
   }
 }

@@ -27,6 +27,11 @@ export class WriterLane {
     private readonly write: (batch: PendingAppend[]) => Promise<void>,
   ) {}
 
+  /** Appends waiting for a flush (not counting the batch in flight). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Puts appends (back) in the queue and makes sure a flush will take them. */
   requeue(items: PendingAppend[]): void {
     if (items.length === 0) return;

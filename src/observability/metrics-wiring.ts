@@ -21,6 +21,7 @@ export class MetricsWiring implements OnModuleInit, OnModuleDestroy {
       this.metrics.flushSize.observe(events);
       this.metrics.flushSeconds.observe(ms / 1000);
     };
+    this.history.outage.onRetry = () => this.metrics.historyWriteRetries.inc();
     this.unsubscribe = this.bus.subscribeAll((e, origin) => {
       if (origin !== 'local') return;
       this.metrics.eventsAppended.inc({ type: e.type });

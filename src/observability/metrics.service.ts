@@ -67,6 +67,33 @@ export class MetricsService {
     help: 'Messages refused with RATE_LIMITED',
     registers: [this.registry],
   });
+  readonly rateLimitFallbacks = new Counter({
+    name: 'hitl_rate_limit_fallback_total',
+    help: "Rate-limit checks counted in this node's memory because the shared (Redis) storage failed",
+    registers: [this.registry],
+  });
+  readonly authRateLimited = new Counter({
+    name: 'hitl_auth_rate_limit_rejections_total',
+    help: 'Auth attempts and socket handshakes refused with RATE_LIMITED',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly slowConsumerDisconnects = new Counter({
+    name: 'hitl_slow_consumer_disconnects_total',
+    help: 'Sockets disconnected because their outgoing buffer exceeded SOCKET_MAX_BUFFER_BYTES',
+    registers: [this.registry],
+  });
+  readonly historyWriteRetries = new Counter({
+    name: 'hitl_history_write_retries_total',
+    help: 'Event-log writes retried because the database was unreachable',
+    registers: [this.registry],
+  });
+  readonly retentionDeleted = new Counter({
+    name: 'hitl_retention_deleted_total',
+    help: 'Rows deleted by the retention job, by cleanup',
+    labelNames: ['cleanup'],
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'hitl_http_request_duration_seconds',
     help: 'HTTP request duration',

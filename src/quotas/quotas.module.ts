@@ -2,6 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { RedisThrottlerStorage } from '../cluster/redis-throttler.storage.js';
 import { QuotaGuard } from './quota-guard.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { FallbackThrottlerStorage } from './fallback-throttler.storage.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RATE_LIMIT_STORAGE, RateLimitService } from './rate-limit.service.js';
 import { UsageService } from './usage.service.js';
@@ -11,15 +13,22 @@ import { UsageService } from './usage.service.js';
   providers: [
     {
       provide: RATE_LIMIT_STORAGE,
-      inject: [RedisConnections],
-      // Shared counters with several nodes; this process's memory on one.
-      useFactory: (redis: RedisConnections) =>
-        redis.command ? new RedisThrottlerStorage(redis.command) : new MemoryThrottlerStorage(),
+      inject: [RedisConnections, MetricsService],
+      // Shared counters with several nodes (this node's memory while Redis is away); memory on one.
+      useFactory: (redis: RedisConnections, metrics: MetricsService) => {
+        const command = redis.command;
+        if (!command) return new MemoryThrottlerStorage();
+        return new FallbackThrottlerStorage(
+          new RedisThrottlerStorage(command),
+          () => command.status === 'ready',
+          metrics,
+        );
+      },
     },
     RateLimitService,
     UsageService,
     QuotaGuard,
   ],
-  exports: [RateLimitService, UsageService, QuotaGuard],
+  exports: [RATE_LIMIT_STORAGE, RateLimitService, UsageService, QuotaGuard],
 })
 export class QuotasModule {}

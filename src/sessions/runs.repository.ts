@@ -98,6 +98,15 @@ export class RunsRepository {
     return rows.map((r) => ({ nodeId: r.node_id, activeRuns: Number(r.n) }));
   }
 
+  /** Sessions in which the user has a run going (to cancel them when the user is disabled). */
+  async sessionsWithActiveRunOf(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ session_id: string }>(
+      `SELECT DISTINCT session_id FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
+      [userId],
+    );
+    return rows.map((r) => r.session_id);
+  }
+
   async activeRun(sessionId: string, tx: SqlExecutor = this.db): Promise<RunRow | undefined> {
     const rows = await tx.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status IN ('running', 'awaiting_input')`,

@@ -6,14 +6,15 @@ export type ClientSocket = Socket;
 export function connect(
   baseUrl: string,
   token: string | undefined,
-  opts: { origin?: string; reconnection?: boolean } = {},
+  opts: { origin?: string; reconnection?: boolean; headers?: Record<string, string> } = {},
 ): Promise<ClientSocket> {
+  const headers = { ...opts.headers, ...(opts.origin ? { origin: opts.origin } : {}) };
   const socket = io(`${baseUrl}/chat`, {
     auth: token === undefined ? {} : { token },
     transports: ['websocket'],
     reconnection: opts.reconnection ?? false,
     forceNew: true,
-    ...(opts.origin ? { extraHeaders: { origin: opts.origin } } : {}),
+    ...(Object.keys(headers).length > 0 ? { extraHeaders: headers } : {}),
   });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));

@@ -20,6 +20,8 @@ export async function startTestApp(
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
+    // Test files register many users from one address; the throttling tests set their own limit.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     DATA_DIR: db.dataDir,
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,

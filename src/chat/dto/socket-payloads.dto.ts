@@ -5,6 +5,7 @@ import {
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -17,7 +18,7 @@ export class SessionCreatePayload {
 
 export class SessionJoinPayload {
   @IsUUID() sessionId!: string;
-  @IsOptional() @IsInt() @Min(0) afterSeq?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) afterSeq?: number;
 }
 
 export class SessionLeavePayload {

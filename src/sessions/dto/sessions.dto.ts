@@ -24,6 +24,7 @@ export class ListSessionsQueryDto extends PageQueryDto {
 export class EventsQueryDto {
   @ApiPropertyOptional({
     minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
     default: 0,
     description: 'Return events with seq greater than this',
   })
@@ -31,6 +32,7 @@ export class EventsQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   afterSeq?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })

@@ -1,16 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 export class StreamQueryDto {
   @ApiPropertyOptional({
     minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'Resume after this seq (Last-Event-ID wins when both are sent)',
   })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   afterSeq?: number;
 
   @ApiPropertyOptional({

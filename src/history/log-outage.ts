@@ -1,0 +1,97 @@
+import { DomainError } from '../common/domain-error.js';
+import {
+  databaseUnavailableError,
+  DATABASE_RETRY_AFTER_MS,
+  isDatabaseUnavailable,
+} from '../database/database-unavailable.js';
+
+/** HISTORY_OUTAGE_WAIT_MS's default. */
+export const DEFAULT_OUTAGE_WAIT_MS = 15_000;
+
+/** Events that may wait in the log's queue while the database is unreachable. */
+export const MAX_QUEUED_EVENTS_IN_OUTAGE = 5000;
+const RETRY_BACKOFF_MS = [100, 200, 400, 800, 1000];
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What the event log does while the database is unreachable: the write in flight is retried
+ * (the queue behind it waits, so order is kept) for at most `waitMs` from the start of the
+ * outage, and the queue is bounded. A `generating` write that is finally given up is remembered
+ * per session and run, and the run's next append (or delta) is rejected with it: the run stops
+ * instead of streaming on past text the log lost.
+ */
+export class LogOutage {
+  private since: number | undefined;
+  private lastFailure = 0;
+  private attempt = 0;
+  private readonly lost = new Map<string, { runId: string | undefined; err: DomainError }>();
+  onRetry: (() => void) | undefined;
+
+  constructor(private readonly waitMs: number) {}
+
+  get active(): boolean {
+    return this.since !== undefined;
+  }
+
+  /** After a failed write: waits and returns true when the write should be tried again. */
+  async retryAfter(err: unknown): Promise<boolean> {
+    if (!isDatabaseUnavailable(err)) return false;
+    const now = Date.now();
+    // A failure long after the last one starts a new outage (writes may just have paused).
+    if (now - this.lastFailure > this.waitMs) this.succeeded();
+    this.lastFailure = now;
+    this.since ??= now;
+    if (now - this.since >= this.waitMs) return false;
+    this.onRetry?.();
+    const delay = RETRY_BACKOFF_MS[Math.min(this.attempt++, RETRY_BACKOFF_MS.length - 1)];
+    await sleep(Math.min(delay, this.since + this.waitMs - now));
+    return true;
+  }
+
+  succeeded(): void {
+    this.since = undefined;
+    this.attempt = 0;
+  }
+
+  /** The error an append queued during an outage is refused with once the queue is full. */
+  refuseQueued(queued: number): DomainError | undefined {
+    return this.active && queued >= MAX_QUEUED_EVENTS_IN_OUTAGE
+      ? new DomainError(
+          'UNAVAILABLE',
+          'The event log cannot be written (database unreachable)',
+          undefined,
+          DATABASE_RETRY_AFTER_MS,
+        )
+      : undefined;
+  }
+
+  /** How a failed write is reported: UNAVAILABLE when the database was unreachable. */
+  reason(err: unknown): unknown {
+    return isDatabaseUnavailable(err) ? databaseUnavailableError() : err;
+  }
+
+  recordLostDelta(sessionId: string, runId: string | undefined): void {
+    this.lost.set(sessionId, {
+      runId,
+      err: new DomainError(
+        'UNAVAILABLE',
+        'Streamed output could not be stored (database unreachable); the run stops',
+        undefined,
+        DATABASE_RETRY_AFTER_MS,
+      ),
+    });
+  }
+
+  /** The lost-output error for this run, once (then the run may write its closing events). */
+  takeLost(sessionId: string, runId: string | undefined): DomainError | undefined {
+    const entry = this.lost.get(sessionId);
+    if (!entry || entry.runId !== runId) return undefined;
+    this.lost.delete(sessionId);
+    return entry.err;
+  }
+
+  forget(sessionId: string): void {
+    this.lost.delete(sessionId);
+  }
+}

@@ -1,0 +1,50 @@
+import type { AppConfig } from '../config/app-config.js';
+
+/**
+ * One kind of row the retention job removes. `sql` deletes (or clears) at most `$1` rows per call
+ * and returns one row per row touched; the job repeats it until fewer come back, so no statement
+ * holds locks for long. A table that needs cleaning (stream tickets, ...) adds an entry here.
+ */
+export interface RetentionCleanup {
+  name: string;
+  sql: string;
+  /** Parameters after the batch size `$1`. */
+  params: (config: AppConfig) => unknown[];
+}
+
+const deleteIn = (table: string, key: string, where: string): string =>
+  `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT $1)
+   RETURNING 1`;
+
+export const RETENTION_CLEANUPS: readonly RetentionCleanup[] = [
+  {
+    // Used, revoked or expired refresh tokens. Reuse of a deleted used token is then answered
+    // as an unknown token (401) instead of revoking its family: the age bounds that window.
+    name: 'refresh_tokens',
+    sql: deleteIn(
+      'refresh_tokens',
+      'id',
+      `coalesce(least(used_at, revoked_at, expires_at), expires_at)
+         < now() - make_interval(secs => $2::int)`,
+    ),
+    params: (c) => [c.retention.refreshTokensAfterS],
+  },
+  {
+    // The sealed pair a rotation keeps for the 10 s refresh grace is useless after it: clear it.
+    name: 'refresh_grace_pairs',
+    sql: `UPDATE refresh_tokens SET grace_pair = NULL WHERE id IN (
+            SELECT id FROM refresh_tokens
+            WHERE grace_pair IS NOT NULL AND used_at < now() - interval '1 minute' LIMIT $1)
+          RETURNING 1`,
+    params: () => [],
+  },
+  {
+    // Idempotency records of message sends: a retry of a send this old is not a retry.
+    name: 'client_messages',
+    sql: `DELETE FROM client_messages WHERE (session_id, client_message_id) IN (
+            SELECT session_id, client_message_id FROM client_messages
+            WHERE created_at < now() - make_interval(secs => $2::int) LIMIT $1)
+          RETURNING 1`,
+    params: (c) => [c.retention.clientMessagesAfterS],
+  },
+];

@@ -1,0 +1,169 @@
+import { ChatGateway } from '../src/chat/chat.gateway.js';
+import { Database } from '../src/database/database.js';
+import { HistoryService } from '../src/history/history.service.js';
+import { MetricsService } from '../src/observability/metrics.service.js';
+import { RetentionService } from '../src/retention/retention.service.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { ChatTab } from './support/chat.js';
+import { Http } from './support/http.js';
+import { RawChatSocket } from './support/raw-socket.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+async function until(pred: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const BUFFER_BOUND = 65_536;
+
+describeEachDatabase('operations hardening', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let admin: string;
+  const tabs: ChatTab[] = [];
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target, {
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'opspassword',
+      BUILTIN_TOKEN_DELAY_MS: '5',
+      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+      SOCKET_MAX_BUFFER_BYTES: String(BUFFER_BOUND),
+      RETENTION_REFRESH_TOKENS_AFTER_S: '3600',
+      RETENTION_CLIENT_MESSAGES_AFTER_S: '3600',
+    });
+    http = new Http(t.baseUrl);
+    admin = (await http.post('/auth/login', { email: 'ops@example.com', password: 'opspassword' }))
+      .body.accessToken;
+  });
+
+  afterEach(() => {
+    for (const c of tabs.splice(0)) c.close();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  it('disabling a user cancels their running runs with reason admin', async () => {
+    const u = await ChatTab.user(http, 'disabled');
+    const c = await ChatTab.open(t.baseUrl, u.token);
+    tabs.push(c);
+    const ack = await c.send('count to 5000');
+    expect(ack.ok).toBe(true);
+    await c.next('generating');
+    const patch = await http.patch(`/admin/users/${u.userId}`, { disabled: true }, admin);
+    expect(patch.status).toBe(200);
+    const history = t.app.get(HistoryService);
+    let closing: any;
+    await until(async () => {
+      const events = await history.listAfter(c.sessionId, 0, 1000);
+      closing = events.find((e) =>
+        ['task_completed', 'task_cancelled', 'task_failed'].includes(e.type),
+      );
+      return closing !== undefined;
+    });
+    expect(closing).toMatchObject({ type: 'task_cancelled', data: { reason: 'admin' } });
+    const runs = await http.get(`/admin/runs?status=running`, admin);
+    expect(runs.body.items.filter((r: any) => r.userId === u.userId)).toEqual([]);
+  });
+
+  it('the retention job deletes used and expired refresh tokens and stale client messages', async () => {
+    const db = t.app.get(Database);
+    const old = await http.register('old');
+    const fresh = await http.register('fresh');
+    const rotated = await http.post('/auth/refresh', { refreshToken: old.refreshToken });
+    expect(rotated.status).toBe(200);
+    const c = await ChatTab.open(t.baseUrl, fresh.accessToken);
+    tabs.push(c);
+    expect((await c.send('hello', 'old-send')).ok).toBe(true);
+    await c.end();
+    await db.query(`UPDATE refresh_tokens SET used_at = now() - interval '2 hours' WHERE id = $1`, [
+      old.refreshToken.split('.')[0],
+    ]);
+    await db.query(
+      `UPDATE client_messages SET created_at = now() - interval '2 hours' WHERE client_message_id = 'old-send'`,
+    );
+    // Used a few minutes ago: kept, but its grace pair is cleared.
+    const recent = await http.register('recent');
+    expect((await http.post('/auth/refresh', { refreshToken: recent.refreshToken })).status).toBe(
+      200,
+    );
+    const recentId = recent.refreshToken.split('.')[0];
+    await db.query(
+      `UPDATE refresh_tokens SET used_at = now() - interval '5 minutes' WHERE id = $1`,
+      [recentId],
+    );
+    const deleted = await t.app.get(RetentionService).runOnce();
+    expect(
+      await db.query(`SELECT grace_pair FROM refresh_tokens WHERE id = $1`, [recentId]),
+    ).toEqual([{ grace_pair: null }]);
+    expect(deleted.refresh_tokens).toBeGreaterThanOrEqual(1);
+    expect(deleted.client_messages).toBeGreaterThanOrEqual(1);
+    const left = await db.query<{ id: string }>(
+      `SELECT id FROM refresh_tokens WHERE id = ANY($1)`,
+      [
+        [old.refreshToken, fresh.refreshToken, rotated.body.refreshToken].map(
+          (tok: string) => tok.split('.')[0],
+        ),
+      ],
+    );
+    expect(left.map((r) => r.id).sort()).toEqual(
+      [fresh.refreshToken, rotated.body.refreshToken]
+        .map((tok: string) => tok.split('.')[0])
+        .sort(),
+    );
+    expect(
+      await db.query(`SELECT 1 FROM client_messages WHERE client_message_id = 'old-send'`),
+    ).toEqual([]);
+    // The unused new token still works.
+    expect(
+      (await http.post('/auth/refresh', { refreshToken: rotated.body.refreshToken })).status,
+    ).toBe(200);
+  });
+
+  it('disconnects a socket that stops reading once its buffer passes the bound', async () => {
+    const u = await ChatTab.user(http, 'slow');
+    const watcher = await ChatTab.open(t.baseUrl, u.token);
+    tabs.push(watcher);
+    // A log whose replay is about 600 KB: every join ack carries it.
+    const history = t.app.get(HistoryService);
+    for (let i = 0; i < 10; i++) {
+      await history.append(watcher.sessionId, [
+        {
+          type: 'user_message',
+          data: { content: 'x'.repeat(60_000), clientMessageId: `big-${i}` },
+        },
+      ]);
+    }
+    const metrics = t.app.get(MetricsService);
+    const before = (await metrics.slowConsumerDisconnects.get()).values[0]?.value ?? 0;
+    const gateway = t.app.get(ChatGateway);
+    const connectedBefore = gateway.connectedCount;
+    const slow = await RawChatSocket.open(t.baseUrl, u.token);
+    await until(() => gateway.connectedCount === connectedBefore + 1);
+    slow.stopReading();
+    const join = JSON.stringify({ sessionId: watcher.sessionId });
+    for (let i = 0; i < 60; i++) slow.fire('session:join', join);
+    await until(
+      async () => ((await metrics.slowConsumerDisconnects.get()).values[0]?.value ?? 0) > before,
+    );
+    await until(() => gateway.connectedCount === connectedBefore);
+    slow.close();
+    // The reading tab on the same session is untouched.
+    expect(watcher.socket.connected).toBe(true);
+    const ack = await watcher.send('what is 2 + 3');
+    expect(ack.ok).toBe(true);
+    expect((await watcher.end(ack.seq)).type).toBe('task_completed');
+  });
+});
