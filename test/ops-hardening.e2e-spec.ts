@@ -78,7 +78,7 @@ describeEachDatabase('operations hardening', (kind) => {
     expect(runs.body.items.filter((r: any) => r.userId === u.userId)).toEqual([]);
   });
 
-  it('the retention job deletes used and expired refresh tokens and stale client messages', async () => {
+  it('the retention job deletes used and expired refresh tokens, stale client messages and expired stream tickets', async () => {
     const db = t.app.get(Database);
     const old = await http.register('old');
     const fresh = await http.register('fresh');
@@ -104,7 +104,25 @@ describeEachDatabase('operations hardening', (kind) => {
       `UPDATE refresh_tokens SET used_at = now() - interval '5 minutes' WHERE id = $1`,
       [recentId],
     );
+    const ticket = await http.post(
+      `/sessions/${c.sessionId}/stream-tickets`,
+      {},
+      fresh.accessToken,
+    );
+    expect(ticket.status).toBe(201);
+    const live = await http.post(`/sessions/${c.sessionId}/stream-tickets`, {}, fresh.accessToken);
+    expect(live.status).toBe(201);
+    await db.query(
+      `UPDATE stream_tickets SET expires_at = now() - interval '2 minutes'
+       WHERE ticket_hash <> encode(sha256(convert_to($1, 'UTF8')), 'hex')`,
+      [live.body.ticket],
+    );
     const deleted = await t.app.get(RetentionService).runOnce();
+    expect(deleted.stream_tickets).toBeGreaterThanOrEqual(1);
+    // The expired one is gone; the one still valid is kept.
+    expect(
+      await db.query(`SELECT 1 FROM stream_tickets WHERE session_id = $1`, [c.sessionId]),
+    ).toHaveLength(1);
     expect(
       await db.query(`SELECT grace_pair FROM refresh_tokens WHERE id = $1`, [recentId]),
     ).toEqual([{ grace_pair: null }]);

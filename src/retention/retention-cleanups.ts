@@ -3,7 +3,7 @@ import type { AppConfig } from '../config/app-config.js';
 /**
  * One kind of row the retention job removes. `sql` deletes (or clears) at most `$1` rows per call
  * and returns one row per row touched; the job repeats it until fewer come back, so no statement
- * holds locks for long. A table that needs cleaning (stream tickets, ...) adds an entry here.
+ * holds locks for long. A table that needs cleaning adds an entry here.
  */
 export interface RetentionCleanup {
   name: string;
@@ -46,5 +46,11 @@ export const RETENTION_CLEANUPS: readonly RetentionCleanup[] = [
             WHERE created_at < now() - make_interval(secs => $2::int) LIMIT $1)
           RETURNING 1`,
     params: (c) => [c.retention.clientMessagesAfterS],
+  },
+  {
+    // SSE stream tickets live 60 s and are single use: gone a minute after they expired.
+    name: 'stream_tickets',
+    sql: deleteIn('stream_tickets', 'ticket_hash', `expires_at < now() - interval '1 minute'`),
+    params: () => [],
   },
 ];
