@@ -123,4 +123,40 @@ describeEachDatabase('conversation memory', (kind) => {
       { role: 'user', content: 'and now?' },
     ]);
   });
+  it('the budget holds on every model call of a run: a tool round that grew the transcript drops older turns', async () => {
+    const h = new Http(openai.baseUrl);
+    const u = await ChatTab.user(h, 'memory-rounds');
+    const c = await ChatTab.open(openai.baseUrl, u.token);
+    tabs.push(c);
+    for (const x of ['e', 'f', 'g', 'h']) {
+      const answer = x.toUpperCase().repeat(199) + '.';
+      fake.script([{ chunk: FakeOpenAi.text(answer) }, { chunk: FakeOpenAi.usage(1, 1) }]);
+      await say(c, x.repeat(199) + '?');
+    }
+    // The first call of the run says 100 tokens along with its tool call; the second must fit too.
+    fake.script(
+      [
+        { chunk: FakeOpenAi.text('x'.repeat(400)) },
+        {
+          chunk: FakeOpenAi.toolCall(0, {
+            id: 'call_1',
+            name: 'calculator',
+            args: '{"expression":"2+2"}',
+          }),
+        },
+        { chunk: FakeOpenAi.usage(1, 1) },
+      ],
+      [{ chunk: FakeOpenAi.text('ok') }, { chunk: FakeOpenAi.usage(1, 1) }],
+    );
+    await say(c, 'go?');
+    const tokens = (r: any): number =>
+      r.messages.reduce(
+        (n: number, m: any) => n + Math.ceil(((m.content as string | null) ?? '').length / 4),
+        0,
+      );
+    const [first, second] = fake.requests.slice(-2);
+    expect(tokens(first)).toBeLessThanOrEqual(BUDGET);
+    expect(tokens(second)).toBeLessThanOrEqual(BUDGET);
+    expect(second.messages.length).toBeLessThan(first.messages.length + 2);
+  });
 });

@@ -1,4 +1,5 @@
 import { FaultPoints } from '../src/common/fault-points.js';
+import { Database } from '../src/database/database.js';
 import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
 import {
   createTestDatabase,
@@ -196,6 +197,30 @@ describeEachDatabase('reminders', (kind) => {
     expect((await remindersOf(c, '?status=scheduled')).items).toHaveLength(2);
     const bad = await http.get('/reminders?status=late', c.token);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('pages through reminders created in the same millisecond without skipping any', async () => {
+    const c = await open();
+    for (const label of ['one', 'two', 'three']) {
+      const from = lastSeq(c);
+      await c.send(`remind me to ${label} in 5 hours`);
+      await c.end(from);
+    }
+    // Timestamps are stored to the microsecond; a cursor cut to the millisecond skipped the rest.
+    await t.app.get(Database).query(
+      `UPDATE reminders SET created_at = '2026-01-01T00:00:00.123456Z'
+         WHERE session_id = $1`,
+      [c.sessionId],
+    );
+    const labels: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 5; page++) {
+      const body = await remindersOf(c, `?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      labels.push(...body.items.map((r: any) => r.label));
+      cursor = body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(labels.sort()).toEqual(['one', 'three', 'two']);
   });
 
   it('a retry after a crash inside the tool round does not create a second reminder', async () => {

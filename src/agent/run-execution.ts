@@ -15,10 +15,7 @@ import { runTool } from './run-tool.js';
 import { abortable } from './tools/tool.js';
 import type { ToolRegistry } from './tools/tool-registry.js';
 import { toolCallKey, type ToolCallLedger } from './tools/tool-call.ledger.js';
-import type {
-  ConversationContext,
-  ConversationContextBuilder,
-} from './context/conversation-context.builder.js';
+import type { ConversationContextBuilder } from './context/conversation-context.builder.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -166,12 +163,6 @@ export class RunExecution {
       );
     }
     const transcript = [...this.spec.transcript];
-    const context = await this.context.build({
-      sessionId: this.spec.sessionId,
-      intentId: this.spec.intentId,
-      transcript,
-      tools: this.tools.all(),
-    });
     let phase: 'recognize' | 'respond' = 'recognize';
     if (transcript[transcript.length - 1]?.role === 'tool') {
       await this.thinking('intent_recognition', 'completed', 'resumed after the tool step');
@@ -179,7 +170,7 @@ export class RunExecution {
     }
     let answer: string | undefined;
     for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
-      const out = await this.callModel(context, transcript, phase);
+      const out = await this.callModel(transcript, phase);
       const at = transcript.length;
       transcript.push({
         role: 'assistant',
@@ -199,7 +190,7 @@ export class RunExecution {
       phase = 'respond';
     }
     // Out of tool rounds: one last call without tools, so the model answers with what it has.
-    answer ??= (await this.callModel(context, transcript, 'respond', false)).text;
+    answer ??= (await this.callModel(transcript, 'respond', false)).text;
     this.signal.throwIfAborted();
     if (!answer.trim()) {
       throw new AgentFailure(
@@ -216,12 +207,19 @@ export class RunExecution {
    * intent_recognition completes and response_generation starts before the text is streamed.
    */
   private async callModel(
-    context: ConversationContext,
     transcript: TranscriptMessage[],
     phase: 'recognize' | 'respond',
     offerTools = true,
   ): Promise<{ text: string; calls: ToolCall[] }> {
     await this.assertQuota();
+    // Built for each call: the transcript grows with every tool round, and the earlier turns
+    // must give way for it to keep the whole input within CONTEXT_MAX_TOKENS.
+    const context = await this.context.build({
+      sessionId: this.spec.sessionId,
+      intentId: this.spec.intentId,
+      transcript,
+      tools: this.tools.all(),
+    });
     if (phase === 'respond') await this.thinking('response_generation', 'started');
     let text = '';
     const calls: ToolCall[] = [];

@@ -37,13 +37,19 @@ export class RemindersRepository {
     return { row: existing[0], created: false };
   }
 
-  /** The user's reminders, newest first, keyset-paged; limit + 1 rows (see toPage). */
+  /**
+   * The user's reminders, newest first, keyset-paged; limit + 1 rows (see toPage). `cursor_at`
+   * is created_at to the microsecond, as stored: a JS Date keeps only milliseconds, and a cursor
+   * cut to them would skip the rows created later within the same millisecond.
+   */
   async list(
     userId: string,
     q: { status?: ReminderStatus; limit: number; cursor?: Cursor },
-  ): Promise<ReminderRow[]> {
-    return this.db.query<ReminderRow>(
-      `SELECT ${COLUMNS} FROM reminders
+  ): Promise<(ReminderRow & { cursor_at: string })[]> {
+    return this.db.query<ReminderRow & { cursor_at: string }>(
+      `SELECT ${COLUMNS},
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM reminders
        WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
        ORDER BY created_at DESC, id DESC LIMIT $5`,

@@ -23,10 +23,7 @@ export class RemindersService {
       limit,
       cursor: decodeCursor(q.cursor),
     });
-    const page = toPage(rows, limit, (r) => ({
-      t: new Date(r.created_at).toISOString(),
-      id: r.id,
-    }));
+    const page = toPage(rows, limit, (r) => ({ t: r.cursor_at, id: r.id }));
     return { items: page.items.map(toReminderView), nextCursor: page.nextCursor };
   }
 
