@@ -1,6 +1,8 @@
 import { OrchestratorService } from '../src/agent/orchestrator.service.js';
 import { FaultPoints } from '../src/common/fault-points.js';
+import { APP_CONFIG } from '../src/config/app-config.js';
 import { Database } from '../src/database/database.js';
+import { InteractionTimers } from '../src/runs/interaction-timers.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { RunControlService } from '../src/sessions/run-control.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
@@ -262,6 +264,28 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     const log = await settled(db, s.sessionId);
     expect(lifecycleProblems(log)).toEqual([]);
     expect(log[log.length - 1].type).toBe('task_completed');
+  });
+
+  it('a retry offer closed by a cancel leaves no expiry timer behind', async () => {
+    const s = await newSession();
+    const agent = t.app.get<{ agent: { failFirstAttempts: number } }>(APP_CONFIG).agent;
+    agent.failFirstAttempts = 1;
+    try {
+      expect((await send(s, 'hello')).status).toBe(202);
+      const failed = await waitFor(async () =>
+        (await storedLog(db, s.sessionId)).find((e) => e.type === 'task_failed'),
+      );
+      const interactionId = (failed.data as { interactionId: string }).interactionId;
+      const timers = t.app.get(InteractionTimers);
+      expect(timers.has(interactionId)).toBe(true);
+      // Closing the session ends the offer as stored.
+      expect(
+        (await http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token })).status,
+      ).toBe(204);
+      expect(timers.has(interactionId)).toBe(false);
+    } finally {
+      agent.failFirstAttempts = 0;
+    }
   });
 
   it('a plain run meets the log invariants (the checker agrees with the happy path)', async () => {

@@ -98,7 +98,7 @@ export class RunLifecycle {
   async cancelSessionInTx(sessionId: string, reason: CancelReason): Promise<string | undefined> {
     const active = await this.store.activeRun(sessionId);
     if (active && (await this.cancelInTx(refOf(active), reason))) return active.id;
-    const resolved = await this.store.resolveAllPending(sessionId, 'cancelled');
+    const resolved = await this.resolveAllPending(sessionId);
     for (const i of new Set(resolved.map((r) => r.intent_id)))
       await this.store.transitionIntent(i, reason === 'expired' ? 'abandoned' : 'cancelled');
     if (resolved.length)
@@ -195,7 +195,7 @@ export class RunLifecycle {
   private async cancelInTx(run: RunRef, reason: CancelReason): Promise<boolean> {
     if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
     await this.faults.hit('run.closing');
-    const resolved = await this.store.resolveAllPending(run.sessionId, 'cancelled');
+    const resolved = await this.resolveAllPending(run.sessionId);
     const keepResumable = reason === 'expired' || reason === 'shutdown';
     for (const i of new Set([run.intentId, ...resolved.map((r) => r.intent_id)]))
       await this.store.transitionIntent(i, keepResumable ? 'abandoned' : 'cancelled');
@@ -212,7 +212,7 @@ export class RunLifecycle {
 
   /** The one place a retry is offered: open questions closed, the offer stored, task_failed. */
   private async offerRetry(run: RunRef, error: string, before: NewEvent[]): Promise<RetryOffer> {
-    const resolved = await this.store.resolveAllPending(run.sessionId, 'cancelled');
+    const resolved = await this.resolveAllPending(run.sessionId);
     const offer = {
       interactionId: randomUUID(),
       expiresAt: new Date(Date.now() + this.config.timeouts.retryMs),
@@ -239,6 +239,13 @@ export class RunLifecycle {
     ]);
     this.db.afterCommit(() => this.timers.schedule(offer.interactionId, offer.expiresAt));
     return offer;
+  }
+
+  /** Closes every open question of the session; their expiry timers go with the commit. */
+  private async resolveAllPending(sessionId: string) {
+    const resolved = await this.store.resolveAllPending(sessionId, 'cancelled');
+    this.db.afterCommit(() => resolved.forEach((i) => this.timers.clear(i.id)));
+    return resolved;
   }
 
   private async append(run: RunRef, events: NewEvent[]): Promise<void> {
