@@ -3,6 +3,7 @@ import { FaultPoints } from '../src/common/fault-points.js';
 import { APP_CONFIG } from '../src/config/app-config.js';
 import { Database } from '../src/database/database.js';
 import { InteractionTimers } from '../src/runs/interaction-timers.js';
+import { RunLifecycle } from '../src/runs/run-lifecycle.service.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { RunControlService } from '../src/sessions/run-control.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
@@ -157,6 +158,28 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
 
     expect(lifecycleProblems(log)).toEqual([]);
     expect(log[log.length - 1]).toMatchObject({ type: 'task_cancelled', runId });
+  });
+
+  it('a run ended by another writer behind its back (a remote cancel after a slow node) writes nothing after its closing event', async () => {
+    const s = await newSession();
+    // No heartbeat: it would tell the run it lost, which is what this test leaves to the log.
+    const heartbeat = faults.pause('node.heartbeat');
+    const reply = faults.pause('run.reply-started');
+    const sent = await send(s, 'count to 50');
+    expect(sent.status).toBe(202);
+    await reply.reached;
+    // What another node does when the owner does not answer a cancel: end the run as stored.
+    expect(await t.app.get(RunLifecycle).cancelSession(s.sessionId, 'admin')).toBe(sent.body.runId);
+    reply.release();
+    await waitFor(() => Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId)));
+    heartbeat.release();
+    await t.app.get(HistoryService).flushAll();
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1]).toMatchObject({
+      type: 'task_cancelled',
+      data: { reason: 'admin' },
+    });
   });
 
   it('a cancel during the first chunk’s thinking steps ends in task_cancelled, not an empty answer', async () => {

@@ -1,9 +1,13 @@
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
-import type { BatchAttempt, BatchRow, HistoryRepository } from './history.repository.js';
+import type { BatchAttempt, BatchRow, HistoryRepository, RunFence } from './history.repository.js';
 import type { LogOutage } from './log-outage.js';
 import { type PendingAppend, WriterLane } from './writer-lane.js';
+
+/** What a run's own append gets once another writer ended the run: it must stop. */
+const runEnded = (): DomainError =>
+  new DomainError('CONFLICT', 'The run has ended; nothing more of it is written');
 
 export type { PendingAppend } from './writer-lane.js';
 
@@ -132,10 +136,12 @@ export class HistoryWriter {
   }
 
   private async writeBatch(batch: PendingAppend[], attempt?: BatchAttempt): Promise<void> {
-    const results = await storeAppends(this.repo, batch, attempt);
+    const fence: RunFence = { ended: new Set() };
+    const results = await storeAppends(this.repo, batch, attempt, fence);
     batch.forEach((p, i) => {
       const out = results[i];
       if (out) this.deliver(p, out);
+      else if (p.events.some((e) => e.runId && fence.ended.has(e.runId))) p.reject(runEnded());
       else p.reject(DomainError.notFound('Session'));
     });
   }
@@ -150,6 +156,7 @@ export async function storeAppends(
   repo: HistoryRepository,
   appends: Pick<PendingAppend, 'sessionId' | 'events' | 'touch'>[],
   attempt?: BatchAttempt,
+  fence?: RunFence,
 ): Promise<(SessionEvent[] | undefined)[]> {
   const rows: BatchRow[] = [];
   for (const p of appends) {
@@ -158,7 +165,8 @@ export async function storeAppends(
     }
   }
   const stored =
-    (attempt && (await repo.committedBatch(attempt))) ?? (await repo.appendBatch(rows, attempt));
+    (attempt && (await repo.committedBatch(attempt))) ??
+    (await repo.appendBatch(rows, attempt, fence));
   let ord = 0;
   return appends.map((p) => {
     const first = ord;

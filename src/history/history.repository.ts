@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventType, NewEvent, SessionEvent } from '../contracts/events.js';
 import { Database } from '../database/database.js';
+import { ACTIVE_RUN_STATUSES } from '../runs/run-states.js';
 
 /** One event of a group-commit batch; `ord` keeps the append order inside the batch. */
 export interface BatchRow {
@@ -19,6 +20,18 @@ export interface BatchAttempt {
   txid?: string;
   seqs?: { ord: number; sessionId: string; seq: number }[];
 }
+
+/**
+ * Asks appendBatch to leave out events of runs that are no longer active, and says which runs
+ * those were. The group commit uses it for what runs write on their own (progress): a run ended
+ * by another writer (a cancel on another node, expiry, takeover) took the session row lock to do
+ * so, and this check runs under the same lock, so nothing of the run lands after its closing.
+ */
+export interface RunFence {
+  ended: Set<string>;
+}
+
+const ENDED_RUNS_SQL = `SELECT id FROM runs WHERE id = ANY($1::uuid[]) AND status <> ALL($2::text[])`;
 
 /** A session row locked for the rest of a transaction. */
 export interface LockedSession {
@@ -97,6 +110,7 @@ export class HistoryRepository {
   async appendBatch(
     rows: BatchRow[],
     attempt: BatchAttempt = {},
+    fence?: RunFence,
   ): Promise<Map<number, { seq: number; createdAt: string }>> {
     const sessionIds = [...new Set(rows.map((r) => r.sessionId))];
     return this.db.transaction(async (tx) => {
@@ -107,6 +121,11 @@ export class HistoryRepository {
         txid: string;
       }>(LOCK_SESSIONS_SQL, [sessionIds]);
       attempt.txid = locked[0]?.txid;
+      const runIds = fence ? [...new Set(rows.flatMap((r) => r.event.runId ?? []))] : [];
+      if (fence && runIds.length > 0) {
+        const ended = await tx.query<{ id: string }>(ENDED_RUNS_SQL, [runIds, ACTIVE_RUN_STATUSES]);
+        for (const r of ended) fence.ended.add(r.id);
+      }
       const counters = new Map(
         locked.map((l) => [l.id, { userId: l.user_id, seq: Number(l.last_seq), touch: false }]),
       );
@@ -114,7 +133,7 @@ export class HistoryRepository {
       const seqByOrd = new Map<number, number>();
       for (const r of rows) {
         const c = counters.get(r.sessionId);
-        if (!c) continue;
+        if (!c || (r.event.runId && fence?.ended.has(r.event.runId))) continue;
         c.seq += 1;
         c.touch ||= r.touch;
         seqByOrd.set(r.ord, c.seq);

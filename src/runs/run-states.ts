@@ -25,8 +25,10 @@ export const INTENT_TRANSITIONS: Readonly<Record<IntentStatus, readonly IntentSt
   abandoned: ['active'],
 };
 
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_input'];
+
 export function isActive(status: RunStatus): boolean {
-  return status === 'running' || status === 'awaiting_input';
+  return ACTIVE_RUN_STATUSES.includes(status);
 }
 
 export function isFinal(status: RunStatus): boolean {
