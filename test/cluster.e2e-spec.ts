@@ -172,6 +172,25 @@ suite(
       }
     });
 
+    it('a node shutting down disconnects its own sockets only, not those of the other nodes', async () => {
+      const c4 = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-c4` });
+      const u = await ChatTab.user(httpA);
+      const onB = await ChatTab.open(b.baseUrl, u.token);
+      tabs.push(onB);
+      const onC4 = await ChatTab.open(c4.baseUrl, u.token, onB.sessionId);
+      const reasons: string[] = [];
+      onB.socket.on('disconnect', (reason) => reasons.push(reason));
+      const c4Gone = new Promise((r) => onC4.socket.once('disconnect', r));
+      await c4.close();
+      await c4Gone;
+      // Whatever the closing node broadcast has reached B by now: B's socket still works.
+      const ack = await ask(onB.socket, 'session:join', { sessionId: onB.sessionId }, 10_000);
+      expect(ack.ok).toBe(true);
+      expect(onB.socket.connected).toBe(true);
+      expect(reasons).toEqual([]);
+      onC4.close();
+    });
+
     it('disabling a user on node A disconnects their socket on node B', async () => {
       const adminEnv = {
         ...env,

@@ -203,7 +203,8 @@ export class ChatGateway
   /** Shutdown: runs end first (so their closing events go out live), then every socket is told. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.orchestrator.beforeApplicationShutdown();
-    this.ns?.disconnectSockets();
+    // `local`: through the Redis adapter a plain disconnectSockets reaches every node's sockets.
+    this.ns?.local.disconnectSockets();
     // The server's own close drops unsent packets; give the last events and the disconnect
     // packets a moment to leave.
     await new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS));

@@ -33,6 +33,8 @@ const EXPECTED: Record<string, string[]> = {
 export class StressTab {
   readonly live: LogEvent[] = [];
   joinedAfter = -1;
+  /** Why the socket closed while the test still used it (the test closes them all at the end). */
+  disconnectedBecause: string | undefined;
 
   constructor(
     readonly label: string,
@@ -44,6 +46,10 @@ export class StressTab {
       if (e.sessionId !== sessionId) return;
       this.live.push(e);
       this.seen.push(e);
+    });
+    socket.on('disconnect', (reason, details) => {
+      const detail = details instanceof Error ? `: ${details.message}` : '';
+      this.disconnectedBecause = `${reason}${detail} at ${new Date().toISOString()}`;
     });
   }
 
@@ -267,6 +273,8 @@ export async function checkAll(
   driver: StressDriver,
 ): Promise<string[]> {
   const problems = [...driver.findings];
+  for (const t of tabs.filter((x) => x.disconnectedBecause))
+    problems.push(`[disconnected] ${t.label}: ${t.disconnectedBecause}`);
   for (const s of sessions) {
     const log = await readLog(s);
     if (process.env.STRESS_DUMP)
