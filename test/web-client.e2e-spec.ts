@@ -133,6 +133,41 @@ suite(
       await context.close();
     });
 
+    it('keeps every form field typed into, also when two change before the page re-renders', async () => {
+      const { context, chat } = await signedIn();
+      await chat.newSession();
+      await chat.send('remind me');
+      const dialog = chat.page.getByTestId('dialog-form');
+      await dialog.waitFor();
+      const time = dialog.locator('input[name="time"]');
+      const local = (await time.getAttribute('type')) === 'datetime-local';
+      const future = new Date(Date.now() + 3600_000);
+      const typed = local ? localInput(future) : future.toISOString();
+      // Both input events in one task: no render can come between them.
+      await chat.page.evaluate(
+        ([timeValue]) => {
+          const doc = (globalThis as any).document;
+          for (const [name, value] of [
+            ['time', timeValue],
+            ['label', 'both fields'],
+          ]) {
+            const input = doc.querySelector(`[role="dialog"] input[name="${name}"]`);
+            input.value = value;
+            input.dispatchEvent(new (globalThis as any).Event('input', { bubbles: true }));
+          }
+        },
+        [typed],
+      );
+      // The page re-renders in a microtask or a zero timer, both done before this timer.
+      await chat.page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+      expect(await time.inputValue()).toBe(typed);
+      expect(await dialog.locator('input[name="label"]').inputValue()).toBe('both fields');
+      await dialog.getByRole('button', { name: 'Submit' }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 15_000 });
+      await chat.waitForAnswer(/both fields/);
+      await context.close();
+    });
+
     it("shows the service's validation error next to the form field it names", async () => {
       const { context, chat } = await signedIn();
       await chat.newSession();

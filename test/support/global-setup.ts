@@ -1,18 +1,21 @@
 /**
- * Runs once before the suite. In CI every database test must run, so a missing PostgreSQL is a
+ * Runs once before the suite. In CI every test must run, so a missing PostgreSQL or Redis is a
  * failure there rather than a skip.
  */
+const NEEDED = [
+  ['TEST_DATABASE_URL', 'tests against a real PostgreSQL', 'a throwaway cluster'],
+  ['TEST_REDIS_URL', 'tests of two nodes on Redis', 'a throwaway redis-server'],
+] as const;
+
 export default function globalSetup(): void {
-  if (process.env.CI === 'true' && !process.env.TEST_DATABASE_URL) {
-    throw new Error(
-      'CI=true but TEST_DATABASE_URL is not set: the PostgreSQL half of the suite cannot run. ' +
-        '.ci/run starts a throwaway cluster and exports it.',
-    );
-  }
-  if (!process.env.TEST_DATABASE_URL) {
+  for (const [name, what, how] of NEEDED) {
+    if (process.env[name]) continue;
+    if (process.env.CI === 'true')
+      throw new Error(
+        `CI=true but ${name} is not set: the ${what} cannot run. .ci/run starts ${how} and exports it.`,
+      );
     process.stderr.write(
-      '\nTEST_DATABASE_URL is not set: tests against a real PostgreSQL are skipped ' +
-        '(they run in CI; see README "Tests").\n',
+      `\n${name} is not set: ${what} are skipped (they run in CI; see README "Tests").\n`,
     );
   }
 }

@@ -159,7 +159,12 @@ export function InteractionDialog({
                     aria-invalid={fieldErrors[f.name] ? 'true' : undefined}
                     aria-describedby={fieldErrors[f.name] ? errId : undefined}
                     value={values[f.name] ?? ''}
-                    onInput={(e) => setValues({ ...values, [f.name]: e.currentTarget.value })}
+                    onInput={(e) => {
+                      // From the latest state: a second field's input can come before the
+                      // first one's re-render, and a stale `values` would drop the first.
+                      const value = e.currentTarget.value;
+                      setValues((prev) => ({ ...prev, [f.name]: value }));
+                    }}
                   />
                   {fieldErrors[f.name] && (
                     <span id={errId} class="field-error" data-testid={`error-${f.name}`}>
