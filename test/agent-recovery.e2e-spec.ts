@@ -213,6 +213,7 @@ describeEachDatabase('crash recovery (SIGKILL)', (kind) => {
   });
   afterAll(async () => target?.drop());
 
+  // Two process starts and a 10 s run: minutes on a loaded machine, more than the default minute.
   it('a run killed mid-way is interrupted at restart, with a retry that works', async () => {
     const env = {
       DATA_DIR: target.dataDir,
@@ -271,5 +272,5 @@ describeEachDatabase('crash recovery (SIGKILL)', (kind) => {
     } finally {
       await second.stop();
     }
-  });
+  }, 180_000);
 });
