@@ -17,7 +17,7 @@ export interface ServerProcess {
 /** Runs the built service (`npm run build` first) as a real process and waits until it listens. */
 export function startServerProcess(
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
