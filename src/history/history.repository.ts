@@ -57,17 +57,24 @@ interface HistoryRow {
   created_at: Date;
 }
 
+/**
+ * Assigned field by field in the wire order: with conditional spreads this was the largest
+ * function of a replay's profile (every spread a temporary object and a generic copy).
+ */
 export function toSessionEvent(r: HistoryRow): SessionEvent {
-  return {
+  const e: Record<string, unknown> = {
     sessionId: r.session_id,
     seq: Number(r.seq),
     type: r.message_type,
-    ...(r.intent_id ? { intentId: r.intent_id } : {}),
-    ...(r.run_id ? { runId: r.run_id } : {}),
-    ...(r.connection_id ? { connectionId: r.connection_id } : {}),
-    createdAt: new Date(r.created_at).toISOString(),
-    data: r.content,
-  } as SessionEvent;
+  };
+  if (r.intent_id) e.intentId = r.intent_id;
+  if (r.run_id) e.runId = r.run_id;
+  if (r.connection_id) e.connectionId = r.connection_id;
+  e.createdAt = (
+    r.created_at instanceof Date ? r.created_at : new Date(r.created_at)
+  ).toISOString();
+  e.data = r.content;
+  return e as unknown as SessionEvent;
 }
 
 /**
