@@ -128,12 +128,8 @@ export class SessionsService {
     afterSeq: number,
     limit: number,
   ): Promise<{ items: SessionEvent[]; hasMore: boolean }> {
-    // Ownership and the page are read side by side (a replay is many pages, each one round trip
-    // shorter); the page of a session that is not the caller's is dropped.
-    const owned = this.requireOwned(userId, sessionId);
-    if (!isUuid(sessionId)) await owned;
-    const [, page] = await Promise.all([owned, this.page(sessionId, afterSeq, limit)]);
-    return page;
+    await this.requireOwned(userId, sessionId);
+    return this.page(sessionId, afterSeq, limit);
   }
 
   /** One page of the log after `afterSeq`, with whether more follows. */
