@@ -36,6 +36,7 @@ import { toSessionView } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthExpiry } from './auth-expiry.js';
+import { RoomNames, sessionRoom, userRoom } from './room-names.js';
 import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
 import { failure, validatePayload } from './socket-errors.js';
@@ -50,9 +51,6 @@ type ChatNamespace = Namespace<
 >;
 
 const SHUTDOWN_FLUSH_MS = 150;
-
-export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
-const userRoom = (userId: string): string => `user:${userId}`;
 
 /** What the gateway keeps per connected socket (the rest is on the socket itself). */
 interface SocketEntry {
@@ -83,11 +81,7 @@ export class ChatGateway
   private slowConsumers: SlowConsumerGuard | undefined;
   private userChanges: Subscription | undefined;
   private expiry: AuthExpiry | undefined;
-  /**
-   * Room names in use, one string each: every socket's own copy of a room name (a rope and its
-   * flat copy) was held in its room set; sockets of the same room now share one.
-   */
-  private readonly roomNames = new Map<string, string>();
+  private readonly rooms = new RoomNames();
   /**
    * One listener for every socket: Socket.IO calls onAny listeners with the socket as `this`, so
    * no closure is made per connection.
@@ -185,7 +179,7 @@ export class ChatGateway
     this.userChanges = this.users.changes$.subscribe(({ user, disabledNow }) => {
       if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets();
     });
-    ns.adapter.on('delete-room', (room: string) => this.roomNames.delete(room));
+    this.rooms.bind(ns.adapter);
     this.expiry = new AuthExpiry(
       () => ns.sockets.values(),
       (socket) => {
@@ -199,7 +193,7 @@ export class ChatGateway
 
   handleConnection(socket: ChatSocket): void {
     const { userId, connectionId } = socket.data;
-    void socket.join(this.room(userRoom(userId)));
+    void socket.join(this.rooms.of(userRoom(userId)));
     this.cleanups.set(socket.id, { watches: new Map() });
     this.expiry?.track(socket);
     socket.onAny(this.onClientEvent);
@@ -287,21 +281,13 @@ export class ChatGateway
     return next;
   }
 
-  /** The one string of a room name in use (see roomNames). */
-  private room(name: string): string {
-    const known = this.roomNames.get(name);
-    if (known !== undefined) return known;
-    this.roomNames.set(name, name);
-    return name;
-  }
-
   private async join(
     socket: ChatSocket,
     sessionId: string,
     afterSeq: number,
   ): ReturnType<HandlerTable['session:join']['run']> {
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    const room = this.room(sessionRoom(session.id));
+    const room = this.rooms.of(sessionRoom(session.id));
     const entry = this.cleanups.get(socket.id);
     // A join that fails undoes what it did, and only that: an earlier join of the same session
     // by this socket stays.
