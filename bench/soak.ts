@@ -150,6 +150,8 @@ async function main(): Promise<void> {
     BUILTIN_TOKEN_DELAY_MS: '2',
     GENERATING_COALESCE_MS: '10',
     RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+    // Every soak user registers from the same loopback address.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     DAILY_TOKEN_QUOTA: '1000000000',
     SESSION_IDLE_TIMEOUT_MS: '20000',
     SESSION_SWEEP_INTERVAL_MS: '5000',

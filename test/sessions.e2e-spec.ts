@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
 import {
   createTestDatabase,
@@ -121,6 +122,32 @@ describeEachDatabase('sessions REST', (kind) => {
     );
     expect((await http.get(`/sessions/${s}/events?afterSeq=-1`, alice.accessToken)).status).toBe(
       400,
+    );
+  });
+
+  it('a replayed event is the event as delivered live, createdAt to the millisecond', async () => {
+    const s = (await http.post('/sessions', {}, alice.accessToken)).body.id;
+    const runId = randomUUID();
+    const live = [
+      ...(await t.app.get(HistoryService).append(s, [
+        { type: 'response', data: { content: 'a' } },
+        { type: 'task_started', runId, intentId: randomUUID(), data: { attempt: 1 } },
+      ])),
+      // A few appends apart, so the timestamps carry different sub-millisecond digits.
+      ...(await t.app
+        .get(HistoryService)
+        .append(s, [{ type: 'response', data: { content: 'b' } }])),
+      ...(await t.app
+        .get(HistoryService)
+        .append(s, [{ type: 'response', data: { content: 'c' } }])),
+    ];
+    const replayed = await http.get(`/sessions/${s}/events`, alice.accessToken);
+    expect(replayed.body.items).toEqual(live);
+    const rows = await t.app.get(Database).query<{
+      created_at: Date;
+    }>('SELECT created_at FROM chat_history WHERE session_id = $1 ORDER BY seq', [s]);
+    expect(replayed.body.items.map((e: { createdAt: string }) => e.createdAt)).toEqual(
+      rows.map((r) => new Date(r.created_at).toISOString()),
     );
   });
 

@@ -52,4 +52,15 @@ export class ChatIoAdapter extends IoAdapter {
     if (handlers.length === 0) return;
     super.bindMessageHandlers(socket, handlers, transform);
   }
+
+  /**
+   * Nest's default wraps the callback in `once` and one more closure per socket; a Socket.IO
+   * socket disconnects once, so a plain listener does the same with less held per connection.
+   */
+  override bindClientDisconnect(
+    client: Parameters<IoAdapter['bindClientDisconnect']>[0],
+    callback: (reason: string) => void,
+  ): void {
+    client.on('disconnect', callback);
+  }
 }

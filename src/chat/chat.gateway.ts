@@ -35,6 +35,8 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { toSessionView } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
+import { AuthExpiry } from './auth-expiry.js';
+import { RoomNames, sessionRoom, userRoom } from './room-names.js';
 import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
 import { failure, validatePayload } from './socket-errors.js';
@@ -50,8 +52,12 @@ type ChatNamespace = Namespace<
 
 const SHUTDOWN_FLUSH_MS = 150;
 
-export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
-const userRoom = (userId: string): string => `user:${userId}`;
+/** What the gateway keeps per connected socket (the rest is on the socket itself). */
+interface SocketEntry {
+  watches: Map<string, SessionWatch>;
+  /** The socket's last join or leave while one is going (see inOrder). */
+  membership?: Promise<unknown>;
+}
 
 /**
  * The /chat namespace. Thin: authentication is the handshake middleware; each client event is
@@ -71,12 +77,21 @@ export class ChatGateway
   private readonly logger = new Logger(ChatGateway.name);
   private ns: ChatNamespace | undefined;
   private readonly handlers: HandlerTable;
-  private readonly cleanups = new Map<
-    string,
-    { timer?: NodeJS.Timeout; watches: Map<string, SessionWatch>; membership: Promise<unknown> }
-  >();
+  private readonly cleanups = new Map<string, SocketEntry>();
   private slowConsumers: SlowConsumerGuard | undefined;
   private userChanges: Subscription | undefined;
+  private expiry: AuthExpiry | undefined;
+  private readonly rooms = new RoomNames();
+  /**
+   * One listener for every socket: Socket.IO calls onAny listeners with the socket as `this`, so
+   * no closure is made per connection.
+   */
+  private readonly onClientEvent = ((
+    dispatch: (socket: ChatSocket, event: string, args: unknown[]) => Promise<void>,
+  ) =>
+    function (this: ChatSocket, event: string, ...args: unknown[]): void {
+      void dispatch(this, event, args);
+    })((socket, event, args) => this.dispatch(socket, event, args));
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -164,29 +179,24 @@ export class ChatGateway
     this.userChanges = this.users.changes$.subscribe(({ user, disabledNow }) => {
       if (disabledNow) ns.in(userRoom(user.id)).disconnectSockets();
     });
-  }
-
-  handleConnection(socket: ChatSocket): void {
-    const { userId, connectionId, exp } = socket.data;
-    void socket.join(userRoom(userId));
-    const entry: {
-      timer?: NodeJS.Timeout;
-      watches: Map<string, SessionWatch>;
-      membership: Promise<unknown>;
-    } = { watches: new Map(), membership: Promise.resolve() };
-    const msLeft = exp * 1000 - Date.now();
-    entry.timer = setTimeout(
-      () => {
+    this.rooms.bind(ns.adapter);
+    this.expiry = new AuthExpiry(
+      () => ns.sockets.values(),
+      (socket) => {
         socket.emit('auth_expired', {
           message: 'The access token expired; reconnect with a fresh one',
         });
         socket.disconnect();
       },
-      Math.max(0, Math.min(msLeft, 2_147_483_647)),
     );
-    entry.timer.unref();
-    this.cleanups.set(socket.id, entry);
-    socket.onAny((event: string, ...args: unknown[]) => void this.dispatch(socket, event, args));
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    const { userId, connectionId } = socket.data;
+    void socket.join(this.rooms.of(userRoom(userId)));
+    this.cleanups.set(socket.id, { watches: new Map() });
+    this.expiry?.track(socket);
+    socket.onAny(this.onClientEvent);
     this.metrics.connectedSockets.inc();
     this.logger.debug({ userId, connectionId }, 'socket connected');
   }
@@ -194,7 +204,6 @@ export class ChatGateway
   handleDisconnect(socket: ChatSocket): void {
     const entry = this.cleanups.get(socket.id);
     if (!entry) return;
-    clearTimeout(entry.timer);
     for (const watch of entry.watches.values()) watch.release();
     this.cleanups.delete(socket.id);
     this.metrics.connectedSockets.dec();
@@ -215,6 +224,7 @@ export class ChatGateway
   onApplicationShutdown(): void {
     this.slowConsumers?.stop();
     this.userChanges?.unsubscribe();
+    this.expiry?.stop();
   }
 
   private async dispatch(socket: ChatSocket, event: string, args: unknown[]): Promise<void> {
@@ -262,8 +272,13 @@ export class ChatGateway
   private inOrder<T>(socket: ChatSocket, op: () => Promise<T>): Promise<T> {
     const entry = this.cleanups.get(socket.id);
     if (!entry) return op();
-    const next = entry.membership.then(op);
-    entry.membership = next.catch(() => undefined);
+    const next = (entry.membership ?? Promise.resolve()).then(op);
+    const settled = next.catch(() => undefined);
+    entry.membership = settled;
+    // An idle socket holds no settled promise chain.
+    void settled.then(() => {
+      if (entry.membership === settled) entry.membership = undefined;
+    });
     return next;
   }
 
@@ -273,7 +288,7 @@ export class ChatGateway
     afterSeq: number,
   ): ReturnType<HandlerTable['session:join']['run']> {
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    const room = sessionRoom(session.id);
+    const room = this.rooms.of(sessionRoom(session.id));
     const entry = this.cleanups.get(socket.id);
     // A join that fails undoes what it did, and only that: an earlier join of the same session
     // by this socket stays.
