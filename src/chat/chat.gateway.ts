@@ -27,12 +27,10 @@ import {
   type ClientEventName,
   type ClientToServerEvents,
   type InterServerEvents,
-  JOIN_REPLAY_LIMIT,
   type ServerToClientEvents,
   type SocketData,
 } from '../contracts/socket.js';
 import { MetricsService } from '../observability/metrics.service.js';
-import { toSessionView } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthExpiry } from './auth-expiry.js';
@@ -41,7 +39,8 @@ import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
 import { failure, validatePayload } from './socket-errors.js';
 import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
-import { SessionFanoutService, type SessionWatch } from './session-fanout.service.js';
+import { SessionFanoutService } from './session-fanout.service.js';
+import { SocketMemberships } from './socket-memberships.js';
 
 type ChatNamespace = Namespace<
   ClientToServerEvents,
@@ -51,13 +50,6 @@ type ChatNamespace = Namespace<
 >;
 
 const SHUTDOWN_FLUSH_MS = 150;
-
-/** What the gateway keeps per connected socket (the rest is on the socket itself). */
-interface SocketEntry {
-  watches: Map<string, SessionWatch>;
-  /** The socket's last join or leave while one is going (see inOrder). */
-  membership?: Promise<unknown>;
-}
 
 /**
  * The /chat namespace. Thin: authentication is the handshake middleware; each client event is
@@ -77,7 +69,7 @@ export class ChatGateway
   private readonly logger = new Logger(ChatGateway.name);
   private ns: ChatNamespace | undefined;
   private readonly handlers: HandlerTable;
-  private readonly cleanups = new Map<string, SocketEntry>();
+  private readonly memberships: SocketMemberships;
   private slowConsumers: SlowConsumerGuard | undefined;
   private userChanges: Subscription | undefined;
   private expiry: AuthExpiry | undefined;
@@ -107,6 +99,7 @@ export class ChatGateway
     @Inject(ResumeIntentUseCase) resume: ResumeIntentUseCase,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
   ) {
+    this.memberships = new SocketMemberships(sessions, fanout, this.rooms, metrics);
     this.handlers = {
       'session:create': {
         dto: PAYLOAD_CLASSES['session:create'],
@@ -116,11 +109,11 @@ export class ChatGateway
       },
       'session:join': {
         dto: PAYLOAD_CLASSES['session:join'],
-        run: (s, p) => this.inOrder(s, () => this.join(s, p.sessionId, p.afterSeq ?? 0)),
+        run: (s, p) => this.memberships.join(s, p.sessionId, p.afterSeq ?? 0),
       },
       'session:leave': {
         dto: PAYLOAD_CLASSES['session:leave'],
-        run: (s, p) => this.inOrder(s, () => this.leave(s, p.sessionId)),
+        run: (s, p) => this.memberships.leave(s, p.sessionId),
       },
       'message:send': {
         dto: PAYLOAD_CLASSES['message:send'],
@@ -152,7 +145,7 @@ export class ChatGateway
   }
 
   get connectedCount(): number {
-    return this.cleanups.size;
+    return this.memberships.size;
   }
 
   afterInit(ns: ChatNamespace): void {
@@ -194,7 +187,7 @@ export class ChatGateway
   handleConnection(socket: ChatSocket): void {
     const { userId, connectionId } = socket.data;
     void socket.join(this.rooms.of(userRoom(userId)));
-    this.cleanups.set(socket.id, { watches: new Map() });
+    this.memberships.connected(socket);
     this.expiry?.track(socket);
     socket.onAny(this.onClientEvent);
     this.metrics.connectedSockets.inc();
@@ -202,11 +195,7 @@ export class ChatGateway
   }
 
   handleDisconnect(socket: ChatSocket): void {
-    const entry = this.cleanups.get(socket.id);
-    if (!entry) return;
-    for (const watch of entry.watches.values()) watch.release();
-    this.cleanups.delete(socket.id);
-    this.metrics.connectedSockets.dec();
+    if (this.memberships.disconnected(socket)) this.metrics.connectedSockets.dec();
   }
 
   /** Shutdown: runs end first (so their closing events go out live), then every socket is told. */
@@ -262,67 +251,5 @@ export class ChatGateway
     } catch (err) {
       reply(failure(err, context));
     }
-  }
-
-  /**
-   * Joins and leaves of one socket run one after the other, in the order they were sent: a join
-   * that overtook an earlier leave would be undone by it, and a join retried while the first is
-   * going would be undone by the first one's failure.
-   */
-  private inOrder<T>(socket: ChatSocket, op: () => Promise<T>): Promise<T> {
-    const entry = this.cleanups.get(socket.id);
-    if (!entry) return op();
-    const next = (entry.membership ?? Promise.resolve()).then(op);
-    const settled = next.catch(() => undefined);
-    entry.membership = settled;
-    // An idle socket holds no settled promise chain.
-    void settled.then(() => {
-      if (entry.membership === settled) entry.membership = undefined;
-    });
-    return next;
-  }
-
-  private async join(
-    socket: ChatSocket,
-    sessionId: string,
-    afterSeq: number,
-  ): ReturnType<HandlerTable['session:join']['run']> {
-    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    const room = this.rooms.of(sessionRoom(session.id));
-    const entry = this.cleanups.get(socket.id);
-    // A join that fails undoes what it did, and only that: an earlier join of the same session
-    // by this socket stays.
-    const added = entry !== undefined && !entry.watches.has(session.id);
-    const watch = added ? this.fanout.watch(session.id) : entry?.watches.get(session.id);
-    if (added && watch) entry.watches.set(session.id, watch);
-    try {
-      // Room first, replay second: everything up to the sequencer's position is in the log when
-      // the replay reads it, everything after reaches the room live; clients drop seqs they saw.
-      await socket.join(room);
-      await watch?.ready;
-      const [page, state] = await Promise.all([
-        this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
-        this.sessions.state(session.id),
-      ]);
-      const fresh = await this.sessions.requireOwned(socket.data.userId, sessionId);
-      this.metrics.joins.inc();
-      return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
-    } catch (err) {
-      if (added && entry?.watches.get(session.id) === watch) {
-        entry?.watches.delete(session.id);
-        watch?.release();
-        await socket.leave(room);
-      }
-      throw err;
-    }
-  }
-
-  private async leave(socket: ChatSocket, sessionId: string): Promise<object> {
-    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    await socket.leave(sessionRoom(session.id));
-    const entry = this.cleanups.get(socket.id);
-    entry?.watches.get(session.id)?.release();
-    entry?.watches.delete(session.id);
-    return {};
   }
 }

@@ -1,0 +1,120 @@
+import { type ClientAcks, JOIN_REPLAY_LIMIT } from '../contracts/socket.js';
+import type { MetricsService } from '../observability/metrics.service.js';
+import { toSessionView } from '../sessions/sessions.repository.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
+import { type RoomNames, sessionRoom } from './room-names.js';
+import type { SessionFanoutService, SessionWatch } from './session-fanout.service.js';
+import type { ChatSocket } from './socket-handlers.js';
+
+/** What is kept per connected socket (the rest is on the socket itself). */
+interface SocketEntry {
+  watches: Map<string, SessionWatch>;
+  /** The socket's last join or leave while one is going (see inOrder). */
+  membership?: Promise<unknown>;
+}
+
+/**
+ * Which sessions each connected socket has joined: its room memberships and its holds on the
+ * session fan-out, given up when it leaves or disconnects. Joins and leaves of one socket run in
+ * the order they were sent.
+ */
+export class SocketMemberships {
+  private readonly entries = new Map<string, SocketEntry>();
+
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly fanout: SessionFanoutService,
+    private readonly rooms: RoomNames,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  connected(socket: ChatSocket): void {
+    this.entries.set(socket.id, { watches: new Map() });
+  }
+
+  /** Releases every hold of the socket; false when it was not known (already gone). */
+  disconnected(socket: ChatSocket): boolean {
+    const entry = this.entries.get(socket.id);
+    if (!entry) return false;
+    for (const watch of entry.watches.values()) watch.release();
+    this.entries.delete(socket.id);
+    return true;
+  }
+
+  join(
+    socket: ChatSocket,
+    sessionId: string,
+    afterSeq: number,
+  ): Promise<ClientAcks['session:join']> {
+    return this.inOrder(socket, () => this.doJoin(socket, sessionId, afterSeq));
+  }
+
+  leave(socket: ChatSocket, sessionId: string): Promise<object> {
+    return this.inOrder(socket, () => this.doLeave(socket, sessionId));
+  }
+
+  /**
+   * A join that overtook an earlier leave would be undone by it, and a join retried while the
+   * first is going would be undone by the first one's failure.
+   */
+  private inOrder<T>(socket: ChatSocket, op: () => Promise<T>): Promise<T> {
+    const entry = this.entries.get(socket.id);
+    if (!entry) return op();
+    const next = (entry.membership ?? Promise.resolve()).then(op);
+    const settled = next.catch(() => undefined);
+    entry.membership = settled;
+    // An idle socket holds no settled promise chain.
+    void settled.then(() => {
+      if (entry.membership === settled) entry.membership = undefined;
+    });
+    return next;
+  }
+
+  private async doJoin(
+    socket: ChatSocket,
+    sessionId: string,
+    afterSeq: number,
+  ): Promise<ClientAcks['session:join']> {
+    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
+    const room = this.rooms.of(sessionRoom(session.id));
+    const entry = this.entries.get(socket.id);
+    // A join that fails undoes what it did, and only that: an earlier join of the same session
+    // by this socket stays.
+    const added = entry !== undefined && !entry.watches.has(session.id);
+    const watch = added ? this.fanout.watch(session.id) : entry?.watches.get(session.id);
+    if (added && watch) entry.watches.set(session.id, watch);
+    try {
+      // Room first, replay second: everything up to the sequencer's position is in the log when
+      // the replay reads it, everything after reaches the room live; clients drop seqs they saw.
+      await socket.join(room);
+      await watch?.ready;
+      const [page, state] = await Promise.all([
+        this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
+        this.sessions.state(session.id),
+      ]);
+      const fresh = await this.sessions.requireOwned(socket.data.userId, sessionId);
+      this.metrics.joins.inc();
+      return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
+    } catch (err) {
+      if (added && entry?.watches.get(session.id) === watch) {
+        entry?.watches.delete(session.id);
+        watch?.release();
+        await socket.leave(room);
+      }
+      throw err;
+    }
+  }
+
+  private async doLeave(socket: ChatSocket, sessionId: string): Promise<object> {
+    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
+    await socket.leave(sessionRoom(session.id));
+    const entry = this.entries.get(socket.id);
+    entry?.watches.get(session.id)?.release();
+    entry?.watches.delete(session.id);
+    return {};
+  }
+}
