@@ -31,6 +31,8 @@ const SERVICE_ENV = {
   BUILTIN_TOKEN_DELAY_MS: '0',
   GENERATING_COALESCE_MS: '1',
   RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+  // Every bench user registers from loopback: the per-address sign-in budget would refuse them.
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   DAILY_TOKEN_QUOTA: '1000000000',
   SESSION_SWEEP_INTERVAL_MS: '3600000',
 };
