@@ -43,8 +43,10 @@ const busy = (): DomainError =>
  * message:send and POST /sessions/:id/messages: a new intent and its first run, in ONE
  * transaction under the session row lock: the idempotency claim, the closed and busy checks, the
  * rate limit and quota (only a send that would run counts), declining a retry on offer, the
- * intent, the run and user_message (through the history outbox). The same clientMessageId in the
- * same session returns the first ack and does nothing else.
+ * intent and the run (one statement), user_message (through the history outbox) and the message
+ * count. The same clientMessageId in the same session returns the first ack and does nothing else:
+ * the claim, the first statement after the lock, finds it (no lookup before: a fresh send would pay
+ * a round trip for it).
  */
 @Injectable()
 export class SendMessageUseCase {
@@ -67,8 +69,6 @@ export class SendMessageUseCase {
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
     const session = await this.sessions.requireOwned(cmd.userId, cmd.sessionId);
-    const earlier = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
-    if (earlier) return this.awaitAck(session.id, cmd.clientMessageId, earlier);
     const content = checkContent(cmd.content, this.config.limits.maxMessageLength);
     const run = {
       runId: randomUUID(),
@@ -104,6 +104,8 @@ export class SendMessageUseCase {
         const stored = await this.history.append(session.id, events);
         const done = { intentId: run.intentId, runId: run.runId, seq: stored[0].seq };
         await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
+        // Counted with the send's own commit, on the connection it already holds.
+        await this.usage.record(cmd.userId, { messages: 1 });
         return done;
       });
     } catch (err) {
@@ -114,7 +116,6 @@ export class SendMessageUseCase {
       const first = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
       return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
     }
-    await this.usage.record(cmd.userId, { messages: 1 });
     await this.faults.hit('run.before-launch');
     this.orchestrator.launch({ ...run, transcript });
     this.logger.log({ ...run, userId: cmd.userId }, 'message accepted');
