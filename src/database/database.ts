@@ -5,7 +5,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { pgliteDriverModule } from './pglite-pool.js';
-import type { SqlExecutor } from './sql-executor.js';
+import type { Sql, SqlExecutor } from './sql-executor.js';
 
 export interface DatabaseOptions {
   /** postgres:// URL; unset means the embedded PGlite database in `${dataDir}/pglite`. */
@@ -19,17 +19,35 @@ export interface DatabaseOptions {
 /** Longest wait for a pooled connection (PostgreSQL unreachable, or every connection busy). */
 const CONNECT_TIMEOUT_MS = 5000;
 
-class RunnerExecutor implements SqlExecutor {
-  constructor(private readonly runner: QueryRunner) {}
+/** The part of a `pg` client a named statement needs (TypeORM has no way to pass a name). */
+interface PgClient {
+  query(config: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
 
-  async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+class RunnerExecutor implements SqlExecutor {
+  constructor(
+    private readonly runner: QueryRunner,
+    private readonly prepares: boolean,
+  ) {}
+
+  async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
     return (await this.execute<T>(sql, params)).rows;
   }
 
   async execute<T>(
-    sql: string,
+    sql: Sql,
     params?: readonly unknown[],
   ): Promise<{ rows: T[]; rowCount: number }> {
+    if (typeof sql !== 'string') {
+      if (!this.prepares) return this.execute<T>(sql.text, params);
+      const client = (await this.runner.connect()) as PgClient;
+      const r = await client.query({ name: sql.name, text: sql.text, values: [...(params ?? [])] });
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    }
     const result = await this.runner.query(sql, params ? [...params] : undefined, true);
     const rows = (result.records ?? []) as T[];
     return { rows, rowCount: result.affected ?? rows.length };
@@ -118,19 +136,19 @@ export class Database implements SqlExecutor {
     await this.dataSource.undoLastMigration({ transaction: 'each' });
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+  async query<T = Record<string, unknown>>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
     return (await this.execute<T>(sql, params)).rows;
   }
 
   async execute<T = Record<string, unknown>>(
-    sql: string,
+    sql: Sql,
     params?: readonly unknown[],
   ): Promise<{ rows: T[]; rowCount: number }> {
     const tx = this.current();
     if (tx) return tx.executor.execute<T>(sql, params);
     const runner = this.dataSource.createQueryRunner();
     try {
-      return await new RunnerExecutor(runner).execute<T>(sql, params);
+      return await new RunnerExecutor(runner, this.kind === 'postgres').execute<T>(sql, params);
     } finally {
       await runner.release();
     }
@@ -180,7 +198,7 @@ export class Database implements SqlExecutor {
     if (outer) return work(outer.executor);
     const runner = this.dataSource.createQueryRunner();
     const ctx: TxContext = {
-      executor: new RunnerExecutor(runner),
+      executor: new RunnerExecutor(runner, this.kind === 'postgres'),
       open: true,
       afterCommit: [],
       afterRollback: [],

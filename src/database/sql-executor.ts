@@ -1,9 +1,21 @@
+/**
+ * A statement of the hot path: on PostgreSQL it is prepared once per pooled connection under
+ * `name` (parsed and planned once, then only bound and executed). Names must be unique per text.
+ * PGlite runs its text like any other statement.
+ */
+export interface NamedSql {
+  readonly name: string;
+  readonly text: string;
+}
+
+export type Sql = string | NamedSql;
+
 /** What a repository needs to run SQL: the Database itself or an open transaction. */
 export interface SqlExecutor {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: Sql, params?: readonly unknown[]): Promise<T[]>;
   /** Like query, and also returns how many rows an INSERT/UPDATE/DELETE touched. */
   execute<T = Record<string, unknown>>(
-    sql: string,
+    sql: Sql,
     params?: readonly unknown[],
   ): Promise<{ rows: T[]; rowCount: number }>;
 }

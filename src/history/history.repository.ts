@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventType, NewEvent, SessionEvent } from '../contracts/events.js';
 import { Database } from '../database/database.js';
+import type { NamedSql } from '../database/sql-executor.js';
 import { ACTIVE_RUN_STATUSES } from '../runs/run-states.js';
 
 /** One event of a group-commit batch; `ord` keeps the append order inside the batch. */
@@ -31,19 +32,16 @@ export interface RunFence {
   ended: Set<string>;
 }
 
-const ENDED_RUNS_SQL = `SELECT id FROM runs WHERE id = ANY($1::uuid[]) AND status <> ALL($2::text[])`;
+const ENDED_RUNS_SQL: NamedSql = {
+  name: 'history_ended_runs',
+  text: `SELECT id FROM runs WHERE id = ANY($1::uuid[]) AND status <> ALL($2::text[])`,
+};
 
 /** A session row locked for the rest of a transaction. */
 export interface LockedSession {
   id: string;
   userId: string;
   status: 'active' | 'closed';
-}
-
-interface StoredRow {
-  session_id: string;
-  seq: string;
-  created_at: Date;
 }
 
 interface HistoryRow {
@@ -93,11 +91,20 @@ export function toSessionEvent(r: HistoryRow): SessionEvent {
  * the same PostgreSQL) queue behind them and continue from the committed last_seq: no gap, no
  * reuse. A failed transaction rolls the counters back with the rows.
  */
-const LOCK_SESSIONS_SQL = `
-SELECT id, user_id, last_seq, txid_current()::text AS txid
-FROM sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
+const LOCK_SESSIONS_SQL: NamedSql = {
+  name: 'history_lock_sessions',
+  text: `
+SELECT id, user_id, last_seq, txid_current()::text AS txid, now() AS now
+FROM sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+};
 
-const WRITE_BATCH_SQL = `
+/**
+ * Returns nothing: created_at defaults to now(), the transaction's start, the same for every row
+ * of the batch and already read by LOCK_SESSIONS_SQL (no row, timestamp and map per event).
+ */
+const WRITE_BATCH_SQL: NamedSql = {
+  name: 'history_write_batch',
+  text: `
 WITH advanced AS (
   UPDATE sessions s
   SET last_seq = a.last_seq,
@@ -110,8 +117,8 @@ INSERT INTO chat_history (session_id, seq, user_id, intent_id, run_id, connectio
 SELECT e.session_id, e.seq, e.user_id, e.intent_id, e.run_id, e.connection_id, e.message_type, e.content
 FROM jsonb_to_recordset($2::jsonb) AS e(
   session_id uuid, seq bigint, user_id uuid, intent_id uuid, run_id uuid, connection_id text,
-  message_type text, content jsonb)
-RETURNING session_id, seq, created_at`;
+  message_type text, content jsonb)`,
+};
 
 @Injectable()
 export class HistoryRepository {
@@ -133,6 +140,7 @@ export class HistoryRepository {
         user_id: string;
         last_seq: string;
         txid: string;
+        now: Date;
       }>(LOCK_SESSIONS_SQL, [sessionIds]);
       attempt.txid = locked[0]?.txid;
       const runIds = fence ? [...new Set(rows.flatMap((r) => r.event.runId ?? []))] : [];
@@ -169,17 +177,11 @@ export class HistoryRepository {
       });
       if (events.length === 0) return result;
       const advanced = [...counters].map(([id, c]) => ({ id, last_seq: c.seq, touch: c.touch }));
-      const stored = await tx.query<StoredRow>(WRITE_BATCH_SQL, [
-        JSON.stringify(advanced),
-        JSON.stringify(events),
-      ]);
-      const createdAt = new Map(
-        stored.map((s) => [`${s.session_id}:${s.seq}`, new Date(s.created_at).toISOString()]),
-      );
+      await tx.execute(WRITE_BATCH_SQL, [JSON.stringify(advanced), JSON.stringify(events)]);
+      const createdAt = new Date(locked[0].now).toISOString();
       for (const r of rows) {
         const seq = seqByOrd.get(r.ord);
-        if (seq !== undefined)
-          result.set(r.ord, { seq, createdAt: createdAt.get(`${r.sessionId}:${seq}`) ?? '' });
+        if (seq !== undefined) result.set(r.ord, { seq, createdAt });
       }
       return result;
     });
@@ -221,7 +223,10 @@ export class HistoryRepository {
   /** Locks one session row (the first lock of a lifecycle transaction); undefined if it is gone. */
   async lockSession(sessionId: string): Promise<LockedSession | undefined> {
     const rows = await this.db.query<LockedSession>(
-      `SELECT id, user_id AS "userId", status FROM sessions WHERE id = $1 FOR UPDATE`,
+      {
+        name: 'history_lock_session',
+        text: `SELECT id, user_id AS "userId", status FROM sessions WHERE id = $1 FOR UPDATE`,
+      },
       [sessionId],
     );
     return rows[0];

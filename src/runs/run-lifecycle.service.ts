@@ -158,13 +158,10 @@ export class RunLifecycle {
 
   /** Inserts a new intent and its first run, in the caller's session transaction. */
   async startIntent(run: RunRef, content: string, nodeId: string, checkpoint: object) {
-    await this.store.insertIntent({
-      id: run.intentId,
-      sessionId: run.sessionId,
-      userId: run.userId,
-      content,
-    });
-    return this.store.insertRun({ ...run, id: run.runId, nodeId, checkpoint });
+    return this.store.insertIntentWithRun(
+      { id: run.intentId, sessionId: run.sessionId, userId: run.userId, content },
+      { id: run.runId, attempt: run.attempt, nodeId, checkpoint },
+    );
   }
 
   /**

@@ -32,16 +32,29 @@ const INTERACTION_COLUMNS =
 export class RunsStore {
   constructor(@Inject(Database) private readonly db: Database) {}
 
-  async insertIntent(i: {
-    id: string;
-    sessionId: string;
-    userId: string;
-    content: string;
-  }): Promise<void> {
-    await this.db.query(
-      `INSERT INTO intents (id, session_id, user_id, content) VALUES ($1, $2, $3, $4)`,
-      [i.id, i.sessionId, i.userId, i.content],
+  /** A new intent and its first (running) run, in one statement: one round trip on the send path. */
+  async insertIntentWithRun(
+    i: { id: string; sessionId: string; userId: string; content: string },
+    r: { id: string; attempt: number; nodeId: string; checkpoint: object },
+  ): Promise<RunRow> {
+    const rows = await this.db.query<RunRow>(
+      `WITH intent AS (
+         INSERT INTO intents (id, session_id, user_id, content) VALUES ($1, $2, $3, $4) RETURNING id
+       )
+       INSERT INTO runs (id, intent_id, session_id, user_id, attempt, node_id, checkpoint)
+       SELECT $5, intent.id, $2, $3, $6, $7, $8::jsonb FROM intent RETURNING ${RUN_COLUMNS}`,
+      [
+        i.id,
+        i.sessionId,
+        i.userId,
+        i.content,
+        r.id,
+        r.attempt,
+        r.nodeId,
+        JSON.stringify(r.checkpoint),
+      ],
     );
+    return rows[0];
   }
 
   /** Inserts a running run; the partial unique index rejects a second active run of the session. */

@@ -11,10 +11,10 @@ import { FaultPoints } from '../../common/fault-points.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
-import { SessionsService } from '../../sessions/sessions.service.js';
 import { AgentRepository } from '../agent.repository.js';
 import { OrchestratorService } from '../orchestrator.service.js';
 import { QuotaGuard } from '../../quotas/quota-guard.service.js';
+import { isUuid } from '../../common/uuid.js';
 import { checkContent } from './message-rules.js';
 
 export interface SendMessageCommand {
@@ -43,8 +43,10 @@ const busy = (): DomainError =>
  * message:send and POST /sessions/:id/messages: a new intent and its first run, in ONE
  * transaction under the session row lock: the idempotency claim, the closed and busy checks, the
  * rate limit and quota (only a send that would run counts), declining a retry on offer, the
- * intent, the run and user_message (through the history outbox). The same clientMessageId in the
- * same session returns the first ack and does nothing else.
+ * intent and the run (one statement), user_message (through the history outbox) and the message
+ * count. The same clientMessageId in the same session returns the first ack and does nothing else:
+ * the claim, the first statement after the lock, finds it (no lookup before: a fresh send would pay
+ * a round trip for it).
  */
 @Injectable()
 export class SendMessageUseCase {
@@ -52,7 +54,6 @@ export class SendMessageUseCase {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(AgentRepository) private readonly repo: AgentRepository,
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
@@ -66,10 +67,9 @@ export class SendMessageUseCase {
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
-    const session = await this.sessions.requireOwned(cmd.userId, cmd.sessionId);
-    const earlier = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
-    if (earlier) return this.awaitAck(session.id, cmd.clientMessageId, earlier);
-    const content = checkContent(cmd.content, this.config.limits.maxMessageLength);
+    // Ownership is checked on the row the transaction locks (no read of its own before it).
+    if (!isUuid(cmd.sessionId)) throw DomainError.notFound('Session');
+    const session = { id: cmd.sessionId.toLowerCase() };
     const run = {
       runId: randomUUID(),
       intentId: randomUUID(),
@@ -77,10 +77,12 @@ export class SendMessageUseCase {
       userId: cmd.userId,
       attempt: 1,
     };
-    const transcript = [{ role: 'user' as const, content }];
+    let content = '';
     let ack: SendMessageAck | 'duplicate';
     try {
       ack = await this.history.transaction(session.id, async (locked) => {
+        if (locked?.userId !== cmd.userId) throw DomainError.notFound('Session');
+        content = checkContent(cmd.content, this.config.limits.maxMessageLength);
         const fresh = { intentId: run.intentId, runId: run.runId, seq: null };
         if (!(await this.repo.claimClientMessage(session.id, cmd.clientMessageId, fresh)))
           return 'duplicate' as const;
@@ -94,7 +96,9 @@ export class SendMessageUseCase {
         for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
           await this.interactions.resolveInTx(session.id, offer.id, 'no_retry', cmd);
         await this.quotas.assertCanStartRun(cmd.userId);
-        await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, { transcript });
+        await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, {
+          transcript: [{ role: 'user', content }],
+        });
         events.push({
           type: 'user_message',
           data: { content, clientMessageId: cmd.clientMessageId },
@@ -104,6 +108,8 @@ export class SendMessageUseCase {
         const stored = await this.history.append(session.id, events);
         const done = { intentId: run.intentId, runId: run.runId, seq: stored[0].seq };
         await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
+        // Counted with the send's own commit, on the connection it already holds.
+        await this.usage.record(cmd.userId, { messages: 1 });
         return done;
       });
     } catch (err) {
@@ -114,9 +120,8 @@ export class SendMessageUseCase {
       const first = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
       return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
     }
-    await this.usage.record(cmd.userId, { messages: 1 });
     await this.faults.hit('run.before-launch');
-    this.orchestrator.launch({ ...run, transcript });
+    this.orchestrator.launch({ ...run, transcript: [{ role: 'user', content }] });
     this.logger.log({ ...run, userId: cmd.userId }, 'message accepted');
     return ack;
   }
