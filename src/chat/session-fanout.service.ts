@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { SessionEvent } from '../contracts/events.js';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import { DomainError } from '../common/domain-error.js';
@@ -27,22 +21,23 @@ interface Entry {
   refs: number;
   ready: Promise<void>;
   unsubscribe: () => void;
+  stopLive: () => void;
 }
 
 /**
  * Delivers each watched session's events to this node's sockets in seq order. Every node feeds a
  * per-session sequencer from the EventBus (events committed here and events relayed from other
- * nodes by the ClusterBus) and emits to its own sockets only: the Socket.IO adapter never carries
+ * nodes by the ClusterBus, which subscribes to the session's channel while the EventBus has a
+ * listener for it, so the sequencer's subscription is what makes this node receive them) and emits to its own sockets only: the Socket.IO adapter never carries
  * session events between nodes, so no event can overtake another on a second connection.
  * A sequencer lives while at least one socket of this node is in the room; it starts at the log's
  * last seq when the first socket joins (the join replays what came before).
  */
 @Injectable()
-export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown {
+export class SessionFanoutService implements OnApplicationShutdown {
   private readonly logger = new Logger(SessionFanoutService.name);
   private readonly entries = new Map<string, Entry>();
   private emit: FanoutEmit | undefined;
-  private stopResync: (() => void) | undefined;
 
   constructor(
     @Inject(EventBus) private readonly bus: EventBus,
@@ -51,13 +46,6 @@ export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown
     @Inject(PresenceService) private readonly presence: PresenceService,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
-
-  onModuleInit(): void {
-    // Relays lost while the bus was away leave no gap to notice when nothing follows them.
-    this.stopResync = this.cluster.onResubscribed(() => {
-      for (const entry of this.entries.values()) entry.sequencer.resync(MAX_REPLAY_LIMIT);
-    });
-  }
 
   /** Where ordered events go (the gateway: its own sockets in the session's room). */
   bind(emit: FanoutEmit): void {
@@ -88,7 +76,6 @@ export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown
   }
 
   onApplicationShutdown(): void {
-    this.stopResync?.();
     for (const [id, entry] of [...this.entries]) this.drop(id, entry);
   }
 
@@ -99,13 +86,22 @@ export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown
       emit: (e) => this.emit?.(sessionId, e),
       onError: (err) => this.logger.warn({ err, sessionId }, 'could not read a gap of the log'),
     });
-    // Subscribed before the position is read: whatever commits after the read is already held.
+    // Subscribed before the position is read: whatever commits here after the read is already
+    // held. Other nodes' events come once this node's subscription to the session's channel is
+    // confirmed, which may be after the read: then the log is read from the position on, and again
+    // whenever the subscription is re-established (what was published meanwhile is lost).
     const unsubscribe = this.bus.subscribe(sessionId, (e) => sequencer.push(e));
     const ready = this.sessions.findById(sessionId).then((row) => {
       if (!row) throw DomainError.notFound('Session');
       sequencer.begin(Number(row.last_seq));
     });
-    const entry: Entry = { sequencer, refs: 0, ready, unsubscribe };
+    const stopLive = this.cluster.onSessionLive(sessionId, () => {
+      ready.then(
+        () => sequencer.resync(MAX_REPLAY_LIMIT),
+        () => undefined,
+      );
+    });
+    const entry: Entry = { sequencer, refs: 0, ready, unsubscribe, stopLive };
     // A failed start is reported to each watcher through `ready`; the entry must not be reused.
     ready.catch(() => this.drop(sessionId, entry));
     this.entries.set(sessionId, entry);
@@ -113,6 +109,7 @@ export class SessionFanoutService implements OnModuleInit, OnApplicationShutdown
   }
 
   private drop(sessionId: string, entry: Entry): void {
+    entry.stopLive();
     entry.unsubscribe();
     entry.sequencer.close();
     if (this.entries.get(sessionId) === entry) this.entries.delete(sessionId);

@@ -5,67 +5,124 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { FaultPoints } from '../common/fault-points.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { SessionEvent } from '../contracts/events.js';
 import { EventBus } from '../history/event-bus.js';
 import { RedisConnections } from './redis-connections.js';
+import {
+  type PubSubMode,
+  SESSION_CHANNEL_PREFIX,
+  SessionChannels,
+  sessionChannel,
+} from './session-channels.js';
 
+/** The shared channel: answers and cancels (rare, and every node may be the one they are for). */
 const CHANNEL = 'hitl:cluster';
 
 export type ClusterMessage =
-  | { kind: 'event'; event: SessionEvent }
   | { kind: 'answer'; interactionId: string; outcome: string; response?: unknown }
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string }
   | { kind: 'cancelled'; requestId: string; runId: string; won: boolean };
 
 type Handler = (m: ClusterMessage) => void;
 
+/** What this node's bus connection has received, for tests and metrics. */
+export interface ClusterBusStats {
+  /** Messages that arrived on session channels, this node's own echoes included. */
+  sessionMessages: number;
+  /** Of those, events committed by another node (handed to the local EventBus). */
+  remoteEvents: number;
+  /** Session channels subscribed now. */
+  sessionChannels: number;
+  /** Session channels with a (un)subscribe in flight or waiting to be tried again. */
+  pendingChannels: number;
+  /** Session channel (un)subscribes that failed (each is tried again). */
+  channelFailures: number;
+}
+
 /**
- * Node-to-node messages over Redis pub/sub (no-op on a single node). Committed events are shared
- * so that every node's sockets and SSE streams see every event (each node puts them in seq order
- * itself); answers and cancels travel to the node that runs the run.
+ * Node-to-node messages over Redis pub/sub (no-op on a single node). A committed event is
+ * published once on its session's channel, and a node is subscribed to that channel only while
+ * it has watchers of the session (the EventBus tells which), so each node receives the events of
+ * the sessions it serves and no others. Answers and cancels travel on one shared channel.
+ * Pub/sub may lose messages (a subscription not yet confirmed, a connection that dropped); the
+ * holders of ordered streams read what they missed from the log when `onSessionLive` fires.
  */
 @Injectable()
 export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ClusterBus.name);
   readonly nodeTag = Math.random().toString(36).slice(2);
+  private readonly echoPrefix = `${this.nodeTag} `;
   private readonly handlers = new Set<Handler>();
-  private readonly resubscribed = new Set<() => void>();
+  private readonly live = new Map<string, Set<() => void>>();
+  private channels: SessionChannels | undefined;
+  private mode: PubSubMode | undefined;
+  private readonly modeKnown: Promise<PubSubMode>;
+  private resolveMode: ((m: PubSubMode) => void) | undefined;
   private unsubscribeLocal: (() => void) | undefined;
+  private sessionMessages = 0;
+  private remoteEvents = 0;
 
   constructor(
     @Inject(RedisConnections) private readonly redis: RedisConnections,
     @Inject(EventBus) private readonly bus: EventBus,
-  ) {}
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
+  ) {
+    this.modeKnown = new Promise((resolve) => (this.resolveMode = resolve));
+  }
 
   get enabled(): boolean {
     return this.redis.enabled;
   }
 
+  /** How session channels are carried; undefined until Redis has been reached once. */
+  get pubSubMode(): PubSubMode | undefined {
+    return this.mode;
+  }
+
+  get stats(): ClusterBusStats {
+    return {
+      sessionMessages: this.sessionMessages,
+      remoteEvents: this.remoteEvents,
+      sessionChannels: this.channels?.subscribedCount ?? 0,
+      pendingChannels: this.channels?.pendingCount ?? 0,
+      channelFailures: this.channels?.failures ?? 0,
+    };
+  }
+
   onModuleInit(): void {
     const sub = this.redis.subscriber;
     if (!sub) return;
-    sub.on('message', (_channel: string, raw: string) => this.receive(raw));
-    // After a lost connection the subscription is back once SUBSCRIBE answers; whatever was
-    // published in between is gone, and the holders of ordered streams must read it from the log.
-    sub.on('ready', () => {
-      sub
-        .subscribe(CHANNEL)
-        .then(() => this.notifyResubscribed())
-        .catch((err: Error) =>
-          this.logger.warn({ err: err.message }, 'cluster resubscribe failed'),
-        );
-    });
-    // Not awaited: with Redis away the subscription waits for it, and start-up must not.
-    sub.subscribe(CHANNEL).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'cluster subscribe failed');
+    const channels = new SessionChannels(
+      sub,
+      (id) => this.notifyLive(id),
+      this.logger,
+      () => this.faults.hit('cluster.subscribe'),
+    );
+    this.channels = channels;
+    sub.on('message', (channel: string, raw: string) => this.receive(channel, raw));
+    sub.on('smessage', (channel: string, raw: string) => this.receive(channel, raw));
+    // Every (re)connection starts without subscriptions: whatever was published meanwhile is
+    // gone, and each watched session's channel is subscribed again (then read from the log).
+    sub.on('ready', () => void this.connected(sub, channels));
+    // The connection may have become ready before this module's init.
+    if (sub.status === 'ready') void this.connected(sub, channels);
+    this.bus.setWatchHook({
+      watched: (id) => channels.want(id),
+      unwatched: (id) => channels.unwant(id),
     });
     this.unsubscribeLocal = this.bus.subscribeAll((event, origin) => {
-      if (origin === 'local') this.publish({ kind: 'event', event });
+      if (origin === 'local') this.publishEvent(event);
     });
   }
 
   onModuleDestroy(): void {
     this.unsubscribeLocal?.();
+    this.bus.setWatchHook(undefined);
+    this.channels?.stop();
   }
 
   on(handler: Handler): () => void {
@@ -73,20 +130,22 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     return () => this.handlers.delete(handler);
   }
 
-  /** `handler` runs each time the subscription is (re)established; returns the unsubscribe. */
-  onResubscribed(handler: () => void): () => void {
-    this.resubscribed.add(handler);
-    return () => this.resubscribed.delete(handler);
-  }
-
-  private notifyResubscribed(): void {
-    for (const h of this.resubscribed) {
-      try {
-        h();
-      } catch (err) {
-        this.logger.error({ err }, 'cluster resubscribe handler failed');
-      }
+  /**
+   * `handler` runs each time this node's subscription to the session's channel is confirmed (the
+   * first watcher's, and again after Redis came back): events published before may be missing.
+   */
+  onSessionLive(sessionId: string, handler: () => void): () => void {
+    let set = this.live.get(sessionId);
+    if (!set) {
+      set = new Set();
+      this.live.set(sessionId, set);
     }
+    set.add(handler);
+    return () => {
+      const current = this.live.get(sessionId);
+      current?.delete(handler);
+      if (current?.size === 0) this.live.delete(sessionId);
+    };
   }
 
   publish(message: ClusterMessage): void {
@@ -97,7 +156,71 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private receive(raw: string): void {
+  private async connected(sub: Redis, channels: SessionChannels): Promise<void> {
+    if (!this.mode) this.mode = await this.detectMode(sub);
+    this.resolveMode?.(this.mode);
+    if (sub.status !== 'ready') return;
+    sub.subscribe(CHANNEL).catch((err: Error) => {
+      this.logger.warn({ err: err.message }, 'cluster subscribe failed');
+    });
+    channels.connected(this.mode);
+  }
+
+  /** Sharded pub/sub where the server has it (Redis 7+) unless turned off; else plain pub/sub. */
+  private async detectMode(sub: Redis): Promise<PubSubMode> {
+    if (!this.config.shardedPubSub) return 'classic';
+    try {
+      // On a fresh connection (no subscription yet), so ordinary commands are still allowed.
+      const info = (await sub.call('COMMAND', 'INFO', 'SPUBLISH')) as unknown[];
+      const mode: PubSubMode = Array.isArray(info) && info[0] ? 'sharded' : 'classic';
+      this.logger.log({ mode }, 'cluster pub/sub mode');
+      return mode;
+    } catch (err) {
+      this.logger.warn(
+        { err: (err as Error).message },
+        'cannot tell whether Redis has sharded pub/sub; using plain pub/sub',
+      );
+      return 'classic';
+    }
+  }
+
+  private publishEvent(event: SessionEvent): void {
+    const cmd = this.redis.command;
+    if (!cmd) return;
+    // The tag first: a node that watches the session gets its own events back and drops them
+    // without parsing.
+    const payload = this.echoPrefix + JSON.stringify(event);
+    const channel = sessionChannel(event.sessionId);
+    const send = (mode: PubSubMode): void => {
+      const sent =
+        mode === 'sharded' ? cmd.spublish(channel, payload) : cmd.publish(channel, payload);
+      sent.catch((err: Error) =>
+        this.logger.warn(
+          { err: err.message, sessionId: event.sessionId, seq: event.seq },
+          'cluster publish failed',
+        ),
+      );
+    };
+    if (this.mode) send(this.mode);
+    else void this.modeKnown.then(send);
+  }
+
+  private receive(channel: string, raw: string): void {
+    if (channel.startsWith(SESSION_CHANNEL_PREFIX)) {
+      this.sessionMessages += 1;
+      if (raw.startsWith(this.echoPrefix)) return;
+      const space = raw.indexOf(' ');
+      let event: SessionEvent;
+      try {
+        event = JSON.parse(raw.slice(space + 1)) as SessionEvent;
+      } catch {
+        return;
+      }
+      this.remoteEvents += 1;
+      this.bus.publish(event, 'remote');
+      return;
+    }
+    if (channel !== CHANNEL) return;
     let parsed: { from: string; message: ClusterMessage };
     try {
       parsed = JSON.parse(raw) as { from: string; message: ClusterMessage };
@@ -105,13 +228,23 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
       return;
     }
     if (parsed.from === this.nodeTag) return;
-    const m = parsed.message;
-    if (m.kind === 'event') this.bus.publish(m.event, 'remote');
     for (const h of this.handlers) {
       try {
-        h(m);
+        h(parsed.message);
       } catch (err) {
         this.logger.error({ err }, 'cluster message handler failed');
+      }
+    }
+  }
+
+  private notifyLive(sessionId: string): void {
+    const set = this.live.get(sessionId);
+    if (!set) return;
+    for (const h of [...set]) {
+      try {
+        h();
+      } catch (err) {
+        this.logger.error({ err, sessionId }, 'session channel handler failed');
       }
     }
   }

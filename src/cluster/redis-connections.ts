@@ -30,10 +30,11 @@ export class RedisConnections implements BeforeApplicationShutdown, OnApplicatio
     if (!url) return;
     // Subscribers wait for Redis however long it is away (their subscriptions queue); a command
     // fails after COMMAND_TIMEOUT_MS or two reconnects, so callers get an error, not a hang.
-    const make = (name: string, subscriber = false): Redis => {
+    const make = (name: string, subscriber = false, autoResubscribe = true): Redis => {
       const client = new Redis(url, {
         connectionName: `hitl-${name}`,
         maxRetriesPerRequest: subscriber ? null : 2,
+        autoResubscribe,
         ...(subscriber ? {} : { commandTimeout: COMMAND_TIMEOUT_MS }),
         retryStrategy: (times) => Math.min(times * 200, 2000),
       });
@@ -43,7 +44,8 @@ export class RedisConnections implements BeforeApplicationShutdown, OnApplicatio
       return client;
     };
     this.command = make('command');
-    this.subscriber = make('bus', true);
+    // The cluster bus subscribes again itself, to only the sessions watched by then.
+    this.subscriber = make('bus', true, false);
     this.adapterPub = make('adapter-pub', true);
     this.adapterSub = make('adapter-sub', true);
   }

@@ -16,6 +16,8 @@ export type FaultPoint =
   | 'node.heartbeat'
   /** A cluster `answer` message arrived (throw = it was lost). */
   | 'cluster.answer'
+  /** A session channel's subscribe is about to go to Redis (pause = the subscription is late). */
+  | 'cluster.subscribe'
   /** Idle expiry claimed a session, before its transaction cancels the run. */
   | 'expiry.claimed'
   /** A send holds the session row lock, before its busy check. */

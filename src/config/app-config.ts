@@ -17,6 +17,8 @@ export interface AppConfig {
     readonly writerLanes: number;
   };
   readonly redisUrl: string | undefined;
+  /** Session channels on sharded pub/sub where Redis has it (REDIS_SHARDED_PUBSUB=auto). */
+  readonly shardedPubSub: boolean;
   readonly dataDir: string;
   readonly jwt: {
     readonly secret: string;

@@ -86,6 +86,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       writerLanes: env.HISTORY_WRITER_LANES ?? (env.DATABASE_URL ? 4 : 1),
     },
     redisUrl: env.REDIS_URL,
+    shardedPubSub: env.REDIS_SHARDED_PUBSUB === 'auto',
     dataDir,
     jwt: {
       secret: env.JWT_SECRET ?? persistentJwtSecret(dataDir),

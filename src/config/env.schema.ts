@@ -60,6 +60,9 @@ export class EnvSchema {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;
 
+  @IsIn(['auto', 'off'])
+  REDIS_SHARDED_PUBSUB = 'auto';
+
   @IsString()
   @MinLength(1)
   DATA_DIR = './data';

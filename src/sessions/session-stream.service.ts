@@ -66,8 +66,12 @@ export class SessionStreamService implements BeforeApplicationShutdown {
 
     const unsubscribe = this.bus.subscribe(sessionId, (e) => sequencer.push(e));
     const unwatch = this.presence.watch(sessionId);
-    // Relays lost while the cluster bus was away: read them from the log once it is back.
-    const stopResync = this.cluster.onResubscribed(() => sequencer.resync(MAX_REPLAY_LIMIT));
+    // Other nodes' events flow once the session's channel is subscribed (the bus subscription
+    // above asks for it); what was published before that, or while Redis was away, is read from
+    // the log each time the subscription is confirmed.
+    const stopResync = this.cluster.onSessionLive(sessionId, () =>
+      sequencer.resync(MAX_REPLAY_LIMIT),
+    );
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
     const close = (): void => {
       if (closed) return;

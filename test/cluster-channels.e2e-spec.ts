@@ -1,0 +1,272 @@
+import { Redis } from 'ioredis';
+import { SessionFanoutService } from '../src/chat/session-fanout.service.js';
+import { ClusterBus } from '../src/cluster/cluster-bus.js';
+import { sessionChannel } from '../src/cluster/session-channels.js';
+import { FaultPoints } from '../src/common/fault-points.js';
+import { EventBus } from '../src/history/event-bus.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { ChatTab } from './support/chat.js';
+import { Http } from './support/http.js';
+import { ThrowawayRedis } from './support/services.js';
+import { SseClient } from './support/sse.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const pgUrl = process.env.TEST_DATABASE_URL;
+if (process.env.CI === 'true' && (!redisUrl || !pgUrl))
+  throw new Error('CI=true but TEST_REDIS_URL or TEST_DATABASE_URL is not set');
+const ready = Boolean(redisUrl && pgUrl);
+const suite = ready ? describe : describe.skip;
+const skipped = ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)';
+
+const env = {
+  JWT_SECRET: 'channels-test-secret-shared-by-both-nodes',
+  BUILTIN_TOKEN_DELAY_MS: '2',
+  RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+};
+
+async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** How many connections Redis has subscribed to the session's channel (sharded or plain). */
+async function subscribers(redis: Redis, sessionId: string, sharded = true): Promise<number> {
+  const reply = (await redis.call(
+    'PUBSUB',
+    sharded ? 'SHARDNUMSUB' : 'NUMSUB',
+    sessionChannel(sessionId),
+  )) as [string, number];
+  return Number(reply[1]);
+}
+
+const seqs = (tab: ChatTab): number[] => tab.events().map((e) => e.seq);
+const contiguous = (s: number[]): boolean => s.every((v, i) => i === 0 || v === s[i - 1] + 1);
+
+suite(`per-session cluster channels, two nodes${skipped}`, () => {
+  let target: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  let httpA: Http;
+  let redis: Redis;
+  const tabs: ChatTab[] = [];
+
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    a = await startTestApp(target, { ...env, REDIS_URL: redisUrl ?? '' });
+    b = await startTestApp(target, {
+      ...env,
+      REDIS_URL: redisUrl ?? '',
+      DATA_DIR: `${target.dataDir}-b`,
+    });
+    httpA = new Http(a.baseUrl);
+    redis = new Redis(redisUrl ?? '');
+  });
+
+  afterEach(async () => {
+    for (const c of tabs.splice(0)) c.close();
+    a.app.get(FaultPoints).disarm();
+    b.app.get(FaultPoints).disarm();
+    // Each test starts with no watcher on either node.
+    await until(
+      () => a.app.get(EventBus).watchedSessions + b.app.get(EventBus).watchedSessions === 0,
+    );
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await b?.close();
+    await a?.close();
+    await target?.drop();
+  });
+
+  const open = async (node: TestApp, token: string, sessionId?: string): Promise<ChatTab> => {
+    const tab = await ChatTab.open(node.baseUrl, token, sessionId);
+    tabs.push(tab);
+    return tab;
+  };
+
+  it('uses sharded pub/sub on this Redis', () => {
+    expect(a.app.get(ClusterBus).pubSubMode).toBe('sharded');
+    expect(b.app.get(ClusterBus).pubSubMode).toBe('sharded');
+  });
+
+  it('a node receives the events of the sessions it watches and none of the others', async () => {
+    const u = await ChatTab.user(httpA);
+    const onA = await open(a, u.token);
+    const watchedOnB = await open(b, u.token);
+    await until(async () => (await subscribers(redis, watchedOnB.sessionId)) === 1);
+    expect(await subscribers(redis, onA.sessionId)).toBe(1);
+    const bBefore = b.app.get(ClusterBus).stats;
+
+    const sent = await onA.send('count to 30');
+    expect((await onA.end(sent.seq)).type).toBe('task_completed');
+    // The run wrote its events; B, which does not watch the session, got none of them.
+    expect(seqs(onA).length).toBeGreaterThan(5);
+    expect(b.app.get(ClusterBus).stats.sessionMessages).toBe(bBefore.sessionMessages);
+
+    // A session B watches: its events, committed on A (the run runs where it was sent), reach B.
+    const other = await httpA.post(
+      `/sessions/${watchedOnB.sessionId}/messages`,
+      { content: 'count to 10' },
+      u.token,
+    );
+    expect(other.status).toBe(202);
+    expect((await watchedOnB.end()).type).toBe('task_completed');
+    expect(contiguous(seqs(watchedOnB))).toBe(true);
+    const bAfter = b.app.get(ClusterBus).stats;
+    expect(bAfter.remoteEvents - bBefore.remoteEvents).toBe(watchedOnB.events().length);
+    expect(bAfter.sessionMessages - bBefore.sessionMessages).toBe(watchedOnB.events().length);
+  });
+
+  it('a socket on node B whose subscription is late gets what node A committed meanwhile, gap-free', async () => {
+    const u = await ChatTab.user(httpA);
+    const onA = await open(a, u.token);
+    const held = b.app.get(FaultPoints).pause('cluster.subscribe');
+    const onB = await open(b, u.token, onA.sessionId);
+    await held.reached;
+
+    const sent = await onA.send('count to 20');
+    expect((await onA.end(sent.seq)).type).toBe('task_completed');
+    // Everything was published while B was not subscribed yet: nothing arrived on B.
+    expect(onB.events()).toEqual([]);
+
+    held.release();
+    expect((await onB.end(sent.seq, 20_000)).type).toBe('task_completed');
+    await until(() => onB.events().length === onA.events().length);
+    expect(seqs(onB)).toEqual(seqs(onA));
+    expect(contiguous(seqs(onB))).toBe(true);
+  });
+
+  it('unsubscribes when the last watcher (socket or SSE stream) leaves', async () => {
+    const u = await ChatTab.user(httpA);
+    const tab = await open(b, u.token);
+    const sse = await SseClient.open(`${b.baseUrl}/sessions/${tab.sessionId}/stream`, {
+      authorization: `Bearer ${u.token}`,
+    });
+    try {
+      await until(async () => (await subscribers(redis, tab.sessionId)) === 1);
+      tab.close();
+      await until(() => b.app.get(SessionFanoutService).watchedSessions === 0);
+      // The SSE stream still watches the session.
+      expect(await subscribers(redis, tab.sessionId)).toBe(1);
+      const sent = await httpA.post(
+        `/sessions/${tab.sessionId}/messages`,
+        { content: 'what is 2 + 3' },
+        u.token,
+      );
+      expect(sent.status).toBe(202);
+      await sse.waitFor(() => sse.events().some((e) => e.type === 'task_completed'), 20_000);
+      const got = sse.events().map((e) => e.seq);
+      expect(contiguous(got)).toBe(true);
+    } finally {
+      sse.close();
+    }
+    await until(async () => (await subscribers(redis, tab.sessionId)) === 0);
+    expect(b.app.get(ClusterBus).stats.sessionChannels).toBe(0);
+  });
+
+  it('a watcher that leaves while its subscribe is pending leaves no subscription behind', async () => {
+    const u = await ChatTab.user(httpA);
+    const held = b.app.get(FaultPoints).pause('cluster.subscribe');
+    const tab = await ChatTab.open(b.baseUrl, u.token);
+    await held.reached;
+    tab.close();
+    await until(() => b.app.get(EventBus).watchedSessions === 0);
+    expect(b.app.get(ClusterBus).stats.pendingChannels).toBe(1);
+    held.release();
+    // The subscribe goes through once released, and is undone as soon as Redis confirms it.
+    await until(() => b.app.get(ClusterBus).stats.pendingChannels === 0);
+    expect(b.app.get(ClusterBus).stats.sessionChannels).toBe(0);
+    expect(await subscribers(redis, tab.sessionId)).toBe(0);
+    // Watching again subscribes again.
+    const again = await open(b, u.token, tab.sessionId);
+    await until(async () => (await subscribers(redis, again.sessionId)) === 1);
+  });
+
+  it('falls back to plain PUBLISH/SUBSCRIBE per session (REDIS_SHARDED_PUBSUB=off)', async () => {
+    const plain = { ...env, REDIS_URL: redisUrl ?? '', REDIS_SHARDED_PUBSUB: 'off' };
+    const c1 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c1` });
+    const c2 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c2` });
+    try {
+      expect(c1.app.get(ClusterBus).pubSubMode).toBe('classic');
+      const u = await ChatTab.user(new Http(c1.baseUrl));
+      const on1 = await ChatTab.open(c1.baseUrl, u.token);
+      const on2 = await ChatTab.open(c2.baseUrl, u.token, on1.sessionId);
+      tabs.push(on1, on2);
+      await until(async () => (await subscribers(redis, on1.sessionId, false)) === 2);
+      expect(await subscribers(redis, on1.sessionId, true)).toBe(0);
+      const sent = await on1.send('count to 10');
+      expect((await on2.end(sent.seq, 20_000)).type).toBe('task_completed');
+      await until(() => on2.events().length === on1.events().length);
+      expect(seqs(on2)).toEqual(seqs(on1));
+      on1.close();
+      on2.close();
+      await until(async () => (await subscribers(redis, on1.sessionId, false)) === 0);
+    } finally {
+      await c2.close();
+      await c1.close();
+    }
+  }, 60_000);
+});
+
+suite(`per-session cluster channels across a Redis restart${skipped}`, () => {
+  let target: TestDatabase;
+  let server: ThrowawayRedis;
+  let a: TestApp;
+  let b: TestApp;
+  const tabs: ChatTab[] = [];
+
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    server = await ThrowawayRedis.create();
+    a = await startTestApp(target, { ...env, REDIS_URL: server.url });
+    b = await startTestApp(target, {
+      ...env,
+      REDIS_URL: server.url,
+      DATA_DIR: `${target.dataDir}-b`,
+    });
+  });
+
+  afterAll(async () => {
+    for (const c of tabs) c.close();
+    server?.start();
+    await b?.close();
+    await a?.close();
+    server?.remove();
+    await target?.drop();
+  });
+
+  it('subscribes every watched session again when Redis is back, and reads what it missed from the log', async () => {
+    const u = await ChatTab.user(new Http(a.baseUrl));
+    const onA = await ChatTab.open(a.baseUrl, u.token);
+    const onB = await ChatTab.open(b.baseUrl, u.token, onA.sessionId);
+    tabs.push(onA, onB);
+    const probe = (): Redis => new Redis(server.url, { maxRetriesPerRequest: 1 });
+    let redis = probe();
+    await until(async () => (await subscribers(redis, onA.sessionId)) === 2);
+    redis.disconnect();
+
+    server.stop();
+    // Committed and delivered on A alone: no node can publish while Redis is away.
+    const sent = await onA.send('count to 15');
+    expect(sent.ok).toBe(true);
+    expect((await onA.end(sent.seq, 20_000)).type).toBe('task_completed');
+    expect(onB.events()).toEqual([]);
+
+    server.start();
+    // Nothing is published after the restart: B must notice the loss by itself.
+    expect((await onB.end(sent.seq, 30_000)).type).toBe('task_completed');
+    await until(() => onB.events().length === onA.events().length);
+    expect(seqs(onB)).toEqual(seqs(onA));
+    redis = probe();
+    try {
+      await until(async () => (await subscribers(redis, onA.sessionId)) === 2);
+    } finally {
+      redis.disconnect();
+    }
+  }, 60_000);
+});
