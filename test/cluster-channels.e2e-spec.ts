@@ -20,6 +20,7 @@ const suite = ready ? describe : describe.skip;
 const skipped = ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)';
 
 const env = {
+  REDIS_SHARDED_PUBSUB: 'auto',
   JWT_SECRET: 'channels-test-secret-shared-by-both-nodes',
   BUILTIN_TOKEN_DELAY_MS: '2',
   RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',

@@ -163,6 +163,13 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     sub.subscribe(CHANNEL).catch((err: Error) => {
       this.logger.warn({ err: err.message }, 'cluster subscribe failed');
     });
+    // Redis counts shard channels apart from plain ones: had the last session channel's
+    // SUNSUBSCRIBE answered 0, ioredis would leave subscriber mode although `hitl:cluster` is
+    // still subscribed. A shard channel of the node's own, never unsubscribed, keeps it above 0.
+    if (this.mode === 'sharded')
+      sub.ssubscribe(`hitl:n:{${this.nodeTag}}`).catch((err: Error) => {
+        this.logger.warn({ err: err.message }, 'cluster anchor subscribe failed');
+      });
     channels.connected(this.mode);
   }
 

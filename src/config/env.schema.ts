@@ -61,7 +61,7 @@ export class EnvSchema {
   REDIS_URL?: string;
 
   @IsIn(['auto', 'off'])
-  REDIS_SHARDED_PUBSUB = 'auto';
+  REDIS_SHARDED_PUBSUB = 'off';
 
   @IsString()
   @MinLength(1)
