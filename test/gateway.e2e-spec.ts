@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { ChatGateway } from '../src/chat/chat.gateway.js';
+import { SessionFanoutService } from '../src/chat/session-fanout.service.js';
+import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
 import {
@@ -7,7 +10,7 @@ import {
   type TestDatabase,
 } from './support/databases.js';
 import { Http } from './support/http.js';
-import { settled } from './support/lifecycle.js';
+import { settled, waitFor } from './support/lifecycle.js';
 import { ask, type ClientSocket, connect, EventLog } from './support/socket.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -217,6 +220,32 @@ describeEachDatabase('socket gateway /chat', (kind) => {
     expect(joined.session.lastSeq).toBe(520);
     expect(joined.state).toEqual({ run: null, pendingInteraction: null });
     expect((await ask(sock, 'session:leave', { sessionId: s })).ok).toBe(true);
+  });
+
+  it('a socket that disconnects while its join is in progress leaves nothing behind', async () => {
+    const u = await http.register();
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const room = `session:${s}`;
+    const gateway = t.app.get(ChatGateway);
+    const fanout = t.app.get(SessionFanoutService);
+    const watchedBefore = fanout.watchedSessions;
+    const connectedBefore = gateway.connectedCount;
+    const sock = await open(u.accessToken);
+    const pause = t.app.get(FaultPoints).pause('join.owned');
+    sock.emit('session:join', { sessionId: s }, () => undefined);
+    await pause.reached;
+    sock.close();
+    await waitFor(() => Promise.resolve(gateway.connectedCount === connectedBefore));
+    // The paused join goes on in the microtasks after release, before any socket I/O below.
+    pause.release();
+    const again = await open(u.accessToken);
+    expect(gateway.localRoom(room)).toEqual({ members: 0, nameKept: false });
+    expect(fanout.watchedSessions).toBe(watchedBefore);
+    expect((await ask(again, 'session:join', { sessionId: s })).ok).toBe(true);
+    expect(gateway.localRoom(room)).toEqual({ members: 1, nameKept: true });
+    again.close();
+    await waitFor(() => Promise.resolve(fanout.watchedSessions === watchedBefore));
+    expect(gateway.localRoom(room)).toEqual({ members: 0, nameKept: false });
   });
 
   describe('malformed input', () => {

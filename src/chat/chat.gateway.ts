@@ -41,6 +41,7 @@ import { failure, validatePayload } from './socket-errors.js';
 import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
 import { SessionFanoutService } from './session-fanout.service.js';
 import { SocketMemberships } from './socket-memberships.js';
+import { FaultPoints } from '../common/fault-points.js';
 
 type ChatNamespace = Namespace<
   ClientToServerEvents,
@@ -98,8 +99,9 @@ export class ChatGateway
     @Inject(CancelRunUseCase) cancel: CancelRunUseCase,
     @Inject(ResumeIntentUseCase) resume: ResumeIntentUseCase,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(FaultPoints) faults: FaultPoints,
   ) {
-    this.memberships = new SocketMemberships(sessions, fanout, this.rooms, metrics);
+    this.memberships = new SocketMemberships(sessions, fanout, this.rooms, metrics, faults);
     this.handlers = {
       'session:create': {
         dto: PAYLOAD_CLASSES['session:create'],
@@ -146,6 +148,11 @@ export class ChatGateway
 
   get connectedCount(): number {
     return this.memberships.size;
+  }
+
+  /** What this node holds for a room: its sockets in it, and whether its name is kept. */
+  localRoom(room: string): { members: number; nameKept: boolean } {
+    return { members: this.ns?.adapter.rooms.get(room)?.size ?? 0, nameKept: this.rooms.has(room) };
   }
 
   afterInit(ns: ChatNamespace): void {

@@ -16,6 +16,10 @@ export class RoomNames {
     adapter.on('delete-room', (room: string) => this.names.delete(room));
   }
 
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
   of(name: string): string {
     const known = this.names.get(name);
     if (known !== undefined) return known;

@@ -1,3 +1,5 @@
+import { DomainError } from '../common/domain-error.js';
+import type { FaultPoints } from '../common/fault-points.js';
 import { type ClientAcks, JOIN_REPLAY_LIMIT } from '../contracts/socket.js';
 import type { MetricsService } from '../observability/metrics.service.js';
 import { toSessionView } from '../sessions/sessions.repository.js';
@@ -5,6 +7,9 @@ import type { SessionsService } from '../sessions/sessions.service.js';
 import { type RoomNames, sessionRoom } from './room-names.js';
 import type { SessionFanoutService, SessionWatch } from './session-fanout.service.js';
 import type { ChatSocket } from './socket-handlers.js';
+
+const gone = (): DomainError =>
+  new DomainError('UNAVAILABLE', 'The connection closed while the join was in progress');
 
 /** What is kept per connected socket (the rest is on the socket itself). */
 interface SocketEntry {
@@ -26,6 +31,7 @@ export class SocketMemberships {
     private readonly fanout: SessionFanoutService,
     private readonly rooms: RoomNames,
     private readonly metrics: MetricsService,
+    private readonly faults: FaultPoints,
   ) {}
 
   get size(): number {
@@ -80,12 +86,16 @@ export class SocketMemberships {
     afterSeq: number,
   ): Promise<ClientAcks['session:join']> {
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    const room = this.rooms.of(sessionRoom(session.id));
+    await this.faults.hit('join.owned');
     const entry = this.entries.get(socket.id);
+    // A socket that went away while this join awaited joins no room (Socket.IO makes its join a
+    // no-op), so the room's name would be interned with no room whose deletion forgets it.
+    if (!entry || !socket.connected) throw gone();
+    const room = this.rooms.of(sessionRoom(session.id));
     // A join that fails undoes what it did, and only that: an earlier join of the same session
     // by this socket stays.
-    const added = entry !== undefined && !entry.watches.has(session.id);
-    const watch = added ? this.fanout.watch(session.id) : entry?.watches.get(session.id);
+    const added = !entry.watches.has(session.id);
+    const watch = added ? this.fanout.watch(session.id) : entry.watches.get(session.id);
     if (added && watch) entry.watches.set(session.id, watch);
     try {
       // Room first, replay second: everything up to the sequencer's position is in the log when
@@ -100,8 +110,8 @@ export class SocketMemberships {
       this.metrics.joins.inc();
       return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
     } catch (err) {
-      if (added && entry?.watches.get(session.id) === watch) {
-        entry?.watches.delete(session.id);
+      if (added && entry.watches.get(session.id) === watch) {
+        entry.watches.delete(session.id);
         watch?.release();
         await socket.leave(room);
       }

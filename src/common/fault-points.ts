@@ -20,6 +20,8 @@ export type FaultPoint =
   | 'cluster.subscribe'
   /** Idle expiry claimed a session, before its transaction cancels the run. */
   | 'expiry.claimed'
+  /** A join checked the session's owner, before it puts the socket in the room. */
+  | 'join.owned'
   /** A send holds the session row lock, before its busy check. */
   | 'send.locked'
   /** A cancel found no run executing here or on another node, before it ends one as stored. */
