@@ -220,16 +220,38 @@ export class HistoryRepository {
     );
   }
 
-  /** Locks one session row (the first lock of a lifecycle transaction); undefined if it is gone. */
-  async lockSession(sessionId: string): Promise<LockedSession | undefined> {
+  /**
+   * Locks one session row (the first lock of a lifecycle transaction); undefined if it is gone,
+   * or, given `ownerId`, if it is another user's: a row the filter leaves out is neither locked
+   * nor waited for (user_id never changes).
+   */
+  async lockSession(sessionId: string, ownerId?: string): Promise<LockedSession | undefined> {
     const rows = await this.db.query<LockedSession>(
-      {
-        name: 'history_lock_session',
-        text: `SELECT id, user_id AS "userId", status FROM sessions WHERE id = $1 FOR UPDATE`,
-      },
-      [sessionId],
+      ownerId === undefined
+        ? {
+            name: 'history_lock_session',
+            text: `SELECT id, user_id AS "userId", status FROM sessions WHERE id = $1 FOR UPDATE`,
+          }
+        : {
+            name: 'history_lock_owned_session',
+            text: `SELECT id, user_id AS "userId", status FROM sessions
+                   WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+          },
+      ownerId === undefined ? [sessionId] : [sessionId, ownerId],
     );
     return rows[0];
+  }
+
+  /** Whether the session exists and belongs to the user (one primary-key read, no lock). */
+  async isOwnedBy(sessionId: string, userId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      {
+        name: 'history_session_owned',
+        text: `SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2`,
+      },
+      [sessionId, userId],
+    );
+    return rows.length > 0;
   }
 
   async listAfter(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]> {

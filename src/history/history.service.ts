@@ -97,13 +97,27 @@ export class HistoryService {
    * locked before anything else, so every such transaction takes its locks in the same order
    * (session row, then its runs, intents and interactions) and none can deadlock another.
    * `work` gets the locked row, or undefined if the session does not exist.
+   *
+   * With `ownerId` (a user's request that has not checked ownership yet), another user's session
+   * is treated as missing and left untouched: neither settled (its buffered text would be written
+   * early, and an outage error would show that it exists) nor locked. Ownership is read first
+   * only when there is something to settle; otherwise the owner filter on the lock is enough.
    */
   async transaction<T>(
     sessionId: string,
     work: (session: LockedSession | undefined) => Promise<T>,
+    ownerId?: string,
   ): Promise<T> {
-    if (!this.repo.db.inTransaction) await this.settle(sessionId);
-    return this.repo.db.transaction(async () => work(await this.repo.lockSession(sessionId)));
+    if (!this.repo.db.inTransaction && (await this.mustSettle(sessionId, ownerId)))
+      await this.settle(sessionId);
+    return this.repo.db.transaction(async () =>
+      work(await this.repo.lockSession(sessionId, ownerId)),
+    );
+  }
+
+  private async mustSettle(sessionId: string, ownerId: string | undefined): Promise<boolean> {
+    if (!this.deltas.has(sessionId) && !this.writer.hasPending(sessionId)) return false;
+    return ownerId === undefined || this.repo.isOwnedBy(sessionId, ownerId);
   }
 
   /**

@@ -67,7 +67,7 @@ export class SendMessageUseCase {
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
-    // Ownership is checked on the row the transaction locks (no read of its own before it).
+    // Ownership is checked by the lock itself (another user's row is neither settled nor locked).
     if (!isUuid(cmd.sessionId)) throw DomainError.notFound('Session');
     const session = { id: cmd.sessionId.toLowerCase() };
     const run = {
@@ -80,38 +80,42 @@ export class SendMessageUseCase {
     let content = '';
     let ack: SendMessageAck | 'duplicate';
     try {
-      ack = await this.history.transaction(session.id, async (locked) => {
-        if (locked?.userId !== cmd.userId) throw DomainError.notFound('Session');
-        content = checkContent(cmd.content, this.config.limits.maxMessageLength);
-        const fresh = { intentId: run.intentId, runId: run.runId, seq: null };
-        if (!(await this.repo.claimClientMessage(session.id, cmd.clientMessageId, fresh)))
-          return 'duplicate' as const;
-        if (locked?.status !== 'active')
-          throw new DomainError('SESSION_CLOSED', 'This session is closed');
-        await this.faults.hit('send.locked');
-        if (await this.store.activeRun(session.id)) throw busy();
-        await this.rateLimit.consumeMessage(cmd.userId);
-        await this.usage.assertWithinQuota(cmd.userId);
-        const events: NewEvent[] = [];
-        for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
-          await this.interactions.resolveInTx(session.id, offer.id, 'no_retry', cmd);
-        await this.quotas.assertCanStartRun(cmd.userId);
-        await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, {
-          transcript: [{ role: 'user', content }],
-        });
-        events.push({
-          type: 'user_message',
-          data: { content, clientMessageId: cmd.clientMessageId },
-          intentId: run.intentId,
-          ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
-        });
-        const stored = await this.history.append(session.id, events);
-        const done = { intentId: run.intentId, runId: run.runId, seq: stored[0].seq };
-        await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
-        // Counted with the send's own commit, on the connection it already holds.
-        await this.usage.record(cmd.userId, { messages: 1 });
-        return done;
-      });
+      ack = await this.history.transaction(
+        session.id,
+        async (locked) => {
+          if (locked?.userId !== cmd.userId) throw DomainError.notFound('Session');
+          content = checkContent(cmd.content, this.config.limits.maxMessageLength);
+          const fresh = { intentId: run.intentId, runId: run.runId, seq: null };
+          if (!(await this.repo.claimClientMessage(session.id, cmd.clientMessageId, fresh)))
+            return 'duplicate' as const;
+          if (locked?.status !== 'active')
+            throw new DomainError('SESSION_CLOSED', 'This session is closed');
+          await this.faults.hit('send.locked');
+          if (await this.store.activeRun(session.id)) throw busy();
+          await this.rateLimit.consumeMessage(cmd.userId);
+          await this.usage.assertWithinQuota(cmd.userId);
+          const events: NewEvent[] = [];
+          for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
+            await this.interactions.resolveInTx(session.id, offer.id, 'no_retry', cmd);
+          await this.quotas.assertCanStartRun(cmd.userId);
+          await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, {
+            transcript: [{ role: 'user', content }],
+          });
+          events.push({
+            type: 'user_message',
+            data: { content, clientMessageId: cmd.clientMessageId },
+            intentId: run.intentId,
+            ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
+          });
+          const stored = await this.history.append(session.id, events);
+          const done = { intentId: run.intentId, runId: run.runId, seq: stored[0].seq };
+          await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
+          // Counted with the send's own commit, on the connection it already holds.
+          await this.usage.record(cmd.userId, { messages: 1 });
+          return done;
+        },
+        cmd.userId,
+      );
     } catch (err) {
       if (sqlState(err) === PG_UNIQUE_VIOLATION) throw busy();
       throw err;
