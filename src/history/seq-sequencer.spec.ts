@@ -13,9 +13,15 @@ const ev = (seq: number): SessionEvent => ({
 class FakeLog implements LogReader {
   readonly reads: string[] = [];
   failNext = false;
+  /** How many of the next listAfter reads fail. */
+  failAfterReads = 0;
   constructor(public n: number) {}
   listAfter(_s: string, after: number, limit: number): Promise<SessionEvent[]> {
     this.reads.push(`after ${after}`);
+    if (this.failAfterReads > 0) {
+      this.failAfterReads -= 1;
+      return Promise.reject(new Error('database away'));
+    }
     const out: SessionEvent[] = [];
     for (let s = after + 1; s <= this.n && out.length < limit; s++) out.push(ev(s));
     return Promise.resolve(out);
@@ -124,6 +130,30 @@ describe('SeqSequencer', () => {
     expect(got).toEqual([3, 4]);
     expect(log.reads).toEqual(['after 2']);
     seq.close();
+  });
+
+  it('a resync whose read fails is tried again until it succeeds', async () => {
+    const log = new FakeLog(4);
+    log.failAfterReads = 2;
+    const { seq, got, errors } = setup(log, { start: 2 });
+    seq.resync(10);
+    await until(() => got.length === 2);
+    expect(got).toEqual([3, 4]);
+    expect(log.reads).toEqual(['after 2', 'after 2', 'after 2']);
+    expect(errors).toHaveLength(2);
+    seq.close();
+  });
+
+  it('a failed resync is not tried again once the sequencer is closed', async () => {
+    const log = new FakeLog(4);
+    log.failAfterReads = 1;
+    const { seq, errors } = setup(log, { start: 2 });
+    seq.resync(10);
+    await until(() => errors.length === 1);
+    seq.close();
+    // Longer than the first retry's wait (gapWaitMs 20): no read comes after close.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(log.reads).toEqual(['after 2']);
   });
 
   it('resync does nothing before a start position or after close', () => {

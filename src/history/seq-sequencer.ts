@@ -40,6 +40,8 @@ export class SeqSequencer {
   private reading = false;
   private closed = false;
   private failures = 0;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncFailures = 0;
   private readonly gapWaitMs: number;
   private readonly maxHeld: number;
 
@@ -96,17 +98,33 @@ export class SeqSequencer {
 
   /**
    * Reads whatever the log holds after the position: for when events may have been lost on the
-   * way without a later one showing the gap (a relay connection that dropped and came back).
+   * way without a later one showing the gap (a relay connection that dropped and came back). A
+   * failed read is tried again, with a growing wait, until one succeeds or the sequencer closes.
    */
   resync(pageSize: number): void {
     if (this.last === undefined || this.closed) return;
-    this.catchUp(pageSize).catch((err: unknown) => this.o.onError(err));
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = undefined;
+    this.catchUp(pageSize).then(
+      () => (this.resyncFailures = 0),
+      (err: unknown) => {
+        this.o.onError(err);
+        // Nothing else would read it: no later event may ever show what was missed.
+        if (this.closed) return;
+        const wait = Math.min(this.gapWaitMs * 2 ** this.resyncFailures, MAX_RETRY_WAIT_MS);
+        this.resyncFailures = Math.min(this.resyncFailures + 1, 10);
+        this.resyncTimer = setTimeout(() => this.resync(pageSize), wait);
+        this.resyncTimer.unref();
+      },
+    );
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = undefined;
     this.held.clear();
   }
 
