@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import { SessionFanoutService } from '../src/chat/session-fanout.service.js';
-import { ClusterBus } from '../src/cluster/cluster-bus.js';
+import {
+  ClusterBus,
+  type ClusterMessage,
+  MAX_WAITING_FOR_MODE,
+} from '../src/cluster/cluster-bus.js';
+import { RedisConnections } from '../src/cluster/redis-connections.js';
 import { sessionChannel } from '../src/cluster/session-channels.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { EventBus } from '../src/history/event-bus.js';
@@ -188,6 +193,44 @@ suite(`per-session cluster channels, two nodes${skipped}`, () => {
     await until(async () => (await subscribers(redis, again.sessionId)) === 1);
   });
 
+  /** Publishes from B until A's handler got one of B's messages on the shared channel. */
+  const sharedChannelWorks = async (): Promise<void> => {
+    const got: ClusterMessage[] = [];
+    const stop = a.app.get(ClusterBus).on((m) => got.push(m));
+    try {
+      await until(() => {
+        b.app
+          .get(ClusterBus)
+          .publish({ kind: 'cancelled', requestId: 'probe', runId: 'r', won: false });
+        return got.some((m) => m.kind === 'cancelled' && m.requestId === 'probe');
+      }, 10_000);
+    } finally {
+      stop();
+    }
+  };
+
+  it('sharded: the shared channel still delivers after a node dropped its last session channel', async () => {
+    const u = await ChatTab.user(httpA);
+    const tab = await open(a, u.token);
+    await until(async () => (await subscribers(redis, tab.sessionId)) === 1);
+    tab.close();
+    await until(async () => (await subscribers(redis, tab.sessionId)) === 0);
+    expect(a.app.get(ClusterBus).stats.sessionChannels).toBe(0);
+    await sharedChannelWorks();
+  });
+
+  it('a failed SUBSCRIBE of the shared channel is tried again', async () => {
+    let failed = 0;
+    a.app.get(FaultPoints).arm('cluster.shared-subscribe', () => {
+      if (failed++ === 0) throw new Error('subscribe refused');
+    });
+    // A new subscriber connection subscribes again, and its first attempt fails.
+    const sub = a.app.get(RedisConnections).subscriber;
+    sub?.disconnect(true);
+    await until(() => failed >= 2);
+    await sharedChannelWorks();
+  });
+
   it('falls back to plain PUBLISH/SUBSCRIBE per session (REDIS_SHARDED_PUBSUB=off)', async () => {
     const plain = { ...env, REDIS_URL: redisUrl ?? '', REDIS_SHARDED_PUBSUB: 'off' };
     const c1 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c1` });
@@ -270,4 +313,36 @@ suite(`per-session cluster channels across a Redis restart${skipped}`, () => {
       redis.disconnect();
     }
   }, 60_000);
+});
+
+describe('a node that has not reached Redis yet', () => {
+  let target: TestDatabase;
+  let c: TestApp;
+
+  beforeAll(async () => {
+    target = await createTestDatabase('pglite');
+    // Nothing listens on port 1: the node never learns the pub/sub mode.
+    c = await startTestApp(target, { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+  });
+
+  afterAll(async () => {
+    await c?.close();
+    await target?.drop();
+  });
+
+  it('holds a bounded number of events for relay and counts the ones it drops', () => {
+    const bus = c.app.get(EventBus);
+    for (let seq = 1; seq <= MAX_WAITING_FOR_MODE + 5; seq++)
+      bus.publish({
+        sessionId: '00000000-0000-4000-8000-000000000001',
+        seq,
+        type: 'response',
+        createdAt: '',
+        data: { content: 'x' },
+      });
+    const stats = c.app.get(ClusterBus).stats;
+    expect(c.app.get(ClusterBus).pubSubMode).toBeUndefined();
+    expect(stats.waitingForMode).toBe(MAX_WAITING_FOR_MODE);
+    expect(stats.droppedBeforeMode).toBe(5);
+  });
 });

@@ -28,6 +28,9 @@ export type ClusterMessage =
 
 type Handler = (m: ClusterMessage) => void;
 
+/** Local events held for relay before Redis has been reached once; beyond, they are dropped. */
+export const MAX_WAITING_FOR_MODE = 10_000;
+
 /** What this node's bus connection has received, for tests and metrics. */
 export interface ClusterBusStats {
   /** Messages that arrived on session channels, this node's own echoes included. */
@@ -40,6 +43,10 @@ export interface ClusterBusStats {
   pendingChannels: number;
   /** Session channel (un)subscribes that failed (each is tried again). */
   channelFailures: number;
+  /** Local events waiting to be relayed until Redis is first reached (at most MAX_WAITING_FOR_MODE). */
+  waitingForMode: number;
+  /** Local events not relayed because too many were waiting for Redis to be reached. */
+  droppedBeforeMode: number;
 }
 
 /**
@@ -64,6 +71,10 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   private unsubscribeLocal: (() => void) | undefined;
   private sessionMessages = 0;
   private remoteEvents = 0;
+  private stopped = false;
+  /** Local events waiting for the pub/sub mode (bounded: see publishEvent), and those dropped. */
+  private waitingForMode = 0;
+  private droppedBeforeMode = 0;
 
   constructor(
     @Inject(RedisConnections) private readonly redis: RedisConnections,
@@ -90,6 +101,8 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
       sessionChannels: this.channels?.subscribedCount ?? 0,
       pendingChannels: this.channels?.pendingCount ?? 0,
       channelFailures: this.channels?.failures ?? 0,
+      waitingForMode: this.waitingForMode,
+      droppedBeforeMode: this.droppedBeforeMode,
     };
   }
 
@@ -120,6 +133,7 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     this.unsubscribeLocal?.();
     this.bus.setWatchHook(undefined);
     this.channels?.stop();
@@ -160,9 +174,7 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     if (!this.mode) this.mode = await this.detectMode(sub);
     this.resolveMode?.(this.mode);
     if (sub.status !== 'ready') return;
-    sub.subscribe(CHANNEL).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'cluster subscribe failed');
-    });
+    this.subscribeShared(sub, 0);
     // Redis counts shard channels apart from plain ones: had the last session channel's
     // SUNSUBSCRIBE answered 0, ioredis would leave subscriber mode although `hitl:cluster` is
     // still subscribed. A shard channel of the node's own, never unsubscribed, keeps it above 0.
@@ -171,6 +183,24 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
         this.logger.warn({ err: err.message }, 'cluster anchor subscribe failed');
       });
     channels.connected(this.mode);
+  }
+
+  /**
+   * Answers and cancels for this node come only through this subscription: a failed SUBSCRIBE is
+   * tried again (growing wait) while the connection is up; a new connection starts over anyway.
+   */
+  private subscribeShared(sub: Redis, failures: number): void {
+    Promise.resolve()
+      .then(() => this.faults.hit('cluster.shared-subscribe'))
+      .then(() => sub.subscribe(CHANNEL))
+      .catch((err: Error) => {
+        this.logger.warn({ err: err.message, failures }, 'cluster subscribe failed');
+        if (sub.status !== 'ready' || this.stopped) return;
+        const wait = Math.min(200 * 2 ** failures, 5_000);
+        setTimeout(() => {
+          if (sub.status === 'ready' && !this.stopped) this.subscribeShared(sub, failures + 1);
+        }, wait).unref();
+      });
   }
 
   /** Sharded pub/sub where the server has it (Redis 7+) unless turned off; else plain pub/sub. */
@@ -209,7 +239,23 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
       );
     };
     if (this.mode) send(this.mode);
-    else void this.modeKnown.then(send);
+    else if (this.waitingForMode < MAX_WAITING_FOR_MODE) {
+      // Until Redis has been reached once it is not known which PUBLISH the other nodes listen to.
+      this.waitingForMode += 1;
+      void this.modeKnown.then((mode) => {
+        this.waitingForMode -= 1;
+        send(mode);
+      });
+    } else {
+      // Like a message pub/sub lost: other nodes read it from the log when the session's next
+      // event shows the gap. Holding every event of a node that never reaches Redis is worse.
+      this.droppedBeforeMode += 1;
+      if (this.droppedBeforeMode % 1000 === 1)
+        this.logger.warn(
+          { dropped: this.droppedBeforeMode, sessionId: event.sessionId },
+          'Redis not reached yet: events not relayed to other nodes',
+        );
+    }
   }
 
   private receive(channel: string, raw: string): void {
