@@ -20,6 +20,12 @@ export interface FanoutOptions {
   /** `count to N`: the streamed reply. */
   count: number;
   timeoutMs: number;
+  /**
+   * Which node each tab connects to when there are several: `split` deals the tabs round-robin,
+   * so every session has tabs on every node (each node watches every session); `affine` puts all
+   * tabs of a session on one node, sessions dealt round-robin (a load balancer with stickiness).
+   */
+  placement?: 'split' | 'affine';
 }
 
 export interface FanoutResult {
@@ -116,7 +122,7 @@ async function finish(
 
 /**
  * The service: one user per session (registered over REST), the session made over REST, its tabs
- * connected with the JWT (spread over `nodes` round-robin) and joined; then every session's
+ * connected with the JWT (spread over `nodes` as `opts.placement` says) and joined; then every session's
  * first tab sends `count to N` at once, and each tab counts what arrives until the run ends.
  */
 export async function serviceFanout(
@@ -134,12 +140,13 @@ export async function serviceFanout(
     },
   );
   const plan = owners.flatMap((o, i) =>
-    Array.from({ length: tabsOf(opts, i) }, (_, k) => ({ ...o, first: k === 0 })),
+    Array.from({ length: tabsOf(opts, i) }, (_, k) => ({ ...o, session: i, first: k === 0 })),
   );
   const latencies: number[] = [];
   const firstTabs: Tab[] = [];
   const tabs = await mapLimit(plan, CONNECT_CONCURRENCY, async (p, i) => {
-    const socket = await connectSocket(nodes[i % nodes.length].baseUrl, p.token);
+    const node = opts.placement === 'affine' ? p.session : i;
+    const socket = await connectSocket(nodes[node % nodes.length].baseUrl, p.token);
     const tab = new Tab(socket, p.sessionId, latencies);
     const joined = await ask<{ ok: boolean; events: WireEvent[] }>(socket, 'session:join', {
       sessionId: p.sessionId,

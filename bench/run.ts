@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Socket } from 'socket.io-client';
-import { bareFanout, type FanoutOptions, serviceFanout } from './fanout.js';
+import { bareFanout, type FanoutOptions, type FanoutResult, serviceFanout } from './fanout.js';
 import { ask } from './fleet.js';
 import { benchHistoryAppend } from './history-append.bench.js';
 import { type BenchOptions, parseOptions } from './options.js';
@@ -15,7 +15,13 @@ import {
   startRedis,
   startService,
 } from './processes.js';
-import { type BenchReport, machine, markdownTable, svgChart } from './report.js';
+import {
+  type BenchReport,
+  type ClusterResult,
+  machine,
+  markdownTable,
+  svgChart,
+} from './report.js';
 import { firstEventLatency, idleHeap, idleUsers, replayTime } from './single-client.js';
 
 /**
@@ -248,14 +254,19 @@ async function main(): Promise<void> {
         ),
       );
       try {
-        const r = await serviceFanout('ours, 2 nodes', nodes, fan);
-        const perNode = r.eventsPerS / nodes.length;
         const single = report.fanout.postgres?.eventsPerS;
-        report.cluster = {
+        const perNode = (r: FanoutResult): ClusterResult => ({
           ...r,
-          perNodeEventsPerS: perNode,
-          vsSingleNode: single ? perNode / single : 0,
-        };
+          perNodeEventsPerS: r.eventsPerS / nodes.length,
+          vsSingleNode: single ? r.eventsPerS / nodes.length / single : 0,
+        });
+        report.cluster = perNode(
+          await serviceFanout('ours, 2 nodes, split', nodes, { ...fan, placement: 'split' }),
+        );
+        log('two nodes on Redis: fan-out, each session on one node');
+        report.clusterAffine = perNode(
+          await serviceFanout('ours, 2 nodes, affine', nodes, { ...fan, placement: 'affine' }),
+        );
       } finally {
         await Promise.all(nodes.map((n) => n.stop()));
       }
@@ -279,7 +290,10 @@ async function main(): Promise<void> {
     await scratch.close();
   }
 
-  const fanouts = [...Object.values(report.fanout), ...(report.cluster ? [report.cluster] : [])];
+  const fanouts = [
+    ...Object.values(report.fanout),
+    ...[report.cluster, report.clusterAffine].filter((c) => c !== undefined),
+  ];
   const replays = Object.values(report.replay);
   report.ok =
     report.errors.length === 0 &&

@@ -36,6 +36,7 @@ describe('bench:quick smoke run', () => {
       errors: string[];
       fanout: Record<string, { delivered: number; integrity: { ok: boolean; clients: number } }>;
       cluster?: { integrity: { ok: boolean; clients: number } };
+      clusterAffine?: { integrity: { ok: boolean; clients: number } };
       replay: Record<string, { contiguous: boolean; events: number }>;
     };
 
@@ -47,6 +48,7 @@ describe('bench:quick smoke run', () => {
       expect(f.delivered).toBeGreaterThan(8 * 20);
     }
     expect(report.cluster?.integrity).toMatchObject({ ok: true, clients: 8 });
+    expect(report.clusterAffine?.integrity).toMatchObject({ ok: true, clients: 8 });
     for (const replay of Object.values(report.replay)) {
       expect(replay.contiguous).toBe(true);
       expect(replay.events).toBeGreaterThanOrEqual(300);
