@@ -346,3 +346,57 @@ describe('a node that has not reached Redis yet', () => {
     expect(stats.droppedBeforeMode).toBe(5);
   });
 });
+
+suite(`a node that reaches Redis late${skipped}`, () => {
+  let target: TestDatabase;
+  let server: ThrowawayRedis;
+  let c: TestApp;
+  let probe: Redis | undefined;
+
+  beforeAll(async () => {
+    target = await createTestDatabase('pglite');
+    server = await ThrowawayRedis.create();
+    server.stop();
+    c = await startTestApp(target, { ...env, REDIS_URL: server.url });
+  });
+
+  afterAll(async () => {
+    probe?.disconnect();
+    await c?.close();
+    server?.start();
+    server?.remove();
+    await target?.drop();
+  });
+
+  it('relays the events it held, in commit order, once it knows the pub/sub mode', async () => {
+    const sessionId = '00000000-0000-4000-8000-000000000002';
+    const bus = c.app.get(EventBus);
+    const event = (seq: number) => ({
+      sessionId,
+      seq,
+      type: 'response' as const,
+      createdAt: '',
+      data: { content: String(seq) },
+    });
+    for (let seq = 1; seq <= 50; seq++) bus.publish(event(seq));
+    expect(c.app.get(ClusterBus).stats.waitingForMode).toBe(50);
+
+    const detecting = c.app.get(FaultPoints).pause('cluster.mode');
+    server.start();
+    await detecting.reached;
+    // The node is connected but paused before it learns the mode: a listener can be in place.
+    probe = new Redis(server.url);
+    const got: number[] = [];
+    probe.on('smessage', (_channel: string, raw: string) => {
+      const body = raw.slice(raw.indexOf(' ') + 1);
+      got.push((JSON.parse(body) as { seq: number }).seq);
+    });
+    await probe.ssubscribe(sessionChannel(sessionId));
+    detecting.release();
+    await until(() => c.app.get(ClusterBus).pubSubMode !== undefined);
+    bus.publish(event(51));
+    await until(() => got.length === 51);
+    expect(got).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    expect(c.app.get(ClusterBus).stats.waitingForMode).toBe(0);
+  }, 60_000);
+});

@@ -66,14 +66,15 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   private readonly live = new Map<string, Set<() => void>>();
   private channels: SessionChannels | undefined;
   private mode: PubSubMode | undefined;
-  private readonly modeKnown: Promise<PubSubMode>;
-  private resolveMode: ((m: PubSubMode) => void) | undefined;
   private unsubscribeLocal: (() => void) | undefined;
   private sessionMessages = 0;
   private remoteEvents = 0;
   private stopped = false;
-  /** Local events waiting for the pub/sub mode (bounded: see publishEvent), and those dropped. */
-  private waitingForMode = 0;
+  /** Counts the subscriber's connections: a retry left from an earlier one gives up. */
+  private connection = 0;
+  private sharedRetry: NodeJS.Timeout | undefined;
+  /** Local events waiting for the pub/sub mode, in commit order (bounded: see publishEvent). */
+  private readonly beforeMode: SessionEvent[] = [];
   private droppedBeforeMode = 0;
 
   constructor(
@@ -81,9 +82,7 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
-  ) {
-    this.modeKnown = new Promise((resolve) => (this.resolveMode = resolve));
-  }
+  ) {}
 
   get enabled(): boolean {
     return this.redis.enabled;
@@ -101,7 +100,7 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
       sessionChannels: this.channels?.subscribedCount ?? 0,
       pendingChannels: this.channels?.pendingCount ?? 0,
       channelFailures: this.channels?.failures ?? 0,
-      waitingForMode: this.waitingForMode,
+      waitingForMode: this.beforeMode.length,
       droppedBeforeMode: this.droppedBeforeMode,
     };
   }
@@ -134,6 +133,8 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopped = true;
+    clearTimeout(this.sharedRetry);
+    this.beforeMode.length = 0;
     this.unsubscribeLocal?.();
     this.bus.setWatchHook(undefined);
     this.channels?.stop();
@@ -171,10 +172,17 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   }
 
   private async connected(sub: Redis, channels: SessionChannels): Promise<void> {
-    if (!this.mode) this.mode = await this.detectMode(sub);
-    this.resolveMode?.(this.mode);
-    if (sub.status !== 'ready') return;
-    this.subscribeShared(sub, 0);
+    if (!this.mode) {
+      await this.faults.hit('cluster.mode');
+      const mode = await this.detectMode(sub);
+      this.mode ??= mode;
+      // In order, before any later event can take the direct path.
+      for (const event of this.beforeMode.splice(0)) this.sendEvent(event, this.mode);
+    }
+    if (sub.status !== 'ready' || this.stopped) return;
+    this.connection += 1;
+    clearTimeout(this.sharedRetry);
+    this.subscribeShared(sub, 0, this.connection);
     // Redis counts shard channels apart from plain ones: had the last session channel's
     // SUNSUBSCRIBE answered 0, ioredis would leave subscriber mode although `hitl:cluster` is
     // still subscribed. A shard channel of the node's own, never unsubscribed, keeps it above 0.
@@ -189,17 +197,22 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
    * Answers and cancels for this node come only through this subscription: a failed SUBSCRIBE is
    * tried again (growing wait) while the connection is up; a new connection starts over anyway.
    */
-  private subscribeShared(sub: Redis, failures: number): void {
+  private subscribeShared(sub: Redis, failures: number, connection: number): void {
+    const current = (): boolean =>
+      connection === this.connection && sub.status === 'ready' && !this.stopped;
     Promise.resolve()
       .then(() => this.faults.hit('cluster.shared-subscribe'))
       .then(() => sub.subscribe(CHANNEL))
       .catch((err: Error) => {
         this.logger.warn({ err: err.message, failures }, 'cluster subscribe failed');
-        if (sub.status !== 'ready' || this.stopped) return;
+        if (!current()) return;
         const wait = Math.min(200 * 2 ** failures, 5_000);
-        setTimeout(() => {
-          if (sub.status === 'ready' && !this.stopped) this.subscribeShared(sub, failures + 1);
-        }, wait).unref();
+        clearTimeout(this.sharedRetry);
+        this.sharedRetry = setTimeout(() => {
+          this.sharedRetry = undefined;
+          if (current()) this.subscribeShared(sub, failures + 1, connection);
+        }, wait);
+        this.sharedRetry.unref();
       });
   }
 
@@ -222,30 +235,11 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   }
 
   private publishEvent(event: SessionEvent): void {
-    const cmd = this.redis.command;
-    if (!cmd) return;
-    // The tag first: a node that watches the session gets its own events back and drops them
-    // without parsing.
-    const payload = this.echoPrefix + JSON.stringify(event);
-    const channel = sessionChannel(event.sessionId);
-    const send = (mode: PubSubMode): void => {
-      const sent =
-        mode === 'sharded' ? cmd.spublish(channel, payload) : cmd.publish(channel, payload);
-      sent.catch((err: Error) =>
-        this.logger.warn(
-          { err: err.message, sessionId: event.sessionId, seq: event.seq },
-          'cluster publish failed',
-        ),
-      );
-    };
-    if (this.mode) send(this.mode);
-    else if (this.waitingForMode < MAX_WAITING_FOR_MODE) {
+    if (!this.redis.command) return;
+    if (this.mode) this.sendEvent(event, this.mode);
+    else if (this.beforeMode.length < MAX_WAITING_FOR_MODE) {
       // Until Redis has been reached once it is not known which PUBLISH the other nodes listen to.
-      this.waitingForMode += 1;
-      void this.modeKnown.then((mode) => {
-        this.waitingForMode -= 1;
-        send(mode);
-      });
+      this.beforeMode.push(event);
     } else {
       // Like a message pub/sub lost: other nodes read it from the log when the session's next
       // event shows the gap. Holding every event of a node that never reaches Redis is worse.
@@ -256,6 +250,23 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
           'Redis not reached yet: events not relayed to other nodes',
         );
     }
+  }
+
+  private sendEvent(event: SessionEvent, mode: PubSubMode): void {
+    const cmd = this.redis.command;
+    if (!cmd) return;
+    // The tag first: a node that watches the session gets its own events back and drops them
+    // without parsing.
+    const payload = this.echoPrefix + JSON.stringify(event);
+    const channel = sessionChannel(event.sessionId);
+    const sent =
+      mode === 'sharded' ? cmd.spublish(channel, payload) : cmd.publish(channel, payload);
+    sent.catch((err: Error) =>
+      this.logger.warn(
+        { err: err.message, sessionId: event.sessionId, seq: event.seq },
+        'cluster publish failed',
+      ),
+    );
   }
 
   private receive(channel: string, raw: string): void {

@@ -18,6 +18,8 @@ export type FaultPoint =
   | 'cluster.answer'
   /** A session channel's subscribe is about to go to Redis (pause = the subscription is late). */
   | 'cluster.subscribe'
+  /** Redis reached for the first time, before the pub/sub mode is asked (pause = still unknown). */
+  | 'cluster.mode'
   /** The shared cluster channel's SUBSCRIBE is about to go to Redis (throw = it failed). */
   | 'cluster.shared-subscribe'
   /** Idle expiry claimed a session, before its transaction cancels the run. */

@@ -156,6 +156,48 @@ describe('SeqSequencer', () => {
     expect(log.reads).toEqual(['after 2']);
   });
 
+  it('resyncs asked for during a read run one after another: one more read, not one each', async () => {
+    const log = new FakeLog(4);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const read = log.listAfter.bind(log);
+    let first = true;
+    log.listAfter = async (s, after, limit) => {
+      if (first) {
+        first = false;
+        const page = await read(s, after, limit);
+        await gate;
+        return page;
+      }
+      return read(s, after, limit);
+    };
+    const { seq, got } = setup(log, { start: 2 });
+    seq.resync(10);
+    // Committed while the first read is on its way: only a read after it can see them.
+    log.n = 6;
+    seq.resync(10);
+    seq.resync(10);
+    expect(log.reads).toEqual(['after 2']);
+    open();
+    await until(() => got.length === 4);
+    expect(got).toEqual([3, 4, 5, 6]);
+    expect(log.reads).toEqual(['after 2', 'after 4']);
+    seq.close();
+  });
+
+  it('resyncs asked for during a read that fails leave one retry', async () => {
+    const log = new FakeLog(4);
+    log.failAfterReads = 1;
+    const { seq, got, errors } = setup(log, { start: 2 });
+    seq.resync(10);
+    seq.resync(10);
+    seq.resync(10);
+    await until(() => got.length === 2);
+    expect(errors).toHaveLength(1);
+    expect(log.reads).toEqual(['after 2', 'after 2']);
+    seq.close();
+  });
+
   it('resync does nothing before a start position or after close', () => {
     const log = new FakeLog(4);
     const { seq } = setup(log);

@@ -42,6 +42,8 @@ export class SeqSequencer {
   private failures = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncFailures = 0;
+  private resyncing = false;
+  private resyncAgain = false;
   private readonly gapWaitMs: number;
   private readonly maxHeld: number;
 
@@ -103,11 +105,24 @@ export class SeqSequencer {
    */
   resync(pageSize: number): void {
     if (this.last === undefined || this.closed) return;
+    // One read at a time: a call during a read asks for one more after it (the read may have
+    // started before what this call is about was committed).
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
     clearTimeout(this.resyncTimer);
     this.resyncTimer = undefined;
+    this.resyncing = true;
+    this.resyncAgain = false;
     this.catchUp(pageSize).then(
-      () => (this.resyncFailures = 0),
+      () => {
+        this.resyncFailures = 0;
+        this.resyncing = false;
+        if (this.resyncAgain) this.resync(pageSize);
+      },
       (err: unknown) => {
+        this.resyncing = false;
         this.o.onError(err);
         // Nothing else would read it: no later event may ever show what was missed.
         if (this.closed) return;
