@@ -3,9 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Socket } from 'socket.io-client';
 import { bareFanout, type FanoutOptions, type FanoutResult, serviceFanout } from './fanout.js';
-import { ask } from './fleet.js';
 import { benchHistoryAppend } from './history-append.bench.js';
 import { type BenchOptions, parseOptions } from './options.js';
 import {
@@ -22,7 +20,8 @@ import {
   markdownTable,
   svgChart,
 } from './report.js';
-import { firstEventLatency, idleHeap, idleUsers, replayTime } from './single-client.js';
+import { runIdle } from './idle.js';
+import { firstEventLatency, replayTime } from './single-client.js';
 
 /**
  * `npm run bench` / `npm run bench:quick`: the service (built, as its own process) on PostgreSQL
@@ -135,24 +134,6 @@ async function runDatabase(
       log(`${db}: replay of ${opts.replayEvents} events`);
       report.replay[db] = await replayTime(node, opts.replayEvents, opts.replayRounds);
     }
-    if (db === 'postgres' && opts.parts.has('idle')) {
-      log(`${db}: idle heap at ${opts.idleSockets} sockets`);
-      const users = await idleUsers(
-        node.baseUrl,
-        Math.max(1, Math.min(10, Math.ceil(opts.idleSockets / 500))),
-      );
-      report.idleHeap.postgres = await idleHeap(
-        node,
-        opts.idleSockets,
-        async (s: Socket, i: number) => {
-          const r = await ask<{ ok: boolean }>(s, 'session:join', {
-            sessionId: users.sessions[i % users.sessions.length],
-          });
-          if (!r.ok) throw new Error('idle join failed');
-        },
-        users.tokens,
-      );
-    }
   });
 }
 
@@ -195,39 +176,24 @@ async function main(): Promise<void> {
     }
     const pgUrl = await scratchDatabase(adminUrl, scratch);
 
-    await runDatabase(
-      'postgres',
-      { DATABASE_URL: pgUrl, DATA_DIR: join(scratch.dir, 'pgd') },
-      opts,
-      fan,
-      report,
-    );
+    const pgEnv = { DATABASE_URL: pgUrl, DATA_DIR: join(scratch.dir, 'pgd') };
+    await runDatabase('postgres', pgEnv, opts, fan, report);
     report.storage = await storageOf(pgUrl);
+    if (opts.parts.has('idle')) await runIdle({ ...SERVICE_ENV, ...pgEnv }, opts, report, log);
     await runDatabase('embedded', { DATA_DIR: join(scratch.dir, 'embedded') }, opts, fan, report);
 
-    if (opts.parts.has('bare') || opts.parts.has('idle')) {
+    if (opts.parts.has('bare')) {
       const bare = await startBare({
         profileDir: opts.profile ? join(opts.outDir, 'profiles', 'bare') : undefined,
       });
       try {
-        if (opts.parts.has('bare')) {
-          const events = Math.round(
-            report.fanout.postgres?.eventsPerSession ??
-              report.fanout.embedded?.eventsPerSession ??
-              opts.count + 8,
-          );
-          log(`bare: fan-out, ${events} events per room`);
-          report.fanout.bare = await bareFanout(bare, fan, events);
-        }
-        if (opts.parts.has('idle')) {
-          log(`bare: idle heap at ${opts.idleSockets} sockets`);
-          report.idleHeap.bare = await idleHeap(
-            bare,
-            opts.idleSockets,
-            async (s: Socket, i: number) => void (await ask(s, 'join', `room-${i % 50}`)),
-            ['none'],
-          );
-        }
+        const events = Math.round(
+          report.fanout.postgres?.eventsPerSession ??
+            report.fanout.embedded?.eventsPerSession ??
+            opts.count + 8,
+        );
+        log(`bare: fan-out, ${events} events per room`);
+        report.fanout.bare = await bareFanout(bare, fan, events);
       } finally {
         await bare.stop();
       }

@@ -118,6 +118,38 @@ describeEachDatabase('per-socket seq order', (kind) => {
     expect(t.app.get(PresenceService).isWatched(s)).toBe(false);
   });
 
+  it('a socket in two sessions that leaves one keeps the other; leaving twice or rejoining is clean', async () => {
+    const u = await http.register();
+    const s1 = await newSession(u.accessToken);
+    const s2 = await newSession(u.accessToken);
+    const fanout = t.app.get(SessionFanoutService);
+    const presence = t.app.get(PresenceService);
+    const before = fanout.watchedSessions;
+    const { socket, log } = await joined([s1, s2], u.accessToken);
+    // Joining a session twice holds it once.
+    expect((await ask(socket, 'session:join', { sessionId: s1 })).ok).toBe(true);
+    expect(fanout.watchedSessions).toBe(before + 2);
+    expect((await ask(socket, 'session:leave', { sessionId: s1 })).ok).toBe(true);
+    expect((await ask(socket, 'session:leave', { sessionId: s1 })).ok).toBe(true);
+    expect(fanout.watchedSessions).toBe(before + 1);
+    expect(presence.isWatched(s1)).toBe(false);
+    expect(presence.isWatched(s2)).toBe(true);
+    await append(t, s1, 1);
+    await append(t, s2, 1);
+    await log.until(() => log.of(s2).length === 1);
+    expect(log.of(s1)).toEqual([]);
+    expect((await ask(socket, 'session:join', { sessionId: s1 })).ok).toBe(true);
+    expect(presence.isWatched(s1)).toBe(true);
+    await append(t, s1, 2);
+    await log.until(() => log.of(s1).length === 1);
+    expect(seqsOf(log, s1)).toEqual([2]);
+    const gone = new Promise((r) => socket.once('disconnect', r));
+    socket.close();
+    await gone;
+    await until(() => fanout.watchedSessions === before);
+    expect(presence.isWatched(s1) || presence.isWatched(s2)).toBe(false);
+  });
+
   it('a join that fails after entering the room leaves it and releases the watch', async () => {
     const u = await http.register();
     const s1 = await newSession(u.accessToken);

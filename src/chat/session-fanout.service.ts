@@ -10,18 +10,42 @@ import { SessionsRepository } from '../sessions/sessions.repository.js';
 
 export type FanoutEmit = (sessionId: string, event: SessionEvent) => void;
 
-/** One socket's hold on a session: `ready` once live events flow, `release` when it leaves. */
-export interface SessionWatch {
-  ready: Promise<void>;
-  release: () => void;
-}
-
 interface Entry {
+  sessionId: string;
   sequencer: SeqSequencer;
   refs: number;
   ready: Promise<void>;
   unsubscribe: () => void;
   stopLive: () => void;
+  /** The node's one presence registration for the session, however many sockets watch it. */
+  unwatch: () => void;
+  unref: () => void;
+}
+
+/**
+ * One socket's hold on a session: `ready` once live events flow, `release` (idempotent) when it
+ * leaves. An object, not closures: every socket keeps one per session it has joined, and closures
+ * with their contexts cost several times its two fields.
+ */
+export class SessionWatch {
+  private released = false;
+
+  constructor(private readonly entry: Entry) {}
+
+  /** The session's id, one string shared by every watcher on this node. */
+  get sessionId(): string {
+    return this.entry.sessionId;
+  }
+
+  get ready(): Promise<void> {
+    return this.entry.ready;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.entry.unref();
+  }
 }
 
 /**
@@ -57,22 +81,11 @@ export class SessionFanoutService implements OnApplicationShutdown {
     return this.entries.size;
   }
 
-  /** Registers one watcher of a session (presence included); `release` is idempotent. */
+  /** Registers one watcher of a session (presence included). */
   watch(sessionId: string): SessionWatch {
-    const unwatch = this.presence.watch(sessionId);
     const entry = this.entries.get(sessionId) ?? this.open(sessionId);
     entry.refs += 1;
-    let released = false;
-    return {
-      ready: entry.ready,
-      release: () => {
-        if (released) return;
-        released = true;
-        unwatch();
-        entry.refs -= 1;
-        if (entry.refs <= 0) this.drop(sessionId, entry);
-      },
-    };
+    return new SessionWatch(entry);
   }
 
   onApplicationShutdown(): void {
@@ -101,7 +114,19 @@ export class SessionFanoutService implements OnApplicationShutdown {
         () => undefined,
       );
     });
-    const entry: Entry = { sequencer, refs: 0, ready, unsubscribe, stopLive };
+    const entry: Entry = {
+      sessionId,
+      sequencer,
+      refs: 0,
+      ready,
+      unsubscribe,
+      stopLive,
+      unwatch: this.presence.watch(sessionId),
+      unref: () => {
+        entry.refs -= 1;
+        if (entry.refs <= 0) this.drop(sessionId, entry);
+      },
+    };
     // A failed start is reported to each watcher through `ready`; the entry must not be reused.
     ready.catch(() => this.drop(sessionId, entry));
     this.entries.set(sessionId, entry);
@@ -109,6 +134,7 @@ export class SessionFanoutService implements OnApplicationShutdown {
   }
 
   private drop(sessionId: string, entry: Entry): void {
+    entry.unwatch();
     entry.stopLive();
     entry.unsubscribe();
     entry.sequencer.close();

@@ -11,12 +11,24 @@ import type { ChatSocket } from './socket-handlers.js';
 const gone = (): DomainError =>
   new DomainError('UNAVAILABLE', 'The connection closed while the join was in progress');
 
-/** What is kept per connected socket (the rest is on the socket itself). */
+/**
+ * What is kept per connected socket (the rest is on the socket itself). Kept small: a node holds
+ * one per connection. A socket joins few sessions, so a list beats a Map's table.
+ */
 interface SocketEntry {
-  watches: Map<string, SessionWatch>;
+  watches: SessionWatch[];
   /** The socket's last join or leave while one is going (see inOrder). */
-  membership?: Promise<unknown>;
+  membership: Promise<unknown> | undefined;
 }
+
+const watchOf = (entry: SocketEntry, sessionId: string): SessionWatch | undefined =>
+  entry.watches.find((w) => w.sessionId === sessionId);
+
+const forget = (entry: SocketEntry, watch: SessionWatch): void => {
+  const at = entry.watches.indexOf(watch);
+  if (at >= 0) entry.watches.splice(at, 1);
+  watch.release();
+};
 
 /**
  * Which sessions each connected socket has joined: its room memberships and its holds on the
@@ -39,14 +51,15 @@ export class SocketMemberships {
   }
 
   connected(socket: ChatSocket): void {
-    this.entries.set(socket.id, { watches: new Map() });
+    // Both fields from the start: one added later would cost the object a separate property store.
+    this.entries.set(socket.id, { watches: [], membership: undefined });
   }
 
   /** Releases every hold of the socket; false when it was not known (already gone). */
   disconnected(socket: ChatSocket): boolean {
     const entry = this.entries.get(socket.id);
     if (!entry) return false;
-    for (const watch of entry.watches.values()) watch.release();
+    for (const watch of entry.watches) watch.release();
     this.entries.delete(socket.id);
     return true;
   }
@@ -94,14 +107,14 @@ export class SocketMemberships {
     const room = this.rooms.of(sessionRoom(session.id));
     // A join that fails undoes what it did, and only that: an earlier join of the same session
     // by this socket stays.
-    const added = !entry.watches.has(session.id);
-    const watch = added ? this.fanout.watch(session.id) : entry.watches.get(session.id);
-    if (added && watch) entry.watches.set(session.id, watch);
+    const earlier = watchOf(entry, session.id);
+    const watch = earlier ?? this.fanout.watch(session.id);
+    if (!earlier) entry.watches.push(watch);
     try {
       // Room first, replay second: everything up to the sequencer's position is in the log when
       // the replay reads it, everything after reaches the room live; clients drop seqs they saw.
       await socket.join(room);
-      await watch?.ready;
+      await watch.ready;
       const [page, state] = await Promise.all([
         this.sessions.page(session.id, afterSeq, JOIN_REPLAY_LIMIT),
         this.sessions.state(session.id),
@@ -110,9 +123,8 @@ export class SocketMemberships {
       this.metrics.joins.inc();
       return { session: toSessionView(fresh), state, events: page.items, hasMore: page.hasMore };
     } catch (err) {
-      if (added && entry.watches.get(session.id) === watch) {
-        entry.watches.delete(session.id);
-        watch?.release();
+      if (!earlier && entry.watches.includes(watch)) {
+        forget(entry, watch);
         await socket.leave(room);
       }
       throw err;
@@ -123,8 +135,8 @@ export class SocketMemberships {
     const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
     await socket.leave(sessionRoom(session.id));
     const entry = this.entries.get(socket.id);
-    entry?.watches.get(session.id)?.release();
-    entry?.watches.delete(session.id);
+    const watch = entry && watchOf(entry, session.id);
+    if (entry && watch) forget(entry, watch);
     return {};
   }
 }
