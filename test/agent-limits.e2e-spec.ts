@@ -1,3 +1,4 @@
+import { FaultPoints } from '../src/common/fault-points.js';
 import { UsageService } from '../src/quotas/usage.service.js';
 import {
   createTestDatabase,
@@ -93,12 +94,16 @@ describeEachDatabase('agent limits: tool rounds and the daily quota', (kind) => 
     fake.script(toolRound(1, FakeOpenAi.usage(1500, 3)));
     const c = await open();
     const before = fake.requests.length;
+    // Held after the closing commit: the run is counted by then, not after (it raced the report).
+    const held = t.app.get(FaultPoints).pause('run.closed');
     await c.send('add a lot');
     const end = await c.end();
     expect(end).toMatchObject({ type: 'task_failed', data: { canRetry: false } });
     expect(end.data.error).toMatch(/Daily token quota of 1000/);
     expect(fake.requests.length - before).toBe(1);
+    await held.reached;
     const [day] = await t.app.get(UsageService).report({ userId: c.userId });
+    held.release();
     expect(day).toMatchObject({ runs: 1, promptTokens: 1500, completionTokens: 3 });
     const next = await c.send('and now?');
     expect(next.error.code).toBe('QUOTA_EXCEEDED');

@@ -229,6 +229,12 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
       [s.sessionId],
     );
     expect(run.status).toBe('interrupted');
+    // An interrupted run is counted too, by the transaction that took it over.
+    const [usage] = await db.query<{ runs: number }>(
+      `SELECT l.runs FROM usage_ledger l JOIN sessions s ON s.user_id = l.user_id WHERE s.id = $1`,
+      [s.sessionId],
+    );
+    expect(usage).toMatchObject({ runs: 1 });
   });
 
   it('resume racing a new message: one of them wins, never a run of a declined intent', async () => {

@@ -1,3 +1,4 @@
+import { FaultPoints } from '../src/common/fault-points.js';
 import { UsageService } from '../src/quotas/usage.service.js';
 import {
   createTestDatabase,
@@ -55,6 +56,32 @@ describeEachDatabase('quotas', (kind) => {
       streamed.split(/\s+/).filter(Boolean).length,
     );
     expect(day.completionTokens).toBeLessThan(10_000);
+  });
+
+  it('a run is counted by the transaction that ends it, before any tab sees the end', async () => {
+    const u = await ChatTab.user(http, 'counted');
+    const c = await ChatTab.open(t.baseUrl, u.token);
+    tabs.push(c);
+    const runs = async () => (await t.app.get(UsageService).report({ userId: u.userId }))[0]?.runs;
+    // Held after the closing commit: whatever the execution does after it has not happened yet.
+    let held = t.app.get(FaultPoints).pause('run.closed');
+    await c.send('count to 3');
+    expect((await c.end()).type).toBe('task_completed');
+    await held.reached;
+    expect(await runs()).toBe(1);
+    held.release();
+
+    held = t.app.get(FaultPoints).pause('run.closed');
+    const from = c.events().at(-1).seq as number;
+    await c.send('count to 10000');
+    await c.next('generating', from);
+    // The cancel is acknowledged once the run has let go, so after the release.
+    const cancelled = ask(c.socket, 'run:cancel', { sessionId: c.sessionId });
+    expect((await c.end(from)).type).toBe('task_cancelled');
+    await held.reached;
+    expect(await runs()).toBe(2);
+    held.release();
+    expect((await cancelled).ok).toBe(true);
   });
 
   it('the concurrent-runs cap answers QUOTA_EXCEEDED, also to sends racing for the last slot', async () => {

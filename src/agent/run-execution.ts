@@ -129,7 +129,7 @@ export class RunExecution {
     if (err instanceof RunSuperseded || this.signal.reason instanceof RunSuperseded) return;
     if (this.cancelReason) {
       this.cancelWon = await this.lifecycle.cancel(this.ref, this.cancelReason);
-      if (this.cancelWon) await this.recordUsage();
+      if (this.cancelWon) await this.faults.hit('run.closed');
       return;
     }
     const message =
@@ -141,12 +141,8 @@ export class RunExecution {
         { err, runId: this.spec.runId, sessionId: this.spec.sessionId },
         'run failed',
       );
-    if (await this.lifecycle.fail(this.ref, message, this.step)) await this.recordUsage();
-  }
-
-  /** Tokens were recorded as they were consumed (the meter); the run itself counts once. */
-  private recordUsage(): Promise<void> {
-    return this.meter.recordRun();
+    if (await this.lifecycle.fail(this.ref, message, this.step))
+      await this.faults.hit('run.closed');
   }
 
   private lost(transition: string): never {
@@ -199,7 +195,7 @@ export class RunExecution {
     }
     if (!(await this.lifecycle.complete(this.ref, answer, { ...this.meter.totals })))
       this.lost('completion');
-    await this.recordUsage();
+    await this.faults.hit('run.closed');
   }
 
   /**

@@ -12,6 +12,8 @@ export type FaultPoint =
   | 'run.reply-started'
   /** Inside a run's closing transaction, after the state change, before its events. */
   | 'run.closing'
+  /** A run's execution after the transaction that ended it committed, before it lets go. */
+  | 'run.closed'
   /** A node's heartbeat tick, before it renews its runs (throw = the database is unreachable). */
   | 'node.heartbeat'
   /** A cluster `answer` message arrived (throw = it was lost). */

@@ -52,11 +52,6 @@ export class UsageMeter {
     if (call && !call.reported) await this.add(call.promptTokens, call.completionTokens);
   }
 
-  /** The run itself, counted once when it ends (completed, cancelled or failed). */
-  recordRun(): Promise<void> {
-    return this.usage.record(this.userId, { runs: 1 });
-  }
-
   private async add(promptTokens: number, completionTokens: number): Promise<void> {
     this.totals.promptTokens += promptTokens;
     this.totals.completionTokens += completionTokens;

@@ -6,6 +6,7 @@ import { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, NewEvent, ThinkingStep } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
+import { UsageService } from '../quotas/usage.service.js';
 import { interactionResolved } from '../sessions/interaction-events.js';
 import type { RunRow } from '../sessions/runs.repository.js';
 import { InteractionTimers } from './interaction-timers.js';
@@ -30,7 +31,9 @@ const refOf = (r: RunRow): RunRef => ({
  * locked first, see HistoryService.transaction) holding a checked transition (RunsStore, table in
  * run-states.ts) and the events that report it, written through the history outbox: the state
  * and its events commit together or not at all. Each returns whether the caller won; a caller
- * that lost must stop and write nothing more.
+ * that lost must stop and write nothing more. A run that ends (completed, failed, cancelled or
+ * interrupted) is counted in the usage ledger by the transaction that ends it, as its last
+ * statement: once, and before any tab can see the end.
  */
 @Injectable()
 export class RunLifecycle {
@@ -40,6 +43,7 @@ export class RunLifecycle {
     @Inject(Database) private readonly db: Database,
     @Inject(InteractionTimers) private readonly timers: InteractionTimers,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(UsageService) private readonly usage: UsageService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -67,6 +71,7 @@ export class RunLifecycle {
         { type: 'response', data: { content: answer } },
         { type: 'task_completed', data: { usage } },
       ]);
+      await this.countRun(run);
       return true;
     });
   }
@@ -123,13 +128,14 @@ export class RunLifecycle {
         : [];
       if (run.attempt - 1 < this.config.agent.maxRetries) {
         await this.offerRetry(run, error, before);
-        return true;
+      } else {
+        await this.store.transitionIntent(run.intentId, 'failed');
+        await this.append(run, [
+          ...before,
+          { type: 'task_failed', data: { error, attempt: run.attempt, canRetry: false } },
+        ]);
       }
-      await this.store.transitionIntent(run.intentId, 'failed');
-      await this.append(run, [
-        ...before,
-        { type: 'task_failed', data: { error, attempt: run.attempt, canRetry: false } },
-      ]);
+      await this.countRun(run);
       return true;
     });
   }
@@ -147,6 +153,7 @@ export class RunLifecycle {
       });
       if (!won) return false;
       await this.offerRetry(refOf(won), INTERRUPTED_ERROR, []);
+      await this.countRun(refOf(won));
       return true;
     });
   }
@@ -204,6 +211,7 @@ export class RunLifecycle {
       ],
       { activity: reason !== 'expired' },
     );
+    await this.countRun(run);
     return true;
   }
 
@@ -236,6 +244,11 @@ export class RunLifecycle {
     ]);
     this.db.afterCommit(() => this.timers.schedule(offer.interactionId, offer.expiresAt));
     return offer;
+  }
+
+  /** Last in its transaction: the ledger row stays locked only until the commit. */
+  private countRun(run: RunRef): Promise<void> {
+    return this.usage.record(run.userId, { runs: 1 });
   }
 
   /** Closes every open question of the session; their expiry timers go with the commit. */
