@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,8 @@ import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
 import { ask, connect } from './support/socket.js';
 import { ThrowawayPostgres } from './support/services.js';
+import { SessionFanoutService } from '../src/chat/session-fanout.service.js';
+import { PresenceService } from '../src/sessions/presence.service.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 async function until(pred: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -97,6 +100,35 @@ describe('PostgreSQL stopped and started during a chat', () => {
     expect(streamed(page.body.items, ack.seq)).toEqual(counting(300));
     // The acknowledged message is in the log.
     expect(page.body.items.find((e: any) => e.seq === ack.seq).type).toBe('user_message');
+    c.close();
+  });
+
+  it('a tab that leaves while the database is down is answered and lets go of the session', async () => {
+    const t = await start({ HISTORY_OUTAGE_WAIT_MS: '800' });
+    const http = new Http(t.baseUrl);
+    const u = await ChatTab.user(http);
+    const c = await ChatTab.open(t.baseUrl, u.token);
+    const fanout = t.app.get(SessionFanoutService);
+    const presence = t.app.get(PresenceService);
+    expect(presence.isWatched(c.sessionId)).toBe(true);
+    const before = fanout.watchedSessions;
+
+    pg.stop();
+    try {
+      // The socket joined this session after its owner was checked: leaving needs no database.
+      const left = await ask(c.socket, 'session:leave', { sessionId: c.sessionId.toUpperCase() });
+      expect(left).toEqual({ ok: true });
+      expect(fanout.watchedSessions).toBe(before - 1);
+      expect(presence.isWatched(c.sessionId)).toBe(false);
+      // A session this socket does not hold still needs the check, and says why it failed.
+      const other = await ask(c.socket, 'session:leave', { sessionId: randomUUID() });
+      expect(other.error.code).toBe('UNAVAILABLE');
+    } finally {
+      pg.start();
+    }
+    await until(async () => (await readiness(http)) === 200);
+    const unknown = await ask(c.socket, 'session:leave', { sessionId: randomUUID() });
+    expect(unknown.error.code).toBe('NOT_FOUND');
     c.close();
   });
 

@@ -131,12 +131,20 @@ export class SocketMemberships {
     }
   }
 
+  /**
+   * A session this socket holds was checked when it joined: leaving it needs no database, so a
+   * leave during an outage still lets go (room, watch, presence). Any other id is checked, for
+   * its NOT_FOUND; leaving a session one owns and does not hold is a no-op.
+   */
   private async doLeave(socket: ChatSocket, sessionId: string): Promise<object> {
-    const session = await this.sessions.requireOwned(socket.data.userId, sessionId);
-    await socket.leave(sessionRoom(session.id));
     const entry = this.entries.get(socket.id);
-    const watch = entry && watchOf(entry, session.id);
-    if (entry && watch) forget(entry, watch);
+    const watch = entry && watchOf(entry, sessionId.toLowerCase());
+    if (!entry || !watch) {
+      await this.sessions.requireOwned(socket.data.userId, sessionId);
+      return {};
+    }
+    forget(entry, watch);
+    await socket.leave(sessionRoom(watch.sessionId));
     return {};
   }
 }

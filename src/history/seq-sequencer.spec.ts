@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { SessionEvent } from '../contracts/events.js';
 import { type LogReader, SeqSequencer } from './seq-sequencer.js';
 
@@ -196,6 +197,45 @@ describe('SeqSequencer', () => {
     expect(errors).toHaveLength(1);
     expect(log.reads).toEqual(['after 2', 'after 2']);
     seq.close();
+  });
+
+  it('reads one gap at a time, also when a catch-up ends while a gap read is in flight', async () => {
+    jest.useFakeTimers();
+    try {
+      // The log is empty: a gap read waits until released; catch-ups answer at once.
+      const log = new FakeLog(0);
+      let inFlight = 0;
+      let most = 0;
+      const gates: (() => void)[] = [];
+      log.listBetween = (_s, from, to) => {
+        log.reads.push(`between ${from} ${to}`);
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        return new Promise((resolve) =>
+          gates.push(() => {
+            inFlight -= 1;
+            resolve([]);
+          }),
+        );
+      };
+      const { seq, got } = setup(log, { start: 0 });
+      seq.push(ev(3));
+      await jest.advanceTimersByTimeAsync(20);
+      expect(log.reads).toEqual(['between 0 3']);
+      // A resync reads and ends while the gap read still waits.
+      seq.resync(10);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(log.reads).toEqual(['between 0 3', 'after 0']);
+      expect(most).toBe(1);
+      // The gap read answers: the log has no 1 or 2, so the held 3 goes out.
+      gates.shift()?.();
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(got).toEqual([3]);
+      expect(most).toBe(1);
+      seq.close();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('resync does nothing before a start position or after close', () => {

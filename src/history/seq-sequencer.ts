@@ -37,7 +37,8 @@ export class SeqSequencer {
   private highest = 0;
   private readonly held = new Map<number, SessionEvent>();
   private timer: NodeJS.Timeout | undefined;
-  private reading = false;
+  /** Log reads in flight (catch-ups and gap reads): no gap read starts while one is. */
+  private reading = 0;
   private closed = false;
   private failures = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -85,7 +86,7 @@ export class SeqSequencer {
   /** Reads and emits everything the log holds after the position (pages of `pageSize`). */
   async catchUp(pageSize: number): Promise<void> {
     if (this.last === undefined) throw new Error('catchUp needs a start position');
-    this.reading = true;
+    this.reading += 1;
     try {
       for (;;) {
         const page = await this.o.log.listAfter(this.o.sessionId, this.last, pageSize);
@@ -93,7 +94,7 @@ export class SeqSequencer {
         if (page.length < pageSize || this.closed) break;
       }
     } finally {
-      this.reading = false;
+      this.reading -= 1;
       this.schedule();
     }
   }
@@ -169,7 +170,7 @@ export class SeqSequencer {
       this.timer = undefined;
       return;
     }
-    if (this.timer || this.reading) return;
+    if (this.timer || this.reading > 0) return;
     const wait = Math.min(this.gapWaitMs * 2 ** this.failures, MAX_RETRY_WAIT_MS);
     this.timer = setTimeout(() => void this.fill(), wait);
     this.timer.unref();
@@ -181,7 +182,7 @@ export class SeqSequencer {
     const from = this.last;
     const lowestHeld = this.held.size > 0 ? Math.min(...this.held.keys()) : this.highest + 1;
     const to = Math.min(lowestHeld, from + this.maxHeld + 1);
-    this.reading = true;
+    this.reading += 1;
     try {
       const missing = await this.o.log.listBetween(this.o.sessionId, from, to);
       this.failures = 0;
@@ -192,7 +193,7 @@ export class SeqSequencer {
       this.failures = Math.min(this.failures + 1, 10);
       this.o.onError(err);
     } finally {
-      this.reading = false;
+      this.reading -= 1;
       this.schedule();
     }
   }

@@ -32,8 +32,8 @@ const refOf = (r: RunRow): RunRef => ({
  * run-states.ts) and the events that report it, written through the history outbox: the state
  * and its events commit together or not at all. Each returns whether the caller won; a caller
  * that lost must stop and write nothing more. A run that ends (completed, failed, cancelled or
- * interrupted) is counted in the usage ledger by the transaction that ends it, as its last
- * statement: once, and before any tab can see the end.
+ * interrupted) is counted in the usage ledger by the transaction that ends it, after its events
+ * (idle expiry adds only session_expired after it): once, and before any tab can see the end.
  */
 @Injectable()
 export class RunLifecycle {
@@ -246,7 +246,7 @@ export class RunLifecycle {
     return offer;
   }
 
-  /** Last in its transaction: the ledger row stays locked only until the commit. */
+  /** Last of the close (the ledger row stays locked only until the commit); one run = one attempt. */
   private countRun(run: RunRef): Promise<void> {
     return this.usage.record(run.userId, { runs: 1 });
   }
