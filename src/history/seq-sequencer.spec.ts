@@ -238,6 +238,31 @@ describe('SeqSequencer', () => {
     }
   });
 
+  it('a gap whose wait ends during a catch-up is read after it, not beside it', async () => {
+    jest.useFakeTimers();
+    try {
+      const log = new FakeLog(3);
+      let release!: () => void;
+      const catchUpRead = log.listAfter.bind(log);
+      log.listAfter = (s, after, limit) =>
+        new Promise((resolve) => (release = () => resolve(catchUpRead(s, after, limit))));
+      const { seq, got } = setup(log, { start: 0 });
+      seq.push(ev(3));
+      // The catch-up starts before the gap's wait is over and is still reading when it is.
+      seq.resync(10);
+      await jest.advanceTimersByTimeAsync(1_000);
+      // No gap read beside it (the catch-up's own read is recorded when it answers).
+      expect(log.reads).toEqual([]);
+      release();
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(got).toEqual([1, 2, 3]);
+      expect(log.reads).toEqual(['after 0']);
+      seq.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('resync does nothing before a start position or after close', () => {
     const log = new FakeLog(4);
     const { seq } = setup(log);

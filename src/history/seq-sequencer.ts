@@ -178,7 +178,8 @@ export class SeqSequencer {
 
   private async fill(): Promise<void> {
     this.timer = undefined;
-    if (this.closed || this.last === undefined || !this.gapOpen) return;
+    // A read that started after the timer was armed may close the gap; its end re-arms the timer.
+    if (this.closed || this.last === undefined || !this.gapOpen || this.reading > 0) return;
     const from = this.last;
     const lowestHeld = this.held.size > 0 ? Math.min(...this.held.keys()) : this.highest + 1;
     const to = Math.min(lowestHeld, from + this.maxHeld + 1);
