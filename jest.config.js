@@ -12,6 +12,7 @@ const config = {
     '<rootDir>/test/**/*.e2e-spec.ts',
   ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
 };

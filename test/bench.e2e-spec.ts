@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST, runNode } from './support/server-process.js';
+import { serviceUrl } from './support/services.js';
 
 const BENCH = join(DIST, 'bench', 'run.js');
 
@@ -26,9 +27,9 @@ describe('bench:quick smoke run', () => {
       ...['--first-event-sends', '2', '--history-sessions', '2', '--history-events', '10'],
       ...['--timeout-ms', '30000', '--out', out],
     ];
-    // In CI these are the shared test services; without them the bench starts its own.
-    if (process.env.TEST_DATABASE_URL) args.push('--database-url', process.env.TEST_DATABASE_URL);
-    if (process.env.TEST_REDIS_URL) args.push('--redis-url', process.env.TEST_REDIS_URL);
+    // The run's shared services (`npm run bench:quick` itself starts its own, in .ci/run).
+    args.push('--database-url', serviceUrl('TEST_DATABASE_URL'));
+    args.push('--redis-url', serviceUrl('TEST_REDIS_URL'));
 
     const r = await runNode(BENCH, args, {});
     const report = JSON.parse(readFileSync(join(out, 'quick-latest.json'), 'utf8')) as {

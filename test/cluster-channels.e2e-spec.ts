@@ -12,17 +12,11 @@ import { EventBus } from '../src/history/event-bus.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
-import { ThrowawayRedis } from './support/services.js';
+import { serviceUrl, ThrowawayRedis } from './support/services.js';
 import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const pgUrl = process.env.TEST_DATABASE_URL;
-if (process.env.CI === 'true' && (!redisUrl || !pgUrl))
-  throw new Error('CI=true but TEST_REDIS_URL or TEST_DATABASE_URL is not set');
-const ready = Boolean(redisUrl && pgUrl);
-const suite = ready ? describe : describe.skip;
-const skipped = ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)';
+const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 const env = {
   REDIS_SHARDED_PUBSUB: 'auto',
@@ -52,7 +46,7 @@ async function subscribers(redis: Redis, sessionId: string, sharded = true): Pro
 const seqs = (tab: ChatTab): number[] => tab.events().map((e) => e.seq);
 const contiguous = (s: number[]): boolean => s.every((v, i) => i === 0 || v === s[i - 1] + 1);
 
-suite(`per-session cluster channels, two nodes${skipped}`, () => {
+describe('per-session cluster channels, two nodes', () => {
   let target: TestDatabase;
   let a: TestApp;
   let b: TestApp;
@@ -62,14 +56,14 @@ suite(`per-session cluster channels, two nodes${skipped}`, () => {
 
   beforeAll(async () => {
     target = await createTestDatabase('postgres');
-    a = await startTestApp(target, { ...env, REDIS_URL: redisUrl ?? '' });
+    a = await startTestApp(target, { ...env, REDIS_URL: redisUrl });
     b = await startTestApp(target, {
       ...env,
-      REDIS_URL: redisUrl ?? '',
+      REDIS_URL: redisUrl,
       DATA_DIR: `${target.dataDir}-b`,
     });
     httpA = new Http(a.baseUrl);
-    redis = new Redis(redisUrl ?? '');
+    redis = new Redis(redisUrl);
   });
 
   afterEach(async () => {
@@ -232,7 +226,7 @@ suite(`per-session cluster channels, two nodes${skipped}`, () => {
   });
 
   it('falls back to plain PUBLISH/SUBSCRIBE per session (REDIS_SHARDED_PUBSUB=off)', async () => {
-    const plain = { ...env, REDIS_URL: redisUrl ?? '', REDIS_SHARDED_PUBSUB: 'off' };
+    const plain = { ...env, REDIS_URL: redisUrl, REDIS_SHARDED_PUBSUB: 'off' };
     const c1 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c1` });
     const c2 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c2` });
     try {
@@ -257,7 +251,7 @@ suite(`per-session cluster channels, two nodes${skipped}`, () => {
   }, 60_000);
 });
 
-suite(`per-session cluster channels across a Redis restart${skipped}`, () => {
+describe('per-session cluster channels across a Redis restart', () => {
   let target: TestDatabase;
   let server: ThrowawayRedis;
   let a: TestApp;
@@ -347,7 +341,7 @@ describe('a node that has not reached Redis yet', () => {
   });
 });
 
-suite(`a node that reaches Redis late${skipped}`, () => {
+describe('a node that reaches Redis late', () => {
   let target: TestDatabase;
   let server: ThrowawayRedis;
   let c: TestApp;

@@ -8,254 +8,247 @@ import { waitFor } from './support/lifecycle.js';
 import { ask } from './support/socket.js';
 import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { serviceUrl } from './support/services.js';
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const pgUrl = process.env.TEST_DATABASE_URL;
-if (process.env.CI === 'true' && !redisUrl)
-  throw new Error('CI=true but TEST_REDIS_URL is not set');
-const ready = Boolean(redisUrl && pgUrl);
-const suite = ready ? describe : describe.skip;
+const redisUrl = serviceUrl('TEST_REDIS_URL');
 
-suite(
-  `two nodes on one PostgreSQL and Redis${ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)'}`,
-  () => {
-    let target: TestDatabase;
-    let a: TestApp;
-    let b: TestApp;
-    let httpA: Http;
-    let httpB: Http;
-    const tabs: ChatTab[] = [];
-    const env = {
-      REDIS_URL: redisUrl ?? '',
-      JWT_SECRET: 'cluster-test-secret-shared-by-both-nodes',
-      BUILTIN_TOKEN_DELAY_MS: '3',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    };
+describe('two nodes on one PostgreSQL and Redis', () => {
+  let target: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  let httpA: Http;
+  let httpB: Http;
+  const tabs: ChatTab[] = [];
+  const env = {
+    REDIS_URL: redisUrl,
+    JWT_SECRET: 'cluster-test-secret-shared-by-both-nodes',
+    BUILTIN_TOKEN_DELAY_MS: '3',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+  };
 
-    beforeAll(async () => {
-      target = await createTestDatabase('postgres');
-      a = await startTestApp(target, env);
-      b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-      httpA = new Http(a.baseUrl);
-      httpB = new Http(b.baseUrl);
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    a = await startTestApp(target, env);
+    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+    httpA = new Http(a.baseUrl);
+    httpB = new Http(b.baseUrl);
+  });
+
+  afterEach(() => {
+    for (const c of tabs.splice(0)) c.close();
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await target?.drop();
+  });
+
+  const onA = async (token: string, sessionId?: string): Promise<ChatTab> => {
+    const c = await ChatTab.open(a.baseUrl, token, sessionId);
+    tabs.push(c);
+    return c;
+  };
+
+  it('reports Redis in readiness', async () => {
+    const r = await httpA.get('/health/ready');
+    expect(r.status).toBe(200);
+    expect(r.body.details.redis).toEqual({ status: 'up', configured: true });
+  });
+
+  it('a socket on node A gets every event of a run started on node B', async () => {
+    const u = await ChatTab.user(httpA);
+    const c = await onA(u.token);
+    const sent = await httpB.post(
+      `/sessions/${c.sessionId}/messages`,
+      { content: 'what is 20 + 22' },
+      u.token,
+    );
+    expect(sent.status).toBe(202);
+    const done = await c.end();
+    expect(done.type).toBe('task_completed');
+    expect(c.events().map((e) => e.seq)).toEqual(c.events().map((_, i) => i + 1));
+    // The closing event can reach the socket before the executing node has let go of the run.
+    await waitFor(
+      () =>
+        Promise.resolve(
+          !b.app.get(OrchestratorService).isLive(c.sessionId) &&
+            !a.app.get(OrchestratorService).isLive(c.sessionId),
+        ),
+      5_000,
+    );
+  });
+
+  it('an answer sent to node A reaches the run waiting on node B', async () => {
+    const u = await ChatTab.user(httpA);
+    const c = await onA(u.token);
+    await httpB.post(`/sessions/${c.sessionId}/messages`, { content: 'search replay' }, u.token);
+    const q = await c.next('request_confirmation');
+    expect(b.app.get(OrchestratorService).isLive(c.sessionId)).toBe(true);
+    expect((await c.respond(q.data.interactionId, { approved: true })).ok).toBe(true);
+    const done = await c.end();
+    expect(done.type).toBe('task_completed');
+    expect(
+      c
+        .events()
+        .some(
+          (e) =>
+            e.type === 'thinking' &&
+            e.data.step === 'tool_execution' &&
+            e.data.status === 'completed',
+        ),
+    ).toBe(true);
+  });
+
+  it('a cancel sent to node A stops the run on node B within 500 ms', async () => {
+    const u = await ChatTab.user(httpA);
+    const c = await onA(u.token);
+    const sent = await httpB.post(
+      `/sessions/${c.sessionId}/messages`,
+      { content: 'count to 5000' },
+      u.token,
+    );
+    await c.next('generating');
+    const started = Date.now();
+    const r = await ask(c.socket, 'run:cancel', { sessionId: c.sessionId });
+    expect(r).toEqual({ ok: true, runId: sent.body.runId });
+    const end = await c.end();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(end.data.reason).toBe('user');
+  });
+
+  it('an SSE stream on node B sees events written on node A', async () => {
+    const u = await ChatTab.user(httpA);
+    const s = (await httpA.post('/sessions', {}, u.token)).body.id;
+    const sse = await SseClient.open(`${b.baseUrl}/sessions/${s}/stream`, {
+      authorization: `Bearer ${u.token}`,
     });
+    try {
+      await httpA.post(`/sessions/${s}/messages`, { content: 'count to 20' }, u.token);
+      await sse.waitFor(() => sse.events().some((e) => e.type === 'task_completed'));
+      const seqs = sse.events().map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    } finally {
+      sse.close();
+    }
+  });
 
-    afterEach(() => {
-      for (const c of tabs.splice(0)) c.close();
-    });
-
-    afterAll(async () => {
-      await b?.close();
-      await a?.close();
-      await target?.drop();
-    });
-
-    const onA = async (token: string, sessionId?: string): Promise<ChatTab> => {
-      const c = await ChatTab.open(a.baseUrl, token, sessionId);
-      tabs.push(c);
-      return c;
-    };
-
-    it('reports Redis in readiness', async () => {
-      const r = await httpA.get('/health/ready');
-      expect(r.status).toBe(200);
-      expect(r.body.details.redis).toEqual({ status: 'up', configured: true });
-    });
-
-    it('a socket on node A gets every event of a run started on node B', async () => {
-      const u = await ChatTab.user(httpA);
-      const c = await onA(u.token);
-      const sent = await httpB.post(
-        `/sessions/${c.sessionId}/messages`,
-        { content: 'what is 20 + 22' },
-        u.token,
+  it('the rate limit is one budget across nodes', async () => {
+    const limited = { ...env, RATE_LIMIT_MESSAGES_PER_MINUTE: '3' };
+    const c1 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c1` });
+    const c2 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c2` });
+    try {
+      const h1 = new Http(c1.baseUrl);
+      const h2 = new Http(c2.baseUrl);
+      const u = await h1.register();
+      const sessions = await Promise.all(
+        [0, 1, 2, 3].map(async () => (await h1.post('/sessions', {}, u.accessToken)).body.id),
       );
-      expect(sent.status).toBe(202);
-      const done = await c.end();
-      expect(done.type).toBe('task_completed');
-      expect(c.events().map((e) => e.seq)).toEqual(c.events().map((_, i) => i + 1));
-      // The closing event can reach the socket before the executing node has let go of the run.
-      await waitFor(
-        () =>
-          Promise.resolve(
-            !b.app.get(OrchestratorService).isLive(c.sessionId) &&
-              !a.app.get(OrchestratorService).isLive(c.sessionId),
-          ),
-        5_000,
-      );
-    });
-
-    it('an answer sent to node A reaches the run waiting on node B', async () => {
-      const u = await ChatTab.user(httpA);
-      const c = await onA(u.token);
-      await httpB.post(`/sessions/${c.sessionId}/messages`, { content: 'search replay' }, u.token);
-      const q = await c.next('request_confirmation');
-      expect(b.app.get(OrchestratorService).isLive(c.sessionId)).toBe(true);
-      expect((await c.respond(q.data.interactionId, { approved: true })).ok).toBe(true);
-      const done = await c.end();
-      expect(done.type).toBe('task_completed');
       expect(
-        c
-          .events()
-          .some(
-            (e) =>
-              e.type === 'thinking' &&
-              e.data.step === 'tool_execution' &&
-              e.data.status === 'completed',
-          ),
-      ).toBe(true);
-    });
-
-    it('a cancel sent to node A stops the run on node B within 500 ms', async () => {
-      const u = await ChatTab.user(httpA);
-      const c = await onA(u.token);
-      const sent = await httpB.post(
-        `/sessions/${c.sessionId}/messages`,
-        { content: 'count to 5000' },
-        u.token,
+        (await h1.post(`/sessions/${sessions[0]}/messages`, { content: 'hi' }, u.accessToken))
+          .status,
+      ).toBe(202);
+      expect(
+        (await h2.post(`/sessions/${sessions[1]}/messages`, { content: 'hi' }, u.accessToken))
+          .status,
+      ).toBe(202);
+      expect(
+        (await h1.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken))
+          .status,
+      ).toBe(202);
+      const fourth = await h2.post(
+        `/sessions/${sessions[3]}/messages`,
+        { content: 'hi' },
+        u.accessToken,
       );
-      await c.next('generating');
-      const started = Date.now();
-      const r = await ask(c.socket, 'run:cancel', { sessionId: c.sessionId });
-      expect(r).toEqual({ ok: true, runId: sent.body.runId });
-      const end = await c.end();
-      expect(Date.now() - started).toBeLessThan(500);
-      expect(end.data.reason).toBe('user');
-    });
-
-    it('an SSE stream on node B sees events written on node A', async () => {
-      const u = await ChatTab.user(httpA);
-      const s = (await httpA.post('/sessions', {}, u.token)).body.id;
-      const sse = await SseClient.open(`${b.baseUrl}/sessions/${s}/stream`, {
-        authorization: `Bearer ${u.token}`,
+      expect(fourth.status).toBe(429);
+      expect(fourth.body).toMatchObject({
+        code: 'RATE_LIMITED',
+        retryAfterMs: expect.any(Number),
       });
-      try {
-        await httpA.post(`/sessions/${s}/messages`, { content: 'count to 20' }, u.token);
-        await sse.waitFor(() => sse.events().some((e) => e.type === 'task_completed'));
-        const seqs = sse.events().map((e) => e.seq);
-        expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-      } finally {
-        sse.close();
-      }
-    });
+    } finally {
+      await c2.close();
+      await c1.close();
+    }
+  });
 
-    it('the rate limit is one budget across nodes', async () => {
-      const limited = { ...env, RATE_LIMIT_MESSAGES_PER_MINUTE: '3' };
-      const c1 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c1` });
-      const c2 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c2` });
-      try {
-        const h1 = new Http(c1.baseUrl);
-        const h2 = new Http(c2.baseUrl);
-        const u = await h1.register();
-        const sessions = await Promise.all(
-          [0, 1, 2, 3].map(async () => (await h1.post('/sessions', {}, u.accessToken)).body.id),
-        );
-        expect(
-          (await h1.post(`/sessions/${sessions[0]}/messages`, { content: 'hi' }, u.accessToken))
-            .status,
-        ).toBe(202);
-        expect(
-          (await h2.post(`/sessions/${sessions[1]}/messages`, { content: 'hi' }, u.accessToken))
-            .status,
-        ).toBe(202);
-        expect(
-          (await h1.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken))
-            .status,
-        ).toBe(202);
-        const fourth = await h2.post(
-          `/sessions/${sessions[3]}/messages`,
-          { content: 'hi' },
-          u.accessToken,
-        );
-        expect(fourth.status).toBe(429);
-        expect(fourth.body).toMatchObject({
-          code: 'RATE_LIMITED',
-          retryAfterMs: expect.any(Number),
-        });
-      } finally {
-        await c2.close();
-        await c1.close();
-      }
-    });
+  it('a node shutting down disconnects its own sockets only, not those of the other nodes', async () => {
+    const c4 = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-c4` });
+    const u = await ChatTab.user(httpA);
+    const onB = await ChatTab.open(b.baseUrl, u.token);
+    tabs.push(onB);
+    const onC4 = await ChatTab.open(c4.baseUrl, u.token, onB.sessionId);
+    const reasons: string[] = [];
+    onB.socket.on('disconnect', (reason) => reasons.push(reason));
+    const c4Gone = new Promise((r) => onC4.socket.once('disconnect', r));
+    await c4.close();
+    await c4Gone;
+    // Whatever the closing node broadcast has reached B by now: B's socket still works.
+    const ack = await ask(onB.socket, 'session:join', { sessionId: onB.sessionId }, 10_000);
+    expect(ack.ok).toBe(true);
+    expect(onB.socket.connected).toBe(true);
+    expect(reasons).toEqual([]);
+    onC4.close();
+  });
 
-    it('a node shutting down disconnects its own sockets only, not those of the other nodes', async () => {
-      const c4 = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-c4` });
-      const u = await ChatTab.user(httpA);
-      const onB = await ChatTab.open(b.baseUrl, u.token);
+  it('disabling a user on node A disconnects their socket on node B', async () => {
+    const adminEnv = {
+      ...env,
+      ADMIN_EMAIL: 'cluster-admin@example.com',
+      ADMIN_PASSWORD: 'clusterpassword',
+    };
+    const c3 = await startTestApp(target, { ...adminEnv, DATA_DIR: `${target.dataDir}-c3` });
+    try {
+      const admin = (
+        await httpA.post('/auth/login', {
+          email: 'cluster-admin@example.com',
+          password: 'clusterpassword',
+        })
+      ).body.accessToken;
+      const u = await httpA.register();
+      const onB = await ChatTab.open(b.baseUrl, u.accessToken);
       tabs.push(onB);
-      const onC4 = await ChatTab.open(c4.baseUrl, u.token, onB.sessionId);
-      const reasons: string[] = [];
-      onB.socket.on('disconnect', (reason) => reasons.push(reason));
-      const c4Gone = new Promise((r) => onC4.socket.once('disconnect', r));
-      await c4.close();
-      await c4Gone;
-      // Whatever the closing node broadcast has reached B by now: B's socket still works.
-      const ack = await ask(onB.socket, 'session:join', { sessionId: onB.sessionId }, 10_000);
-      expect(ack.ok).toBe(true);
-      expect(onB.socket.connected).toBe(true);
-      expect(reasons).toEqual([]);
-      onC4.close();
-    });
+      const gone = new Promise((r) => onB.socket.once('disconnect', r));
+      expect(
+        (await httpA.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin)).status,
+      ).toBe(200);
+      await gone;
+    } finally {
+      await c3.close();
+    }
+  });
 
-    it('disabling a user on node A disconnects their socket on node B', async () => {
-      const adminEnv = {
-        ...env,
-        ADMIN_EMAIL: 'cluster-admin@example.com',
-        ADMIN_PASSWORD: 'clusterpassword',
-      };
-      const c3 = await startTestApp(target, { ...adminEnv, DATA_DIR: `${target.dataDir}-c3` });
-      try {
-        const admin = (
-          await httpA.post('/auth/login', {
-            email: 'cluster-admin@example.com',
-            password: 'clusterpassword',
-          })
-        ).body.accessToken;
-        const u = await httpA.register();
-        const onB = await ChatTab.open(b.baseUrl, u.accessToken);
-        tabs.push(onB);
-        const gone = new Promise((r) => onB.socket.once('disconnect', r));
-        expect(
-          (await httpA.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin)).status,
-        ).toBe(200);
-        await gone;
-      } finally {
-        await c3.close();
-      }
-    });
-
-    it('runs of a node that stopped heart-beating are marked interrupted by the others', async () => {
-      const u = await ChatTab.user(httpA);
-      const c = await onA(u.token);
-      const db = a.app.get(Database);
-      const intentId = randomUUID();
-      const runId = randomUUID();
-      await db.query(
-        `INSERT INTO intents (id, session_id, user_id, content) VALUES ($1, $2, $3, 'count to 5')`,
-        [intentId, c.sessionId, u.userId],
-      );
-      await db.query(
-        `INSERT INTO runs (id, intent_id, session_id, user_id, attempt, status, node_id, heartbeat_at, checkpoint)
+  it('runs of a node that stopped heart-beating are marked interrupted by the others', async () => {
+    const u = await ChatTab.user(httpA);
+    const c = await onA(u.token);
+    const db = a.app.get(Database);
+    const intentId = randomUUID();
+    const runId = randomUUID();
+    await db.query(
+      `INSERT INTO intents (id, session_id, user_id, content) VALUES ($1, $2, $3, 'count to 5')`,
+      [intentId, c.sessionId, u.userId],
+    );
+    await db.query(
+      `INSERT INTO runs (id, intent_id, session_id, user_id, attempt, status, node_id, heartbeat_at, checkpoint)
        VALUES ($1, $2, $3, $4, 1, 'running', 'a-dead-node', now() - interval '1 minute', $5::jsonb)`,
-        [
-          runId,
-          intentId,
-          c.sessionId,
-          u.userId,
-          JSON.stringify({ transcript: [{ role: 'user', content: 'count to 5' }] }),
-        ],
-      );
-      const failed = await c.next('task_failed', 0, 15_000);
-      expect(failed).toMatchObject({ runId, data: { canRetry: true, attempt: 1 } });
-      const [run] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
+      [
         runId,
-      ]);
-      expect(run.status).toBe('interrupted');
-      expect((await c.respond(failed.data.interactionId, { retry: true })).ok).toBe(true);
-      expect((await c.end(failed.seq)).type).toBe('task_completed');
-    }, 30_000);
-  },
-);
+        intentId,
+        c.sessionId,
+        u.userId,
+        JSON.stringify({ transcript: [{ role: 'user', content: 'count to 5' }] }),
+      ],
+    );
+    const failed = await c.next('task_failed', 0, 15_000);
+    expect(failed).toMatchObject({ runId, data: { canRetry: true, attempt: 1 } });
+    const [run] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
+      runId,
+    ]);
+    expect(run.status).toBe('interrupted');
+    expect((await c.respond(failed.data.interactionId, { retry: true })).ok).toBe(true);
+    expect((await c.end(failed.seq)).type).toBe('task_completed');
+  }, 30_000);
+});
 
 describe('Redis down', () => {
   it('readiness is 503 when REDIS_URL cannot be reached (the service still starts)', async () => {

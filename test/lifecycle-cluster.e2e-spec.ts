@@ -5,153 +5,144 @@ import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
 import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { serviceUrl } from './support/services.js';
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const pgUrl = process.env.TEST_DATABASE_URL;
-if (process.env.CI === 'true' && !redisUrl)
-  throw new Error('CI=true but TEST_REDIS_URL is not set');
-const ready = Boolean(redisUrl && pgUrl);
-const suite = ready ? describe : describe.skip;
+const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 /** The lifecycle races that need two nodes (one PostgreSQL, one Redis), replayed at fault points. */
-suite(
-  `run lifecycle races on two nodes${ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)'}`,
-  () => {
-    let target: TestDatabase;
-    let a: TestApp;
-    let b: TestApp;
-    let http: Http;
-    let httpB: Http;
-    let db: Database;
-    const env = {
-      REDIS_URL: redisUrl ?? '',
-      JWT_SECRET: 'lifecycle-test-secret-shared-by-both-nodes',
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-      CONFIRMATION_TIMEOUT_MS: '120000',
-      RUN_STALE_AFTER_MS: '3000',
-    };
+describe('run lifecycle races on two nodes', () => {
+  let target: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  let http: Http;
+  let httpB: Http;
+  let db: Database;
+  const env = {
+    REDIS_URL: redisUrl,
+    JWT_SECRET: 'lifecycle-test-secret-shared-by-both-nodes',
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+    CONFIRMATION_TIMEOUT_MS: '120000',
+    RUN_STALE_AFTER_MS: '3000',
+  };
 
-    beforeAll(async () => {
-      target = await createTestDatabase('postgres');
-      a = await startTestApp(target, env);
-      b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-      http = new Http(a.baseUrl);
-      httpB = new Http(b.baseUrl);
-      db = a.app.get(Database);
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    a = await startTestApp(target, env);
+    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+    http = new Http(a.baseUrl);
+    httpB = new Http(b.baseUrl);
+    db = a.app.get(Database);
+  });
+
+  afterEach(() => {
+    a.app.get(FaultPoints).disarm();
+    b.app.get(FaultPoints).disarm();
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await target?.drop();
+  });
+
+  async function newSession(): Promise<{ token: string; sessionId: string }> {
+    const token = (await http.register('race2')).accessToken;
+    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
+    return { token, sessionId };
+  }
+
+  /** A run executing on node B, waiting on its confirmation. */
+  async function questionOnB(s: { token: string; sessionId: string }) {
+    const sent = await httpB.post(
+      `/sessions/${s.sessionId}/messages`,
+      { content: 'search replay' },
+      s.token,
+    );
+    expect(sent.status).toBe(202);
+    const question = await waitFor(async () =>
+      (await storedLog(db, s.sessionId)).find((e) => e.type === 'request_confirmation'),
+    );
+    return { runId: sent.body.runId as string, interactionId: question.data.interactionId };
+  }
+
+  it('a lost answer (the pub/sub message dropped) only delays the run: it reads the stored answer', async () => {
+    const s = await newSession();
+    const q = await questionOnB(s);
+    b.app.get(FaultPoints).arm('cluster.answer', () => {
+      throw new Error('answer lost (fault point)');
     });
+    const r = await http.post(
+      `/sessions/${s.sessionId}/interactions/${q.interactionId}`,
+      { response: { approved: true } },
+      s.token,
+    );
+    expect(r.status).toBeLessThan(300);
+    const log = await settled(db, s.sessionId, 15_000);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1].type).toBe('task_completed');
+  });
 
-    afterEach(() => {
-      a.app.get(FaultPoints).disarm();
-      b.app.get(FaultPoints).disarm();
-    });
+  it('a slow node stops its own run before another node takes it over', async () => {
+    const s = await newSession();
+    const q = await questionOnB(s);
+    const beat = b.app.get(FaultPoints).pause('node.heartbeat');
+    await beat.reached;
+    // B cannot renew: it must give the run up itself, before the takeover deadline.
+    await waitFor(
+      () => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)),
+      15_000,
+    );
+    const [row] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
+      q.runId,
+    ]);
+    expect(row.status).toBe('awaiting_input');
+    const log = await settled(db, s.sessionId, 20_000);
+    beat.release();
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log[log.length - 1]).toMatchObject({ type: 'task_failed', data: { canRetry: true } });
+    const [after] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
+      q.runId,
+    ]);
+    expect(after.status).toBe('interrupted');
+  });
 
-    afterAll(async () => {
-      await b?.close();
-      await a?.close();
-      await target?.drop();
-    });
+  it('a remote cancel whose node is slow to answer: one closing event, and it is task_cancelled', async () => {
+    const s = await newSession();
+    const gate = b.app.get(FaultPoints).pause('run.reply-started');
+    const sent = await httpB.post(
+      `/sessions/${s.sessionId}/messages`,
+      { content: 'hello' },
+      s.token,
+    );
+    expect(sent.status).toBe(202);
+    await gate.reached;
+    // B is stuck mid-run: A's cancel ends the run in the database after its wait.
+    const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    gate.release();
+    expect(cancel.status).toBe(202);
+    const log = await settled(db, s.sessionId);
+    await waitFor(() => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)));
+    const final = await storedLog(db, s.sessionId);
+    expect(lifecycleProblems(final)).toEqual([]);
+    const closing = final.filter((e) => e.runId === sent.body.runId && e.type.startsWith('task_'));
+    expect(closing.map((e) => e.type)).toEqual(['task_started', 'task_cancelled']);
+    expect(log.length).toBeLessThanOrEqual(final.length);
+  });
 
-    async function newSession(): Promise<{ token: string; sessionId: string }> {
-      const token = (await http.register('race2')).accessToken;
-      const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
-      return { token, sessionId };
-    }
-
-    /** A run executing on node B, waiting on its confirmation. */
-    async function questionOnB(s: { token: string; sessionId: string }) {
-      const sent = await httpB.post(
-        `/sessions/${s.sessionId}/messages`,
-        { content: 'search replay' },
-        s.token,
-      );
-      expect(sent.status).toBe(202);
-      const question = await waitFor(async () =>
-        (await storedLog(db, s.sessionId)).find((e) => e.type === 'request_confirmation'),
-      );
-      return { runId: sent.body.runId as string, interactionId: question.data.interactionId };
-    }
-
-    it('a lost answer (the pub/sub message dropped) only delays the run: it reads the stored answer', async () => {
-      const s = await newSession();
-      const q = await questionOnB(s);
-      b.app.get(FaultPoints).arm('cluster.answer', () => {
-        throw new Error('answer lost (fault point)');
-      });
-      const r = await http.post(
-        `/sessions/${s.sessionId}/interactions/${q.interactionId}`,
-        { response: { approved: true } },
-        s.token,
-      );
-      expect(r.status).toBeLessThan(300);
-      const log = await settled(db, s.sessionId, 15_000);
-      expect(lifecycleProblems(log)).toEqual([]);
-      expect(log[log.length - 1].type).toBe('task_completed');
-    });
-
-    it('a slow node stops its own run before another node takes it over', async () => {
-      const s = await newSession();
-      const q = await questionOnB(s);
-      const beat = b.app.get(FaultPoints).pause('node.heartbeat');
-      await beat.reached;
-      // B cannot renew: it must give the run up itself, before the takeover deadline.
-      await waitFor(
-        () => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)),
-        15_000,
-      );
-      const [row] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
-        q.runId,
-      ]);
-      expect(row.status).toBe('awaiting_input');
-      const log = await settled(db, s.sessionId, 20_000);
-      beat.release();
-      expect(lifecycleProblems(log)).toEqual([]);
-      expect(log[log.length - 1]).toMatchObject({ type: 'task_failed', data: { canRetry: true } });
-      const [after] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
-        q.runId,
-      ]);
-      expect(after.status).toBe('interrupted');
-    });
-
-    it('a remote cancel whose node is slow to answer: one closing event, and it is task_cancelled', async () => {
-      const s = await newSession();
-      const gate = b.app.get(FaultPoints).pause('run.reply-started');
-      const sent = await httpB.post(
-        `/sessions/${s.sessionId}/messages`,
-        { content: 'hello' },
-        s.token,
-      );
-      expect(sent.status).toBe(202);
-      await gate.reached;
-      // B is stuck mid-run: A's cancel ends the run in the database after its wait.
-      const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
-      gate.release();
-      expect(cancel.status).toBe(202);
-      const log = await settled(db, s.sessionId);
-      await waitFor(() => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)));
-      const final = await storedLog(db, s.sessionId);
-      expect(lifecycleProblems(final)).toEqual([]);
-      const closing = final.filter(
-        (e) => e.runId === sent.body.runId && e.type.startsWith('task_'),
-      );
-      expect(closing.map((e) => e.type)).toEqual(['task_started', 'task_cancelled']);
-      expect(log.length).toBeLessThanOrEqual(final.length);
-    });
-
-    it('two nodes receiving message:send for one session at the same instant: one run', async () => {
-      const s = await newSession();
-      const [x, y] = await Promise.all([
-        http.post(`/sessions/${s.sessionId}/messages`, { content: 'search one' }, s.token),
-        httpB.post(`/sessions/${s.sessionId}/messages`, { content: 'search two' }, s.token),
-      ]);
-      const statuses = [x.status, y.status].sort();
-      expect(statuses).toEqual([202, 409]);
-      const busy = x.status === 409 ? x : y;
-      expect(busy.body.code).toBe('SESSION_BUSY');
-      await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
-      const log = await settled(db, s.sessionId);
-      expect(lifecycleProblems(log)).toEqual([]);
-      expect(log.filter((e) => e.type === 'user_message')).toHaveLength(1);
-    });
-  },
-);
+  it('two nodes receiving message:send for one session at the same instant: one run', async () => {
+    const s = await newSession();
+    const [x, y] = await Promise.all([
+      http.post(`/sessions/${s.sessionId}/messages`, { content: 'search one' }, s.token),
+      httpB.post(`/sessions/${s.sessionId}/messages`, { content: 'search two' }, s.token),
+    ]);
+    const statuses = [x.status, y.status].sort();
+    expect(statuses).toEqual([202, 409]);
+    const busy = x.status === 409 ? x : y;
+    expect(busy.body.code).toBe('SESSION_BUSY');
+    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log.filter((e) => e.type === 'user_message')).toHaveLength(1);
+  });
+});

@@ -20,6 +20,7 @@ import {
   summarize,
 } from './support/log-invariants.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { serviceUrl } from './support/services.js';
 
 /**
  * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending,
@@ -192,43 +193,37 @@ describeEachDatabase('lifecycle stress', (kind) => {
   );
 });
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const pgUrl = process.env.TEST_DATABASE_URL;
-const ready = Boolean(redisUrl && pgUrl);
-const suite = ready ? describe : describe.skip;
+const redisUrl = serviceUrl('TEST_REDIS_URL');
 
-suite(
-  `lifecycle stress on two nodes${ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)'}`,
-  () => {
-    let target: TestDatabase;
-    let a: TestApp;
-    let b: TestApp;
-    const env = {
-      ...ENV,
-      REDIS_URL: redisUrl ?? '',
-      JWT_SECRET: 'lifecycle-stress-secret-of-both-nodes',
-    };
+describe('lifecycle stress on two nodes', () => {
+  let target: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  const env = {
+    ...ENV,
+    REDIS_URL: redisUrl,
+    JWT_SECRET: 'lifecycle-stress-secret-of-both-nodes',
+  };
 
-    beforeAll(async () => {
-      target = await createTestDatabase('postgres');
-      a = await startTestApp(target, env);
-      b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-    });
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    a = await startTestApp(target, env);
+    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+  });
 
-    afterAll(async () => {
-      await b?.close();
-      await a?.close();
-      await target?.drop();
-    });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await target?.drop();
+  });
 
-    it(
-      'tabs of one session split across two nodes: the same guarantees hold',
-      async () => {
-        const { problems, actions } = await runStress('2nodes', [a, b], SEED + 1);
-        expect(actions).toBeGreaterThan(50);
-        expect(report(SEED + 1, problems)).toBe(report(SEED + 1, []));
-      },
-      ACTION_MS + QUIET_MS + 30_000,
-    );
-  },
-);
+  it(
+    'tabs of one session split across two nodes: the same guarantees hold',
+    async () => {
+      const { problems, actions } = await runStress('2nodes', [a, b], SEED + 1);
+      expect(actions).toBeGreaterThan(50);
+      expect(report(SEED + 1, problems)).toBe(report(SEED + 1, []));
+    },
+    ACTION_MS + QUIET_MS + 30_000,
+  );
+});

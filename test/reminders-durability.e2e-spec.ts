@@ -8,6 +8,7 @@ import {
 import { Http } from './support/http.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { serviceUrl } from './support/services.js';
 
 /** PGlite's first start (WAL replay, migrations) is slow on a loaded machine. */
 const START_MS = 120_000;
@@ -148,77 +149,71 @@ describeEachDatabase('a crash inside the tool round', (kind) => {
   }, 300_000);
 });
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const pgUrl = process.env.TEST_DATABASE_URL;
-const ready = Boolean(redisUrl && pgUrl);
-const suite = ready ? describe : describe.skip;
+const redisUrl = serviceUrl('TEST_REDIS_URL');
 
-suite(
-  `reminders on two nodes${ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)'}`,
-  () => {
-    let target: TestDatabase;
-    let a: TestApp;
-    let b: TestApp;
-    const env = {
-      REDIS_URL: redisUrl ?? '',
-      JWT_SECRET: 'reminder-test-secret-shared-by-both-nodes',
-      REMINDER_POLL_INTERVAL_MS: '50',
-    };
+describe('reminders on two nodes', () => {
+  let target: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  const env = {
+    REDIS_URL: redisUrl,
+    JWT_SECRET: 'reminder-test-secret-shared-by-both-nodes',
+    REMINDER_POLL_INTERVAL_MS: '50',
+  };
 
-    beforeAll(async () => {
-      target = await createTestDatabase('postgres');
-      a = await startTestApp(target, env);
-      b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-    });
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    a = await startTestApp(target, env);
+    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+  });
 
-    afterAll(async () => {
-      await b?.close();
-      await a?.close();
-      await target?.drop();
-    });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await target?.drop();
+  });
 
-    it('never fires a reminder twice', async () => {
-      const http = new Http(a.baseUrl);
-      const user = await http.register('two-nodes');
-      const sessions: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        sessions.push((await http.post('/sessions', {}, user.accessToken)).body.id);
-      }
-      const client = new pg.Client({ connectionString: target.url });
-      await client.connect();
-      const COUNT = 60;
-      try {
-        // All due at once, so both nodes' pollers (and the two passes below) race for them.
-        await client.query(
-          `INSERT INTO reminders (id, user_id, session_id, label, time_text, due_at)
+  it('never fires a reminder twice', async () => {
+    const http = new Http(a.baseUrl);
+    const user = await http.register('two-nodes');
+    const sessions: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      sessions.push((await http.post('/sessions', {}, user.accessToken)).body.id);
+    }
+    const client = new pg.Client({ connectionString: target.url });
+    await client.connect();
+    const COUNT = 60;
+    try {
+      // All due at once, so both nodes' pollers (and the two passes below) race for them.
+      await client.query(
+        `INSERT INTO reminders (id, user_id, session_id, label, time_text, due_at)
            SELECT gen_random_uuid(), $1, ($2::uuid[])[1 + i % 3], 'r' || i, 'now', now() - interval '1 second'
            FROM generate_series(1, $3) AS i`,
-          [user.user.id, sessions, COUNT],
-        );
-        await Promise.all([
-          a.app.get(ReminderSchedulerService).claimAndAnnounceDue(),
-          b.app.get(ReminderSchedulerService).claimAndAnnounceDue(),
-        ]);
-        const countEvents = async (): Promise<{ n: string; ids: string }> =>
-          (
-            await client.query<{ n: string; ids: string }>(
-              `SELECT count(*) AS n, count(DISTINCT content->>'reminderId') AS ids
+        [user.user.id, sessions, COUNT],
+      );
+      await Promise.all([
+        a.app.get(ReminderSchedulerService).claimAndAnnounceDue(),
+        b.app.get(ReminderSchedulerService).claimAndAnnounceDue(),
+      ]);
+      const countEvents = async (): Promise<{ n: string; ids: string }> =>
+        (
+          await client.query<{ n: string; ids: string }>(
+            `SELECT count(*) AS n, count(DISTINCT content->>'reminderId') AS ids
                FROM chat_history WHERE message_type = 'reminder_due' AND session_id = ANY($1::uuid[])`,
-              [sessions],
-            )
-          ).rows[0];
-        await waitFor(async () => (Number((await countEvents()).n) >= COUNT ? true : undefined));
-        const left = await client.query(
-          `SELECT count(*) AS n FROM reminders WHERE user_id = $1 AND status <> 'fired'`,
-          [user.user.id],
-        );
-        expect(Number(left.rows[0].n)).toBe(0);
-        expect(await a.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
-        expect(await b.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
-        expect(await countEvents()).toEqual({ n: String(COUNT), ids: String(COUNT) });
-      } finally {
-        await client.end();
-      }
-    });
-  },
-);
+            [sessions],
+          )
+        ).rows[0];
+      await waitFor(async () => (Number((await countEvents()).n) >= COUNT ? true : undefined));
+      const left = await client.query(
+        `SELECT count(*) AS n FROM reminders WHERE user_id = $1 AND status <> 'fired'`,
+        [user.user.id],
+      );
+      expect(Number(left.rows[0].n)).toBe(0);
+      expect(await a.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
+      expect(await b.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
+      expect(await countEvents()).toEqual({ n: String(COUNT), ids: String(COUNT) });
+    } finally {
+      await client.end();
+    }
+  });
+});

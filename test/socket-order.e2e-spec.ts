@@ -17,6 +17,7 @@ import { Http } from './support/http.js';
 import { ask, type ClientSocket, connect, EventLog } from './support/socket.js';
 import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { serviceUrl } from './support/services.js';
 
 const step = (n: number): NewEvent => ({
   type: 'thinking',
@@ -250,120 +251,112 @@ const until = async (pred: () => boolean, timeoutMs = 10_000): Promise<void> => 
   }
 };
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const pgUrl = process.env.TEST_DATABASE_URL;
-const ready = Boolean(redisUrl && pgUrl);
-const suite = ready ? describe : describe.skip;
+const redisUrl = serviceUrl('TEST_REDIS_URL');
 
-suite(
-  `per-socket seq order across two nodes${ready ? '' : ' (skipped: TEST_REDIS_URL and TEST_DATABASE_URL needed)'}`,
-  () => {
-    let target: TestDatabase;
-    let a: TestApp;
-    let b: TestApp;
-    const sockets: ClientSocket[] = [];
-    const env = { REDIS_URL: redisUrl ?? '', JWT_SECRET: 'socket-order-test-secret-of-both-nodes' };
+describe('per-socket seq order across two nodes', () => {
+  let target: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  const sockets: ClientSocket[] = [];
+  const env = { REDIS_URL: redisUrl, JWT_SECRET: 'socket-order-test-secret-of-both-nodes' };
 
-    beforeAll(async () => {
-      target = await createTestDatabase('postgres');
-      a = await startTestApp(target, env);
-      b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+  beforeAll(async () => {
+    target = await createTestDatabase('postgres');
+    a = await startTestApp(target, env);
+    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
+  });
+
+  afterAll(async () => {
+    for (const s of sockets.splice(0)) s.close();
+    await b?.close();
+    await a?.close();
+    await target?.drop();
+  });
+
+  const joinedOn = async (app: TestApp, token: string, sessionId: string) => {
+    const socket = await connect(app.baseUrl, token);
+    sockets.push(socket);
+    const log = new EventLog(socket);
+    expect((await ask(socket, 'session:join', { sessionId })).ok).toBe(true);
+    return log;
+  };
+
+  it('an event of another node relayed late still reaches the socket before the later local one', async () => {
+    const http = new Http(a.baseUrl);
+    const u = await http.register();
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
+    const onA = await joinedOn(a, u.accessToken, s);
+    const onB = await joinedOn(b, u.accessToken, s);
+    await append(b, s, 1);
+    await onA.until(() => onA.of(s).length === 1);
+    // Node A reads nothing from Redis for a while: whatever B publishes waits on the wire.
+    const redis = a.app.get(RedisConnections);
+    const streams = [redis.subscriber, redis.adapterSub].map(
+      (c) => (c as unknown as { stream: NodeJS.ReadableStream }).stream,
+    );
+    for (const st of streams) st.pause();
+    try {
+      await append(b, s, 2);
+      await append(a, s, 3);
+      await onA.until(() => onA.of(s).length >= 3);
+    } finally {
+      for (const st of streams) st.resume();
+    }
+    await append(a, s, 4);
+    await onA.until(() => onA.of(s).length >= 4);
+    await onB.until(() => onB.of(s).length >= 4);
+    expect(seqsOf(onA, s)).toEqual([1, 2, 3, 4]);
+    expect(seqsOf(onB, s)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a relay lost while the bus was away (nothing after it) is read from the log once it is back', async () => {
+    const http = new Http(a.baseUrl);
+    const u = await http.register();
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
+    const onA = await joinedOn(a, u.accessToken, s);
+    await append(b, s, 1);
+    await onA.until(() => onA.of(s).length === 1);
+    // B's next event is committed, and its relay never reaches A; then A's bus reconnects.
+    await appendUnannounced(b, s, 2);
+    a.app.get(RedisConnections).subscriber!.disconnect(true);
+    await onA.until(() => onA.of(s).length === 2, 20_000);
+    expect(seqsOf(onA, s)).toEqual([1, 2]);
+  });
+
+  it('an SSE stream gets a relay lost while the bus was away once it is back', async () => {
+    const http = new Http(a.baseUrl);
+    const u = await http.register();
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
+    const sse = await SseClient.open(`${a.baseUrl}/sessions/${s}/stream`, {
+      authorization: `Bearer ${u.accessToken}`,
     });
-
-    afterAll(async () => {
-      for (const s of sockets.splice(0)) s.close();
-      await b?.close();
-      await a?.close();
-      await target?.drop();
-    });
-
-    const joinedOn = async (app: TestApp, token: string, sessionId: string) => {
-      const socket = await connect(app.baseUrl, token);
-      sockets.push(socket);
-      const log = new EventLog(socket);
-      expect((await ask(socket, 'session:join', { sessionId })).ok).toBe(true);
-      return log;
-    };
-
-    it('an event of another node relayed late still reaches the socket before the later local one', async () => {
-      const http = new Http(a.baseUrl);
-      const u = await http.register();
-      const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
-      const onA = await joinedOn(a, u.accessToken, s);
-      const onB = await joinedOn(b, u.accessToken, s);
+    try {
       await append(b, s, 1);
-      await onA.until(() => onA.of(s).length === 1);
-      // Node A reads nothing from Redis for a while: whatever B publishes waits on the wire.
-      const redis = a.app.get(RedisConnections);
-      const streams = [redis.subscriber, redis.adapterSub].map(
-        (c) => (c as unknown as { stream: NodeJS.ReadableStream }).stream,
-      );
-      for (const st of streams) st.pause();
-      try {
-        await append(b, s, 2);
-        await append(a, s, 3);
-        await onA.until(() => onA.of(s).length >= 3);
-      } finally {
-        for (const st of streams) st.resume();
-      }
-      await append(a, s, 4);
-      await onA.until(() => onA.of(s).length >= 4);
-      await onB.until(() => onB.of(s).length >= 4);
-      expect(seqsOf(onA, s)).toEqual([1, 2, 3, 4]);
-      expect(seqsOf(onB, s)).toEqual([1, 2, 3, 4]);
-    });
-
-    it('a relay lost while the bus was away (nothing after it) is read from the log once it is back', async () => {
-      const http = new Http(a.baseUrl);
-      const u = await http.register();
-      const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
-      const onA = await joinedOn(a, u.accessToken, s);
-      await append(b, s, 1);
-      await onA.until(() => onA.of(s).length === 1);
-      // B's next event is committed, and its relay never reaches A; then A's bus reconnects.
+      await sse.waitFor(() => sse.events().length === 1);
       await appendUnannounced(b, s, 2);
       a.app.get(RedisConnections).subscriber!.disconnect(true);
-      await onA.until(() => onA.of(s).length === 2, 20_000);
-      expect(seqsOf(onA, s)).toEqual([1, 2]);
-    });
+      await sse.waitFor(() => sse.events().length === 2);
+      expect(sse.events().map((e) => e.seq)).toEqual([1, 2]);
+    } finally {
+      sse.close();
+    }
+  });
 
-    it('an SSE stream gets a relay lost while the bus was away once it is back', async () => {
-      const http = new Http(a.baseUrl);
-      const u = await http.register();
-      const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
-      const sse = await SseClient.open(`${a.baseUrl}/sessions/${s}/stream`, {
-        authorization: `Bearer ${u.accessToken}`,
-      });
-      try {
-        await append(b, s, 1);
-        await sse.waitFor(() => sse.events().length === 1);
-        await appendUnannounced(b, s, 2);
-        a.app.get(RedisConnections).subscriber!.disconnect(true);
-        await sse.waitFor(() => sse.events().length === 2);
-        expect(sse.events().map((e) => e.seq)).toEqual([1, 2]);
-      } finally {
-        sse.close();
-      }
-    });
-
-    it('each socket gets each event once, wherever it was committed', async () => {
-      const http = new Http(b.baseUrl);
-      const u = await http.register();
-      const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
-      const logs = [
-        await joinedOn(a, u.accessToken, s),
-        await joinedOn(a, u.accessToken, s),
-        await joinedOn(b, u.accessToken, s),
-      ];
-      await Promise.all(
-        Array.from({ length: 30 }, (_, i) => append(i % 2 === 0 ? a : b, s, i + 1)),
-      );
-      for (const log of logs) await log.until(() => log.of(s).length >= 30);
-      // A last event, so that a duplicate of any earlier one would have arrived before it.
-      await append(a, s, 31);
-      for (const log of logs) await log.until(() => log.of(s).some((e) => e.seq === 31));
-      for (const log of logs)
-        expect(seqsOf(log, s)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
-    });
-  },
-);
+  it('each socket gets each event once, wherever it was committed', async () => {
+    const http = new Http(b.baseUrl);
+    const u = await http.register();
+    const s = (await http.post('/sessions', {}, u.accessToken)).body.id as string;
+    const logs = [
+      await joinedOn(a, u.accessToken, s),
+      await joinedOn(a, u.accessToken, s),
+      await joinedOn(b, u.accessToken, s),
+    ];
+    await Promise.all(Array.from({ length: 30 }, (_, i) => append(i % 2 === 0 ? a : b, s, i + 1)));
+    for (const log of logs) await log.until(() => log.of(s).length >= 30);
+    // A last event, so that a duplicate of any earlier one would have arrived before it.
+    await append(a, s, 31);
+    for (const log of logs) await log.until(() => log.of(s).some((e) => e.seq === 31));
+    for (const log of logs)
+      expect(seqsOf(log, s)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+  });
+});

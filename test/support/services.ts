@@ -1,12 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PG_CLUSTER = fileURLToPath(new URL('../../.ci/pg-cluster.sh', import.meta.url));
+const REDIS = fileURLToPath(new URL('../../.ci/redis.sh', import.meta.url));
 const PGBIN = process.env.PGBIN ?? '/usr/lib/postgresql/15/bin';
+
+/**
+ * A service URL the run always has: given in the environment, or started by global-setup.ts,
+ * which fails the run rather than leave one out.
+ */
+export function serviceUrl(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string {
+  const url = process.env[name];
+  if (!url) throw new Error(`${name} is not set: run the tests with npm test (see README "Tests")`);
+  return url;
+}
 
 /** A loopback port nobody listens on right now. */
 export function freePort(): Promise<number> {
@@ -20,7 +31,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A throwaway redis-server on its own port, that a test may stop and start again. */
+/** A throwaway redis-server (.ci/redis.sh) on its own port, that a test may stop and start again. */
 export class ThrowawayRedis {
   private constructor(
     readonly port: number,
@@ -37,42 +48,17 @@ export class ThrowawayRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Starts it empty (nothing is persisted across a stop). */
   start(): void {
-    execFileSync('redis-server', [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      this.dir,
-      '--daemonize',
-      'yes',
-      '--pidfile',
-      join(this.dir, 'redis.pid'),
-    ]);
-    for (let i = 0; i < 100; i++) {
-      if (
-        spawnSync('redis-cli', ['-p', String(this.port), 'ping'])
-          .stdout?.toString()
-          .trim() === 'PONG'
-      )
-        return;
-      execFileSync('sleep', ['0.05']);
-    }
-    throw new Error('redis-server did not start');
+    execFileSync('bash', [REDIS, 'start', this.dir, String(this.port)]);
   }
 
   stop(): void {
-    spawnSync('redis-cli', ['-p', String(this.port), 'shutdown', 'nosave']);
+    execFileSync('bash', [REDIS, 'stop', this.dir, String(this.port)]);
   }
 
   remove(): void {
     this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
