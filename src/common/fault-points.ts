@@ -36,6 +36,8 @@ export type FaultPoint =
   | 'interaction.resolved'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
+  /** A due reminder was read as a candidate, before its transaction locks the session. */
+  | 'reminder.due'
   /** A due reminder was claimed (status fired), in its transaction, before reminder_due. */
   | 'reminder.claimed';
 

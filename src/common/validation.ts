@@ -7,6 +7,7 @@ import {
 import type { FieldProblem } from '../contracts/error-codes.js';
 import { DomainError } from './domain-error.js';
 import { payloadProblems } from './payload-guard.js';
+import { isUuid } from './uuid.js';
 
 /** Flattens class-validator errors into one entry per field, with dotted paths for nested ones. */
 export function fieldProblems(errors: ValidationError[], prefix = ''): FieldProblem[] {
@@ -36,7 +37,8 @@ export const validationOptions = {
  * The global pipe: DTO validation with unknown fields rejected. A JSON body that is not an object
  * (an array, a string, null), and bodies or queries that payloadProblems() refuses (depth,
  * prototype keys, control characters, null fields), are rejected before class-transformer sees
- * them.
+ * them. A UUID in a path is lower-cased: UUIDs are case-insensitive, and ids are compared and
+ * used as keys (rooms, locks, tickets) as strings, in the canonical lower case the database returns.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
@@ -45,6 +47,7 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'param' && isUuid(value)) return value.toLowerCase();
     if (metadata.type === 'body' && metadata.metatype && this.isDto(metadata.metatype)) {
       if (value === undefined) value = {};
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {

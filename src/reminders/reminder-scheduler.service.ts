@@ -18,7 +18,8 @@ const BATCH = 50;
  * Fires due reminders, durably: the database is the schedule, so a reminder that fell due while
  * every node was down fires at the next start, and any number of nodes may poll at once (the
  * claim is a conditional UPDATE: each reminder fires exactly once). Firing is the scheduled →
- * fired transition plus a `reminder_due` event in the reminder's session, in one transaction.
+ * fired transition plus a `reminder_due` event in the reminder's session, in one transaction; a
+ * reminder whose session is closed becomes cancelled instead (see fire).
  */
 @Injectable()
 export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -79,17 +80,38 @@ export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeA
     }
   }
 
-  private fire(candidate: { id: string; session_id: string | null }): Promise<boolean> {
-    const work = async (): Promise<boolean> => {
-      const r = await this.repo.claim(candidate.id);
-      if (!r) return false;
-      await this.faults.hit('reminder.claimed');
-      await this.announce(r);
-      return true;
-    };
-    return candidate.session_id
-      ? this.history.transaction(candidate.session_id, work)
-      : this.db.transaction(work);
+  /**
+   * Fires one candidate, or cancels it when its session is closed: nothing follows
+   * `session_closed` in a log. The status is read from the row this transaction has locked, and
+   * closing a session changes that row, so a close either committed before (the reminder is
+   * cancelled) or waits for this transaction (reminder_due is written before session_closed).
+   */
+  private async fire(candidate: { id: string; session_id: string | null }): Promise<boolean> {
+    await this.faults.hit('reminder.due');
+    const sessionId = candidate.session_id;
+    if (!sessionId) return this.db.transaction(() => this.claimAndAnnounce(candidate.id));
+    return this.history.transaction(sessionId, async (session) => {
+      if (session?.status === 'closed') {
+        if (await this.repo.cancelDue(candidate.id)) {
+          this.db.afterCommit(() =>
+            this.logger.log(
+              { reminderId: candidate.id, sessionId },
+              'reminder cancelled: its session is closed',
+            ),
+          );
+        }
+        return false;
+      }
+      return this.claimAndAnnounce(candidate.id);
+    });
+  }
+
+  private async claimAndAnnounce(id: string): Promise<boolean> {
+    const r = await this.repo.claim(id);
+    if (!r) return false;
+    await this.faults.hit('reminder.claimed');
+    await this.announce(r);
+    return true;
   }
 
   private async announce(r: ReminderRow): Promise<void> {

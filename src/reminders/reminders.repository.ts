@@ -97,4 +97,28 @@ export class RemindersRepository {
     );
     return rows[0];
   }
+
+  /**
+   * scheduled → cancelled for a due reminder whose session is closed (the scheduler's alternative
+   * to `claim`, under the same session lock); false when it is not (any more) scheduled.
+   */
+  async cancelDue(id: string): Promise<boolean> {
+    const r = await this.db.execute(
+      `UPDATE reminders SET status = 'cancelled' WHERE id = $1 AND status = 'scheduled'`,
+      [id],
+    );
+    return r.rowCount === 1;
+  }
+
+  /**
+   * Cancels every scheduled reminder of a session: for the session's closing transaction, so a
+   * closed session shows no reminder still waiting to fire. Returns how many were cancelled.
+   */
+  async cancelScheduledInSession(sessionId: string): Promise<number> {
+    const r = await this.db.execute(
+      `UPDATE reminders SET status = 'cancelled' WHERE session_id = $1 AND status = 'scheduled'`,
+      [sessionId],
+    );
+    return r.rowCount ?? 0;
+  }
 }

@@ -7,6 +7,7 @@ import { EventBus } from '../history/event-bus.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
 import { SeqSequencer } from '../history/seq-sequencer.js';
 import { PresenceService } from './presence.service.js';
+import { SessionsRepository } from './sessions.repository.js';
 
 const PING_MS = 15_000;
 /** A client this far behind is cut off; it resumes with Last-Event-ID, so nothing is lost. */
@@ -17,6 +18,12 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  * the database; a SeqSequencer starting at the client's position merges both, so nothing is lost
  * and nothing repeats at the seam, and a live event that skips seqs (events reach this node from
  * several writers) waits briefly for the missing ones, then they are read from the log.
+ *
+ * A stream ends with its session: when it sends `session_closed`, when a `session_closed` at or
+ * before its position arrives (a Last-Event-ID from beyond the log), and, for a session already
+ * closed when it opens, as soon as it has replayed what the log holds (nothing follows
+ * `session_closed`, so nothing else will come). The status is read after subscribing: a close
+ * not seen by that read commits later, and its `session_closed` reaches the subscription.
  */
 @Injectable()
 export class SessionStreamService implements BeforeApplicationShutdown {
@@ -28,6 +35,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(PresenceService) private readonly presence: PresenceService,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
   ) {}
 
   beforeApplicationShutdown(): void {
@@ -64,7 +72,11 @@ export class SessionStreamService implements BeforeApplicationShutdown {
       onError: (err) => this.fail(err, sessionId, close),
     });
 
-    const unsubscribe = this.bus.subscribe(sessionId, (e) => sequencer.push(e));
+    const unsubscribe = this.bus.subscribe(sessionId, (e) => {
+      sequencer.push(e);
+      // Dropped by the sequencer as already seen, yet the session has ended all the same.
+      if (e.type === 'session_closed' && e.seq <= (sequencer.position ?? 0)) close();
+    });
     const unwatch = this.presence.watch(sessionId);
     // Other nodes' events flow once the session's channel is subscribed (the bus subscription
     // above asks for it); what was published before that, or while Redis was away, is read from
@@ -92,7 +104,10 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     res.on('error', close);
 
     try {
+      const closedBefore = (await this.sessions.findById(sessionId))?.status !== 'active';
+      if (closed) return;
       await sequencer.catchUp(MAX_REPLAY_LIMIT);
+      if (closedBefore) close();
     } catch (err) {
       this.fail(err, sessionId, close);
     }

@@ -13,6 +13,7 @@ import { JwtStrategy } from '../auth/jwt.strategy.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DomainError } from '../common/domain-error.js';
 import { SessionStreamService } from '../sessions/session-stream.service.js';
+import type { SessionRow } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { AuthUser } from '../users/user.types.js';
 import { StreamQueryDto, StreamTicketDto } from './dto/stream.dto.js';
@@ -84,18 +85,19 @@ export class SessionStreamController {
     @Res() res: Response,
   ): Promise<void> {
     const after = lastEventId(req) ?? q.afterSeq ?? 0;
-    let userId: string;
+    let session: SessionRow;
     let expiresAtMs: number | undefined;
     if (q.ticket !== undefined && req.headers.authorization === undefined) {
-      userId = await this.tickets.redeem(q.ticket, id);
+      session = await this.sessions.requireOwned(await this.tickets.holder(q.ticket, id), id);
+      // Used only now, after every check that can refuse the request: a refused one keeps it.
+      await this.tickets.use(q.ticket);
     } else {
       const user = await this.jwt.authenticate(req);
       req.user = user;
-      userId = user.id;
       expiresAtMs = bearerExpiryMs(req);
+      session = await this.sessions.requireOwned(user.id, id);
     }
-    const session = await this.sessions.requireOwned(userId, id);
-    const stop = this.lifetime.watch(userId, expiresAtMs);
+    const stop = this.lifetime.watch(session.user_id, expiresAtMs);
     res.on('close', () => stop.abort('client gone'));
     await this.streams.stream(req, res, session.id, after, stop.signal);
   }

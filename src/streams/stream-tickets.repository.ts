@@ -19,16 +19,25 @@ export class StreamTicketsRepository {
     );
   }
 
-  /** Marks the ticket used if it is unused and unexpired; one caller wins, on any node. */
-  async redeem(ticketHash: string): Promise<{ userId: string; sessionId: string } | undefined> {
+  /** The holder of an unused, unexpired ticket; reads only (see `use`). */
+  async findValid(ticketHash: string): Promise<{ userId: string; sessionId: string } | undefined> {
     const rows = await this.db.query<{ user_id: string; session_id: string }>(
-      `UPDATE stream_tickets SET used_at = now()
-       WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > now()
-       RETURNING user_id, session_id`,
+      `SELECT user_id, session_id FROM stream_tickets
+       WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > now()`,
       [ticketHash],
     );
     const row = rows[0];
     return row ? { userId: row.user_id, sessionId: row.session_id } : undefined;
+  }
+
+  /** Marks the ticket used if it is still unused and unexpired; one caller wins, on any node. */
+  async use(ticketHash: string): Promise<boolean> {
+    const r = await this.db.execute(
+      `UPDATE stream_tickets SET used_at = now()
+       WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > now()`,
+      [ticketHash],
+    );
+    return r.rowCount === 1;
   }
 
   async deleteExpiredBefore(cutoff: Date): Promise<void> {

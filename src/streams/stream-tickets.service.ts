@@ -9,6 +9,9 @@ export const STREAM_TICKET_TTL_MS = 60_000;
 const KEEP_EXPIRED_MS = 60 * 60_000;
 
 const hash = (ticket: string): string => createHash('sha256').update(ticket).digest('hex');
+const isWellFormed = (ticket: string): boolean => /^[\w-]{20,100}$/.test(ticket);
+const invalid = (): DomainError =>
+  DomainError.unauthorized('Invalid, used or expired stream ticket');
 
 /**
  * Stream tickets: a browser's EventSource cannot send an Authorization header, so the client
@@ -34,17 +37,22 @@ export class StreamTicketsService {
     return { ticket, expiresAt: expiresAt.toISOString() };
   }
 
-  /** The user the ticket was issued to, if it is valid for this session and the user still enabled; UNAUTHORIZED otherwise. */
-  async redeem(ticket: string, sessionId: string): Promise<string> {
-    const found = /^[\w-]{20,100}$/.test(ticket)
-      ? await this.tickets.redeem(hash(ticket))
-      : undefined;
-    if (!found || found.sessionId !== sessionId) {
-      throw DomainError.unauthorized('Invalid, used or expired stream ticket');
-    }
+  /**
+   * The user the ticket was issued to, if it is valid for this session and the user still
+   * enabled; UNAUTHORIZED otherwise. It does not use the ticket: the caller makes its own checks,
+   * then calls `use`, so a request refused for any reason leaves the ticket as it was.
+   */
+  async holder(ticket: string, sessionId: string): Promise<string> {
+    const found = isWellFormed(ticket) ? await this.tickets.findValid(hash(ticket)) : undefined;
+    if (!found || found.sessionId !== sessionId) throw invalid();
     // As for a bearer token, the user is read again: one disabled since the ticket was issued is out.
     const user = await this.users.findById(found.userId);
     if (!user || user.disabled) throw DomainError.unauthorized('This account is disabled');
     return found.userId;
+  }
+
+  /** Uses the ticket up; UNAUTHORIZED when another request used it first (or it just expired). */
+  async use(ticket: string): Promise<void> {
+    if (!(await this.tickets.use(hash(ticket)))) throw invalid();
   }
 }

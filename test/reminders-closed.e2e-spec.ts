@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { FaultPoints } from '../src/common/fault-points.js';
+import { Database } from '../src/database/database.js';
+import { RemindersRepository } from '../src/reminders/reminders.repository.js';
+import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/** PROTOCOL.md: nothing follows `session_closed`; a reminder due in a closed session is cancelled. */
+describeEachDatabase('reminders of closed sessions', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let token: string;
+  let userId: string;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    // The passes below are run by the test; the timer's pass would only race them.
+    t = await startTestApp(target, { REMINDER_POLL_INTERVAL_MS: '60000' });
+    http = new Http(t.baseUrl);
+    const u = await http.register('closed-reminders');
+    token = u.accessToken;
+    userId = u.user.id;
+  });
+
+  afterEach(() => t.app.get(FaultPoints).disarm());
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  const session = async (): Promise<string> => (await http.post('/sessions', {}, token)).body.id;
+  const close = async (s: string): Promise<void> => {
+    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+  };
+  /** A reminder of the session, made earlier, due `dueInMs` from now (negative: already due). */
+  const remind = async (s: string, dueInMs: number): Promise<string> => {
+    const id = randomUUID();
+    await t.app.get(Database).query(
+      `INSERT INTO reminders (id, user_id, session_id, label, time_text, due_at)
+       VALUES ($1, $2, $3, 'stretch', 'soon', $4)`,
+      [id, userId, s, new Date(Date.now() + dueInMs)],
+    );
+    return id;
+  };
+  const reminder = async (id: string): Promise<any> =>
+    (await http.get('/reminders?limit=100', token)).body.items.find((r: any) => r.id === id);
+  const types = async (s: string): Promise<string[]> =>
+    (await http.get(`/sessions/${s}/events?limit=1000`, token)).body.items.map((e: any) => e.type);
+  const pass = (): Promise<number> => t.app.get(ReminderSchedulerService).claimAndAnnounceDue();
+
+  it('a reminder that falls due after its session closed is cancelled, not written', async () => {
+    const s = await session();
+    const id = await remind(s, -1000);
+    // Closed before any pass saw the reminder due (the timer's pass is an hour away).
+    await close(s);
+    expect(await pass()).toBe(0);
+    expect(await reminder(id)).toMatchObject({ status: 'cancelled', firedAt: null });
+    expect((await types(s)).at(-1)).toBe('session_closed');
+    expect(await types(s)).not.toContain('reminder_due');
+    expect(await pass()).toBe(0);
+  });
+
+  it('a reminder read as due while its session closes is cancelled: the status is checked under the session lock', async () => {
+    const s = await session();
+    const id = await remind(s, -1000);
+    const hold = t.app.get(FaultPoints).pause('reminder.due');
+    const firing = pass();
+    await hold.reached;
+    // The pass has read the reminder as due and not locked the session yet: the close goes first.
+    await close(s);
+    hold.release();
+    expect(await firing).toBe(0);
+    expect(await reminder(id)).toMatchObject({ status: 'cancelled', firedAt: null });
+    const log = await types(s);
+    expect(log.at(-1)).toBe('session_closed');
+    expect(log).not.toContain('reminder_due');
+  });
+
+  it('a reminder firing while its session closes is written before session_closed', async () => {
+    const s = await session();
+    const id = await remind(s, -1000);
+    const hold = t.app.get(FaultPoints).pause('reminder.claimed');
+    const firing = pass();
+    await hold.reached;
+    // The pass holds the session row: the close waits for it, so reminder_due is not after the close.
+    const closing = close(s);
+    hold.release();
+    expect(await firing).toBe(1);
+    await closing;
+    expect(await reminder(id)).toMatchObject({ status: 'fired' });
+    const log = await types(s);
+    expect(log.at(-1)).toBe('session_closed');
+    expect(log.filter((type) => type === 'reminder_due')).toHaveLength(1);
+  });
+
+  it('a reminder of an open session still fires', async () => {
+    const s = await session();
+    const id = await remind(s, -1000);
+    expect(await pass()).toBe(1);
+    expect(await reminder(id)).toMatchObject({ status: 'fired' });
+    expect((await types(s)).at(-1)).toBe('reminder_due');
+  });
+
+  it("cancelScheduledInSession (for the close's transaction) cancels only that session's waiting reminders", async () => {
+    const s = await session();
+    const other = await session();
+    const fired = await remind(s, -1000);
+    expect(await pass()).toBe(1);
+    const waiting = [await remind(s, 3_600_000), await remind(s, -1000)];
+    const elsewhere = await remind(other, 3_600_000);
+    const repo = t.app.get(RemindersRepository);
+    const n = await t.app.get(Database).transaction(() => repo.cancelScheduledInSession(s));
+    expect(n).toBe(2);
+    for (const id of waiting) expect(await reminder(id)).toMatchObject({ status: 'cancelled' });
+    expect(await reminder(fired)).toMatchObject({ status: 'fired' });
+    expect(await reminder(elsewhere)).toMatchObject({ status: 'scheduled' });
+  });
+});

@@ -1,0 +1,127 @@
+import { ClusterBus } from '../src/cluster/cluster-bus.js';
+import { HistoryService } from '../src/history/history.service.js';
+import { EventBus } from '../src/history/event-bus.js';
+import { PresenceService } from '../src/sessions/presence.service.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import { serviceUrl } from './support/services.js';
+import { SseClient } from './support/sse.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/** PROTOCOL.md: an open stream ends when the session is closed, however it was opened. */
+describeEachDatabase('SSE streams of closed sessions', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let token: string;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    // With Redis: a stream that never ends would also hold its session's channel subscription.
+    t = await startTestApp(target, { REDIS_URL: serviceUrl('TEST_REDIS_URL') });
+    http = new Http(t.baseUrl);
+    token = (await http.register('sse-end')).accessToken;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  /** A closed session whose log is 1, 2 (responses), 3 (session_closed). */
+  const closedSession = async (): Promise<string> => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    await t.app.get(HistoryService).append(s, [
+      { type: 'response', data: { content: 'a' } },
+      { type: 'response', data: { content: 'b' } },
+    ]);
+    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    return s;
+  };
+  const open = (s: string, query = '', headers: Record<string, string> = {}): Promise<SseClient> =>
+    SseClient.open(`${t.baseUrl}/sessions/${s}/stream${query}`, {
+      authorization: `Bearer ${token}`,
+      ...headers,
+    });
+  /** Nothing of the stream is left: no bus listener, no presence watch, no Redis channel. */
+  const released = async (s: string): Promise<void> => {
+    const bus = t.app.get(EventBus);
+    const presence = t.app.get(PresenceService);
+    const cluster = t.app.get(ClusterBus);
+    const held = (): boolean =>
+      bus.listenerCount(s) > 0 ||
+      presence.isWatched(s) ||
+      cluster.stats.sessionChannels > 0 ||
+      cluster.stats.pendingChannels > 0;
+    const deadline = Date.now() + 5000;
+    while (held() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect({
+      listeners: bus.listenerCount(s),
+      watched: presence.isWatched(s),
+      channels: cluster.stats.sessionChannels,
+      pending: cluster.stats.pendingChannels,
+    }).toEqual({ listeners: 0, watched: false, channels: 0, pending: 0 });
+  };
+
+  it('a stream resumed at session_closed (Last-Event-ID) ends at once and holds nothing', async () => {
+    const s = await closedSession();
+    const c = await open(s, '', { 'last-event-id': '3' });
+    expect(c.status).toBe(200);
+    await c.waitFor(() => c.closed, 5000);
+    expect(c.closed).toBe(true);
+    expect(c.events()).toEqual([]);
+    await released(s);
+  });
+
+  it('a stream resumed after session_closed by ?afterSeq= ends at once', async () => {
+    const s = await closedSession();
+    const c = await open(s, '?afterSeq=7');
+    await c.waitFor(() => c.closed, 5000);
+    expect(c.closed).toBe(true);
+    expect(c.events()).toEqual([]);
+    await released(s);
+  });
+
+  it('a stream opened on a closed session replays the log and ends', async () => {
+    const s = await closedSession();
+    const c = await open(s);
+    await c.waitFor(() => c.closed, 5000);
+    expect(c.closed).toBe(true);
+    expect(c.events().map((e) => [e.seq, e.type])).toEqual([
+      [1, 'response'],
+      [2, 'response'],
+      [3, 'session_closed'],
+    ]);
+    await released(s);
+  });
+
+  it('what a log holds after session_closed is sent, then the stream ends', async () => {
+    const s = await closedSession();
+    // A log written before closed sessions were kept quiet (a reminder fired after the close).
+    await t.app.get(HistoryService).append(s, [{ type: 'response', data: { content: 'late' } }]);
+    const c = await open(s, '', { 'last-event-id': '3' });
+    await c.waitFor(() => c.closed, 5000);
+    expect(c.closed).toBe(true);
+    expect(c.events().map((e) => e.seq)).toEqual([4]);
+    await released(s);
+  });
+
+  it('a stream past the log of an open session ends when the session closes', async () => {
+    const s = (await http.post('/sessions', {}, token)).body.id;
+    // A Last-Event-ID beyond the log: session_closed (seq 1) is at or before the position.
+    const c = await open(s, '', { 'last-event-id': '5' });
+    // Open (subscribed) before the close, which it then only sees on the bus.
+    const deadline = Date.now() + 5000;
+    while (t.app.get(EventBus).listenerCount(s) === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    await c.waitFor(() => c.closed, 5000);
+    expect(c.closed).toBe(true);
+    expect(c.events()).toEqual([]);
+    await released(s);
+  });
+});
