@@ -57,11 +57,22 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
     // Another node asks whoever runs the session's run to cancel it.
     this.stopListening = this.cluster.on((m) => {
       if (m.kind === 'cancel') {
-        void this.live?.cancelLive(m.sessionId, m.reason as CancelReason).then((r) => {
-          if (r) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, ...r });
-        });
+        void Promise.resolve()
+          .then(() => this.faults.hit('cluster.cancel'))
+          .then(() => this.live?.cancelLive(m.sessionId, m.reason as CancelReason))
+          .then(
+            (r) => {
+              if (r) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, ...r });
+            },
+            () => undefined,
+          );
       } else if (m.kind === 'cancelled') {
-        this.waiting.get(m.requestId)?.(m);
+        void Promise.resolve()
+          .then(() => this.faults.hit('cluster.cancelled'))
+          .then(
+            () => this.waiting.get(m.requestId)?.(m),
+            () => undefined,
+          );
       }
     });
   }
