@@ -123,8 +123,8 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
   /**
    * With several nodes: asks the node executing the session's active run to cancel it and waits
    * (at most REMOTE_CANCEL_WAIT_MS) for that node's reply about that run; undefined when none
-   * came or the run executes here after all (the caller then ends the run itself or as stored). Only a
-   * reply naming the run read from the database counts: another node's stale execution of an
+   * came or the run executes here after all (the caller then ends it itself or as stored). Only
+   * a reply naming the run read from the database counts: another node's stale execution of an
    * earlier run of the session may answer `won: false` (a node that predates the run id in the
    * request does), and that says nothing about this run. A `won: false` about this run means it
    * ended otherwise first; if a newer run has started since (a queued intent), that one is asked.
