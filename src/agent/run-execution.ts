@@ -251,6 +251,7 @@ export class RunExecution {
           this.signal.throwIfAborted();
           text += chunk.text;
           this.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
+          await this.faults.hit('run.streamed');
         }
       }
     } finally {

@@ -23,7 +23,9 @@ const CHANNEL = 'hitl:cluster';
 
 export type ClusterMessage =
   | { kind: 'answer'; interactionId: string; outcome: string; response?: unknown }
-  | { kind: 'cancel'; requestId: string; sessionId: string; reason: string }
+  /** Only the node executing `runId` acts on it (absent from nodes that predate it: any does). */
+  | { kind: 'cancel'; requestId: string; sessionId: string; reason: string; runId?: string }
+  /** The executing node's reply: whether its cancel of `runId` is what ended that run. */
   | { kind: 'cancelled'; requestId: string; runId: string; won: boolean };
 
 type Handler = (m: ClusterMessage) => void;

@@ -10,6 +10,8 @@ export type FaultPoint =
   | 'run.before-launch'
   /** A run's first text chunk: intent_recognition is completed, response_generation not started. */
   | 'run.reply-started'
+  /** A run's text chunk is buffered, not written yet (pause = the execution holds unwritten text). */
+  | 'run.streamed'
   /** Inside a run's closing transaction, after the state change, before its events. */
   | 'run.closing'
   /** A run's execution after the transaction that ended it committed, before it lets go. */
@@ -18,6 +20,10 @@ export type FaultPoint =
   | 'node.heartbeat'
   /** A cluster `answer` message arrived (throw = it was lost). */
   | 'cluster.answer'
+  /** A cluster `cancel` request arrived at a node (throw = it was lost). */
+  | 'cluster.cancel'
+  /** A cluster `cancelled` reply arrived at the node that asked (throw = it was lost). */
+  | 'cluster.cancelled'
   /** A session channel's subscribe is about to go to Redis (pause = the subscription is late). */
   | 'cluster.subscribe'
   /** Redis reached for the first time, before the pub/sub mode is asked (pause = still unknown). */

@@ -5,9 +5,20 @@ import type { BatchAttempt, BatchRow, HistoryRepository, RunFence } from './hist
 import type { LogOutage } from './log-outage.js';
 import { type PendingAppend, WriterLane } from './writer-lane.js';
 
+const RUN_ENDED_MESSAGE = 'The run has ended; nothing more of it is written';
+
 /** What a run's own append gets once another writer ended the run: it must stop. */
-const runEnded = (): DomainError =>
-  new DomainError('CONFLICT', 'The run has ended; nothing more of it is written');
+export const runEnded = (): DomainError => new DomainError('CONFLICT', RUN_ENDED_MESSAGE);
+
+export function isRunEnded(err: unknown): boolean {
+  return err instanceof DomainError && err.message === RUN_ENDED_MESSAGE;
+}
+
+/** Rejects an append that was not stored: its run had ended (fenced), or its session is gone. */
+export function rejectUnstored(p: PendingAppend, fence: RunFence): void {
+  if (p.events.some((e) => e.runId && fence.ended.has(e.runId))) p.reject(runEnded());
+  else p.reject(DomainError.notFound('Session'));
+}
 
 export type { PendingAppend } from './writer-lane.js';
 
@@ -94,11 +105,14 @@ export class HistoryWriter {
     const started = performance.now();
     try {
       // A write whose COMMIT reply was lost may have been stored: `attempt` lets the retry find
-      // out instead of storing the events a second time under new seqs.
+      // out instead of storing the events a second time under new seqs. The fence is kept
+      // across attempts: a run found ended stays ended, and a committed attempt's left-out rows
+      // are told apart from a missing session.
       const attempt: BatchAttempt = {};
+      const fence: RunFence = { ended: new Set() };
       for (;;) {
         try {
-          await this.writeBatch(batch, attempt);
+          await this.writeBatch(batch, attempt, fence);
           this.outage.succeeded();
           break;
         } catch (err) {
@@ -135,33 +149,38 @@ export class HistoryWriter {
     for (const p of [...batch, ...dropped]) p.reject(reason);
   }
 
-  private async writeBatch(batch: PendingAppend[], attempt?: BatchAttempt): Promise<void> {
-    const fence: RunFence = { ended: new Set() };
+  private async writeBatch(
+    batch: PendingAppend[],
+    attempt?: BatchAttempt,
+    fence: RunFence = { ended: new Set() },
+  ): Promise<void> {
     const results = await storeAppends(this.repo, batch, attempt, fence);
     batch.forEach((p, i) => {
       const out = results[i];
       if (out) this.deliver(p, out);
-      else if (p.events.some((e) => e.runId && fence.ended.has(e.runId))) p.reject(runEnded());
-      else p.reject(DomainError.notFound('Session'));
+      else rejectUnstored(p, fence);
     });
   }
 }
 
 /**
  * Stores appends (in the ambient transaction if there is one, else in a new one) and returns
- * each one's stored events, or undefined for an append whose session does not exist. With an
- * `attempt` of an earlier call whose transaction committed, what it stored is returned instead.
+ * each one's stored events, or undefined for an append whose session does not exist or, given a
+ * `fence`, whose run has ended (then in fence.ended). Every append is fenced unless it says
+ * `fenced: false` (a lifecycle transaction's own events). With an `attempt` of an earlier call
+ * whose transaction committed, what it stored is returned instead.
  */
 export async function storeAppends(
   repo: HistoryRepository,
-  appends: Pick<PendingAppend, 'sessionId' | 'events' | 'touch'>[],
+  appends: (Pick<PendingAppend, 'sessionId' | 'events' | 'touch'> & { fenced?: boolean })[],
   attempt?: BatchAttempt,
   fence?: RunFence,
 ): Promise<(SessionEvent[] | undefined)[]> {
   const rows: BatchRow[] = [];
   for (const p of appends) {
+    const fenced = fence !== undefined && p.fenced !== false;
     for (const event of p.events) {
-      rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch });
+      rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch, fenced });
     }
   }
   const stored =

@@ -11,6 +11,11 @@ export interface BatchRow {
   event: NewEvent;
   /** False for events that must not count as session activity (what the idle expiry writes). */
   touch: boolean;
+  /**
+   * A run's own progress (streamed text, steps), left out once its run has ended; false for what
+   * a lifecycle transaction writes under its own checked transition (the closing events).
+   */
+  fenced?: boolean;
 }
 
 /**
@@ -23,10 +28,12 @@ export interface BatchAttempt {
 }
 
 /**
- * Asks appendBatch to leave out events of runs that are no longer active, and says which runs
- * those were. The group commit uses it for what runs write on their own (progress): a run ended
- * by another writer (a cancel on another node, expiry, takeover) took the session row lock to do
- * so, and this check runs under the same lock, so nothing of the run lands after its closing.
+ * Asks appendBatch to leave out the fenced rows (BatchRow.fenced) of runs that are no longer
+ * active, and says which runs those were. Every path that writes what runs produce on their own
+ * uses it: the group commit, and the outbox when a transaction first writes the session's
+ * earlier appends and buffered text. A run ended by another writer (a cancel on another node,
+ * expiry, takeover) took the session row lock to do so, and this check runs under the same lock,
+ * so nothing of the run lands after its closing event.
  */
 export interface RunFence {
   ended: Set<string>;
@@ -143,7 +150,9 @@ export class HistoryRepository {
         now: Date;
       }>(LOCK_SESSIONS_SQL, [sessionIds]);
       attempt.txid = locked[0]?.txid;
-      const runIds = fence ? [...new Set(rows.flatMap((r) => r.event.runId ?? []))] : [];
+      const runIds = fence
+        ? [...new Set(rows.flatMap((r) => (r.fenced && r.event.runId) || []))]
+        : [];
       if (fence && runIds.length > 0) {
         const ended = await tx.query<{ id: string }>(ENDED_RUNS_SQL, [runIds, ACTIVE_RUN_STATUSES]);
         for (const r of ended) fence.ended.add(r.id);
@@ -155,7 +164,7 @@ export class HistoryRepository {
       const seqByOrd = new Map<number, number>();
       for (const r of rows) {
         const c = counters.get(r.sessionId);
-        if (!c || (r.event.runId && fence?.ended.has(r.event.runId))) continue;
+        if (!c || (r.fenced && r.event.runId && fence?.ended.has(r.event.runId))) continue;
         c.seq += 1;
         c.touch ||= r.touch;
         seqByOrd.set(r.ord, c.seq);

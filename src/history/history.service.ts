@@ -5,7 +5,14 @@ import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
 import { HistoryRepository, type LockedSession } from './history.repository.js';
-import { HistoryWriter, type PendingAppend, storeAppends } from './history-writer.js';
+import type { RunFence } from './history.repository.js';
+import {
+  HistoryWriter,
+  isRunEnded,
+  type PendingAppend,
+  rejectUnstored,
+  storeAppends,
+} from './history-writer.js';
 import { DEFAULT_OUTAGE_WAIT_MS, LogOutage } from './log-outage.js';
 
 interface DeltaBuffer {
@@ -181,7 +188,11 @@ export class HistoryService {
   /**
    * The outbox path. The session's own queued appends and delta go first in the same
    * transaction (they were called earlier); the session row lock taken by the write orders this
-   * transaction against every other writer of the session.
+   * transaction against every other writer of the session. Those earlier appends are a run's own
+   * writes, fenced like the group commit's: a run ended by another writer (who took the session
+   * lock to end it) has its closing event in the log already, and nothing of it may follow. The
+   * caller's events are not fenced: they are written under the transaction's checked transition
+   * (a run's closing events carry the id of the run they end).
    */
   private async appendInTransaction(
     sessionId: string,
@@ -196,6 +207,7 @@ export class HistoryService {
     if (delta) earlier.push(this.orphan(sessionId, [delta], touch));
     if (events.length === 0 && earlier.length === 0) return [];
     const written: { results?: (SessionEvent[] | undefined)[] } = {};
+    const fence: RunFence = { ended: new Set() };
     db.afterRollback(() => this.writer.requeue(earlier));
     db.afterCommit(() => {
       // Stored with the commit (or, if the caller swallowed a failed write, not at all).
@@ -204,11 +216,12 @@ export class HistoryService {
       earlier.forEach((p, i) => {
         const out = results[i];
         if (out) this.deliver(p, out);
-        else p.reject(DomainError.notFound('Session'));
+        else rejectUnstored(p, fence);
       });
       for (const e of results[results.length - 1] ?? []) this.bus.publish(e);
     });
-    const results = await storeAppends(this.repo, [...earlier, { sessionId, events, touch }]);
+    const own = { sessionId, events, touch, fenced: false };
+    const results = await storeAppends(this.repo, [...earlier, own], undefined, fence);
     written.results = results;
     const stored = results[results.length - 1];
     if (!stored) throw DomainError.notFound('Session');
@@ -248,6 +261,11 @@ export class HistoryService {
   }
 
   private onDeltaFailure(sessionId: string, runId: string | undefined, err: unknown): void {
+    if (isRunEnded(err)) {
+      // Fenced, not lost: the run was ended by another writer; its next write tells it to stop.
+      this.outage.recordLost(sessionId, runId, err as DomainError);
+      return;
+    }
     this.logger.error({ err, sessionId, runId }, 'could not write a generating event');
     this.outage.recordLostDelta(sessionId, runId);
   }

@@ -72,15 +72,21 @@ export class LogOutage {
   }
 
   recordLostDelta(sessionId: string, runId: string | undefined): void {
-    this.lost.set(sessionId, {
+    this.recordLost(
+      sessionId,
       runId,
-      err: new DomainError(
+      new DomainError(
         'UNAVAILABLE',
         'Streamed output could not be stored (database unreachable); the run stops',
         undefined,
         DATABASE_RETRY_AFTER_MS,
       ),
-    });
+    );
+  }
+
+  /** The run's next append (or delta) is rejected with `err`: it must stop. */
+  recordLost(sessionId: string, runId: string | undefined, err: DomainError): void {
+    this.lost.set(sessionId, { runId, err });
   }
 
   /** The lost-output error for this run, once (then the run may write its closing events). */

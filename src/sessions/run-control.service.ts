@@ -57,11 +57,27 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
     // Another node asks whoever runs the session's run to cancel it.
     this.stopListening = this.cluster.on((m) => {
       if (m.kind === 'cancel') {
-        void this.live?.cancelLive(m.sessionId, m.reason as CancelReason).then((r) => {
-          if (r) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, ...r });
-        });
+        void Promise.resolve()
+          .then(() => this.faults.hit('cluster.cancel'))
+          .then(() => {
+            // Another execution of the session here (a stale one that has not let go of an
+            // ended run) is not the run asked about: only the run's own node answers.
+            if (m.runId && !this.live?.executes(m.sessionId, m.runId)) return undefined;
+            return this.live?.cancelLive(m.sessionId, m.reason as CancelReason);
+          })
+          .then(
+            (r) => {
+              if (r) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, ...r });
+            },
+            () => undefined,
+          );
       } else if (m.kind === 'cancelled') {
-        this.waiting.get(m.requestId)?.(m);
+        void Promise.resolve()
+          .then(() => this.faults.hit('cluster.cancelled'))
+          .then(
+            () => this.waiting.get(m.requestId)?.(m),
+            () => undefined,
+          );
       }
     });
   }
@@ -104,31 +120,60 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
     this.live?.abandonLive(sessionId);
   }
 
-  /** With several nodes: asks the node running the session's run to cancel it; waits briefly. */
+  /**
+   * With several nodes: asks the node executing the session's active run to cancel it and waits
+   * (at most REMOTE_CANCEL_WAIT_MS) for that node's reply about that run; undefined when none
+   * came or the run executes here after all (the caller then ends it itself or as stored). Only
+   * a reply naming the run read from the database counts: another node's stale execution of an
+   * earlier run of the session may answer `won: false` (a node that predates the run id in the
+   * request does), and that says nothing about this run. A `won: false` about this run means it
+   * ended otherwise first; if a newer run has started since (a queued intent), that one is asked.
+   */
   private async cancelRemote(
     sessionId: string,
     reason: CancelReason,
   ): Promise<{ runId: string; won: boolean } | undefined> {
     if (!this.cluster.enabled) return undefined;
-    const active = await this.store.activeRun(sessionId);
-    if (!active) return undefined;
+    let reply: { runId: string; won: boolean } | undefined;
+    for (let round = 0; round < MAX_CANCEL_ROUNDS; round++) {
+      const active = await this.store.activeRun(sessionId);
+      if (!active) return reply;
+      // Executing here after all (the caller's live path), or still active although its node
+      // lost the cancel (ended as stored by the caller).
+      if (active.id === reply?.runId || this.live?.executes(sessionId, active.id)) return undefined;
+      reply = await this.askOwner(sessionId, active.id, reason);
+      if (!reply) {
+        this.logger.warn(
+          { sessionId, runId: active.id, nodeId: active.node_id },
+          'no node answered a cancel; ending the run in the database',
+        );
+        return undefined;
+      }
+      if (reply.won) return reply;
+    }
+    return undefined;
+  }
+
+  /** Publishes a cancel of `runId`; resolves with its executing node's reply, or undefined. */
+  private async askOwner(
+    sessionId: string,
+    runId: string,
+    reason: CancelReason,
+  ): Promise<{ runId: string; won: boolean } | undefined> {
     const requestId = randomUUID();
     const answered = new Promise<{ runId: string; won: boolean } | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), REMOTE_CANCEL_WAIT_MS);
       this.waiting.set(requestId, (r) => {
+        if (r.runId !== runId) return;
         clearTimeout(timer);
         resolve(r);
       });
     });
-    this.cluster.publish({ kind: 'cancel', requestId, sessionId, reason });
-    const result = await answered;
-    this.waiting.delete(requestId);
-    if (!result) {
-      this.logger.warn(
-        { sessionId, runId: active.id, nodeId: active.node_id },
-        'no node answered a cancel; ending the run in the database',
-      );
+    this.cluster.publish({ kind: 'cancel', requestId, sessionId, reason, runId });
+    try {
+      return await answered;
+    } finally {
+      this.waiting.delete(requestId);
     }
-    return result;
   }
 }
