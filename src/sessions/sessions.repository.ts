@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cursor } from '../common/cursor.js';
+import { type Cursor, cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { SessionStatus, SessionView } from './session.types.js';
@@ -49,7 +49,7 @@ export class SessionsRepository {
     status?: SessionStatus;
     limit: number;
     after?: Cursor;
-  }): Promise<SessionRow[]> {
+  }): Promise<(SessionRow & { cursor_at: string })[]> {
     const params: unknown[] = [opts.limit];
     const where: string[] = [];
     if (opts.userId) {
@@ -66,8 +66,9 @@ export class SessionsRepository {
         `(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
       );
     }
-    return this.db.query<SessionRow>(
-      `SELECT ${COLUMNS} FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    return this.db.query<SessionRow & { cursor_at: string }>(
+      `SELECT ${COLUMNS}, ${cursorTime('last_activity_at')} AS cursor_at
+       FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
        ORDER BY last_activity_at DESC, id DESC LIMIT $1`,
       params,
     );

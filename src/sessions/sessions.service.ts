@@ -79,7 +79,8 @@ export class SessionsService {
       limit: limit + 1,
       after: decodeCursor(q.cursor),
     });
-    return toPage(rows.map(view), limit, (last) => ({ t: last.lastActivityAt, id: last.id }));
+    const page = toPage(rows, limit, (last) => ({ t: last.cursor_at, id: last.id }));
+    return { items: page.items.map(view), nextCursor: page.nextCursor };
   }
 
   /** Whether a session exists at all (admin routes answer NOT_FOUND for unknown ids). */
