@@ -36,6 +36,9 @@ const SERVICE_ENV = {
   BUILTIN_TOKEN_DELAY_MS: '0',
   GENERATING_COALESCE_MS: '1',
   RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+  // Bench users create sessions in loops and leave them active.
+  RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
+  MAX_SESSIONS_PER_USER: '1000000',
   // Every bench client registers from the same loopback address.
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   DAILY_TOKEN_QUOTA: '1000000000',

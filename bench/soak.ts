@@ -150,6 +150,9 @@ async function main(): Promise<void> {
     BUILTIN_TOKEN_DELAY_MS: '2',
     GENERATING_COALESCE_MS: '10',
     RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+    // Bench users create sessions in loops and leave them active.
+    RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
+    MAX_SESSIONS_PER_USER: '1000000',
     // Every soak user registers from the same loopback address.
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     DAILY_TOKEN_QUOTA: '1000000000',

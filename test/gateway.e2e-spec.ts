@@ -412,6 +412,9 @@ describeEachDatabase('socket gateway /chat', (kind) => {
       (await http.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken)).body,
     );
     expect(results.every((r) => r.ok === true || typeof r.runId === 'string')).toBe(true);
+    // Settled again: at MAX_CONCURRENT_RUNS_PER_USER a send is QUOTA_EXCEEDED, checked before
+    // the rate limit (a refused send does not use the budget).
+    for (const id of sessions.slice(0, 3)) await settled(t.app.get(Database), id);
     const socketLimited = await ask(tab2, 'message:send', {
       sessionId: sessions[3],
       content: 'hi',

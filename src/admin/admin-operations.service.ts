@@ -77,7 +77,8 @@ export class AdminOperationsService {
       limit: limit + 1,
       after: decodeCursor(q.cursor),
     });
-    return toPage(rows.map(toAdminRun), limit, (last) => ({ t: last.startedAt, id: last.id }));
+    const page = toPage(rows, limit, (last) => ({ t: last.cursor_at, id: last.id }));
+    return { items: page.items.map(toAdminRun), nextCursor: page.nextCursor };
   }
 
   async cancelRun(actorId: string, runId: string): Promise<{ runId: string }> {

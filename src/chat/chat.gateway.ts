@@ -101,7 +101,14 @@ export class ChatGateway
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
     @Inject(FaultPoints) faults: FaultPoints,
   ) {
-    this.memberships = new SocketMemberships(sessions, fanout, this.rooms, metrics, faults);
+    this.memberships = new SocketMemberships(
+      sessions,
+      fanout,
+      this.rooms,
+      metrics,
+      faults,
+      config.limits.maxJoinedSessionsPerSocket,
+    );
     this.handlers = {
       'session:create': {
         dto: PAYLOAD_CLASSES['session:create'],

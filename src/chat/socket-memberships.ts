@@ -44,6 +44,8 @@ export class SocketMemberships {
     private readonly rooms: RoomNames,
     private readonly metrics: MetricsService,
     private readonly faults: FaultPoints,
+    /** MAX_JOINED_SESSIONS_PER_SOCKET: each join holds a sequencer, listeners, a subscription. */
+    private readonly maxJoined: number,
   ) {}
 
   get size(): number {
@@ -108,6 +110,14 @@ export class SocketMemberships {
     // A join that fails undoes what it did, and only that: an earlier join of the same session
     // by this socket stays.
     const earlier = watchOf(entry, session.id);
+    // Joins of one socket run one at a time (inOrder), so the count cannot be overtaken.
+    if (!earlier && entry.watches.length >= this.maxJoined) {
+      throw new DomainError(
+        'QUOTA_EXCEEDED',
+        `A connection may join at most ${this.maxJoined} sessions at once; leave one first`,
+        { joined: entry.watches.length, max: this.maxJoined },
+      );
+    }
     const watch = earlier ?? this.fanout.watch(session.id);
     if (!earlier) entry.watches.push(watch);
     try {

@@ -9,6 +9,14 @@ export interface Cursor {
   id: string;
 }
 
+/**
+ * SQL for a cursor's `t` from a timestamptz column: the time to the microsecond, as stored. A JS
+ * Date keeps only milliseconds, and a cursor cut to them skips (or, ascending, repeats) the rows
+ * that fall later within the same millisecond. Select it beside the row and page with its text.
+ */
+export const cursorTime = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }

@@ -32,6 +32,8 @@ export type FaultPoint =
   | 'cluster.shared-subscribe'
   /** Idle expiry claimed a session, before its transaction cancels the run. */
   | 'expiry.claimed'
+  /** A session create counted the user's active sessions (user row locked), before its insert. */
+  | 'session.counted'
   /** A join checked the session's owner, before it puts the socket in the room. */
   | 'join.owned'
   /** A send holds the session row lock, before its busy check. */

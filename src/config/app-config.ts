@@ -36,6 +36,11 @@ export interface AppConfig {
     readonly socketMaxBufferBytes: number;
     readonly dailyTokenQuota: number;
     readonly maxConcurrentRunsPerUser: number;
+    /** Active sessions per user; creating one more is QUOTA_EXCEEDED. */
+    readonly maxSessionsPerUser: number;
+    /** Session creations per user per minute (RATE_LIMITED beyond). */
+    readonly sessionsPerMinute: number;
+    readonly maxJoinedSessionsPerSocket: number;
     /** Budget of the model input (system prompt, earlier turns, current transcript). */
     readonly contextMaxTokens: number;
   };

@@ -56,6 +56,9 @@ describe('loadConfig', () => {
       socketMaxBufferBytes: 4194304,
       dailyTokenQuota: 200000,
       maxConcurrentRunsPerUser: 3,
+      maxSessionsPerUser: 1000,
+      sessionsPerMinute: 30,
+      maxJoinedSessionsPerSocket: 50,
       contextMaxTokens: 4000,
     });
     expect(c.reminders).toEqual({ pollIntervalMs: 1000 });
@@ -114,6 +117,18 @@ describe('loadConfig', () => {
       expect(
         loadConfig({ DATA_DIR: dataDir, AUTH_RATE_LIMIT_PER_MINUTE: ok }).limits.authPerMinute,
       ).toBe(Number(ok));
+    }
+  });
+
+  it('names bad per-user and per-socket session limits', () => {
+    const names = [
+      'MAX_SESSIONS_PER_USER',
+      'RATE_LIMIT_SESSIONS_PER_MINUTE',
+      'MAX_JOINED_SESSIONS_PER_SOCKET',
+    ];
+    for (const bad of ['0', '-1', 'many', '2.5']) {
+      const p = problemsOf(Object.fromEntries(names.map((n) => [n, bad])));
+      expect(Object.keys(p).sort()).toEqual([...names].sort());
     }
   });
 

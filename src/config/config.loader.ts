@@ -105,6 +105,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       socketMaxBufferBytes: env.SOCKET_MAX_BUFFER_BYTES,
       dailyTokenQuota: env.DAILY_TOKEN_QUOTA,
       maxConcurrentRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
+      maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
+      sessionsPerMinute: env.RATE_LIMIT_SESSIONS_PER_MINUTE,
+      maxJoinedSessionsPerSocket: env.MAX_JOINED_SESSIONS_PER_SOCKET,
       contextMaxTokens: env.CONTEXT_MAX_TOKENS,
     },
     timeouts: {

@@ -129,6 +129,27 @@ export class EnvSchema {
   @Max(10000)
   MAX_CONCURRENT_RUNS_PER_USER = 3;
 
+  /** Active (not closed) sessions one user may have. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  MAX_SESSIONS_PER_USER = 1000;
+
+  /** Session creations per user per minute (socket and REST together). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  RATE_LIMIT_SESSIONS_PER_MINUTE = 30;
+
+  /** Sessions one socket may have joined at once (each holds a fan-out watch on its node). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  MAX_JOINED_SESSIONS_PER_SOCKET = 50;
+
   @Transform(toInt)
   @IsInt()
   @Min(50)

@@ -64,7 +64,7 @@ export class MetricsService {
   });
   readonly rateLimited = new Counter({
     name: 'hitl_rate_limit_rejections_total',
-    help: 'Messages refused with RATE_LIMITED',
+    help: 'Messages and session creations refused with RATE_LIMITED',
     registers: [this.registry],
   });
   readonly rateLimitFallbacks = new Counter({

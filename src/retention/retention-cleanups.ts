@@ -18,15 +18,22 @@ const deleteIn = (table: string, key: string, where: string): string =>
 
 export const RETENTION_CLEANUPS: readonly RetentionCleanup[] = [
   {
-    // Used, revoked or expired refresh tokens. Reuse of a deleted used token is then answered
-    // as an unknown token (401) instead of revoking its family: the age bounds that window.
+    // Used, revoked or expired refresh tokens, once nothing of their family can be refreshed any
+    // more (no token in it is unused, unrevoked and unexpired). A used token is what reveals its
+    // theft: presented again, it revokes the family. Deleted while a successor is still valid, it
+    // would be answered as unknown instead, and the thief's rotation would go on unnoticed. So a
+    // family's used tokens stay until its last token expires or the family is revoked, plus the age.
     name: 'refresh_tokens',
-    sql: deleteIn(
-      'refresh_tokens',
-      'id',
-      `coalesce(least(used_at, revoked_at, expires_at), expires_at)
-         < now() - make_interval(secs => $2::int)`,
-    ),
+    sql: `DELETE FROM refresh_tokens WHERE id IN (
+            SELECT t.id FROM refresh_tokens t
+            WHERE coalesce(least(t.used_at, t.revoked_at, t.expires_at), t.expires_at)
+                    < now() - make_interval(secs => $2::int)
+              AND NOT EXISTS (
+                SELECT 1 FROM refresh_tokens live
+                WHERE live.family_id = t.family_id AND live.used_at IS NULL
+                  AND live.revoked_at IS NULL AND live.expires_at > now())
+            LIMIT $1)
+          RETURNING 1`,
     params: (c) => [c.retention.refreshTokensAfterS],
   },
   {

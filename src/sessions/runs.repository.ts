@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
+import { cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { InteractionView, RunStatus, RunView } from './session.types.js';
@@ -70,7 +71,7 @@ export class RunsRepository {
     status?: RunStatus;
     limit: number;
     after?: { t: string; id: string };
-  }): Promise<RunRow[]> {
+  }): Promise<(RunRow & { cursor_at: string })[]> {
     const params: unknown[] = [opts.limit];
     const where: string[] = [];
     if (opts.status) {
@@ -83,8 +84,9 @@ export class RunsRepository {
         `(started_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
       );
     }
-    return this.db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    return this.db.query<RunRow & { cursor_at: string }>(
+      `SELECT ${RUN_COLUMNS}, ${cursorTime('started_at')} AS cursor_at
+       FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
        ORDER BY started_at DESC, id DESC LIMIT $1`,
       params,
     );

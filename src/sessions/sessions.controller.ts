@@ -41,7 +41,7 @@ export class SessionsController {
 
   @Post()
   @ApiCreatedResponse({ type: SessionDto })
-  @ApiErrors('VALIDATION_FAILED')
+  @ApiErrors('VALIDATION_FAILED', 'RATE_LIMITED', 'QUOTA_EXCEEDED')
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateSessionDto): Promise<SessionView> {
     return this.sessions.create(user.id, dto.title);
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cursor } from '../common/cursor.js';
+import { type Cursor, cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { SessionStatus, SessionView } from './session.types.js';
@@ -39,6 +39,22 @@ export class SessionsRepository {
     return rows[0];
   }
 
+  /**
+   * How many active sessions the user has, counting up to `max` (enough to compare with it). The
+   * user's row is locked first (FOR NO KEY UPDATE, as the concurrent-runs check does: it does not
+   * block the key-share locks of inserts referencing the user), so creates racing for the last
+   * slot are serialized on every node until the caller's transaction ends.
+   */
+  async lockAndCountActive(userId: string, max: number): Promise<number> {
+    await this.db.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+    const rows = await this.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM (
+         SELECT 1 FROM sessions WHERE user_id = $1 AND status = 'active' LIMIT $2) s`,
+      [userId, max],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async findById(id: string, tx: SqlExecutor = this.db): Promise<SessionRow | undefined> {
     const rows = await tx.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [id]);
     return rows[0];
@@ -49,7 +65,7 @@ export class SessionsRepository {
     status?: SessionStatus;
     limit: number;
     after?: Cursor;
-  }): Promise<SessionRow[]> {
+  }): Promise<(SessionRow & { cursor_at: string })[]> {
     const params: unknown[] = [opts.limit];
     const where: string[] = [];
     if (opts.userId) {
@@ -66,8 +82,9 @@ export class SessionsRepository {
         `(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
       );
     }
-    return this.db.query<SessionRow>(
-      `SELECT ${COLUMNS} FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    return this.db.query<SessionRow & { cursor_at: string }>(
+      `SELECT ${COLUMNS}, ${cursorTime('last_activity_at')} AS cursor_at
+       FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
        ORDER BY last_activity_at DESC, id DESC LIMIT $1`,
       params,
     );

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cursor } from '../common/cursor.js';
+import { type Cursor, cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { Role, User, UserWithPassword } from './user.types.js';
@@ -63,7 +63,12 @@ export class UsersRepository {
     return rows[0] && toUser(rows[0]);
   }
 
-  async list(opts: { limit: number; after?: Cursor; search?: string }): Promise<User[]> {
+  /** Oldest first, keyset-paged; each user with its cursor time (see cursorTime). */
+  async list(opts: {
+    limit: number;
+    after?: Cursor;
+    search?: string;
+  }): Promise<{ user: User; cursorAt: string }[]> {
     const params: unknown[] = [opts.limit];
     const where: string[] = [];
     if (opts.after) {
@@ -76,12 +81,13 @@ export class UsersRepository {
       params.push(`%${opts.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
       where.push(`(email ILIKE $${params.length} OR display_name ILIKE $${params.length})`);
     }
-    const rows = await this.db.query<UserRow>(
-      `SELECT ${COLUMNS} FROM users ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    const rows = await this.db.query<UserRow & { cursor_at: string }>(
+      `SELECT ${COLUMNS}, ${cursorTime('created_at')} AS cursor_at
+       FROM users ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
        ORDER BY created_at, id LIMIT $1`,
       params,
     );
-    return rows.map(toUser);
+    return rows.map((r) => ({ user: toUser(r), cursorAt: r.cursor_at }));
   }
 
   async update(

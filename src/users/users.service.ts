@@ -62,7 +62,8 @@ export class UsersService {
       after: decodeCursor(opts.cursor),
       search: opts.search,
     });
-    return toPage(rows, opts.limit, (last) => ({ t: last.createdAt.toISOString(), id: last.id }));
+    const page = toPage(rows, opts.limit, (last) => ({ t: last.cursorAt, id: last.user.id }));
+    return { items: page.items.map((r) => r.user), nextCursor: page.nextCursor };
   }
 
   async update(id: string, patch: { role?: Role; disabled?: boolean }): Promise<User> {

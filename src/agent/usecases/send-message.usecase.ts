@@ -42,9 +42,9 @@ const busy = (): DomainError =>
 /**
  * message:send and POST /sessions/:id/messages: a new intent and its first run, in ONE
  * transaction under the session row lock: the idempotency claim, the closed and busy checks, the
- * rate limit and quota (only a send that would run counts), declining a retry on offer, the
- * intent and the run (one statement), user_message (through the history outbox) and the message
- * count. The same clientMessageId in the same session returns the first ack and does nothing else:
+ * daily quota, declining a retry on offer, the concurrent-runs cap, the intent and the run (one
+ * statement), user_message (through the history outbox), the message count and, last, the rate
+ * limit (only a send that passed everything else draws from the per-minute budget). The same clientMessageId in the same session returns the first ack and does nothing else:
  * the claim, the first statement after the lock, finds it (no lookup before: a fresh send would pay
  * a round trip for it).
  */
@@ -92,7 +92,6 @@ export class SendMessageUseCase {
             throw new DomainError('SESSION_CLOSED', 'This session is closed');
           await this.faults.hit('send.locked');
           if (await this.store.activeRun(session.id)) throw busy();
-          await this.rateLimit.consumeMessage(cmd.userId);
           await this.usage.assertWithinQuota(cmd.userId);
           const events: NewEvent[] = [];
           for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
@@ -112,6 +111,10 @@ export class SendMessageUseCase {
           await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
           // Counted with the send's own commit, on the connection it already holds.
           await this.usage.record(cmd.userId, { messages: 1 });
+          // Last, once every check passed and every write succeeded: a send refused for any other
+          // reason leaves the budget alone. The storage's check-and-add is atomic, so concurrent
+          // sends still get at most the budget between them.
+          await this.rateLimit.consumeMessage(cmd.userId);
           return done;
         },
         cmd.userId,

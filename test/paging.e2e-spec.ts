@@ -1,0 +1,119 @@
+import { Database } from '../src/database/database.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
+import { Http } from './support/http.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Timestamps within one millisecond: two rows at the same microsecond, the others a few
+ * microseconds apart. A cursor cut to milliseconds skips or repeats them.
+ */
+const SAME_MILLISECOND = (column: string): string =>
+  `${column} = timestamptz '2030-01-01 00:00:00.000400+00'
+     - make_interval(secs => least(n, 3) / 1000000.0)`;
+
+describeEachDatabase('keyset paging within one millisecond', (kind) => {
+  let target: TestDatabase;
+  let t: TestApp;
+  let http: Http;
+  let db: Database;
+  let admin: string;
+
+  beforeAll(async () => {
+    target = await createTestDatabase(kind);
+    t = await startTestApp(target, {
+      ADMIN_EMAIL: 'pager@example.com',
+      ADMIN_PASSWORD: 'pagerpassword',
+      BUILTIN_TOKEN_DELAY_MS: '1',
+      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+      MAX_CONCURRENT_RUNS_PER_USER: '10',
+    });
+    http = new Http(t.baseUrl);
+    db = t.app.get(Database);
+    admin = (
+      await http.post('/auth/login', { email: 'pager@example.com', password: 'pagerpassword' })
+    ).body.accessToken;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await target?.drop();
+  });
+
+  /** Sets `column` of the rows with these ids (in order) to times within one millisecond. */
+  const squeeze = async (table: string, column: string, ids: string[]): Promise<void> => {
+    await db.query(
+      `UPDATE ${table} SET ${SAME_MILLISECOND(column)}
+       FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) WHERE ${table}.id = o.id`,
+      [ids],
+    );
+  };
+
+  /** Every item of every page of `path`, `limit` at a time. */
+  const pageThrough = async (path: string, token: string, limit: number): Promise<string[]> => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const q: string = `${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const r: { status: number; body: any } = await http.get(path + q, token);
+      expect(r.status).toBe(200);
+      seen.push(...r.body.items.map((i: { id: string }) => i.id));
+      cursor = r.body.nextCursor;
+      if (!cursor) return seen;
+    }
+    throw new Error('too many pages');
+  };
+
+  const sorted = (ids: string[]): string[] => [...ids].sort();
+
+  it('sessions: own list and the admin list see every session exactly once', async () => {
+    const u = await http.register('pages');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await http.post('/sessions', {}, u.accessToken)).body.id);
+    await squeeze('sessions', 'last_activity_at', ids);
+    for (const limit of [1, 2]) {
+      expect(sorted(await pageThrough('/sessions', u.accessToken, limit))).toEqual(sorted(ids));
+      expect(
+        sorted(await pageThrough(`/admin/sessions?userId=${u.user.id}`, admin, limit)),
+      ).toEqual(sorted(ids));
+    }
+  });
+
+  it('users: the admin list sees every user exactly once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await http.register('squeezed')).user.id);
+    await squeeze('users', 'created_at', ids);
+    for (const limit of [1, 2]) {
+      expect(sorted(await pageThrough('/admin/users?q=squeezed', admin, limit))).toEqual(
+        sorted(ids),
+      );
+    }
+  });
+
+  it('runs: the admin list sees every run exactly once', async () => {
+    const u = await http.register('runs');
+    for (let i = 0; i < 4; i++) {
+      const id = (await http.post('/sessions', {}, u.accessToken)).body.id;
+      const r = await http.post(
+        `/sessions/${id}/messages`,
+        { content: 'hello', clientMessageId: `r${i}` },
+        u.accessToken,
+      );
+      expect(r.status).toBe(202);
+    }
+    const ids = (
+      await db.query<{ id: string }>(`SELECT id FROM runs WHERE user_id = $1`, [u.user.id])
+    ).map((r) => r.id);
+    expect(ids).toHaveLength(4);
+    // Every run in the database: the admin list has no user filter.
+    const all = (await db.query<{ id: string }>(`SELECT id FROM runs`)).map((r) => r.id);
+    await squeeze('runs', 'started_at', ids);
+    for (const limit of [1, 2]) {
+      expect(sorted(await pageThrough('/admin/runs', admin, limit))).toEqual(sorted(all));
+    }
+  });
+});
