@@ -1,5 +1,8 @@
+# The Node the test suite runs on: .nvmrc says the same (.ci/node24.sh checks).
+ARG NODE_VERSION=24.22.3
+
 # Build stage: compile TypeScript.
-FROM node:24-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 COPY package.json package-lock.json ./
@@ -13,7 +16,7 @@ COPY docs ./docs
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: the compiled app and production dependencies only.
-FROM node:24-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DATA_DIR=/data
 COPY --from=build /app/node_modules ./node_modules

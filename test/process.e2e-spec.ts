@@ -5,7 +5,7 @@ import {
   type TestDatabase,
 } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
+import { Http, postInTwoSteps } from './support/http.js';
 import { DIST, MAIN, runNode, startServerProcess } from './support/server-process.js';
 
 const MIGRATE = join(DIST, 'src', 'database', 'migrate.cli.js');
@@ -63,16 +63,15 @@ describeEachDatabase('the service process', (kind) => {
 
   it('finishes an in-flight request on SIGTERM and exits within 10 s', async () => {
     const server = await startServerProcess(dbEnv(db));
-    const http = new Http(server.baseUrl);
-    // Registration hashes with argon2, so it is still running when the signal arrives.
-    const pending = http.post('/auth/register', {
+    // The signal goes once the server holds the request (its headers parsed); the body follows,
+    // and registration then hashes it with argon2 while the shutdown is under way.
+    const register = postInTwoSteps(`${server.baseUrl}/auth/register`, {
       email: `sigterm-${Date.now()}@example.com`,
       password: 'password123',
     });
-    await new Promise((r) => setTimeout(r, 30));
+    await register.inFlight;
     const stopping = server.stop('SIGTERM');
-    const res = await pending;
-    expect(res.status).toBe(201);
+    expect(await register.send()).toBe(201);
     const { code, ms } = await stopping;
     expect(code).toBe(0);
     expect(ms).toBeLessThan(10_000);

@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 export interface HttpResult<T = any> {
   status: number;
   body: T;
@@ -55,4 +57,49 @@ export class Http {
     if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   }
+}
+
+/**
+ * A JSON POST sent in two steps: headers first, with `Expect: 100-continue`; `inFlight` resolves
+ * when the server answers 100 Continue, i.e. it has parsed the headers and the request is in its
+ * hands. A test can then act while the request is known to be in flight, whatever the machine's
+ * load (a fixed sleep after `fetch` cannot promise that). `send()` writes the body and resolves
+ * with the final status.
+ */
+export function postInTwoSteps(
+  url: string,
+  body: unknown,
+): { inFlight: Promise<void>; send(): Promise<number> } {
+  const payload = JSON.stringify(body);
+  const req = request(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(payload)),
+      expect: '100-continue',
+    },
+  });
+  const status = new Promise<number>((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', reject);
+    });
+  });
+  const inFlight = new Promise<void>((resolve, reject) => {
+    req.once('continue', () => resolve());
+    status.then(
+      (code) => reject(new Error(`answered ${code} before 100 Continue`)),
+      (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+    );
+  });
+  req.flushHeaders();
+  return {
+    inFlight,
+    send: () => {
+      req.end(payload);
+      return status;
+    },
+  };
 }
