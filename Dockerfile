@@ -6,6 +6,9 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 COPY package.json package-lock.json ./
+# The workspace packages' manifests, so npm ci can link them (their sources come below).
+COPY src/contracts/package.json ./src/contracts/
+COPY client/sdk/package.json ./client/sdk/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

@@ -1,6 +1,9 @@
 /** Jest runs the TypeScript sources as native ES modules (see DESIGN.md, toolchain facts). */
 const config = {
   testEnvironment: 'node',
+  // The workspace packages (@hitl/contracts, @hitl/sdk) resolve to their TypeScript sources, as in
+  // tsconfig.json, so the tests need no package build first.
+  testEnvironmentOptions: { customExportConditions: ['@hitl/source', 'node', 'node-addons'] },
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

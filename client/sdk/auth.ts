@@ -1,4 +1,4 @@
-import type { AuthResponse, UserView } from '../../src/contracts/rest.js';
+import type { AuthResponse, UserView } from '@hitl/contracts';
 import { ApiError, type HttpTransport } from './http.js';
 
 export interface StoredAuth {

@@ -6,7 +6,7 @@ import {
   type ClientEventName,
   type ClientPayloads,
   type ServerToClientEvents,
-} from '../../src/contracts/socket.js';
+} from '@hitl/contracts';
 import { ApiError } from './http.js';
 
 /** The part of a Socket.IO connection the client uses; one object per connection attempt. */

@@ -1,4 +1,4 @@
-import type { SessionEvent } from '../../src/contracts/events.js';
+import type { SessionEvent } from '@hitl/contracts';
 import type { ChatSocketLike } from './chat-socket.js';
 import { backoffDelay } from './chat-socket.js';
 import { HitlClient } from './hitl-client.js';

@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode } from '../../src/contracts/error-codes.js';
+import type { ErrorBody, ErrorCode } from '@hitl/contracts';
 
 /** An error answer of the service (REST body or socket ack), with its stable code. */
 export class ApiError extends Error {

@@ -1,6 +1,7 @@
 /**
- * The typed client SDK of the service. Built on the server's own contract types
- * (src/contracts), so event names, payloads and acks cannot drift from the server.
+ * The typed client SDK of the service (`@hitl/sdk`). Built on the server's own contract types
+ * (`@hitl/contracts`, the package in src/contracts), so event names, payloads, acks and statuses
+ * cannot drift from the server.
  */
 export { AuthClient, memoryTokenStore, type StoredAuth, type TokenStore } from './auth.js';
 export {
@@ -23,7 +24,6 @@ export {
   type PendingInteraction,
   reduceChat,
   reduceEvents,
-  type RunStatus,
   type StepView,
   type TimelineItem,
   withJoinState,
@@ -31,11 +31,24 @@ export {
 export { RestApi } from './rest-api.js';
 export { SequencedLog } from './sequenced-log.js';
 export { type EventSourceFactory, type EventSourceLike, SessionRoom } from './session-room.js';
+// The contract types a client meets, re-exported so the SDK alone is enough to type an app.
 export type {
-  SessionEvent,
-  EventType,
+  AuthResponse,
+  CancelReason,
+  ErrorCode,
   EventDataMap,
+  EventPage,
+  EventType,
   FormField,
-} from '../../src/contracts/events.js';
-export type { SessionView, SessionStateView } from '../../src/contracts/socket.js';
-export type { AuthResponse, EventPage, Page, UserView } from '../../src/contracts/rest.js';
+  InteractionKind,
+  InteractionOutcome,
+  MessageAccepted,
+  Page,
+  RunStatus,
+  SessionEvent,
+  SessionStateView,
+  SessionView,
+  SessionWithState,
+  ThinkingStep,
+  UserView,
+} from '@hitl/contracts';

@@ -1,18 +1,13 @@
 import type {
   EventDataMap,
   FormField,
+  RunStatus,
   SessionEvent,
-  ThinkingStep,
-} from '../../src/contracts/events.js';
-import type { SessionStateView } from '../../src/contracts/socket.js';
+  SessionStateView,
+} from '@hitl/contracts';
 
-export type RunStatus = 'running' | 'awaiting_input' | 'completed' | 'cancelled' | 'failed';
-
-export interface StepView {
-  step: ThinkingStep;
-  status: 'started' | 'completed' | 'failed';
-  detail?: string;
-}
+/** One thinking step of a run, as its latest `thinking` event left it. */
+export type StepView = EventDataMap['thinking'];
 
 export type TimelineItem =
   | { kind: 'user'; seq: number; content: string; clientMessageId: string }

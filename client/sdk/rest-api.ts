@@ -1,12 +1,12 @@
-import type { SessionEvent } from '../../src/contracts/events.js';
 import type {
   EventPage,
   MessageAccepted,
   Page,
+  SessionEvent,
+  SessionView,
   SessionWithState,
   StreamTicket,
-} from '../../src/contracts/rest.js';
-import type { SessionView } from '../../src/contracts/socket.js';
+} from '@hitl/contracts';
 import type { AuthClient } from './auth.js';
 import { ApiError, type HttpTransport } from './http.js';
 
@@ -41,7 +41,7 @@ export class RestApi {
 
   /** One page of the caller's sessions, newest activity first. */
   listSessions(
-    opts: { status?: 'active' | 'closed'; limit?: number; cursor?: string | null } = {},
+    opts: { status?: SessionView['status']; limit?: number; cursor?: string | null } = {},
   ): Promise<Page<SessionView>> {
     const query = q({ status: opts.status, limit: opts.limit, cursor: opts.cursor ?? undefined });
     return this.call('GET', `/sessions${query}`);

@@ -1,5 +1,4 @@
-import type { SessionEvent } from '../../src/contracts/events.js';
-import type { EventPage } from '../../src/contracts/rest.js';
+import type { EventPage, SessionEvent } from '@hitl/contracts';
 
 export interface SequencedLogOptions {
   /** The last seq already delivered (resume point). */

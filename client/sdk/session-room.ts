@@ -1,6 +1,10 @@
-import type { SessionEvent } from '../../src/contracts/events.js';
-import { type MessageAccepted, SSE_EVENT_NAME } from '../../src/contracts/rest.js';
-import type { SessionStateView, SessionView } from '../../src/contracts/socket.js';
+import {
+  type MessageAccepted,
+  type SessionEvent,
+  type SessionStateView,
+  type SessionView,
+  SSE_EVENT_NAME,
+} from '@hitl/contracts';
 import { newClientMessageId, type SocketRequests } from './chat-socket.js';
 import { ApiError } from './http.js';
 import { type ChatState, initialChatState, reduceChat, withJoinState } from './reducer.js';

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from './error-codes.js';
 import { type EventType, THINKING_STEPS } from './events.js';
-import type { ClientEventName } from './socket.js';
+import { type ClientEventName, RUN_STATUSES } from './socket.js';
 
 /**
  * JSON schemas of the wire contract, one per event type, client payload and ack. Typed against
@@ -129,7 +129,7 @@ export const STATE_SCHEMA = obj({
         intentId: uuid,
         status: {
           type: 'string',
-          enum: ['running', 'awaiting_input', 'completed', 'cancelled', 'failed', 'interrupted'],
+          enum: [...RUN_STATUSES],
         },
         attempt: { type: 'integer', minimum: 1 },
         startedAt: dateTime,

@@ -24,8 +24,25 @@ export interface SessionView {
   lastSeq: number;
 }
 
+/** A run's status as PROTOCOL.md lists it; `interrupted` is a run whose node died mid-run. */
+export const RUN_STATUSES = [
+  'running',
+  'awaiting_input',
+  'completed',
+  'cancelled',
+  'failed',
+  'interrupted',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
 export interface SessionStateView {
-  run: null | { id: string; intentId: string; status: string; attempt: number; startedAt: string };
+  run: null | {
+    id: string;
+    intentId: string;
+    status: RunStatus;
+    attempt: number;
+    startedAt: string;
+  };
   pendingInteraction: null | {
     id: string;
     kind: 'confirm' | 'form' | 'retry';

@@ -1,8 +1,9 @@
 import type { InteractionKind } from '../contracts/events.js';
+import type { RunStatus } from '../contracts/socket.js';
 
+// One definition of a run's statuses for the server and the client SDK.
+export type { RunStatus };
 export type SessionStatus = 'active' | 'closed';
-export type RunStatus =
-  'running' | 'awaiting_input' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 export type IntentStatus = 'active' | 'completed' | 'abandoned' | 'cancelled' | 'failed';
 
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_input'];

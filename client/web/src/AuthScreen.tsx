@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError } from '../../sdk/index';
+import { ApiError } from '@hitl/sdk';
 import { client } from './client';
 
 export function AuthScreen() {

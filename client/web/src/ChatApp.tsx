@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { ConnectionInfo, SessionView } from '../../sdk/index';
+import type { ConnectionInfo, SessionView } from '@hitl/sdk';
 import { ChatView } from './ChatView';
 import { client } from './client';
 import { SessionList } from './SessionList';

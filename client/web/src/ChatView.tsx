@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type ChatState, initialChatState, type SessionRoom } from '../../sdk/index';
+import { ApiError, type ChatState, initialChatState, type SessionRoom } from '@hitl/sdk';
 import { client } from './client';
 import { InteractionDialog } from './InteractionDialog';
 import { Timeline } from './Timeline';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type PendingInteraction, type SessionRoom } from '../../sdk/index';
+import { ApiError, type PendingInteraction, type SessionRoom } from '@hitl/sdk';
 
 function useSecondsLeft(expiresAt: string | undefined): number | null {
   const [now, setNow] = useState(Date.now());

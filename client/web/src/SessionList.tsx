@@ -1,4 +1,4 @@
-import type { SessionView } from '../../sdk/index';
+import type { SessionView } from '@hitl/sdk';
 
 const when = (iso: string) =>
   new Date(iso).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });

@@ -1,4 +1,4 @@
-import type { StepView, TimelineItem } from '../../sdk/index';
+import type { RunStatus, StepView, TimelineItem } from '@hitl/sdk';
 
 const STEP_LABELS: Record<StepView['step'], string> = {
   intent_recognition: 'Understanding the request',
@@ -7,13 +7,15 @@ const STEP_LABELS: Record<StepView['step'], string> = {
   response_generation: 'Writing the answer',
 };
 
-const STATUS_LABELS = {
+// Every status the server can report, so a new one in the contract fails to compile here.
+const STATUS_LABELS: Record<RunStatus, string> = {
   running: 'Working',
   awaiting_input: 'Waiting for you',
   completed: 'Done',
   cancelled: 'Cancelled',
   failed: 'Failed',
-} as const;
+  interrupted: 'Interrupted',
+};
 
 type RunItem = Extract<TimelineItem, { kind: 'run' }>;
 

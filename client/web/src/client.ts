@@ -1,4 +1,4 @@
-import { HitlClient, type StoredAuth, type TokenStore } from '../../sdk/index';
+import { HitlClient, type StoredAuth, type TokenStore } from '@hitl/sdk';
 
 const KEY = 'hitl.auth';
 
