@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
+import { getMetadataStorage } from 'class-validator';
+import { EnvSchema } from '../src/config/env.schema.js';
 import { generatedDocuments } from '../src/docs/generate-docs.cli.js';
 import { buildAsyncApiDocument } from '../src/docs/asyncapi.js';
 import { EVENT_TYPES } from '../src/contracts/events.js';
@@ -24,9 +26,21 @@ describe('API documents', () => {
     await target?.drop();
   });
 
-  it('the committed docs/openapi.json and docs/asyncapi.json match what the code generates', async () => {
+  it('the committed docs/openapi.json, docs/asyncapi.json and docs/configuration.md match what the code generates', async () => {
     for (const { file, text } of await generatedDocuments()) {
       expect({ file, text: readFileSync(file, 'utf8') }).toEqual({ file, text });
+    }
+  });
+
+  it('docs/configuration.md and .env.example name every variable the env schema accepts', () => {
+    const rules = getMetadataStorage().getTargetValidationMetadatas(EnvSchema, '', true, false);
+    const variables = [...new Set(rules.map((r) => r.propertyName))];
+    expect(variables.length).toBeGreaterThanOrEqual(48);
+    const page = readFileSync('docs/configuration.md', 'utf8');
+    const example = readFileSync('.env.example', 'utf8');
+    for (const v of variables) {
+      expect({ v, row: page.includes(`| \`${v}\``) }).toEqual({ v, row: true });
+      expect({ v, example: new RegExp(`^${v}=`, 'm').test(example) }).toEqual({ v, example: true });
     }
   });
 

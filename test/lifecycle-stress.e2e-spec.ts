@@ -25,8 +25,9 @@ import { serviceUrl } from './support/services.js';
 /**
  * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending,
  * cancelling, answering, retrying and resuming at random; then, once everything is quiet, the
- * guarantees of PROTOCOL.md are checked from the log read over REST and from what every socket
- * got. The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing still varies).
+ * guarantees of docs/protocol.md ("Guarantees") are checked from the log read over REST and from
+ * what every socket got. The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing
+ * still varies).
  * STRESS_MS sets how long the actions go on (default 20 s per database).
  */
 

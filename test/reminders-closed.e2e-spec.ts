@@ -11,7 +11,10 @@ import {
 import { Http } from './support/http.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-/** PROTOCOL.md: nothing follows `session_closed`; a reminder due in a closed session is cancelled. */
+/**
+ * docs/protocol.md "Sessions": nothing follows `session_closed`; a reminder due in a closed session
+ * is cancelled.
+ */
 describeEachDatabase('reminders of closed sessions', (kind) => {
   let target: TestDatabase;
   let t: TestApp;

@@ -12,7 +12,10 @@ import { serviceUrl } from './support/services.js';
 import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-/** PROTOCOL.md: an open stream ends when the session is closed, however it was opened. */
+/**
+ * docs/protocol.md "Server-Sent Events and stream tickets": an open stream ends when the session is
+ * closed, however it was opened.
+ */
 describeEachDatabase('SSE streams of closed sessions', (kind) => {
   let target: TestDatabase;
   let t: TestApp;

@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '../auth/auth.decorators.js';
@@ -31,6 +32,7 @@ import { RunIdDto } from '../agent/dto/agent.dto.js';
 export class AdminOperationsController {
   constructor(@Inject(AdminOperationsService) private readonly ops: AdminOperationsService) {}
 
+  @ApiOperation({ summary: "List every user's sessions" })
   @Get('sessions')
   @ApiOkResponse({ type: AdminSessionPageDto, description: 'Newest activity first' })
   @ApiErrors('VALIDATION_FAILED')
@@ -40,6 +42,7 @@ export class AdminOperationsController {
     return this.ops.listSessions(q);
   }
 
+  @ApiOperation({ summary: 'Close a session (its run is cancelled)' })
   @Post('sessions/:id/close')
   @HttpCode(204)
   @ApiNoContentResponse({
@@ -50,6 +53,7 @@ export class AdminOperationsController {
     return this.ops.closeSession(actor.id, id);
   }
 
+  @ApiOperation({ summary: 'List runs, filtered by status' })
   @Get('runs')
   @ApiOkResponse({ type: AdminRunPageDto, description: 'Newest first' })
   @ApiErrors('VALIDATION_FAILED')
@@ -59,6 +63,7 @@ export class AdminOperationsController {
     return this.ops.listRuns(q);
   }
 
+  @ApiOperation({ summary: 'Cancel a run, wherever it runs' })
   @Post('runs/:id/cancel')
   @HttpCode(202)
   @ApiAcceptedResponse({
@@ -70,6 +75,7 @@ export class AdminOperationsController {
     return this.ops.cancelRun(actor.id, id);
   }
 
+  @ApiOperation({ summary: 'Token usage per user and day' })
   @Get('usage')
   @ApiOkResponse({ type: UsageReportDto, description: 'Per user and UTC day, newest day first' })
   @ApiErrors('VALIDATION_FAILED')
@@ -77,6 +83,7 @@ export class AdminOperationsController {
     return this.ops.usageReport(q);
   }
 
+  @ApiOperation({ summary: "Every node's connection and session counts" })
   @Get('stats')
   @ApiOkResponse({ type: StatsDto })
   stats(): ReturnType<AdminOperationsService['stats']> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Inject, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AuthUser } from '../users/user.types.js';
@@ -19,6 +19,7 @@ import {
 export class AdminUsersController {
   constructor(@Inject(AdminUsersService) private readonly service: AdminUsersService) {}
 
+  @ApiOperation({ summary: 'List users' })
   @Get()
   @ApiOkResponse({ type: AdminUserPageDto })
   @ApiErrors('VALIDATION_FAILED')
@@ -28,6 +29,7 @@ export class AdminUsersController {
     return this.service.list(query);
   }
 
+  @ApiOperation({ summary: "Change a user's role or disable them" })
   @Patch(':id')
   @ApiOkResponse({ type: AdminUserDto })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT')

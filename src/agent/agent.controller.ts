@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AuthUser } from '../users/user.types.js';
@@ -23,6 +29,7 @@ export class AgentController {
     @Inject(ResumeIntentUseCase) private readonly resume: ResumeIntentUseCase,
   ) {}
 
+  @ApiOperation({ summary: 'Send a message (the REST twin of message:send)' })
   @Post('sessions/:id/messages')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SendMessageAckDto, description: 'The REST twin of message:send' })
@@ -47,6 +54,7 @@ export class AgentController {
     });
   }
 
+  @ApiOperation({ summary: "Cancel the session's active run (twin of run:cancel)" })
   @Post('sessions/:id/cancel')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunIdDto, description: 'The REST twin of run:cancel' })
@@ -55,6 +63,9 @@ export class AgentController {
     return this.cancel.execute({ userId: user.id, sessionId: id });
   }
 
+  @ApiOperation({
+    summary: 'Answer a confirmation, form or retry offer (twin of interaction:respond)',
+  })
   @Post('sessions/:id/interactions/:interactionId')
   @HttpCode(200)
   @ApiOkResponse({ type: OkDto, description: 'The REST twin of interaction:respond' })
@@ -74,6 +85,7 @@ export class AgentController {
     return { ok: true };
   }
 
+  @ApiOperation({ summary: 'Resume an interrupted intent (twin of intent:resume)' })
   @Post('sessions/:id/intents/:intentId/resume')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunIdDto, description: 'The REST twin of intent:resume' })

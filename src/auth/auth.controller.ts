@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
-  ApiOkResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
@@ -21,6 +22,7 @@ export class AuthController {
 
   @Public()
   @UseGuards(AuthThrottleGuard)
+  @ApiOperation({ summary: 'Create an account and sign in', security: [] })
   @Post('register')
   @ApiCreatedResponse({ type: AuthResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE')
@@ -30,6 +32,7 @@ export class AuthController {
 
   @Public()
   @UseGuards(AuthThrottleGuard)
+  @ApiOperation({ summary: 'Sign in with email and password', security: [] })
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: AuthResponseDto })
@@ -40,6 +43,7 @@ export class AuthController {
 
   @Public()
   @UseGuards(AuthThrottleGuard)
+  @ApiOperation({ summary: 'Trade a refresh token for a new token pair', security: [] })
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({
@@ -52,6 +56,7 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @ApiOperation({ summary: "Revoke the refresh token's family" })
   @Post('logout')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The refresh token family is revoked' })
@@ -61,6 +66,7 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in user' })
   @Get('me')
   @ApiOkResponse({ type: UserDto })
   @ApiErrors('UNAUTHORIZED')

@@ -7,8 +7,8 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
  * JSON bodies only, at most `limit` bytes: a request that carries a body of any other type
  * (text/plain, a form, multipart, XML, or no Content-Type at all) is refused with 415
  * UNSUPPORTED_MEDIA_TYPE rather than read as an empty body. A request without a body (a bare
- * POST) is untouched. Parser failures become PROTOCOL.md error bodies here, because they happen
- * before Nest's exception filters are in play.
+ * POST) is untouched. Parser failures become the error bodies of docs/protocol.md "Errors" here,
+ * because they happen before Nest's exception filters are in play.
  */
 export function jsonBodyParser(limit: number): express.RequestHandler[] {
   const onlyJson = (req: Request, res: Response, next: NextFunction): void => {

@@ -2,7 +2,7 @@ import { ERROR_STATUS, type ErrorCode } from '../contracts/error-codes.js';
 
 /**
  * The one error type services throw. It knows nothing of HTTP or sockets: the REST and socket
- * exception filters turn it into the shapes of PROTOCOL.md.
+ * exception filters turn it into the shapes of docs/protocol.md "Errors".
  */
 export class DomainError extends Error {
   constructor(

@@ -22,7 +22,10 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   429: 'RATE_LIMITED',
 };
 
-/** Maps any error to PROTOCOL.md's REST body; unexpected ones become INTERNAL and are logged. */
+/**
+ * Maps any error to the REST body of docs/protocol.md "Errors"; unexpected ones become INTERNAL and
+ * are logged.
+ */
 export function toErrorBody(thrown: unknown, logger?: Logger): ErrorBody {
   const err = classifyDatabaseError(thrown);
   if (err instanceof DomainError) {

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     });
   });
 
-  it('applies the defaults of PROTOCOL.md', () => {
+  it('applies the documented defaults (docs/configuration.md)', () => {
     const c = loadConfig({ DATA_DIR: dataDir });
     expect(c.http.port).toBe(3000);
     expect(c.http.host).toBe('0.0.0.0');

@@ -1,4 +1,4 @@
-/** Stable machine codes of PROTOCOL.md "Conventions", with the HTTP status each maps to. */
+/** Stable machine codes of docs/protocol.md "Errors", with the HTTP status each maps to. */
 export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

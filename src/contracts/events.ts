@@ -1,5 +1,5 @@
 /**
- * The session log's event types and their `data`, exactly as PROTOCOL.md "Server → client" lists
+ * The session log's event types and their `data`, exactly as docs/protocol.md "Events" lists
  * them. The gateway, the SSE stream, the AsyncAPI document and the client all read this file.
  */
 export const EVENT_TYPES = [

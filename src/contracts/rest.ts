@@ -3,9 +3,9 @@ import type { SessionEvent } from './events.js';
 import type { SessionStateView, SessionView } from './socket.js';
 
 /**
- * Response bodies of the REST API (PROTOCOL.md "REST") as TypeScript, for clients. The server's
- * DTO classes describe the same shapes for OpenAPI; these carry no decorators, so a browser bundle
- * can import them.
+ * Response bodies of the REST API (docs/protocol.md "REST") as TypeScript, for clients. The
+ * server's DTO classes describe the same shapes for OpenAPI; these carry no decorators, so a
+ * browser bundle can import them.
  */
 export interface UserView {
   id: string;

@@ -1,7 +1,7 @@
 import type { ErrorCode } from './error-codes.js';
 import type { SessionEvent } from './events.js';
 
-/** The typed Socket.IO contract of the `/chat` namespace (PROTOCOL.md "Socket.IO"). */
+/** The typed Socket.IO contract of the `/chat` namespace (docs/protocol.md "Socket.IO"). */
 export const CHAT_NAMESPACE = '/chat';
 
 export interface SocketError {

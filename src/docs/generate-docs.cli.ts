@@ -6,6 +6,7 @@ import { createApp } from '../app.factory.js';
 import { packageRoot } from '../common/package-root.js';
 import { loadConfig } from '../config/config.loader.js';
 import { buildAsyncApiDocument } from './asyncapi.js';
+import { buildConfigurationDocument } from './configuration.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 /** The committed documents and what the code generates now, as the JSON text written to disk. */
@@ -26,6 +27,7 @@ export async function generatedDocuments(): Promise<{ file: string; text: string
         text: JSON.stringify(buildOpenApiDocument(app), null, 2) + '\n',
       },
       { file: 'docs/asyncapi.json', text: JSON.stringify(buildAsyncApiDocument(), null, 2) + '\n' },
+      { file: 'docs/configuration.md', text: buildConfigurationDocument() },
     ];
   } finally {
     await app.close();
@@ -33,7 +35,10 @@ export async function generatedDocuments(): Promise<{ file: string; text: string
   }
 }
 
-/** `generate-docs.cli.js` writes docs/openapi.json and docs/asyncapi.json; `--check` only compares. */
+/**
+ * `generate-docs.cli.js` writes docs/openapi.json, docs/asyncapi.json and docs/configuration.md;
+ * `--check` only compares.
+ */
 async function main(check: boolean): Promise<void> {
   const root = packageRoot();
   let drift = false;

@@ -11,6 +11,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'by the AsyncAPI document at /asyncapi.json.',
     )
     .setVersion('0.1.0')
+    // Relative: the document describes whichever host serves it (no fixed deployment URL).
+    .addServer('/', 'this service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   return SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });

@@ -1,5 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   HealthCheck,
   type HealthCheckResult,
@@ -42,6 +47,7 @@ export class HealthController {
   ) {}
 
   /** The process is up and serving HTTP. */
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP', security: [] })
   @Get('live')
   @ApiOkResponse({ description: 'The process is up' })
   live(): { status: 'ok' } {
@@ -49,6 +55,7 @@ export class HealthController {
   }
 
   /** Dependencies are reachable: the database, and Redis when REDIS_URL is set. 503 otherwise. */
+  @ApiOperation({ summary: 'Readiness: the database (and Redis) answer', security: [] })
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
   // Documented here rather than by terminus, whose own documentation differs between runtimes.

@@ -1,7 +1,7 @@
 export const REMINDER_STATUSES = ['scheduled', 'fired', 'cancelled'] as const;
 export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
 
-/** A reminder as the REST API shows it (PROTOCOL.md "Reminder"). */
+/** A reminder as the REST API shows it (docs/protocol.md "Sessions", `Reminder`). */
 export interface ReminderView {
   id: string;
   sessionId: string | null;

@@ -1,5 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AuthUser } from '../users/user.types.js';
@@ -14,6 +20,7 @@ import { RemindersService } from './reminders.service.js';
 export class RemindersController {
   constructor(@Inject(RemindersService) private readonly reminders: RemindersService) {}
 
+  @ApiOperation({ summary: "List the user's reminders" })
   @Get()
   @ApiOkResponse({ type: ReminderPageDto, description: "The caller's reminders, newest first" })
   @ApiErrors('VALIDATION_FAILED')
@@ -24,6 +31,7 @@ export class RemindersController {
     return this.reminders.list(user.id, q);
   }
 
+  @ApiOperation({ summary: 'Cancel a scheduled reminder' })
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({

@@ -16,8 +16,8 @@ import { SessionsRepository } from './sessions.repository.js';
 const SWEEP_BATCH = 100;
 
 /**
- * Idle expiry (PROTOCOL.md "Guarantees"): every SESSION_SWEEP_INTERVAL_MS, sessions with nobody
- * watching and no activity for SESSION_IDLE_TIMEOUT_MS have their run cancelled (reason
+ * Idle expiry (docs/protocol.md "Guarantees"): every SESSION_SWEEP_INTERVAL_MS, sessions that
+ * nobody watches, with no activity for SESSION_IDLE_TIMEOUT_MS have their run cancelled (reason
  * `expired`, intent `abandoned`), get a `session_expired` event and lose their in-memory state.
  * They stay `active`. Each expiry is claimed with a conditional UPDATE, so with several nodes it
  * happens once, and `session_expired` does not count as activity, so it happens once per idle spell.

@@ -14,6 +14,7 @@ import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators.js';
@@ -39,6 +40,7 @@ import { SessionsService } from './sessions.service.js';
 export class SessionsController {
   constructor(@Inject(SessionsService) private readonly sessions: SessionsService) {}
 
+  @ApiOperation({ summary: 'Create a session' })
   @Post()
   @ApiCreatedResponse({ type: SessionDto })
   @ApiErrors('VALIDATION_FAILED', 'RATE_LIMITED', 'QUOTA_EXCEEDED')
@@ -46,6 +48,7 @@ export class SessionsController {
     return this.sessions.create(user.id, dto.title);
   }
 
+  @ApiOperation({ summary: "List the user's sessions, newest activity first" })
   @Get()
   @ApiOkResponse({ type: SessionPageDto, description: 'Newest activity first' })
   @ApiErrors('VALIDATION_FAILED')
@@ -56,6 +59,7 @@ export class SessionsController {
     return this.sessions.list(user.id, q);
   }
 
+  @ApiOperation({ summary: 'A session with its state (run, pending interaction)' })
   @Get(':id')
   @ApiOkResponse({ type: SessionWithStateDto })
   @ApiErrors('NOT_FOUND')
@@ -63,6 +67,7 @@ export class SessionsController {
     return this.sessions.get(user.id, id);
   }
 
+  @ApiOperation({ summary: 'Close a session' })
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Closed: history kept, new messages get SESSION_CLOSED' })
@@ -71,6 +76,7 @@ export class SessionsController {
     return this.sessions.close(user.id, id);
   }
 
+  @ApiOperation({ summary: "Page through a session's event log by seq" })
   @Get(':id/events')
   @ApiOkResponse({ type: EventPageDto, description: 'Events with seq > afterSeq, in seq order' })
   @ApiErrors('NOT_FOUND', 'VALIDATION_FAILED')

@@ -4,6 +4,7 @@ import {
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
+  ApiOperation,
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
@@ -53,6 +54,7 @@ export class SessionStreamController {
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy,
   ) {}
 
+  @ApiOperation({ summary: 'Get a one-time ticket for the SSE stream' })
   @Post(':id/stream-tickets')
   @HttpCode(201)
   @ApiCreatedResponse({
@@ -68,6 +70,7 @@ export class SessionStreamController {
     return this.tickets.issue(user.id, session.id);
   }
 
+  @ApiOperation({ summary: "Follow a session's events over Server-Sent Events" })
   @Get(':id/stream')
   @Public()
   @ApiProduces('text/event-stream')

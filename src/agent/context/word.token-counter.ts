@@ -1,6 +1,9 @@
 import type { TokenCounter } from './token-counter.js';
 
-/** The built-in agent's measure: whitespace-separated words (PROTOCOL.md). */
+/**
+ * The built-in agent's measure: whitespace-separated words (docs/architecture.md, "Conversation
+ * memory").
+ */
 export class WordTokenCounter implements TokenCounter {
   readonly method = 'words';
 

@@ -4,7 +4,10 @@ import { DomainError } from '../../common/domain-error.js';
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
-/** PROTOCOL.md content rules: trimmed, 1..max characters, no control characters but \n and \t. */
+/**
+ * The content rules of docs/protocol.md "Socket.IO" (`message:send`): trimmed, 1..max characters,
+ * no control characters but \n and \t.
+ */
 export function checkContent(content: string, max: number): string {
   const trimmed = content.trim();
   const problems: string[] = [];
