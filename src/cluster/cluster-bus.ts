@@ -18,13 +18,15 @@ import {
   sessionChannel,
 } from './session-channels.js';
 
-/** The shared channel: answers and cancels (rare, and every node may be the one they are for). */
+/** The shared channel: answers, cancels and closes (rare, and every node may be the one they are for). */
 const CHANNEL = 'hitl:cluster';
 
 export type ClusterMessage =
   | { kind: 'answer'; interactionId: string; outcome: string; response?: unknown }
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string }
-  | { kind: 'cancelled'; requestId: string; runId: string; won: boolean };
+  | { kind: 'cancelled'; requestId: string; runId: string; won: boolean }
+  /** The session was closed: whatever of it executes on a node stops without writing. */
+  | { kind: 'abandon'; sessionId: string };
 
 type Handler = (m: ClusterMessage) => void;
 

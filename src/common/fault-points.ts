@@ -24,6 +24,8 @@ export type FaultPoint =
   | 'cluster.mode'
   /** The shared cluster channel's SUBSCRIBE is about to go to Redis (throw = it failed). */
   | 'cluster.shared-subscribe'
+  /** A close changed the session's status, in its transaction, before it ends the run. */
+  | 'session.closing'
   /** Idle expiry claimed a session, before its transaction cancels the run. */
   | 'expiry.claimed'
   /** A join checked the session's owner, before it puts the socket in the room. */
