@@ -209,7 +209,9 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     // The close does not wait for the run (it ended it as stored): answered while the run is held.
     const closing = http.post(`/admin/sessions/${s.sessionId}/close`, undefined, admin);
     await isClosed(s);
-    const early = await Promise.race([closing, new Promise((r) => setTimeout(r, 5000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const early = await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     reply.release();
     expect(early).toMatchObject({ status: 204 });
     await waitFor(() =>

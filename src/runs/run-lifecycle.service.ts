@@ -104,18 +104,24 @@ export class RunLifecycle {
   /**
    * Ends whatever the session has going, inside the caller's session transaction (idle expiry,
    * close): its active run, and every open question with its intent (a retry offer too).
-   * Returns the run id when a run was cancelled.
+   * `then` is written right after those events, in the same append (a close's session_closed):
+   * so nothing the run had buffered can be written between them. Returns the run id when a run
+   * was cancelled.
    */
-  async cancelSessionInTx(sessionId: string, reason: CancelReason): Promise<string | undefined> {
+  async cancelSessionInTx(
+    sessionId: string,
+    reason: CancelReason,
+    then: NewEvent[] = [],
+  ): Promise<string | undefined> {
     const active = await this.store.activeRun(sessionId);
-    if (active && (await this.cancelInTx(refOf(active), reason))) return active.id;
+    if (active && (await this.cancelInTx(refOf(active), reason, then))) return active.id;
     const resolved = await this.resolveAllPending(sessionId);
     for (const i of new Set(resolved.map((r) => r.intent_id)))
       await this.store.transitionIntent(i, reason === 'expired' ? 'abandoned' : 'cancelled');
-    if (resolved.length)
+    if (resolved.length || then.length)
       await this.history.append(
         sessionId,
-        resolved.map((i) => interactionResolved(i, 'cancelled')),
+        [...resolved.map((i) => interactionResolved(i, 'cancelled')), ...then],
         { activity: reason !== 'expired' },
       );
     return undefined;
@@ -202,7 +208,11 @@ export class RunLifecycle {
     return { run, checkpoint };
   }
 
-  private async cancelInTx(run: RunRef, reason: CancelReason): Promise<boolean> {
+  private async cancelInTx(
+    run: RunRef,
+    reason: CancelReason,
+    then: NewEvent[] = [],
+  ): Promise<boolean> {
     if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
     await this.faults.hit('run.closing');
     const resolved = await this.resolveAllPending(run.sessionId);
@@ -214,6 +224,7 @@ export class RunLifecycle {
       [
         ...resolved.map((i) => interactionResolved(i, 'cancelled')),
         { type: 'task_cancelled', data: { reason }, runId: run.runId, intentId: run.intentId },
+        ...then,
       ],
       { activity: reason !== 'expired' },
     );

@@ -146,10 +146,13 @@ export class SessionsService {
       const closed = await this.sessions.close(sessionId);
       if (!closed && (await this.sessions.endsClosed(sessionId))) return undefined;
       await this.faults.hit('session.closing');
-      const runId = await this.lifecycle.cancelSessionInTx(sessionId, by);
       // A per-session queue of intents is dropped here too, in this transaction (each queued
-      // intent `intent_dequeued {reason: "closed"}`), once sessions have one.
-      await this.history.append(sessionId, [{ type: 'session_closed', data: { by } }]);
+      // intent `intent_dequeued {reason: "closed"}` before session_closed), once sessions have one.
+      // session_closed goes in the cancel's own append: text the run streamed meanwhile cannot
+      // land between its task_cancelled and session_closed.
+      const runId = await this.lifecycle.cancelSessionInTx(sessionId, by, [
+        { type: 'session_closed', data: { by } },
+      ]);
       return { userId: locked.userId, runId };
     });
     if (!done) return false;
