@@ -132,7 +132,7 @@ describe('run lifecycle races on two nodes', () => {
 
   it('a close on one node stops the run executing on the other at once: nothing of it follows session_closed', async () => {
     const s = await newSession();
-    // No heartbeat on B: it would find the run ended too; here only the close's message may stop it.
+    // No heartbeat on B: it would find the run ended too; only the close's message may stop it.
     const beat = b.app.get(FaultPoints).pause('node.heartbeat');
     const reply = b.app.get(FaultPoints).pause('run.reply-started');
     try {

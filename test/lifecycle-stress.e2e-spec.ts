@@ -25,9 +25,9 @@ import { serviceUrl } from './support/services.js';
 /**
  * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending,
  * cancelling, answering, retrying and resuming at random, and one session of each user closed at
- * a random moment meanwhile (its tabs keep acting now and then: SESSION_CLOSED); then, once everything is quiet, the
- * guarantees of PROTOCOL.md are checked from the log read over REST and from what every socket
- * got. The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing still varies).
+ * a random moment meanwhile (its tabs keep acting now and then: SESSION_CLOSED); then, once
+ * everything is quiet, the guarantees of PROTOCOL.md are checked from the log read over REST and
+ * from what every socket got. The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing still varies).
  * STRESS_MS sets how long the actions go on (default 20 s per database).
  */
 

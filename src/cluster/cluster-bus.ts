@@ -18,7 +18,10 @@ import {
   sessionChannel,
 } from './session-channels.js';
 
-/** The shared channel: answers, cancels and closes (rare, and every node may be the one they are for). */
+/**
+ * The shared channel: answers, cancels and closes (rare, and every node may be the one they are
+ * for).
+ */
 const CHANNEL = 'hitl:cluster';
 
 export type ClusterMessage =

@@ -82,9 +82,9 @@ export function outcomeOf(row: InteractionRow, response: unknown): InteractionOu
 }
 
 /**
- * interaction:respond and its REST twin (SESSION_CLOSED once the session is closed). The first answer from any tab wins (one conditional
+ * interaction:respond and its REST twin. The first answer from any tab wins (one conditional
  * UPDATE); later ones get INTERACTION_RESOLVED. A confirm or form answer wakes the waiting run;
- * a retry answer starts the next attempt or ends the intent.
+ * a retry answer starts the next attempt or ends the intent. In a closed session: SESSION_CLOSED.
  */
 @Injectable()
 export class AnswerInteractionUseCase {
