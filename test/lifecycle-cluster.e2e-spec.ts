@@ -130,6 +130,42 @@ describe('run lifecycle races on two nodes', () => {
     expect(log.length).toBeLessThanOrEqual(final.length);
   });
 
+  it('a close on one node stops the run executing on the other at once: nothing of it follows session_closed', async () => {
+    const s = await newSession();
+    // No heartbeat on B: it would find the run ended too; only the close's message may stop it.
+    const beat = b.app.get(FaultPoints).pause('node.heartbeat');
+    const reply = b.app.get(FaultPoints).pause('run.reply-started');
+    try {
+      const sent = await httpB.post(
+        `/sessions/${s.sessionId}/messages`,
+        { content: 'count to 50' },
+        s.token,
+      );
+      expect(sent.status).toBe(202);
+      await reply.reached;
+      expect(
+        (await http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token })).status,
+      ).toBe(204);
+      // The close committed without waiting for B; its `abandon` message stops B's execution.
+      const onB = () =>
+        b.app
+          .get(OrchestratorService)
+          .live()
+          .find((r) => r.spec.runId === sent.body.runId);
+      const why = await waitFor(() => Promise.resolve(onB()?.signal.reason as Error | undefined));
+      // Not B's own fencing (it gives up a run it could not renew, later): the close's message.
+      expect(why.message).toBe('run superseded (session closed)');
+      reply.release();
+      await waitFor(() => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)));
+    } finally {
+      reply.release();
+      beat.release();
+    }
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(log.slice(-2).map((e) => e.type)).toEqual(['task_cancelled', 'session_closed']);
+  });
+
   it('two nodes receiving message:send for one session at the same instant: one run', async () => {
     const s = await newSession();
     const [x, y] = await Promise.all([

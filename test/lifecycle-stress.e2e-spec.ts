@@ -4,9 +4,8 @@ import {
   type TestDatabase,
 } from './support/databases.js';
 import { Http } from './support/http.js';
+import { checkAll, quiesce } from './support/stress-checks.js';
 import {
-  checkAll,
-  quiesce,
   seededRandom,
   StressDriver,
   type StressSession,
@@ -14,6 +13,7 @@ import {
   StressTab,
 } from './support/stress.js';
 import {
+  checkClosedSession,
   checkSessionLog,
   checkSocketStream,
   type LogEvent,
@@ -24,10 +24,11 @@ import { serviceUrl } from './support/services.js';
 
 /**
  * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending,
- * cancelling, answering, retrying and resuming at random; then, once everything is quiet, the
- * guarantees of docs/protocol.md ("Guarantees") are checked from the log read over REST and from
- * what every socket got. The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing
- * still varies).
+ * cancelling, answering, retrying and resuming at random, and one session of each user closed at
+ * a random moment meanwhile (its tabs keep acting now and then: SESSION_CLOSED); then, once
+ * everything is quiet, the guarantees of docs/protocol.md ("Guarantees") are checked from the log
+ * read over REST and from what every socket got. The seed is printed; `STRESS_SEED=<n>` replays
+ * the same choices (timing still varies).
  * STRESS_MS sets how long the actions go on (default 20 s per database).
  */
 
@@ -93,6 +94,11 @@ async function runStress(
   }
   const driver = new StressDriver(rnd, tabs, failSometimes(nodes, rnd));
   const until = Date.now() + ACTION_MS;
+  // One session of each user is closed, at a random moment.
+  const closed = Array.from(
+    { length: sessions.length / SESSIONS_PER_USER },
+    (_, u) => sessions[u * SESSIONS_PER_USER + Math.floor(rnd() * SESSIONS_PER_USER)],
+  );
   const lateJoins = late.map(async (tab, i) => {
     await new Promise((r) => setTimeout(r, ((i + 1) * ACTION_MS) / (late.length + 2)));
     const s = sessions.find((x) => x.id === tab.sessionId)!;
@@ -100,7 +106,11 @@ async function runStress(
     await tab.join(Math.max(0, lastSeq - 20));
   });
   try {
-    await Promise.all([driver.run(WORKERS, until), ...lateJoins]);
+    await Promise.all([
+      driver.run(WORKERS, until),
+      driver.closeAtRandom(closed, until),
+      ...lateJoins,
+    ]);
     const stuck = await quiesce(sessions, tabs, driver, QUIET_MS);
     const problems = await checkAll(sessions, tabs, driver);
     if (stuck) problems.unshift(stuck);
@@ -166,6 +176,24 @@ describe('the stress invariants (checked on made-up logs)', () => {
     const swapped = [good[3], good[5], good[4], good[6], good[7]];
     expect(checkSocketStream('tab', good, 3, swapped)).toHaveLength(1);
     expect(checkSocketStream('tab', good, 3, good.slice(5))).toHaveLength(1);
+  });
+
+  it('a closed session: session_closed once and last, every dialog resolved before it', () => {
+    const closed = [
+      ...good.slice(0, 3),
+      e(4, 'interaction_resolved', 'r1', { interactionId: 'i1', outcome: 'cancelled' }),
+      e(5, 'session_closed', undefined, { by: 'user' }),
+    ];
+    expect(checkClosedSession('s', closed)).toEqual([]);
+    const kinds = (log: LogEvent[]) =>
+      checkClosedSession('s', log).map((p) => /\[([a-z-]+)\]/.exec(p)?.[1]);
+    // The retry offer left open, then answered (a new run) after the close.
+    const leaky = [...good.slice(0, 3), { ...closed[4], seq: 4 }, ...good.slice(3, 5)];
+    expect(kinds(leaky).sort()).toEqual([
+      'event-after-session-closed',
+      'open-interaction-after-close',
+    ]);
+    expect(kinds(good)).toEqual(['closed-session']);
   });
 });
 

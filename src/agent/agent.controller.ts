@@ -58,7 +58,7 @@ export class AgentController {
   @Post('sessions/:id/cancel')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunIdDto, description: 'The REST twin of run:cancel' })
-  @ApiErrors('NOT_FOUND', 'CONFLICT')
+  @ApiErrors('NOT_FOUND', 'CONFLICT', 'SESSION_CLOSED')
   cancelRun(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<{ runId: string }> {
     return this.cancel.execute({ userId: user.id, sessionId: id });
   }
@@ -69,7 +69,14 @@ export class AgentController {
   @Post('sessions/:id/interactions/:interactionId')
   @HttpCode(200)
   @ApiOkResponse({ type: OkDto, description: 'The REST twin of interaction:respond' })
-  @ApiErrors('NOT_FOUND', 'VALIDATION_FAILED', 'INTERACTION_RESOLVED', 'QUOTA_EXCEEDED')
+  @ApiErrors(
+    'NOT_FOUND',
+    'VALIDATION_FAILED',
+    'INTERACTION_RESOLVED',
+    'SESSION_BUSY',
+    'SESSION_CLOSED',
+    'QUOTA_EXCEEDED',
+  )
   async respond(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,

@@ -1,6 +1,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { CancelReason } from '../contracts/events.js';
 import { RunControlService } from '../sessions/run-control.service.js';
 import type { RunSpec } from './run-spec.js';
@@ -13,20 +20,37 @@ import { RunFactory } from './run-factory.js';
  * InteractionSweeper's; every state change is the RunLifecycle's.
  */
 @Injectable()
-export class OrchestratorService implements BeforeApplicationShutdown {
+export class OrchestratorService
+  implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
+{
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly bySession = new Map<string, RunExecution>();
   private stopping = false;
+  private stopListening: (() => void) | undefined;
 
   constructor(
     @Inject(RunFactory) private readonly factory: RunFactory,
     @Inject(RunControlService) runControl: RunControlService,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {
     runControl.registerLiveCanceller({
       cancelLive: (sessionId, reason) => this.cancelLive(sessionId, reason),
       abandonLive: (sessionId) => this.abandon(sessionId, 'ended elsewhere'),
       executes: (sessionId, runId) => this.bySession.get(sessionId)?.spec.runId === runId,
     });
+  }
+
+  onModuleInit(): void {
+    // A session closed on another node: its run was ended in the close's transaction, so an
+    // execution of it here is stopped at once, without writing (the heartbeat would find out
+    // later; until then it would go on calling the model for nothing).
+    this.stopListening = this.cluster.on((m) => {
+      if (m.kind === 'abandon') this.abandon(m.sessionId, 'session closed');
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.stopListening?.();
   }
 
   get activeRuns(): number {

@@ -18,7 +18,10 @@ import {
   sessionChannel,
 } from './session-channels.js';
 
-/** The shared channel: answers and cancels (rare, and every node may be the one they are for). */
+/**
+ * The shared channel: answers, cancels and closes (rare, and every node may be the one they are
+ * for).
+ */
 const CHANNEL = 'hitl:cluster';
 
 export type ClusterMessage =
@@ -26,7 +29,9 @@ export type ClusterMessage =
   /** Only the node executing `runId` acts on it (absent from nodes that predate it: any does). */
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string; runId?: string }
   /** The executing node's reply: whether its cancel of `runId` is what ended that run. */
-  | { kind: 'cancelled'; requestId: string; runId: string; won: boolean };
+  | { kind: 'cancelled'; requestId: string; runId: string; won: boolean }
+  /** The session was closed: whatever of it executes on a node stops without writing. */
+  | { kind: 'abandon'; sessionId: string };
 
 type Handler = (m: ClusterMessage) => void;
 

@@ -22,10 +22,11 @@ const CLIENT_DESCRIPTIONS: Record<ClientEventName, string> = {
   'message:send':
     'Start a new intent. SESSION_BUSY while a run is running or awaiting input; the same clientMessageId returns the first ack again; a retry on offer is declined (no_retry).',
   'interaction:respond':
-    '{approved} for confirm, {values} for form, {retry} for retry. The first answer from any tab wins; later ones get INTERACTION_RESOLVED.',
-  'run:cancel': 'Cancel the active run within 500 ms; CONFLICT when nothing runs.',
+    '{approved} for confirm, {values} for form, {retry} for retry. The first answer from any tab wins; later ones get INTERACTION_RESOLVED; SESSION_CLOSED once the session is closed.',
+  'run:cancel':
+    'Cancel the active run within 500 ms; CONFLICT when nothing runs (and then nothing changes: a retry on offer stays open); SESSION_CLOSED in a closed session.',
   'intent:resume':
-    'A new run of an abandoned intent, or of one whose last run was interrupted; CONFLICT otherwise.',
+    'A new run of an abandoned intent, or of one whose last run was interrupted; CONFLICT otherwise; SESSION_CLOSED in a closed session.',
 };
 
 /** The AsyncAPI 3.0 document of the /chat namespace, built from the typed contract. */

@@ -82,8 +82,9 @@ export class RunLifecycle {
   }
 
   /**
-   * Cancels whatever the session has going, as stored: its active run and any open question
-   * (a retry offer too). Returns the run id when a run was cancelled by this call.
+   * Cancels the session's active run as stored (with its open questions, as cancel does), for a
+   * cancel that found no execution to ask. Undefined, and nothing changed, when no run is active
+   * (a retry on offer stays on offer: `run:cancel` answers CONFLICT and must not touch it).
    */
   cancelSession(
     sessionId: string,
@@ -91,25 +92,36 @@ export class RunLifecycle {
     executesHere: (runId: string) => boolean = () => false,
   ): Promise<string | undefined | typeof RUN_IS_LIVE> {
     return this.history.transaction(sessionId, async () => {
+      const active = await this.store.activeRun(sessionId);
+      if (!active) return undefined;
       // Decided under the session lock: a run launched since the caller looked must stop itself
       // (its own writes in flight come first), never be ended behind its back.
-      const active = await this.store.activeRun(sessionId);
-      if (active && executesHere(active.id)) return RUN_IS_LIVE;
-      return this.cancelSessionInTx(sessionId, reason);
+      if (executesHere(active.id)) return RUN_IS_LIVE;
+      return (await this.cancelInTx(refOf(active), reason)) ? active.id : undefined;
     });
   }
 
-  /** Like cancelSession, inside the caller's session transaction. */
-  async cancelSessionInTx(sessionId: string, reason: CancelReason): Promise<string | undefined> {
+  /**
+   * Ends whatever the session has going, inside the caller's session transaction (idle expiry,
+   * close): its active run, and every open question with its intent (a retry offer too).
+   * `then` is written right after those events, in the same append (a close's session_closed):
+   * so nothing the run had buffered can be written between them. Returns the run id when a run
+   * was cancelled.
+   */
+  async cancelSessionInTx(
+    sessionId: string,
+    reason: CancelReason,
+    then: NewEvent[] = [],
+  ): Promise<string | undefined> {
     const active = await this.store.activeRun(sessionId);
-    if (active && (await this.cancelInTx(refOf(active), reason))) return active.id;
+    if (active && (await this.cancelInTx(refOf(active), reason, then))) return active.id;
     const resolved = await this.resolveAllPending(sessionId);
     for (const i of new Set(resolved.map((r) => r.intent_id)))
       await this.store.transitionIntent(i, reason === 'expired' ? 'abandoned' : 'cancelled');
-    if (resolved.length)
+    if (resolved.length || then.length)
       await this.history.append(
         sessionId,
-        resolved.map((i) => interactionResolved(i, 'cancelled')),
+        [...resolved.map((i) => interactionResolved(i, 'cancelled')), ...then],
         { activity: reason !== 'expired' },
       );
     return undefined;
@@ -196,7 +208,11 @@ export class RunLifecycle {
     return { run, checkpoint };
   }
 
-  private async cancelInTx(run: RunRef, reason: CancelReason): Promise<boolean> {
+  private async cancelInTx(
+    run: RunRef,
+    reason: CancelReason,
+    then: NewEvent[] = [],
+  ): Promise<boolean> {
     if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
     await this.faults.hit('run.closing');
     const resolved = await this.resolveAllPending(run.sessionId);
@@ -208,6 +224,7 @@ export class RunLifecycle {
       [
         ...resolved.map((i) => interactionResolved(i, 'cancelled')),
         { type: 'task_cancelled', data: { reason }, runId: run.runId, intentId: run.intentId },
+        ...then,
       ],
       { activity: reason !== 'expired' },
     );
@@ -215,9 +232,17 @@ export class RunLifecycle {
     return true;
   }
 
-  /** The one place a retry is offered: open questions closed, the offer stored, task_failed. */
+  /**
+   * The one place a retry is offered: open questions closed, the offer stored, task_failed. The
+   * session has one dialog at a time: an open question of this run is closed `cancelled` (its
+   * intent is the one offered the retry), and so is another intent's retry offer still open (one
+   * left from before this intent was resumed), whose intent then ends `failed`, as if declined:
+   * its attempt failed and it will not run again.
+   */
   private async offerRetry(run: RunRef, error: string, before: NewEvent[]): Promise<RetryOffer> {
     const resolved = await this.resolveAllPending(run.sessionId);
+    for (const i of new Set(resolved.map((r) => r.intent_id)))
+      if (i !== run.intentId) await this.store.transitionIntent(i, 'failed');
     const offer = {
       interactionId: randomUUID(),
       expiresAt: new Date(Date.now() + this.config.timeouts.retryMs),

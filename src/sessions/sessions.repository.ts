@@ -103,14 +103,26 @@ export class SessionsRepository {
     };
   }
 
-  /** Marks the session closed; undefined when it was not active. */
-  async close(id: string): Promise<SessionRow | undefined> {
-    const rows = await this.db.query<SessionRow>(
+  /** Marks the session closed (in the caller's transaction); false when it was not active. */
+  async close(id: string): Promise<boolean> {
+    const r = await this.db.execute(
       `UPDATE sessions SET status = 'closed', version = version + 1
-       WHERE id = $1 AND status = 'active' RETURNING ${COLUMNS}`,
+       WHERE id = $1 AND status = 'active'`,
       [id],
     );
-    return rows[0];
+    return r.rowCount === 1;
+  }
+
+  /**
+   * Whether the session's log ends with `session_closed`: what a complete close leaves (nothing
+   * follows it). A closed session without it was left half-closed by an older version.
+   */
+  async endsClosed(id: string): Promise<boolean> {
+    const rows = await this.db.query<{ message_type: string }>(
+      `SELECT message_type FROM chat_history WHERE session_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [id],
+    );
+    return rows[0]?.message_type === 'session_closed';
   }
 
   /**

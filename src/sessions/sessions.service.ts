@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { FaultPoints } from '../common/fault-points.js';
 import { Database } from '../database/database.js';
 import { RateLimitService } from '../quotas/rate-limit.service.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import { decodeCursor } from '../common/cursor.js';
+import { FaultPoints } from '../common/fault-points.js';
 import { toPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import type { SessionEvent } from '../contracts/events.js';
+import type { LockedSession } from '../history/history.repository.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
+import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsRepository, toInteractionView, toRunView } from './runs.repository.js';
 import { type SessionRow, SessionsRepository, toSessionView } from './sessions.repository.js';
@@ -19,6 +22,16 @@ import type {
   SessionView,
   SessionWithState,
 } from './session.types.js';
+
+/**
+ * SESSION_CLOSED unless the session is active. Checked again under the session row lock by
+ * whatever starts a run or resolves a question, so nothing lands after a close that committed
+ * meanwhile.
+ */
+export function assertOpen(session: Pick<LockedSession, 'status'> | undefined): void {
+  if (session && session.status !== 'active')
+    throw new DomainError('SESSION_CLOSED', 'This session is closed');
+}
 
 @Injectable()
 export class SessionsService {
@@ -32,6 +45,8 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly db: Database,
     @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
+    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
@@ -73,7 +88,7 @@ export class SessionsService {
   /** Like requireOwned, and the session must be active (SESSION_CLOSED otherwise). */
   async requireActive(userId: string, sessionId: string): Promise<SessionRow> {
     const row = await this.requireOwned(userId, sessionId);
-    if (row.status !== 'active') throw new DomainError('SESSION_CLOSED', 'This session is closed');
+    assertOpen(row);
     return row;
   }
 
@@ -139,14 +154,38 @@ export class SessionsService {
     await this.closeAs(sessionId, 'user');
   }
 
-  /** Closes any session (owner or admin); closing a closed session changes nothing. */
+  /**
+   * Closes any session (owner or admin) in ONE transaction under the session row lock: status
+   * `closed`, the active run cancelled as stored (task_cancelled, reason `by`), every open
+   * interaction resolved `cancelled` with its intent `cancelled`, then `session_closed`. All of it
+   * commits or none does, so a failed close leaves the session as it was. Closing a closed
+   * session changes nothing, unless its log does not end with `session_closed` (a close of an
+   * older version that stopped half-way): then this one completes it.
+   *
+   * After the commit, an execution of the session (which lost its run state in that
+   * transaction, so every write of it is refused) is stopped without writing, here and, over the
+   * cluster bus, on any other node. Returns whether this call closed (or completed) it.
+   */
   async closeAs(sessionId: string, by: 'user' | 'admin'): Promise<boolean> {
-    const closed = await this.sessions.close(sessionId);
-    if (!closed) return false;
-    await this.runControl.cancelActive(sessionId, by === 'admin' ? 'admin' : 'user');
-    await this.history.append(sessionId, [{ type: 'session_closed', data: { by } }]);
+    const done = await this.history.transaction(sessionId, async (locked) => {
+      if (!locked) return undefined;
+      const closed = await this.sessions.close(sessionId);
+      if (!closed && (await this.sessions.endsClosed(sessionId))) return undefined;
+      await this.faults.hit('session.closing');
+      // A per-session queue of intents is dropped here too, in this transaction (each queued
+      // intent `intent_dequeued {reason: "closed"}` before session_closed), once sessions have one.
+      // session_closed goes in the cancel's own append: text the run streamed meanwhile cannot
+      // land between its task_cancelled and session_closed.
+      const runId = await this.lifecycle.cancelSessionInTx(sessionId, by, [
+        { type: 'session_closed', data: { by } },
+      ]);
+      return { userId: locked.userId, runId };
+    });
+    if (!done) return false;
+    this.runControl.abandonLive(sessionId);
+    this.cluster.publish({ kind: 'abandon', sessionId });
     this.history.release(sessionId);
-    this.logger.log({ userId: closed.user_id, sessionId, by }, 'session closed');
+    this.logger.log({ userId: done.userId, sessionId, by, runId: done.runId }, 'session closed');
     return true;
   }
 

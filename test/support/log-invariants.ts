@@ -81,6 +81,39 @@ export function checkSessionLog(
   return problems;
 }
 
+/** The events that open a dialog: a question, or a failure offering a retry. */
+const opensDialog = (e: LogEvent): boolean =>
+  (e.type === 'request_confirmation' || e.type === 'component' || e.type === 'task_failed') &&
+  typeof e.data?.interactionId === 'string';
+
+/**
+ * A closed session's log: `session_closed` exactly once and last (nothing follows it), and every
+ * dialog opened before it resolved (its `interaction_resolved`) before it.
+ */
+export function checkClosedSession(sessionId: string, log: LogEvent[]): string[] {
+  const problems: string[] = [];
+  const say = (m: string): void => void problems.push(`session ${sessionId}: ${m}`);
+  const closes = log.filter((e) => e.type === 'session_closed');
+  if (closes.length !== 1) say(`[closed-session] ${closes.length} session_closed events`);
+  const closedAt = log.findIndex((e) => e.type === 'session_closed');
+  if (closedAt < 0) return problems;
+  const after = log.slice(closedAt + 1);
+  if (after.length > 0)
+    say(
+      `[event-after-session-closed] ${after.length} event(s) after ${at(log[closedAt])}, ` +
+        `from ${at(after[0])} to ${at(after[after.length - 1])}`,
+    );
+  const before = log.slice(0, closedAt);
+  const resolved = new Set(
+    before.filter((e) => e.type === 'interaction_resolved').map((e) => e.data?.interactionId),
+  );
+  for (const e of before.filter(opensDialog)) {
+    if (!resolved.has(e.data.interactionId))
+      say(`[open-interaction-after-close] ${at(e)}: interaction ${e.data.interactionId}`);
+  }
+  return problems;
+}
+
 /**
  * What one socket got live for one session must be the log from its join point on: consecutive
  * seqs, each the same event as the log's, up to the end of the log; the join's replay reaches at

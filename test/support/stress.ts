@@ -1,5 +1,5 @@
-import { Http } from './http.js';
-import { checkSessionLog, checkSocketStream, type LogEvent } from './log-invariants.js';
+import type { Http } from './http.js';
+import type { LogEvent } from './log-invariants.js';
 import { ask, type ClientSocket, connect } from './socket.js';
 
 /** mulberry32: a small seeded generator, so a seed replays the same choices. */
@@ -103,9 +103,14 @@ export interface StressSession {
   http: Http;
 }
 
+/** Of actions in a session being closed, most go to open sessions; these few check SESSION_CLOSED. */
+const CLOSED_SESSION_ACTIONS = 0.1;
+
 /** Drives random actions on the tabs, records acked cancels and unexpected acks. */
 export class StressDriver {
   readonly ackedCancels = new Map<string, Set<string>>();
+  /** Sessions whose close was asked for: from then on any action in them may get SESSION_CLOSED. */
+  readonly closing = new Set<string>();
   /** Runs that sends and resumes were acked with, per session: each must end in the log. */
   readonly ackedRuns = new Map<string, Set<string>>();
   readonly findings: string[] = [];
@@ -125,9 +130,31 @@ export class StressDriver {
     await Promise.all(Array.from({ length: workers }, () => this.worker(untilMs)));
   }
 
+  /**
+   * Closes each of `sessions` at a random moment of the first 85% of the time left, while the
+   * workers go on (so a close meets runs, questions, retry offers and answers in flight).
+   */
+  async closeAtRandom(sessions: StressSession[], untilMs: number): Promise<void> {
+    const left = untilMs - Date.now();
+    const delays = sessions.map(() => (0.15 + 0.7 * this.rnd()) * left);
+    await Promise.all(
+      sessions.map(async (s, i) => {
+        await new Promise((r) => setTimeout(r, delays[i]));
+        this.closing.add(s.id);
+        const r = await s.http.request('DELETE', `/sessions/${s.id}`, { token: s.token });
+        if (r.status !== 204)
+          this.findings.push(
+            `[unexpected-ack] close ${s.id}: ${r.status} ${JSON.stringify(r.body)}`,
+          );
+      }),
+    );
+  }
+
   private async worker(untilMs: number): Promise<void> {
     while (Date.now() < untilMs) {
-      const tab = this.pick(this.tabs.filter((t) => t.joinedAfter >= 0));
+      const joined = this.tabs.filter((t) => t.joinedAfter >= 0);
+      const open = joined.filter((t) => !this.closing.has(t.sessionId));
+      const tab = this.pick(open.length && this.rnd() >= CLOSED_SESSION_ACTIONS ? open : joined);
       if (tab) await this.act(tab);
       await new Promise((r) => setTimeout(r, Math.floor(this.rnd() * 120)));
     }
@@ -199,104 +226,11 @@ export class StressDriver {
       this.findings.push(`[no-ack] ${tab.label} ${event}: ${(err as Error).message}`);
       return undefined;
     }
-    if (!ack.ok && !EXPECTED[event]?.includes(ack.error?.code))
+    const closed = ack.error?.code === 'SESSION_CLOSED' && this.closing.has(tab.sessionId);
+    if (!ack.ok && !closed && !EXPECTED[event]?.includes(ack.error?.code))
       this.findings.push(
         `[unexpected-ack] ${tab.label} ${event} ${JSON.stringify(payload)}: ${JSON.stringify(ack.error)}`,
       );
     return ack;
   }
-}
-
-/** The whole log of a session over REST. */
-export async function readLog(s: StressSession): Promise<LogEvent[]> {
-  const out: LogEvent[] = [];
-  for (;;) {
-    const r = await s.http.get(
-      `/sessions/${s.id}/events?afterSeq=${out.length}&limit=1000`,
-      s.token,
-    );
-    if (r.status !== 200) throw new Error(`events read failed: ${r.status}`);
-    out.push(...(r.body.items as LogEvent[]));
-    if (!r.body.hasMore) return out;
-  }
-}
-
-/**
- * Ends what is still going (cancels acked are recorded like the others, open retry offers are
- * declined), then waits until no session has an active run or an open question and every log
- * and every tab has stopped moving. Returns a finding when that does not happen in time.
- */
-export async function quiesce(
-  sessions: StressSession[],
-  tabs: StressTab[],
-  driver: StressDriver,
-  timeoutMs: number,
-): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let stableSince = 0;
-  let lastSeqs = '';
-  while (Date.now() < deadline) {
-    let busy = false;
-    for (const s of sessions) {
-      const state = (await s.http.get(`/sessions/${s.id}`, s.token)).body.state;
-      if (state.run && ['running', 'awaiting_input'].includes(state.run.status)) {
-        busy = true;
-        const r = await s.http.post(`/sessions/${s.id}/cancel`, {}, s.token);
-        if (r.status === 202) driver.cancelled(s.id, r.body.runId as string);
-      } else if (state.pendingInteraction) {
-        busy = true;
-        const id = state.pendingInteraction.id as string;
-        const response =
-          state.pendingInteraction.kind === 'retry' ? { retry: false } : { approved: false };
-        await s.http.post(`/sessions/${s.id}/interactions/${id}`, { response }, s.token);
-      }
-    }
-    const ends = await Promise.all(sessions.map(async (s) => (await readLog(s)).length));
-    const seqs = JSON.stringify(ends);
-    const caughtUp = tabs.every(
-      (t) =>
-        t.joinedAfter < 0 || t.lastSeen >= ends[sessions.findIndex((s) => s.id === t.sessionId)],
-    );
-    if (!busy && caughtUp && seqs === lastSeqs) {
-      if (stableSince && Date.now() - stableSince > 1_000) return undefined;
-      stableSince ||= Date.now();
-    } else stableSince = 0;
-    lastSeqs = seqs;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return `[not-quiet] after ${timeoutMs} ms: a run or question did not end`;
-}
-
-export async function checkAll(
-  sessions: StressSession[],
-  tabs: StressTab[],
-  driver: StressDriver,
-): Promise<string[]> {
-  const problems = [...driver.findings];
-  for (const t of tabs.filter((x) => x.disconnectedBecause))
-    problems.push(`[disconnected] ${t.label}: ${t.disconnectedBecause}`);
-  for (const s of sessions) {
-    const log = await readLog(s);
-    if (process.env.STRESS_DUMP)
-      process.stderr.write(
-        `\n=== ${s.id}\n` +
-          log
-            .map(
-              (e) =>
-                `${e.seq} ${e.type} ${e.runId?.slice(0, 8) ?? ''} ${JSON.stringify(e.data).slice(0, 80)}`,
-            )
-            .join('\n'),
-      );
-    problems.push(
-      ...checkSessionLog(
-        s.id,
-        log,
-        driver.ackedCancels.get(s.id) ?? new Set(),
-        driver.ackedRuns.get(s.id) ?? new Set(),
-      ),
-    );
-    for (const t of tabs.filter((x) => x.sessionId === s.id && x.joinedAfter >= 0))
-      problems.push(...checkSocketStream(t.label, log, t.joinedAfter, t.live));
-  }
-  return problems;
 }

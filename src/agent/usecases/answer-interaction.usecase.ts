@@ -6,7 +6,8 @@ import { UsageService } from '../../quotas/usage.service.js';
 import type { InteractionRow } from '../../sessions/runs.repository.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
-import { SessionsService } from '../../sessions/sessions.service.js';
+import { HistoryService } from '../../history/history.service.js';
+import { assertOpen, SessionsService } from '../../sessions/sessions.service.js';
 import { InteractionSweeper } from '../interaction-sweeper.service.js';
 import { formValueProblem } from './form-values.js';
 import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
@@ -83,7 +84,7 @@ export function outcomeOf(row: InteractionRow, response: unknown): InteractionOu
 /**
  * interaction:respond and its REST twin. The first answer from any tab wins (one conditional
  * UPDATE); later ones get INTERACTION_RESOLVED. A confirm or form answer wakes the waiting run;
- * a retry answer starts the next attempt or ends the intent.
+ * a retry answer starts the next attempt or ends the intent. In a closed session: SESSION_CLOSED.
  */
 @Injectable()
 export class AnswerInteractionUseCase {
@@ -94,10 +95,12 @@ export class AnswerInteractionUseCase {
     @Inject(InteractionSweeper) private readonly sweeper: InteractionSweeper,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(RetryIntentUseCase) private readonly retry: RetryIntentUseCase,
+    @Inject(HistoryService) private readonly history: HistoryService,
   ) {}
 
   async execute(cmd: AnswerCommand): Promise<void> {
-    const session = await this.sessions.requireOwned(cmd.userId, cmd.sessionId);
+    // A closed session's questions were all resolved by its close; answering is SESSION_CLOSED.
+    const session = await this.sessions.requireActive(cmd.userId, cmd.sessionId);
     const row = isUuid(cmd.interactionId)
       ? await this.store.findInteraction(cmd.interactionId)
       : undefined;
@@ -110,16 +113,16 @@ export class AnswerInteractionUseCase {
     const outcome = outcomeOf(row, cmd.response);
     if (outcome === 'retry') await this.usage.assertWithinQuota(cmd.userId);
 
-    // The answer, its event and (for an accepted retry) the next run commit together.
-    const won = await this.interactions
-      .resolve(
-        session.id,
-        row.id,
-        outcome,
-        { connectionId: cmd.connectionId, response: cmd.response },
-        (r) =>
+    // The answer, its event and (for an accepted retry) the next run commit together, under
+    // the session lock, and only while the session is still active.
+    const by = { connectionId: cmd.connectionId, response: cmd.response };
+    const won = await this.history
+      .transaction(session.id, async (locked) => {
+        assertOpen(locked);
+        return this.interactions.resolveInTx(session.id, row.id, outcome, by, (r) =>
           outcome === 'retry' ? this.retry.start(r.intent_id, session.id, cmd.userId) : noRun,
-      )
+        );
+      })
       .catch(busyOnConflict);
     if (!won) throw new DomainError('INTERACTION_RESOLVED', 'This question was already answered');
     if (won.result) this.retry.launch(won.result);

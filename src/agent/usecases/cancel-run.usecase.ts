@@ -4,7 +4,10 @@ import type { CancelReason } from '../../contracts/events.js';
 import { RunControlService } from '../../sessions/run-control.service.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 
-/** run:cancel, its REST twin and the admin cancel: stops the session's active run. */
+/**
+ * run:cancel, its REST twin and the admin cancel: stops the session's active run. Nothing else:
+ * with no run going the answer is CONFLICT and nothing changes (a retry on offer stays open).
+ */
 @Injectable()
 export class CancelRunUseCase {
   constructor(
@@ -13,7 +16,7 @@ export class CancelRunUseCase {
   ) {}
 
   async execute(cmd: { userId: string; sessionId: string }): Promise<{ runId: string }> {
-    const session = await this.sessions.requireOwned(cmd.userId, cmd.sessionId);
+    const session = await this.sessions.requireActive(cmd.userId, cmd.sessionId);
     return this.cancelInSession(session.id, 'user');
   }
 

@@ -5,7 +5,7 @@ import { HistoryService } from '../../history/history.service.js';
 import { UsageService } from '../../quotas/usage.service.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
-import { SessionsService } from '../../sessions/sessions.service.js';
+import { assertOpen, SessionsService } from '../../sessions/sessions.service.js';
 import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
 
 /**
@@ -35,7 +35,9 @@ export class ResumeIntentUseCase {
     if (!isUuid(cmd.intentId)) throw DomainError.notFound('Intent');
     await this.usage.assertWithinQuota(cmd.userId);
     const spec = await this.history
-      .transaction(session.id, async () => {
+      .transaction(session.id, async (locked) => {
+        // Closed since the check above: a closed session runs nothing.
+        assertOpen(locked);
         const intent = await this.store.findIntent(cmd.intentId, true);
         if (!intent || intent.session_id !== session.id) throw DomainError.notFound('Intent');
         const last = await this.store.lastRun(intent.id);
