@@ -4,6 +4,7 @@ import { UsageAndReminders1732000002000 } from './1732000002000-usage-and-remind
 import { RemindersDueAt1732000010000 } from './1732000010000-reminders-due-at.js';
 import { StreamTickets1732000011000 } from './1732000011000-stream-tickets.js';
 import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
+import { ActiveSessionsIndex1732000014000 } from './1732000014000-active-sessions-index.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   RemindersDueAt1732000010000,
   StreamTickets1732000011000,
   RefreshGrace1732000013000,
+  ActiveSessionsIndex1732000014000,
 ];

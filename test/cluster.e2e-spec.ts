@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { OrchestratorService } from '../src/agent/orchestrator.service.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -134,7 +135,12 @@ describe('two nodes on one PostgreSQL and Redis', () => {
   });
 
   it('the rate limit is one budget across nodes', async () => {
-    const limited = { ...env, RATE_LIMIT_MESSAGES_PER_MINUTE: '3' };
+    // The concurrent-runs cap (checked before the rate limit) is out of the way.
+    const limited = {
+      ...env,
+      RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
+      MAX_CONCURRENT_RUNS_PER_USER: '10',
+    };
     const c1 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c1` });
     const c2 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c2` });
     try {
@@ -166,6 +172,16 @@ describe('two nodes on one PostgreSQL and Redis', () => {
         code: 'RATE_LIMITED',
         retryAfterMs: expect.any(Number),
       });
+      // The block is shared too: the other node refuses before it locks the session.
+      let locked = 0;
+      c1.app.get(FaultPoints).arm('send.locked', () => void locked++);
+      const fifth = await h1.post(
+        `/sessions/${sessions[3]}/messages`,
+        { content: 'hi' },
+        u.accessToken,
+      );
+      expect(fifth.body.code).toBe('RATE_LIMITED');
+      expect(locked).toBe(0);
     } finally {
       await c2.close();
       await c1.close();

@@ -6,7 +6,7 @@ import {
   type TestDatabase,
 } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
-import { fuzzSeed, mutate, randomValue, Rng } from './support/fuzz.js';
+import { fuzzSeed, hostileCursor, mutate, randomValue, Rng } from './support/fuzz.js';
 import { Http } from './support/http.js';
 import { ask, connect, type ClientSocket } from './support/socket.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -167,7 +167,7 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
       [
         'GET',
         () =>
-          `/sessions?status=${rng.pick(['active', 'x', ''])}&limit=${rng.pick(['5', '-1', '1e20', 'x'])}&cursor=${rng.pick(['', 'abc', '%00'])}`,
+          `/sessions?status=${rng.pick(['active', 'x', ''])}&limit=${rng.pick(['5', '-1', '1e20', 'x'])}&cursor=${hostileCursor(rng)}`,
         () => ({}),
       ],
       ['GET', () => `/sessions/${id()}`, () => ({})],
@@ -197,15 +197,24 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
       ['POST', () => `/sessions/${id()}/intents/${id()}/resume`, () => ({})],
       [
         'GET',
-        () => `/reminders?status=${rng.pick(['scheduled', 'x'])}&limit=${rng.pick(['1', 'x'])}`,
+        () =>
+          `/reminders?status=${rng.pick(['scheduled', 'x'])}&limit=${rng.pick(['1', 'x'])}&cursor=${hostileCursor(rng)}`,
         () => ({}),
       ],
       ['DELETE', () => `/reminders/${id()}`, () => ({})],
-      ['GET', () => `/admin/users?q=${rng.pick(['a', '%00', ''])}`, () => ({})],
+      [
+        'GET',
+        () => `/admin/users?q=${rng.pick(['a', '%00', ''])}&cursor=${hostileCursor(rng)}`,
+        () => ({}),
+      ],
       ['PATCH', () => `/admin/users/${rng.pick([randomUUID(), 'x'])}`, () => ({ role: 'user' })],
-      ['GET', () => '/admin/sessions', () => ({})],
+      ['GET', () => `/admin/sessions?cursor=${hostileCursor(rng)}`, () => ({})],
       ['POST', () => `/admin/sessions/${rng.pick([randomUUID(), 'x'])}/close`, () => ({})],
-      ['GET', () => `/admin/runs?status=${rng.pick(['running', 'x'])}`, () => ({})],
+      [
+        'GET',
+        () => `/admin/runs?status=${rng.pick(['running', 'x'])}&cursor=${hostileCursor(rng)}`,
+        () => ({}),
+      ],
       ['POST', () => `/admin/runs/${rng.pick([randomUUID(), 'x'])}/cancel`, () => ({})],
       ['GET', () => `/admin/usage?from=${rng.pick(['2026-01-01', 'x', '1e20'])}`, () => ({})],
       ['GET', () => '/admin/stats', () => ({})],

@@ -51,7 +51,7 @@ describe('Prometheus metrics', () => {
     expect(value(during, 'hitl_interactions_resolved_total', '{outcome="approved"}')).toBe(1);
     expect(value(during, 'hitl_events_appended_total', '{type="user_message"}')).toBe(2);
     expect(value(during, 'hitl_events_emitted_total', '{type="task_completed"}')).toBe(2);
-    expect(value(during, 'hitl_rate_limit_rejections_total')).toBe(1);
+    expect(value(during, 'hitl_rate_limit_rejections_total', '{kind="messages"}')).toBe(1);
     expect(value(during, 'hitl_run_duration_seconds_count', '{outcome="completed"}')).toBe(2);
     expect(value(during, 'hitl_log_flush_events_count')).toBeGreaterThan(0);
     expect(during).toMatch(/hitl_run_duration_seconds_bucket\{le="300",outcome="completed"\} 2/);

@@ -116,4 +116,51 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
       expect(sorted(await pageThrough('/admin/runs', admin, limit))).toEqual(sorted(all));
     }
   });
+
+  it('a tampered cursor is VALIDATION_FAILED naming cursor on every paged list, never a 500', async () => {
+    const u = await http.register('tamper');
+    const id = '00000000-0000-4000-8000-000000000000';
+    const t = '2030-01-01T00:00:00.000400Z';
+    const bad: { t: unknown; id: unknown }[] = [
+      { t, id: 'x' },
+      { t, id: `${id}x` },
+      { t: '0', id },
+      { t: '1', id },
+      { t: '-271821-04-20T00:00:00Z', id },
+      { t: '+275760-09-13T00:00:00Z', id },
+      { t: 'Tue Jan 01 2030 00:00:00 GMT+0000', id },
+      { t: '2030-01-01T00:00:00.0000001Z', id },
+      { t: '2030-01-01', id },
+      { t: '2030-02-30T00:00:00Z', id },
+      { t: '2030-01-01T24:00:00Z', id },
+      { t: '0000-01-01T00:00:00Z', id },
+      { t: 1893456000000, id },
+      { t, id: 42 },
+    ];
+    const lists: [string, string][] = [
+      ['/sessions', u.accessToken],
+      ['/reminders', u.accessToken],
+      ['/admin/users', admin],
+      ['/admin/runs', admin],
+      ['/admin/sessions', admin],
+    ];
+    for (const [path, token] of lists) {
+      for (const c of bad) {
+        const cursor = Buffer.from(JSON.stringify(c)).toString('base64url');
+        const r = await http.get(`${path}?cursor=${cursor}`, token);
+        expect({ path, c, status: r.status, code: r.body.code }).toEqual({
+          path,
+          c,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+        expect(JSON.stringify(r.body.details)).toContain('cursor');
+      }
+      // What the service issues (microseconds) and older millisecond cursors are accepted.
+      for (const ok of [t, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:00Z']) {
+        const cursor = Buffer.from(JSON.stringify({ t: ok, id })).toString('base64url');
+        expect((await http.get(`${path}?cursor=${cursor}`, token)).status).toBe(200);
+      }
+    }
+  });
 });

@@ -87,4 +87,40 @@ describeEachDatabase('refresh token retention', (kind) => {
     for (const token of [expired.used, expired.live, revoked.used, revoked.live])
       expect(await exists(token)).toBe(false);
   });
+
+  it('a used token long past its own expiry is deleted even while its family lives', async () => {
+    // Rotated every few weeks for months: the family stays valid, its old used tokens expired.
+    const { used, live } = await rotate();
+    await db.query(
+      `UPDATE refresh_tokens SET used_at = now() - interval '40 days',
+         expires_at = now() - interval '8 days' WHERE id = $1`,
+      [idOf(used)],
+    );
+    // Within the retention age past its expiry: kept.
+    const recent = await rotate();
+    await db.query(
+      `UPDATE refresh_tokens SET used_at = now() - interval '31 days',
+         expires_at = now() - interval '6 days' WHERE id = $1`,
+      [idOf(recent.used)],
+    );
+    await t.app.get(RetentionService).runOnce();
+    expect(await exists(used)).toBe(false);
+    expect(await exists(recent.used)).toBe(true);
+    expect(await exists(live)).toBe(true);
+    expect((await http.post('/auth/refresh', { refreshToken: live })).status).toBe(200);
+  });
+
+  it('an expired used token is refused as expired and revokes nothing, deleted or not', async () => {
+    const { used, live } = await rotate();
+    await db.query(
+      `UPDATE refresh_tokens SET used_at = now() - interval '31 days',
+         expires_at = now() - interval '1 day' WHERE id = $1`,
+      [idOf(used)],
+    );
+    const presented = await http.post('/auth/refresh', { refreshToken: used });
+    expect(presented.status).toBe(401);
+    expect(presented.body.message).not.toMatch(/already used/);
+    // The family is not revoked: retention deleting the row later changes nothing.
+    expect((await http.post('/auth/refresh', { refreshToken: live })).status).toBe(200);
+  });
 });

@@ -64,6 +64,8 @@ describeEachDatabase('per-user session limits', (kind) => {
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('QUOTA_EXCEEDED');
     expect(refused.body.message).toMatch(/At most 3 open sessions/);
+    // The count stops at the limit, so the limit is what is reported, not a count.
+    expect(refused.body.details).toEqual({ limit: 3 });
     const viaSocket = await ask(socket, 'session:create', {});
     expect(viaSocket).toMatchObject({ ok: false, error: { code: 'QUOTA_EXCEEDED' } });
     expect((await close(token, ids[0])).status).toBe(204);
@@ -147,6 +149,16 @@ describeEachDatabase('per-user session limits', (kind) => {
     expect(limited.body.message).toMatch(/At most 6 new sessions a minute/);
     expect(limited.body.retryAfterMs).toBeGreaterThan(0);
     expect(limited.headers.get('retry-after')).toBeTruthy();
+    // Blocked for the window: further creates are refused before the user's row is locked.
+    let counted = 0;
+    const faults = t.app.get(FaultPoints);
+    faults.arm('session.counted', () => void counted++);
+    try {
+      for (let i = 0; i < 3; i++) expect((await restCreate(token)).body.code).toBe('RATE_LIMITED');
+    } finally {
+      faults.arm('session.counted', () => undefined);
+    }
+    expect(counted).toBe(0);
   });
 
   it('a socket joins at most MAX_JOINED_SESSIONS_PER_SOCKET sessions at once', async () => {

@@ -67,6 +67,7 @@ export class AuthService {
    * Rotates a refresh token. The same token presented again within REFRESH_GRACE_MS of its first
    * use (two tabs racing) gets the pair that first use produced; any later reuse means it leaked:
    * its whole family is revoked, so neither the thief nor the owner can go on without signing in.
+   * An expired token is refused before any of that: reuse is detected only until a token expires.
    * The new pair is made before the transaction (the user is read outside it: PGlite has one
    * connection), and stored sealed with the presented token's secret.
    */
@@ -83,6 +84,9 @@ export class AuthService {
     const outcome = await this.db.transaction(async (tx) => {
       const row = await this.refreshTokens.findForUpdate(parsed.id, REFRESH_GRACE_MS, tx);
       if (!row) return { kind: 'invalid' as const };
+      // Expired first, whatever else is true of it: an expired token gets nothing and revokes
+      // nothing, so retention deleting it later (past its expiry) changes no answer.
+      if (new Date(row.expires_at).getTime() <= Date.now()) return { kind: 'invalid' as const };
       if (row.revoked_at === null && row.used_at !== null && row.in_grace && row.grace_pair) {
         const first = openPair(parsed.secret, row.id, row.grace_pair);
         if (first) return { kind: 'grace' as const, pair: first };
@@ -91,7 +95,6 @@ export class AuthService {
         await this.refreshTokens.revokeFamily(row.family_id, tx);
         return { kind: 'reused' as const };
       }
-      if (new Date(row.expires_at).getTime() <= Date.now()) return { kind: 'invalid' as const };
       const sealed = sealPair(parsed.secret, row.id, pair);
       if (!(await this.refreshTokens.markUsed(row.id, sealed, tx)))
         return { kind: 'invalid' as const };

@@ -32,6 +32,7 @@ import {
 } from '../contracts/socket.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { CreateSessionUseCase } from '../sessions/usecases/create-session.usecase.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthExpiry } from './auth-expiry.js';
 import { RoomNames, sessionRoom, userRoom } from './room-names.js';
@@ -91,9 +92,10 @@ export class ChatGateway
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(AuthThrottleService) private readonly authThrottle: AuthThrottleService,
     @Inject(UsersService) private readonly users: UsersService,
-    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(SessionsService) sessions: SessionsService,
     @Inject(SessionFanoutService) private readonly fanout: SessionFanoutService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(CreateSessionUseCase) create: CreateSessionUseCase,
     @Inject(SendMessageUseCase) send: SendMessageUseCase,
     @Inject(AnswerInteractionUseCase) answer: AnswerInteractionUseCase,
     @Inject(CancelRunUseCase) cancel: CancelRunUseCase,
@@ -113,7 +115,7 @@ export class ChatGateway
       'session:create': {
         dto: PAYLOAD_CLASSES['session:create'],
         run: async (s, p) => ({
-          session: await this.sessions.create(s.data.userId, p.title?.trim()),
+          session: await create.execute(s.data.userId, p.title?.trim()),
         }),
       },
       'session:join': {

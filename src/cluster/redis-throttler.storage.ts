@@ -28,6 +28,11 @@ return {hits, oldest + ttl - now, 0, 0}
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly redis: Redis) {}
 
+  /** How long `key` stays blocked (ms, 0 when it is not): the block key's PTTL, no hit counted. */
+  async blockedFor(key: string, throttlerName: string): Promise<number> {
+    return Math.max(0, await this.redis.pttl(`${this.keyOf(key, throttlerName)}:blocked`));
+  }
+
   async increment(
     key: string,
     ttl: number,
@@ -40,7 +45,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     isBlocked: boolean;
     timeToBlockExpire: number;
   }> {
-    const base = `hitl:throttle:${throttlerName}:${key}`;
+    const base = this.keyOf(key, throttlerName);
     const [hits, expireMs, blocked, blockMs] = (await this.redis.eval(
       SCRIPT,
       2,
@@ -58,5 +63,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       isBlocked: blocked === 1,
       timeToBlockExpire: Math.max(0, Math.ceil(blockMs / 1000)),
     };
+  }
+
+  private keyOf(key: string, throttlerName: string): string {
+    return `hitl:throttle:${throttlerName}:${key}`;
   }
 }

@@ -1,4 +1,5 @@
 import { DomainError } from './domain-error.js';
+import { isUuid } from './uuid.js';
 
 /**
  * Opaque keyset cursors: `{t, id}` (a timestamp and a tie-breaking id) in base64url JSON.
@@ -17,6 +18,23 @@ export interface Cursor {
 export const cursorTime = (column: string): string =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/**
+ * The times a cursor may carry: what cursorTime produces (microseconds) and what earlier versions
+ * issued (milliseconds, from toISOString). Anything else Date.parse accepts (years past 9999,
+ * epoch numbers, locale strings, February 30th, 24:00, year 0) PostgreSQL's timestamptz cast
+ * would reject with a 500: the time must be a real one that reads back the same to the second.
+ */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+function isCursorTime(t: unknown): t is string {
+  if (typeof t !== 'string' || !CURSOR_TIME.test(t) || t.startsWith('0000')) return false;
+  const ms = Date.parse(t);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === t.slice(0, 19);
+}
+
+const isCursor = (v: unknown): v is Cursor =>
+  typeof v === 'object' && v !== null && isCursorTime((v as Cursor).t) && isUuid((v as Cursor).id);
+
 export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
@@ -25,15 +43,7 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
   if (raw === undefined || raw === '') return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      typeof (parsed as Cursor).t === 'string' &&
-      !Number.isNaN(Date.parse((parsed as Cursor).t)) &&
-      typeof (parsed as Cursor).id === 'string'
-    ) {
-      return { t: (parsed as Cursor).t, id: (parsed as Cursor).id };
-    }
+    if (isCursor(parsed)) return { t: parsed.t, id: parsed.id };
   } catch {
     // fall through to the validation error
   }

@@ -64,7 +64,8 @@ export class MetricsService {
   });
   readonly rateLimited = new Counter({
     name: 'hitl_rate_limit_rejections_total',
-    help: 'Messages and session creations refused with RATE_LIMITED',
+    help: 'Messages and session creations refused with RATE_LIMITED, by kind',
+    labelNames: ['kind'],
     registers: [this.registry],
   });
   readonly rateLimitFallbacks = new Counter({

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { MetricsService } from '../observability/metrics.service.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
+import type { RateLimitStorage } from './rate-limit.service.js';
 
 type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -13,13 +14,13 @@ const WARN_EVERY_MS = 30_000;
  * times the budget) instead of refusing every message with INTERNAL. Each fallback counts in
  * `hitl_rate_limit_fallback_total`; a warning is logged at most every 30 s.
  */
-export class FallbackThrottlerStorage implements ThrottlerStorage {
+export class FallbackThrottlerStorage implements RateLimitStorage {
   private readonly logger = new Logger('RateLimitStorage');
   private readonly local = new MemoryThrottlerStorage();
   private lastWarning = 0;
 
   constructor(
-    private readonly shared: ThrottlerStorage,
+    private readonly shared: RateLimitStorage,
     private readonly sharedReady: () => boolean,
     private readonly metrics: MetricsService,
   ) {}
@@ -42,6 +43,18 @@ export class FallbackThrottlerStorage implements ThrottlerStorage {
     }
     this.metrics.rateLimitFallbacks.inc();
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  /** The shared block, or this node's own while the shared storage is away (no hit counted). */
+  async blockedFor(key: string, throttlerName: string): Promise<number> {
+    if (this.sharedReady()) {
+      try {
+        return await this.shared.blockedFor(key, throttlerName);
+      } catch (err) {
+        this.warn(err);
+      }
+    }
+    return this.local.blockedFor(key, throttlerName);
   }
 
   onApplicationShutdown(): void {

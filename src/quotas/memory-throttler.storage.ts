@@ -20,6 +20,8 @@ interface Entry {
  * @nestjs/common, which the ESM test runner cannot load.)
  */
 export class MemoryThrottlerStorage implements ThrottlerStorage {
+  /** The time every decision reads; a test moves it on instead of sleeping out a window. */
+  now: () => number = Date.now;
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -35,7 +37,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const now = Date.now();
+    const now = this.now();
     const id = `${throttlerName}:${key}`;
     const entry = this.entries.get(id) ?? { hits: [], blockedUntil: 0 };
     this.entries.set(id, entry);
@@ -49,6 +51,12 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     const blocked = entry.hits.length > limit;
     if (blocked) entry.blockedUntil = now + blockDuration;
     return Promise.resolve(this.record(entry, now, ttl, blocked));
+  }
+
+  /** How long `key` stays blocked (ms, 0 when it is not), without counting a hit. */
+  blockedFor(key: string, throttlerName: string): Promise<number> {
+    const entry = this.entries.get(`${throttlerName}:${key}`);
+    return Promise.resolve(Math.max(0, (entry?.blockedUntil ?? 0) - this.now()));
   }
 
   close(): void {
@@ -70,7 +78,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     };
   }
 
-  private sweep(now = Date.now()): void {
+  private sweep(now = this.now()): void {
     for (const [id, e] of this.entries) {
       if (e.blockedUntil <= now && e.hits.every((t) => t <= now - 60 * 60_000))
         this.entries.delete(id);

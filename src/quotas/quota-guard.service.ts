@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { Database } from '../database/database.js';
+import { lockUserForLimits } from '../users/user-limits-lock.js';
 import { UsageService } from './usage.service.js';
 
 /** The per-user limits checked before work starts: daily tokens, concurrent runs. */
@@ -20,18 +21,15 @@ export class QuotaGuard {
 
   /**
    * Inside the (ambient) transaction that inserts a run: QUOTA_EXCEEDED when the user already has
-   * MAX_CONCURRENT_RUNS_PER_USER runs going, in any session. The user's row is locked first, so
-   * two starts racing for the last slot are serialized (the second counts the first's run) on
-   * every node; the lock is held until the run row commits. FOR NO KEY UPDATE rather than FOR
-   * UPDATE: it excludes other checkers the same way but not the KEY SHARE locks that inserting
-   * intents and runs (foreign keys to users) take, which would otherwise deadlock two such
-   * transactions against each other.
+   * MAX_CONCURRENT_RUNS_PER_USER runs going, in any session. The user's row is locked first
+   * (lockUserForLimits), so two starts racing for the last slot are serialized (the second counts
+   * the first's run) on every node; the lock is held until the run row commits.
    */
   async assertCanStartRun(userId: string): Promise<void> {
     if (!this.db.inTransaction)
       throw new Error('assertCanStartRun needs the run-inserting transaction');
     const max = this.config.limits.maxConcurrentRunsPerUser;
-    await this.db.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+    await lockUserForLimits(this.db, userId);
     const rows = await this.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
       [userId],

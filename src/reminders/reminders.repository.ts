@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cursor } from '../common/cursor.js';
+import { type Cursor, cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { ReminderRow, ReminderStatus } from './reminder.types.js';
 
@@ -47,8 +47,7 @@ export class RemindersRepository {
     q: { status?: ReminderStatus; limit: number; cursor?: Cursor },
   ): Promise<(ReminderRow & { cursor_at: string })[]> {
     return this.db.query<ReminderRow & { cursor_at: string }>(
-      `SELECT ${COLUMNS},
-         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+      `SELECT ${COLUMNS}, ${cursorTime('created_at')} AS cursor_at
        FROM reminders
        WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))

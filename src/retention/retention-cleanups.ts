@@ -37,6 +37,15 @@ export const RETENTION_CLEANUPS: readonly RetentionCleanup[] = [
     params: (c) => [c.retention.refreshTokensAfterS],
   },
   {
+    // Any token expired more than the age ago, even one of a family still in use (each rotation
+    // extends a family, so the rule above alone would keep a live family's used tokens forever).
+    // An expired token is refused before its reuse is looked at (AuthService.refresh), so
+    // deleting it changes no answer. Served by refresh_tokens_expires_idx.
+    name: 'refresh_tokens_expired',
+    sql: deleteIn('refresh_tokens', 'id', `expires_at < now() - make_interval(secs => $2::int)`),
+    params: (c) => [c.retention.refreshTokensAfterS],
+  },
+  {
     // The sealed pair a rotation keeps for the 10 s refresh grace is useless after it: clear it.
     name: 'refresh_grace_pairs',
     sql: `UPDATE refresh_tokens SET grace_pair = NULL WHERE id IN (

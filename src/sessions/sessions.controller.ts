@@ -32,20 +32,24 @@ import {
 } from './dto/sessions.dto.js';
 import type { SessionView, SessionWithState } from './session.types.js';
 import { SessionsService } from './sessions.service.js';
+import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
 
 @ApiTags('sessions')
 @ApiBearerAuth()
 @ApiErrors('UNAUTHORIZED')
 @Controller('sessions')
 export class SessionsController {
-  constructor(@Inject(SessionsService) private readonly sessions: SessionsService) {}
+  constructor(
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(CreateSessionUseCase) private readonly createSession: CreateSessionUseCase,
+  ) {}
 
   @ApiOperation({ summary: 'Create a session' })
   @Post()
   @ApiCreatedResponse({ type: SessionDto })
   @ApiErrors('VALIDATION_FAILED', 'RATE_LIMITED', 'QUOTA_EXCEEDED')
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateSessionDto): Promise<SessionView> {
-    return this.sessions.create(user.id, dto.title);
+    return this.createSession.execute(user.id, dto.title);
   }
 
   @ApiOperation({ summary: "List the user's sessions, newest activity first" })

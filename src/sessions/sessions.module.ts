@@ -7,6 +7,7 @@ import { SessionStreamService } from './session-stream.service.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
+import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
 
 @Module({
   controllers: [SessionsController],
@@ -14,6 +15,7 @@ import { SessionsService } from './sessions.service.js';
     SessionsRepository,
     RunsRepository,
     SessionsService,
+    CreateSessionUseCase,
     RunControlService,
     PresenceService,
     SessionExpiryService,
@@ -21,6 +23,7 @@ import { SessionsService } from './sessions.service.js';
   ],
   exports: [
     SessionsService,
+    CreateSessionUseCase,
     SessionsRepository,
     RunsRepository,
     RunControlService,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Cursor, cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
+import { lockUserForLimits } from '../users/user-limits-lock.js';
 import type { SessionStatus, SessionView } from './session.types.js';
 
 export interface SessionRow {
@@ -40,13 +41,13 @@ export class SessionsRepository {
   }
 
   /**
-   * How many active sessions the user has, counting up to `max` (enough to compare with it). The
-   * user's row is locked first (FOR NO KEY UPDATE, as the concurrent-runs check does: it does not
-   * block the key-share locks of inserts referencing the user), so creates racing for the last
-   * slot are serialized on every node until the caller's transaction ends.
+   * How many active sessions the user has, counting up to `max` (enough to compare with it; the
+   * partial index sessions_user_active_idx reads only the active ones). The user's row is locked
+   * first (lockUserForLimits), so creates racing for the last slot are serialized on every node
+   * until the caller's transaction ends.
    */
   async lockAndCountActive(userId: string, max: number): Promise<number> {
-    await this.db.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+    await lockUserForLimits(this.db, userId);
     const rows = await this.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM (
          SELECT 1 FROM sessions WHERE user_id = $1 AND status = 'active' LIMIT $2) s`,

@@ -1,8 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { Database } from '../database/database.js';
-import { RateLimitService } from '../quotas/rate-limit.service.js';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import { decodeCursor } from '../common/cursor.js';
 import { FaultPoints } from '../common/fault-points.js';
@@ -42,38 +38,10 @@ export class SessionsService {
     @Inject(RunsRepository) private readonly runs: RunsRepository,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(RunControlService) private readonly runControl: RunControlService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(Database) private readonly db: Database,
-    @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
-
-  /**
-   * session:create and POST /sessions. One transaction under the user's row lock: the count of
-   * active sessions (QUOTA_EXCEEDED at MAX_SESSIONS_PER_USER; concurrent creates are serialized by
-   * the lock, so they cannot all take the last slot), then the per-minute creation budget (drawn
-   * only by a create that passed the count), then the insert.
-   */
-  async create(userId: string, title: string | undefined): Promise<SessionView> {
-    const max = this.config.limits.maxSessionsPerUser;
-    const row = await this.db.transaction(async () => {
-      const active = await this.sessions.lockAndCountActive(userId, max);
-      await this.faults.hit('session.counted');
-      if (active >= max) {
-        throw new DomainError(
-          'QUOTA_EXCEEDED',
-          `At most ${max} open sessions per user; close one (DELETE /sessions/:id) first`,
-          { active, max },
-        );
-      }
-      await this.rateLimit.consumeSessionCreate(userId);
-      return this.sessions.insert({ id: randomUUID(), userId, title: title ?? null });
-    });
-    this.logger.log({ userId, sessionId: row.id }, 'session created');
-    return toSessionView(row);
-  }
 
   /**
    * The session if `userId` owns it. Another user's session, a malformed id and a missing session

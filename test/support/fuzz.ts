@@ -141,3 +141,25 @@ export function mutate(rng: Rng, base: Record<string, unknown>, ids: readonly st
   }
   return out;
 }
+
+/**
+ * A paging cursor as a client could forge it: base64url JSON whose `t` JavaScript's Date.parse
+ * accepts but PostgreSQL's timestamptz does not (or whose `id` is no UUID), plain garbage, or
+ * nothing. Each is a VALIDATION_FAILED, never a 500.
+ */
+export function hostileCursor(rng: Rng): string {
+  const uuid = '00000000-0000-4000-8000-000000000000';
+  const t = rng.pick([
+    '2030-01-01T00:00:00.000400Z',
+    '0',
+    '1',
+    '-271821-04-20T00:00:00Z',
+    '+275760-09-13T00:00:00Z',
+    'Tue Jan 01 2030 00:00:00 GMT+0000',
+    '2030-02-30T00:00:00Z',
+    '2030-01-01T24:00:00Z',
+  ]);
+  const id = rng.pick([uuid, 'x', `${uuid}x`, 42]);
+  const forged = Buffer.from(JSON.stringify({ t, id })).toString('base64url');
+  return rng.pick([forged, forged, '', 'abc', '%00']);
+}

@@ -44,7 +44,9 @@ const busy = (): DomainError =>
  * transaction under the session row lock: the idempotency claim, the closed and busy checks, the
  * daily quota, declining a retry on offer, the concurrent-runs cap, the intent and the run (one
  * statement), user_message (through the history outbox), the message count and, last, the rate
- * limit (only a send that passed everything else draws from the per-minute budget). The same clientMessageId in the same session returns the first ack and does nothing else:
+ * limit (only a send that passed everything else draws from the per-minute budget). Before all of
+ * it, a user blocked for the minute is refused without a lock (a read that counts nothing). The
+ * same clientMessageId in the same session returns the first ack and does nothing else:
  * the claim, the first statement after the lock, finds it (no lookup before: a fresh send would pay
  * a round trip for it).
  */
@@ -69,6 +71,9 @@ export class SendMessageUseCase {
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
     // Ownership is checked by the lock itself (another user's row is neither settled nor locked).
     if (!isUuid(cmd.sessionId)) throw DomainError.notFound('Session');
+    // A user blocked for the minute is refused here, before any lock or write (the draw, last in
+    // the transaction, only counts sends that succeed).
+    await this.rateLimit.assertNotBlockedForMessages(cmd.userId);
     const session = { id: cmd.sessionId.toLowerCase() };
     const run = {
       runId: randomUUID(),
