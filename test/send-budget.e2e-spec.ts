@@ -156,4 +156,30 @@ describeEachDatabase('the message budget', (kind) => {
       storage.now = Date.now;
     }
   });
+
+  it('a resend of an accepted clientMessageId gets its first ack while the user is blocked', async () => {
+    const u = await http.register('resend');
+    const token = u.accessToken;
+    const id = (await http.post('/sessions', {}, token)).body.id;
+    const send = (clientMessageId: string, sid = id) =>
+      http.post(`/sessions/${sid}/messages`, { content: 'hello', clientMessageId }, token);
+    const first = await send('accepted');
+    expect(first.status).toBe(202);
+    await http.post(`/sessions/${id}/cancel`, undefined, token);
+    // The rest of the budget (3) used in other sessions (each run cancelled, for the runs cap),
+    // then one more send crosses it.
+    for (let i = 0; i < 2; i++) {
+      const sid = (await http.post('/sessions', {}, token)).body.id;
+      expect((await send(`more${i}`, sid)).status).toBe(202);
+      await http.post(`/sessions/${sid}/cancel`, undefined, token);
+    }
+    const sid = (await http.post('/sessions', {}, token)).body.id;
+    expect((await send('over', sid)).body.code).toBe('RATE_LIMITED');
+    // Blocked now: a new send is refused, but the resend of the accepted one (its ack was lost,
+    // say) is answered with the first ack, as the contract promises for any resend.
+    expect((await send('new-while-blocked')).body.code).toBe('RATE_LIMITED');
+    const again = await send('accepted');
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+  });
 });

@@ -17,6 +17,20 @@ export class AgentRepository {
     return rows[0]?.ack;
   }
 
+  /** The ack of a send with this client message id, if the session is that user's. */
+  async findOwnClientMessage(
+    sessionId: string,
+    clientMessageId: string,
+    userId: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    const rows = await this.db.query<{ ack: Record<string, unknown> }>(
+      `SELECT cm.ack FROM client_messages cm JOIN sessions s ON s.id = cm.session_id
+        WHERE cm.session_id = $1 AND cm.client_message_id = $2 AND s.user_id = $3`,
+      [sessionId, clientMessageId, userId],
+    );
+    return rows[0]?.ack;
+  }
+
   /** Claims a client message id; false when the id was already used in this session. */
   async claimClientMessage(
     sessionId: string,

@@ -71,10 +71,21 @@ export class SendMessageUseCase {
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
     // Ownership is checked by the lock itself (another user's row is neither settled nor locked).
     if (!isUuid(cmd.sessionId)) throw DomainError.notFound('Session');
-    // A user blocked for the minute is refused here, before any lock or write (the draw, last in
-    // the transaction, only counts sends that succeed).
-    await this.rateLimit.assertNotBlockedForMessages(cmd.userId);
     const session = { id: cmd.sessionId.toLowerCase() };
+    // A user blocked for the minute is refused here, before any lock or write (the draw, last in
+    // the transaction, only counts sends that succeed); a resend of a send already accepted still
+    // gets its first ack (one indexed read, paid only while blocked).
+    try {
+      await this.rateLimit.assertNotBlockedForMessages(cmd.userId);
+    } catch (err) {
+      const first = await this.repo.findOwnClientMessage(
+        session.id,
+        cmd.clientMessageId,
+        cmd.userId,
+      );
+      if (!first) throw err;
+      return this.awaitAck(session.id, cmd.clientMessageId, first);
+    }
     const run = {
       runId: randomUUID(),
       intentId: randomUUID(),
