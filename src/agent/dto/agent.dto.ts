@@ -1,9 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import type {
+  MessageAccepted,
+  OkResponse,
+  RespondRequest,
+  RunIdResponse,
+  SendMessageRequest,
+} from '../../contracts/rest.js';
 
 export const CLIENT_MESSAGE_ID = /^[\w.:-]{1,128}$/;
 
-export class SendMessageDto {
+export class SendMessageDto implements SendMessageRequest {
   @ApiProperty({
     description:
       'Trimmed, 1..MAX_MESSAGE_LENGTH characters, no control characters but newline and tab',
@@ -24,7 +31,7 @@ export class SendMessageDto {
   clientMessageId?: string;
 }
 
-export class RespondDto {
+export class RespondDto implements RespondRequest {
   @ApiProperty({
     description:
       '{approved: boolean} for confirm, {values: {...}} for form, {retry: boolean} for retry',
@@ -34,17 +41,17 @@ export class RespondDto {
   response!: unknown;
 }
 
-export class SendMessageAckDto {
+export class SendMessageAckDto implements MessageAccepted {
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ format: 'uuid' }) runId!: string;
   @ApiProperty({ description: 'seq of the user_message event' }) seq!: number;
 }
 
-export class RunIdDto {
+export class RunIdDto implements RunIdResponse {
   @ApiProperty({ format: 'uuid' }) runId!: string;
 }
 
-export class OkDto {
+export class OkDto implements OkResponse {
   @ApiProperty({ example: true }) ok!: boolean;
 }
 

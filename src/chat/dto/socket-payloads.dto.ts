@@ -11,21 +11,25 @@ import {
   MinLength,
 } from 'class-validator';
 import { CLIENT_MESSAGE_ID } from '../../agent/dto/agent.dto.js';
+import type * as Wire from '../../contracts/socket.js';
 
-export class SessionCreatePayload {
+// Each class validates one client event's payload and implements that event's payload type in
+// the contract, so a field added to or dropped from one side alone fails the typecheck.
+
+export class SessionCreatePayload implements Wire.SessionCreatePayload {
   @IsOptional() @IsString() @MinLength(1) @MaxLength(200) title?: string;
 }
 
-export class SessionJoinPayload {
+export class SessionJoinPayload implements Wire.SessionJoinPayload {
   @IsUUID() sessionId!: string;
   @IsOptional() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) afterSeq?: number;
 }
 
-export class SessionLeavePayload {
+export class SessionLeavePayload implements Wire.SessionLeavePayload {
   @IsUUID() sessionId!: string;
 }
 
-export class MessageSendPayload {
+export class MessageSendPayload implements Wire.MessageSendPayload {
   @IsUUID() sessionId!: string;
   @IsString() @MaxLength(100_000) content!: string;
   @IsString()
@@ -35,17 +39,17 @@ export class MessageSendPayload {
   clientMessageId!: string;
 }
 
-export class InteractionRespondPayload {
+export class InteractionRespondPayload implements Wire.InteractionRespondPayload {
   @IsUUID() sessionId!: string;
   @IsUUID() interactionId!: string;
   @IsDefined() response!: unknown;
 }
 
-export class RunCancelPayload {
+export class RunCancelPayload implements Wire.RunCancelPayload {
   @IsUUID() sessionId!: string;
 }
 
-export class IntentResumePayload {
+export class IntentResumePayload implements Wire.IntentResumePayload {
   @IsUUID() sessionId!: string;
   @IsUUID() intentId!: string;
 }
