@@ -195,7 +195,11 @@ export const ERROR_SCHEMA = shape<SocketError>(
     code: { type: 'string', enum: ERROR_CODES },
     message: str,
     details: { description: 'For VALIDATION_FAILED: [{field, problems}]' },
-    retryAfterMs: { type: 'integer', minimum: 0, description: 'For RATE_LIMITED' },
+    retryAfterMs: {
+      type: 'integer',
+      minimum: 0,
+      description: 'For RATE_LIMITED and UNAVAILABLE: milliseconds until a retry can succeed',
+    },
   },
   ['code', 'message'],
 );
