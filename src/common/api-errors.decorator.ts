@@ -6,8 +6,9 @@ import {
   type ErrorBody,
   type ErrorCode,
 } from '../contracts/error-codes.js';
+import type { Exactly } from './exactly.js';
 
-export class ErrorResponseDto implements ErrorBody {
+export class ErrorResponseDto implements Exactly<ErrorResponseDto, ErrorBody> {
   @ApiProperty({ example: 400 }) statusCode!: number;
   @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_FAILED' }) code!: ErrorCode;
   @ApiProperty({ example: 'Request validation failed' }) message!: string;

@@ -8,8 +8,12 @@ import type {
   ListUsersQuery,
   PatchUserRequest,
 } from '../../contracts/rest-admin.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class ListUsersQueryDto extends PageQueryDto implements ListUsersQuery {
+export class ListUsersQueryDto
+  extends PageQueryDto
+  implements Exactly<ListUsersQueryDto, ListUsersQuery>
+{
   @ApiPropertyOptional({ description: 'Case-insensitive search in email and display name' })
   @IsOptional()
   @IsString()
@@ -17,7 +21,7 @@ export class ListUsersQueryDto extends PageQueryDto implements ListUsersQuery {
   q?: string;
 }
 
-export class PatchUserDto implements PatchUserRequest {
+export class PatchUserDto implements Exactly<PatchUserDto, PatchUserRequest> {
   @ApiPropertyOptional({ enum: ROLES })
   @IsOptional()
   @IsIn(ROLES)
@@ -29,11 +33,11 @@ export class PatchUserDto implements PatchUserRequest {
   disabled?: boolean;
 }
 
-export class AdminUserDto extends UserDto implements AdminUserView {
+export class AdminUserDto extends UserDto implements Exactly<AdminUserDto, AdminUserView> {
   @ApiProperty() disabled!: boolean;
 }
 
-export class AdminUserPageDto implements Page<AdminUserView> {
+export class AdminUserPageDto implements Exactly<AdminUserPageDto, Page<AdminUserView>> {
   @ApiProperty({ type: [AdminUserDto] }) items!: AdminUserDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }

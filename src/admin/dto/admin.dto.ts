@@ -21,10 +21,14 @@ import {
   type RunStatus,
   type SessionStatus,
 } from '../../contracts/session.js';
+import type { Exactly } from '../../common/exactly.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export class AdminSessionsQueryDto extends PageQueryDto implements AdminSessionsQuery {
+export class AdminSessionsQueryDto
+  extends PageQueryDto
+  implements Exactly<AdminSessionsQueryDto, AdminSessionsQuery>
+{
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
   @ApiPropertyOptional({ enum: SESSION_STATUSES })
   @IsOptional()
@@ -32,14 +36,17 @@ export class AdminSessionsQueryDto extends PageQueryDto implements AdminSessions
   status?: SessionStatus;
 }
 
-export class AdminRunsQueryDto extends PageQueryDto implements AdminRunsQuery {
+export class AdminRunsQueryDto
+  extends PageQueryDto
+  implements Exactly<AdminRunsQueryDto, AdminRunsQuery>
+{
   @ApiPropertyOptional({ enum: RUN_STATUSES })
   @IsOptional()
   @IsIn(RUN_STATUSES)
   status?: RunStatus;
 }
 
-export class UsageQueryDto implements UsageQuery {
+export class UsageQueryDto implements Exactly<UsageQueryDto, UsageQuery> {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
   @ApiPropertyOptional({ example: '2026-01-01', description: 'First day (UTC), inclusive' })
   @IsOptional()
@@ -51,16 +58,19 @@ export class UsageQueryDto implements UsageQuery {
   to?: string;
 }
 
-export class AdminSessionDto extends SessionDto implements AdminSessionView {
+export class AdminSessionDto
+  extends SessionDto
+  implements Exactly<AdminSessionDto, AdminSessionView>
+{
   @ApiProperty({ format: 'uuid' }) userId!: string;
 }
 
-export class AdminSessionPageDto implements Page<AdminSessionView> {
+export class AdminSessionPageDto implements Exactly<AdminSessionPageDto, Page<AdminSessionView>> {
   @ApiProperty({ type: [AdminSessionDto] }) items!: AdminSessionDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
-export class AdminRunDto implements AdminRunView {
+export class AdminRunDto implements Exactly<AdminRunDto, AdminRunView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ format: 'uuid' }) sessionId!: string;
@@ -72,12 +82,12 @@ export class AdminRunDto implements AdminRunView {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) endedAt!: string | null;
 }
 
-export class AdminRunPageDto implements Page<AdminRunView> {
+export class AdminRunPageDto implements Exactly<AdminRunPageDto, Page<AdminRunView>> {
   @ApiProperty({ type: [AdminRunDto] }) items!: AdminRunDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
-export class UsageRowDto implements UsageRow {
+export class UsageRowDto implements Exactly<UsageRowDto, UsageRow> {
   @ApiProperty({ format: 'uuid' }) userId!: string;
   @ApiProperty({ example: '2026-11-21' }) day!: string;
   @ApiProperty() messages!: number;
@@ -86,11 +96,11 @@ export class UsageRowDto implements UsageRow {
   @ApiProperty() completionTokens!: number;
 }
 
-export class UsageReportDto implements UsageReport {
+export class UsageReportDto implements Exactly<UsageReportDto, UsageReport> {
   @ApiProperty({ type: [UsageRowDto] }) items!: UsageRowDto[];
 }
 
-export class NodeStatsDto implements NodeStats {
+export class NodeStatsDto implements Exactly<NodeStatsDto, NodeStats> {
   @ApiProperty() nodeId!: string;
   @ApiProperty({
     description: 'Open sockets (known for this node only)',
@@ -107,7 +117,7 @@ export class NodeStatsDto implements NodeStats {
   @ApiProperty() activeRuns!: number;
 }
 
-export class StatsDto implements Stats {
+export class StatsDto implements Exactly<StatsDto, Stats> {
   @ApiProperty() nodeId!: string;
   @ApiProperty({ type: [NodeStatsDto] }) nodes!: NodeStatsDto[];
   @ApiProperty({

@@ -7,10 +7,11 @@ import type {
   RunIdResponse,
   SendMessageRequest,
 } from '../../contracts/rest.js';
+import type { Exactly } from '../../common/exactly.js';
 
 export const CLIENT_MESSAGE_ID = /^[\w.:-]{1,128}$/;
 
-export class SendMessageDto implements SendMessageRequest {
+export class SendMessageDto implements Exactly<SendMessageDto, SendMessageRequest> {
   @ApiProperty({
     description:
       'Trimmed, 1..MAX_MESSAGE_LENGTH characters, no control characters but newline and tab',
@@ -31,7 +32,7 @@ export class SendMessageDto implements SendMessageRequest {
   clientMessageId?: string;
 }
 
-export class RespondDto implements RespondRequest {
+export class RespondDto implements Exactly<RespondDto, RespondRequest> {
   @ApiProperty({
     description:
       '{approved: boolean} for confirm, {values: {...}} for form, {retry: boolean} for retry',
@@ -41,17 +42,17 @@ export class RespondDto implements RespondRequest {
   response!: unknown;
 }
 
-export class SendMessageAckDto implements MessageAccepted {
+export class SendMessageAckDto implements Exactly<SendMessageAckDto, MessageAccepted> {
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ format: 'uuid' }) runId!: string;
   @ApiProperty({ description: 'seq of the user_message event' }) seq!: number;
 }
 
-export class RunIdDto implements RunIdResponse {
+export class RunIdDto implements Exactly<RunIdDto, RunIdResponse> {
   @ApiProperty({ format: 'uuid' }) runId!: string;
 }
 
-export class OkDto implements OkResponse {
+export class OkDto implements Exactly<OkDto, OkResponse> {
   @ApiProperty({ example: true }) ok!: boolean;
 }
 

@@ -10,13 +10,14 @@ import {
   type Role,
   type UserView,
 } from '../../contracts/rest.js';
+import type { Exactly } from '../../common/exactly.js';
 
 const trimLower = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
-export class RegisterDto implements RegisterRequest {
+export class RegisterDto implements Exactly<RegisterDto, RegisterRequest> {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @Transform(trimLower)
   @IsEmail()
@@ -38,7 +39,7 @@ export class RegisterDto implements RegisterRequest {
   displayName?: string;
 }
 
-export class LoginDto implements LoginRequest {
+export class LoginDto implements Exactly<LoginDto, LoginRequest> {
   @ApiProperty({ example: 'ada@example.com' })
   @Transform(trimLower)
   @IsString()
@@ -53,7 +54,7 @@ export class LoginDto implements LoginRequest {
   password!: string;
 }
 
-export class RefreshDto implements RefreshRequest {
+export class RefreshDto implements Exactly<RefreshDto, RefreshRequest> {
   @ApiProperty({ description: 'The refresh token from the last register, login or refresh' })
   @IsString()
   @MinLength(1)
@@ -61,7 +62,7 @@ export class RefreshDto implements RefreshRequest {
   refreshToken!: string;
 }
 
-export class UserDto implements UserView {
+export class UserDto implements Exactly<UserDto, UserView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() email!: string;
   @ApiProperty({ type: String, nullable: true }) displayName!: string | null;
@@ -69,7 +70,7 @@ export class UserDto implements UserView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export class AuthResponseDto implements AuthResponse {
+export class AuthResponseDto implements Exactly<AuthResponseDto, AuthResponse> {
   @ApiProperty({ type: UserDto }) user!: UserDto;
   @ApiProperty({
     description: 'JWT access token for the Authorization: Bearer header and the socket handshake',

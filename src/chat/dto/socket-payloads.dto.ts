@@ -12,24 +12,28 @@ import {
 } from 'class-validator';
 import { CLIENT_MESSAGE_ID } from '../../agent/dto/agent.dto.js';
 import type * as Wire from '../../contracts/socket.js';
+import type { Exactly } from '../../common/exactly.js';
 
 // Each class validates one client event's payload and implements that event's payload type in
 // the contract, so a field added to or dropped from one side alone fails the typecheck.
 
-export class SessionCreatePayload implements Wire.SessionCreatePayload {
+export class SessionCreatePayload implements Exactly<
+  SessionCreatePayload,
+  Wire.SessionCreatePayload
+> {
   @IsOptional() @IsString() @MinLength(1) @MaxLength(200) title?: string;
 }
 
-export class SessionJoinPayload implements Wire.SessionJoinPayload {
+export class SessionJoinPayload implements Exactly<SessionJoinPayload, Wire.SessionJoinPayload> {
   @IsUUID() sessionId!: string;
   @IsOptional() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) afterSeq?: number;
 }
 
-export class SessionLeavePayload implements Wire.SessionLeavePayload {
+export class SessionLeavePayload implements Exactly<SessionLeavePayload, Wire.SessionLeavePayload> {
   @IsUUID() sessionId!: string;
 }
 
-export class MessageSendPayload implements Wire.MessageSendPayload {
+export class MessageSendPayload implements Exactly<MessageSendPayload, Wire.MessageSendPayload> {
   @IsUUID() sessionId!: string;
   @IsString() @MaxLength(100_000) content!: string;
   @IsString()
@@ -39,17 +43,20 @@ export class MessageSendPayload implements Wire.MessageSendPayload {
   clientMessageId!: string;
 }
 
-export class InteractionRespondPayload implements Wire.InteractionRespondPayload {
+export class InteractionRespondPayload implements Exactly<
+  InteractionRespondPayload,
+  Wire.InteractionRespondPayload
+> {
   @IsUUID() sessionId!: string;
   @IsUUID() interactionId!: string;
   @IsDefined() response!: unknown;
 }
 
-export class RunCancelPayload implements Wire.RunCancelPayload {
+export class RunCancelPayload implements Exactly<RunCancelPayload, Wire.RunCancelPayload> {
   @IsUUID() sessionId!: string;
 }
 
-export class IntentResumePayload implements Wire.IntentResumePayload {
+export class IntentResumePayload implements Exactly<IntentResumePayload, Wire.IntentResumePayload> {
   @IsUUID() sessionId!: string;
   @IsUUID() intentId!: string;
 }

@@ -8,15 +8,19 @@ import {
   type ReminderStatus,
   type ReminderView,
 } from '../../contracts/rest.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class ListRemindersQueryDto extends PageQueryDto implements ListRemindersQuery {
+export class ListRemindersQueryDto
+  extends PageQueryDto
+  implements Exactly<ListRemindersQueryDto, ListRemindersQuery>
+{
   @ApiPropertyOptional({ enum: REMINDER_STATUSES })
   @IsOptional()
   @IsIn(REMINDER_STATUSES)
   status?: ReminderStatus;
 }
 
-export class ReminderDto implements ReminderView {
+export class ReminderDto implements Exactly<ReminderDto, ReminderView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({
     format: 'uuid',
@@ -32,7 +36,7 @@ export class ReminderDto implements ReminderView {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) firedAt!: string | null;
 }
 
-export class ReminderPageDto implements Page<ReminderView> {
+export class ReminderPageDto implements Exactly<ReminderPageDto, Page<ReminderView>> {
   @ApiProperty({ type: [ReminderDto] }) items!: ReminderDto[];
   @ApiProperty({ type: String, nullable: true, description: 'null on the last page' })
   nextCursor!: string | null;

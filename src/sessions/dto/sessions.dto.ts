@@ -28,8 +28,9 @@ import {
   type SessionView,
   type SessionWithState,
 } from '../../contracts/session.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class CreateSessionDto implements CreateSessionRequest {
+export class CreateSessionDto implements Exactly<CreateSessionDto, CreateSessionRequest> {
   @ApiPropertyOptional({ maxLength: 200, example: 'Trip planning' })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
@@ -39,14 +40,17 @@ export class CreateSessionDto implements CreateSessionRequest {
   title?: string;
 }
 
-export class ListSessionsQueryDto extends PageQueryDto implements ListSessionsQuery {
+export class ListSessionsQueryDto
+  extends PageQueryDto
+  implements Exactly<ListSessionsQueryDto, ListSessionsQuery>
+{
   @ApiPropertyOptional({ enum: SESSION_STATUSES })
   @IsOptional()
   @IsIn(SESSION_STATUSES)
   status?: SessionStatus;
 }
 
-export class EventsQueryDto implements EventsQuery {
+export class EventsQueryDto implements Exactly<EventsQueryDto, EventsQuery> {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: Number.MAX_SAFE_INTEGER,
@@ -69,7 +73,7 @@ export class EventsQueryDto implements EventsQuery {
   limit?: number;
 }
 
-export class SessionDto implements SessionView {
+export class SessionDto implements Exactly<SessionDto, SessionView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) title!: string | null;
   @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
@@ -78,7 +82,7 @@ export class SessionDto implements SessionView {
   @ApiProperty({ description: 'seq of the newest event, 0 for an empty log' }) lastSeq!: number;
 }
 
-export class RunDto implements RunView {
+export class RunDto implements Exactly<RunDto, RunView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
@@ -86,7 +90,7 @@ export class RunDto implements RunView {
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
 }
 
-export class InteractionDto implements InteractionView {
+export class InteractionDto implements Exactly<InteractionDto, InteractionView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: INTERACTION_KINDS }) kind!: InteractionKind;
   @ApiProperty({ format: 'uuid' }) runId!: string;
@@ -98,21 +102,24 @@ export class InteractionDto implements InteractionView {
   data!: Record<string, unknown>;
 }
 
-export class SessionStateDto implements SessionStateView {
+export class SessionStateDto implements Exactly<SessionStateDto, SessionStateView> {
   @ApiProperty({ type: RunDto, nullable: true }) run!: RunDto | null;
   @ApiProperty({ type: InteractionDto, nullable: true }) pendingInteraction!: InteractionDto | null;
 }
 
-export class SessionWithStateDto extends SessionDto implements SessionWithState {
+export class SessionWithStateDto
+  extends SessionDto
+  implements Exactly<SessionWithStateDto, SessionWithState>
+{
   @ApiProperty({ type: SessionStateDto }) state!: SessionStateDto;
 }
 
-export class SessionPageDto implements Page<SessionView> {
+export class SessionPageDto implements Exactly<SessionPageDto, Page<SessionView>> {
   @ApiProperty({ type: [SessionDto] }) items!: SessionDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
-export class EventDto implements SessionEventOf<EventType> {
+export class EventDto implements Exactly<EventDto, SessionEventOf<EventType>> {
   @ApiProperty({ format: 'uuid' }) sessionId!: string;
   @ApiProperty() seq!: number;
   @ApiProperty({ enum: EVENT_TYPES }) type!: EventType;
