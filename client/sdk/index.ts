@@ -31,6 +31,14 @@ export {
 export { RestApi } from './rest-api.js';
 export { SequencedLog } from './sequenced-log.js';
 export { type EventSourceFactory, type EventSourceLike, SessionRoom } from './session-room.js';
+// The contract's status lists, re-exported so an app checks statuses against the same values.
+export {
+  INTERACTION_KINDS,
+  isActiveRunStatus,
+  REMINDER_STATUSES,
+  RUN_STATUSES,
+  SESSION_STATUSES,
+} from '@hitl/contracts';
 // The contract types a client meets, re-exported so the SDK alone is enough to type an app.
 export type {
   AuthResponse,
@@ -42,11 +50,16 @@ export type {
   FormField,
   InteractionKind,
   InteractionOutcome,
+  ListSessionsQuery,
   MessageAccepted,
   Page,
+  ReminderStatus,
+  ReminderView,
+  RunIdResponse,
   RunStatus,
   SessionEvent,
   SessionStateView,
+  SessionStatus,
   SessionView,
   SessionWithState,
   ThinkingStep,

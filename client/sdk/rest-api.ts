@@ -1,7 +1,12 @@
 import type {
+  CreateSessionRequest,
   EventPage,
+  ListSessionsQuery,
   MessageAccepted,
   Page,
+  RespondRequest,
+  RunIdResponse,
+  SendMessageRequest,
   SessionEvent,
   SessionView,
   SessionWithState,
@@ -36,12 +41,13 @@ export class RestApi {
   }
 
   createSession(title?: string): Promise<SessionView> {
-    return this.call('POST', '/sessions', title ? { title } : {});
+    const body: CreateSessionRequest = title ? { title } : {};
+    return this.call('POST', '/sessions', body);
   }
 
   /** One page of the caller's sessions, newest activity first. */
   listSessions(
-    opts: { status?: SessionView['status']; limit?: number; cursor?: string | null } = {},
+    opts: Omit<ListSessionsQuery, 'cursor'> & { cursor?: string | null } = {},
   ): Promise<Page<SessionView>> {
     const query = q({ status: opts.status, limit: opts.limit, cursor: opts.cursor ?? undefined });
     return this.call('GET', `/sessions${query}`);
@@ -73,22 +79,21 @@ export class RestApi {
   }
 
   sendMessage(id: string, content: string, clientMessageId: string): Promise<MessageAccepted> {
-    return this.call('POST', `/sessions/${encodeURIComponent(id)}/messages`, {
-      content,
-      clientMessageId,
-    });
+    const body: SendMessageRequest = { content, clientMessageId };
+    return this.call('POST', `/sessions/${encodeURIComponent(id)}/messages`, body);
   }
 
   respond(id: string, interactionId: string, response: unknown): Promise<void> {
     const path = `/sessions/${encodeURIComponent(id)}/interactions/${encodeURIComponent(interactionId)}`;
-    return this.call('POST', path, { response });
+    const body: RespondRequest = { response };
+    return this.call('POST', path, body);
   }
 
-  cancel(id: string): Promise<{ runId: string }> {
+  cancel(id: string): Promise<RunIdResponse> {
     return this.call('POST', `/sessions/${encodeURIComponent(id)}/cancel`);
   }
 
-  resume(id: string, intentId: string): Promise<{ runId: string }> {
+  resume(id: string, intentId: string): Promise<RunIdResponse> {
     const path = `/sessions/${encodeURIComponent(id)}/intents/${encodeURIComponent(intentId)}/resume`;
     return this.call('POST', path);
   }

@@ -9,10 +9,15 @@ import {
 } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import type { UsageRow } from '../quotas/usage.service.js';
-import type { SessionView } from '../sessions/session.types.js';
+import type { Page, RunIdResponse } from '../contracts/rest.js';
+import type {
+  AdminRunView,
+  AdminSessionView,
+  Stats,
+  UsageReport,
+} from '../contracts/rest-admin.js';
 import type { AuthUser } from '../users/user.types.js';
-import { AdminOperationsService, type AdminRunView } from './admin-operations.service.js';
+import { AdminOperationsService } from './admin-operations.service.js';
 import {
   AdminRunPageDto,
   AdminRunsQueryDto,
@@ -36,9 +41,7 @@ export class AdminOperationsController {
   @Get('sessions')
   @ApiOkResponse({ type: AdminSessionPageDto, description: 'Newest activity first' })
   @ApiErrors('VALIDATION_FAILED')
-  sessions(
-    @Query() q: AdminSessionsQueryDto,
-  ): Promise<{ items: (SessionView & { userId: string })[]; nextCursor: string | null }> {
+  sessions(@Query() q: AdminSessionsQueryDto): Promise<Page<AdminSessionView>> {
     return this.ops.listSessions(q);
   }
 
@@ -57,9 +60,7 @@ export class AdminOperationsController {
   @Get('runs')
   @ApiOkResponse({ type: AdminRunPageDto, description: 'Newest first' })
   @ApiErrors('VALIDATION_FAILED')
-  runs(
-    @Query() q: AdminRunsQueryDto,
-  ): Promise<{ items: AdminRunView[]; nextCursor: string | null }> {
+  runs(@Query() q: AdminRunsQueryDto): Promise<Page<AdminRunView>> {
     return this.ops.listRuns(q);
   }
 
@@ -71,7 +72,7 @@ export class AdminOperationsController {
     description: 'Cancelled: the user sees task_cancelled {reason: admin}',
   })
   @ApiErrors('NOT_FOUND', 'CONFLICT')
-  cancel(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<{ runId: string }> {
+  cancel(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<RunIdResponse> {
     return this.ops.cancelRun(actor.id, id);
   }
 
@@ -79,14 +80,14 @@ export class AdminOperationsController {
   @Get('usage')
   @ApiOkResponse({ type: UsageReportDto, description: 'Per user and UTC day, newest day first' })
   @ApiErrors('VALIDATION_FAILED')
-  usage(@Query() q: UsageQueryDto): Promise<{ items: UsageRow[] }> {
+  usage(@Query() q: UsageQueryDto): Promise<UsageReport> {
     return this.ops.usageReport(q);
   }
 
   @ApiOperation({ summary: "Every node's connection and session counts" })
   @Get('stats')
   @ApiOkResponse({ type: StatsDto })
-  stats(): ReturnType<AdminOperationsService['stats']> {
+  stats(): Promise<Stats> {
     return this.ops.stats();
   }
 }

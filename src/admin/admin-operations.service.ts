@@ -11,18 +11,9 @@ import { RunsRepository, type RunRow } from '../sessions/runs.repository.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { RunStatus, SessionStatus, SessionView } from '../sessions/session.types.js';
+import type { AdminRunView, Stats } from '../contracts/rest-admin.js';
 
-export interface AdminRunView {
-  id: string;
-  intentId: string;
-  sessionId: string;
-  userId: string;
-  attempt: number;
-  status: RunStatus;
-  nodeId: string;
-  startedAt: string;
-  endedAt: string | null;
-}
+export type { AdminRunView };
 
 const toAdminRun = (r: RunRow): AdminRunView => ({
   id: r.id,
@@ -108,16 +99,7 @@ export class AdminOperationsService {
     return { items: await this.usage.report(q) };
   }
 
-  async stats(): Promise<{
-    nodeId: string;
-    nodes: {
-      nodeId: string;
-      connections: number | null;
-      watchedSessions: number | null;
-      activeRuns: number;
-    }[];
-    totals: Record<string, number>;
-  }> {
+  async stats(): Promise<Stats> {
     const [totals, byNode, counts] = await Promise.all([
       this.sessionsRepo.totals(),
       this.runs.activeByNode(),

@@ -3,7 +3,9 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { CurrentUser, Roles } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AuthUser } from '../users/user.types.js';
-import { AdminUsersService, type AdminUserView } from './admin-users.service.js';
+import type { Page } from '../contracts/rest.js';
+import type { AdminUserView } from '../contracts/rest-admin.js';
+import { AdminUsersService } from './admin-users.service.js';
 import {
   AdminUserDto,
   AdminUserPageDto,
@@ -23,9 +25,7 @@ export class AdminUsersController {
   @Get()
   @ApiOkResponse({ type: AdminUserPageDto })
   @ApiErrors('VALIDATION_FAILED')
-  list(
-    @Query() query: ListUsersQueryDto,
-  ): Promise<{ items: AdminUserView[]; nextCursor: string | null }> {
+  list(@Query() query: ListUsersQueryDto): Promise<Page<AdminUserView>> {
     return this.service.list(query);
   }
 

@@ -5,11 +5,10 @@ import { RunControlService } from '../sessions/run-control.service.js';
 import { RunsRepository } from '../sessions/runs.repository.js';
 import { UsersService } from '../users/users.service.js';
 import type { Role, User } from '../users/user.types.js';
-import { toUserView, type UserView } from '../users/user.view.js';
+import { toUserView } from '../users/user.view.js';
+import type { AdminUserView } from '../contracts/rest-admin.js';
 
-export interface AdminUserView extends UserView {
-  disabled: boolean;
-}
+export type { AdminUserView };
 
 const toAdminView = (u: User): AdminUserView => ({ ...toUserView(u), disabled: u.disabled });
 

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
+import type { OkResponse, RunIdResponse } from '../contracts/rest.js';
 import type { AuthUser } from '../users/user.types.js';
 import { OkDto, RespondDto, RunIdDto, SendMessageAckDto, SendMessageDto } from './dto/agent.dto.js';
 import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
@@ -59,7 +60,7 @@ export class AgentController {
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunIdDto, description: 'The REST twin of run:cancel' })
   @ApiErrors('NOT_FOUND', 'CONFLICT', 'SESSION_CLOSED')
-  cancelRun(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<{ runId: string }> {
+  cancelRun(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<RunIdResponse> {
     return this.cancel.execute({ userId: user.id, sessionId: id });
   }
 
@@ -82,7 +83,7 @@ export class AgentController {
     @Param('id') id: string,
     @Param('interactionId') interactionId: string,
     @Body() dto: RespondDto,
-  ): Promise<{ ok: true }> {
+  ): Promise<OkResponse & { ok: true }> {
     await this.answer.execute({
       userId: user.id,
       sessionId: id,
@@ -101,7 +102,7 @@ export class AgentController {
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Param('intentId') intentId: string,
-  ): Promise<{ runId: string }> {
+  ): Promise<RunIdResponse> {
     return { runId: await this.resume.execute({ userId: user.id, sessionId: id, intentId }) };
   }
 }

@@ -9,13 +9,10 @@ import { toUserView, type UserView } from '../users/user.view.js';
 import { openPair, REFRESH_GRACE_MS, sealPair } from './refresh-grace.js';
 import { RefreshTokensRepository } from './refresh-tokens.repository.js';
 import { TokenService } from './token.service.js';
+import type { AuthResponse } from '../contracts/rest.js';
 
-export interface AuthResult {
-  user: UserView;
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-}
+/** What register, login and refresh answer: the contract's `AuthResponse`. */
+export type AuthResult = AuthResponse;
 
 const BAD_CREDENTIALS = 'Wrong email or password';
 const BAD_REFRESH = 'Invalid or expired refresh token';

@@ -38,8 +38,8 @@ import { AuthExpiry } from './auth-expiry.js';
 import { RoomNames, sessionRoom, userRoom } from './room-names.js';
 import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { handshakeMiddleware } from './socket-auth.js';
-import { failure, validatePayload } from './socket-errors.js';
-import { type ChatSocket, type HandlerTable, PAYLOAD_CLASSES } from './socket-handlers.js';
+import { failure } from './socket-errors.js';
+import { type ChatSocket, dispatch, type HandlerTable } from './socket-handlers.js';
 import { SessionFanoutService } from './session-fanout.service.js';
 import { SocketMemberships } from './socket-memberships.js';
 import { FaultPoints } from '../common/fault-points.js';
@@ -113,37 +113,30 @@ export class ChatGateway
     );
     this.handlers = {
       'session:create': {
-        dto: PAYLOAD_CLASSES['session:create'],
         run: async (s, p) => ({
           session: await create.execute(s.data.userId, p.title?.trim()),
         }),
       },
       'session:join': {
-        dto: PAYLOAD_CLASSES['session:join'],
         run: (s, p) => this.memberships.join(s, p.sessionId, p.afterSeq ?? 0),
       },
       'session:leave': {
-        dto: PAYLOAD_CLASSES['session:leave'],
         run: (s, p) => this.memberships.leave(s, p.sessionId),
       },
       'message:send': {
-        dto: PAYLOAD_CLASSES['message:send'],
         run: (s, p) =>
           send.execute({ ...p, userId: s.data.userId, connectionId: s.data.connectionId }),
       },
       'interaction:respond': {
-        dto: PAYLOAD_CLASSES['interaction:respond'],
         run: async (s, p) => {
           await answer.execute({ ...p, userId: s.data.userId, connectionId: s.data.connectionId });
           return {};
         },
       },
       'run:cancel': {
-        dto: PAYLOAD_CLASSES['run:cancel'],
         run: (s, p) => cancel.execute({ userId: s.data.userId, sessionId: p.sessionId }),
       },
       'intent:resume': {
-        dto: PAYLOAD_CLASSES['intent:resume'],
         run: async (s, p) => ({
           runId: await resume.execute({
             ...p,
@@ -260,9 +253,7 @@ export class ChatGateway
         ]);
       }
       const name = event as ClientEventName;
-      const handler = this.handlers[name] as HandlerTable['session:create'];
-      const valid = await validatePayload(handler.dto, payload);
-      const result = await handler.run(socket, valid);
+      const result = await dispatch(this.handlers, name, socket, payload);
       reply({ ok: true, ...result });
     } catch (err) {
       reply(failure(err, context));

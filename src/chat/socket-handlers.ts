@@ -17,6 +17,7 @@ import {
   SessionJoinPayload,
   SessionLeavePayload,
 } from './dto/socket-payloads.dto.js';
+import { validatePayload } from './socket-errors.js';
 
 export type ChatSocket = Socket<
   ClientToServerEvents,
@@ -25,15 +26,18 @@ export type ChatSocket = Socket<
   SocketData
 >;
 
+/** A client event's handler: it gets that event's validated payload and returns its ack. */
 export interface Handler<E extends ClientEventName> {
-  dto: new () => object;
   run(socket: ChatSocket, payload: ClientPayloads[E]): Promise<ClientAcks[E]>;
 }
 
 export type HandlerTable = { [E in ClientEventName]: Handler<E> };
 
-/** The payload class of each client event (validated before the handler runs). */
-export const PAYLOAD_CLASSES: { [E in ClientEventName]: new () => object } = {
+/**
+ * The payload class of each client event (validated before the handler runs). Each class
+ * constructs that event's payload type, so the table cannot pair an event with another's class.
+ */
+export const PAYLOAD_CLASSES: { [E in ClientEventName]: new () => ClientPayloads[E] } = {
   'session:create': SessionCreatePayload,
   'session:join': SessionJoinPayload,
   'session:leave': SessionLeavePayload,
@@ -42,3 +46,15 @@ export const PAYLOAD_CLASSES: { [E in ClientEventName]: new () => object } = {
   'run:cancel': RunCancelPayload,
   'intent:resume': IntentResumePayload,
 };
+
+/** Validates `payload` against event E's class and runs E's handler with it. */
+export async function dispatch<E extends ClientEventName>(
+  handlers: HandlerTable,
+  name: E,
+  socket: ChatSocket,
+  payload: unknown,
+): Promise<ClientAcks[E]> {
+  const handler: Handler<E> = handlers[name];
+  const valid = await validatePayload<ClientPayloads[E]>(PAYLOAD_CLASSES[name], payload);
+  return handler.run(socket, valid);
+}

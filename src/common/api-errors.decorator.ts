@@ -1,8 +1,14 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
-import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from '../contracts/error-codes.js';
+import {
+  ERROR_CODES,
+  ERROR_STATUS,
+  type ErrorBody,
+  type ErrorCode,
+} from '../contracts/error-codes.js';
+import type { Exactly } from './exactly.js';
 
-export class ErrorResponseDto {
+export class ErrorResponseDto implements Exactly<ErrorResponseDto, ErrorBody> {
   @ApiProperty({ example: 400 }) statusCode!: number;
   @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_FAILED' }) code!: ErrorCode;
   @ApiProperty({ example: 'Request validation failed' }) message!: string;

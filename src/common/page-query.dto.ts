@@ -1,9 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { PageQuery } from '../contracts/rest.js';
+import type { Exactly } from './exactly.js';
 
 /** `?limit=&cursor=` of every list route. */
-export class PageQueryDto {
+export class PageQueryDto implements Exactly<PageQueryDto, PageQuery> {
   @ApiPropertyOptional({
     minimum: 1,
     maximum: 100,

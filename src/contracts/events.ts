@@ -29,22 +29,44 @@ export const THINKING_STEPS = [
 ] as const;
 export type ThinkingStep = (typeof THINKING_STEPS)[number];
 
-export type InteractionKind = 'confirm' | 'form' | 'retry';
-export type InteractionOutcome =
-  'approved' | 'denied' | 'submitted' | 'retry' | 'no_retry' | 'timeout' | 'cancelled';
-export type CancelReason = 'user' | 'admin' | 'expired' | 'shutdown';
+export const THINKING_STATUSES = ['started', 'completed', 'failed'] as const;
+export type ThinkingStatus = (typeof THINKING_STATUSES)[number];
+
+export const INTERACTION_KINDS = ['confirm', 'form', 'retry'] as const;
+export type InteractionKind = (typeof INTERACTION_KINDS)[number];
+
+export const INTERACTION_OUTCOMES = [
+  'approved',
+  'denied',
+  'submitted',
+  'retry',
+  'no_retry',
+  'timeout',
+  'cancelled',
+] as const;
+export type InteractionOutcome = (typeof INTERACTION_OUTCOMES)[number];
+
+export const CANCEL_REASONS = ['user', 'admin', 'expired', 'shutdown'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+/** Who closed a session (`session_closed.by`). */
+export const CLOSED_BY = ['user', 'admin'] as const;
+export type ClosedBy = (typeof CLOSED_BY)[number];
+
+export const FORM_FIELD_TYPES = ['text', 'datetime', 'number'] as const;
+export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
 
 export interface FormField {
   name: string;
   label: string;
-  type: 'text' | 'datetime' | 'number';
+  type: FormFieldType;
   required: boolean;
 }
 
 export interface EventDataMap {
   user_message: { content: string; clientMessageId: string };
   task_started: { attempt: number };
-  thinking: { step: ThinkingStep; status: 'started' | 'completed' | 'failed'; detail?: string };
+  thinking: { step: ThinkingStep; status: ThinkingStatus; detail?: string };
   generating: { delta: string };
   response: { content: string };
   component: {
@@ -70,7 +92,7 @@ export interface EventDataMap {
   task_completed: { usage: { promptTokens: number; completionTokens: number } };
   task_cancelled: { reason: CancelReason };
   session_expired: { idleMs: number };
-  session_closed: { by: 'user' | 'admin' };
+  session_closed: { by: ClosedBy };
   /** Written by the reminder scheduler (no intent, no run) into the session it was made in. */
   reminder_due: { reminderId: string; label: string; dueAt: string };
 }

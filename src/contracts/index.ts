@@ -6,4 +6,6 @@
 export * from './error-codes.js';
 export * from './events.js';
 export * from './rest.js';
+export * from './rest-admin.js';
+export * from './session.js';
 export * from './socket.js';

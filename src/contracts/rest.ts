@@ -1,18 +1,41 @@
 import type { ErrorBody } from './error-codes.js';
 import type { SessionEvent } from './events.js';
-import type { SessionStateView, SessionView } from './socket.js';
+import type { SessionStatus } from './session.js';
 
 /**
- * Response bodies of the REST API (docs/protocol.md "REST") as TypeScript, for clients. The
- * server's DTO classes describe the same shapes for OpenAPI; these carry no decorators, so a
- * browser bundle can import them.
+ * Request and response bodies of the REST API (docs/protocol.md "REST") as TypeScript. The
+ * server's DTO classes `implements` these (so a drift fails its typecheck) and add the
+ * validation and OpenAPI decorators; these carry none, so a browser bundle can import them.
+ * Admin routes are in rest-admin.ts.
  */
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface UserView {
   id: string;
   email: string;
   displayName: string | null;
-  role: 'user' | 'admin';
+  role: Role;
   createdAt: string;
+}
+
+/** `POST /auth/register`. */
+export interface RegisterRequest {
+  email: string;
+  /** At least 8 characters. */
+  password: string;
+  displayName?: string;
+}
+
+/** `POST /auth/login`. */
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+/** `POST /auth/refresh` and `POST /auth/logout`. */
+export interface RefreshRequest {
+  refreshToken: string;
 }
 
 export interface AuthResponse {
@@ -23,9 +46,32 @@ export interface AuthResponse {
   expiresIn: number;
 }
 
+/** `?limit=&cursor=` of every list route. */
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
 export interface Page<T> {
   items: T[];
+  /** null on the last page. */
   nextCursor: string | null;
+}
+
+/** `POST /sessions`. */
+export interface CreateSessionRequest {
+  title?: string;
+}
+
+/** `GET /sessions?status=&limit=&cursor=`. */
+export interface ListSessionsQuery extends PageQuery {
+  status?: SessionStatus;
+}
+
+/** `GET /sessions/:id/events?afterSeq=&limit=`. */
+export interface EventsQuery {
+  afterSeq?: number;
+  limit?: number;
 }
 
 export interface EventPage {
@@ -33,17 +79,61 @@ export interface EventPage {
   hasMore: boolean;
 }
 
-export type SessionWithState = SessionView & { state: SessionStateView };
+/** `GET /sessions/:id/stream?afterSeq=&ticket=`. */
+export interface StreamQuery {
+  afterSeq?: number;
+  ticket?: string;
+}
 
 export interface StreamTicket {
   ticket: string;
   expiresAt: string;
 }
 
+/** `POST /sessions/:id/messages`: the REST twin of `message:send`. */
+export interface SendMessageRequest {
+  content: string;
+  clientMessageId?: string;
+}
+
 export interface MessageAccepted {
   intentId: string;
   runId: string;
+  /** seq of the `user_message` event the message wrote. */
   seq: number;
+}
+
+/** `POST /sessions/:id/interactions/:interactionId`: the REST twin of `interaction:respond`. */
+export interface RespondRequest {
+  response: unknown;
+}
+
+/** `POST /sessions/:id/cancel`, `.../intents/:intentId/resume`, `POST /admin/runs/:id/cancel`. */
+export interface RunIdResponse {
+  runId: string;
+}
+
+export interface OkResponse {
+  ok: boolean;
+}
+
+export const REMINDER_STATUSES = ['scheduled', 'fired', 'cancelled'] as const;
+export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
+
+/** `GET /reminders?status=&limit=&cursor=`. */
+export interface ListRemindersQuery extends PageQuery {
+  status?: ReminderStatus;
+}
+
+export interface ReminderView {
+  id: string;
+  /** The session it was made in; `reminder_due` is written there. */
+  sessionId: string | null;
+  label: string;
+  dueAt: string;
+  status: ReminderStatus;
+  createdAt: string;
+  firedAt: string | null;
 }
 
 export type { ErrorBody };

@@ -1,11 +1,33 @@
 import { ERROR_CODES } from './error-codes.js';
-import { type EventType, THINKING_STEPS } from './events.js';
-import { type ClientEventName, RUN_STATUSES } from './socket.js';
+import {
+  CANCEL_REASONS,
+  CLOSED_BY,
+  type EventDataMap,
+  type EventType,
+  type FormField,
+  type SessionEventOf,
+  FORM_FIELD_TYPES,
+  INTERACTION_KINDS,
+  INTERACTION_OUTCOMES,
+  THINKING_STATUSES,
+  THINKING_STEPS,
+} from './events.js';
+import {
+  type InteractionView,
+  RUN_STATUSES,
+  type RunView,
+  SESSION_STATUSES,
+  type SessionStateView,
+  type SessionView,
+} from './session.js';
+import type { ClientAcks, ClientEventName, ClientPayloads, SocketError } from './socket.js';
 
 /**
  * JSON schemas of the wire contract, one per event type, client payload and ack. Typed against
  * the contract's names (`satisfies Record<EventType, …>`), so a new event type or client event
- * without a schema does not compile. The AsyncAPI document is built from these.
+ * without a schema does not compile, and each object schema is built by `shape<T>` from the
+ * contract type it describes, so a field the type has and the schema lacks (or the reverse)
+ * does not compile either. The AsyncAPI document is built from these.
  */
 export type JsonSchema = Record<string, unknown>;
 
@@ -22,74 +44,94 @@ export function obj(
   return { type: 'object', properties, required, additionalProperties: false };
 }
 
-export const INTERACTION_OUTCOMES = [
-  'approved',
-  'denied',
-  'submitted',
-  'retry',
-  'no_retry',
-  'timeout',
-  'cancelled',
-];
+/** The keys of T that are not optional. */
+type RequiredKeys<T> = {
+  [K in keyof T]-?: Partial<Pick<T, K>> extends Pick<T, K> ? never : K;
+}[keyof T] &
+  string;
+
+/**
+ * The object schema of contract type T: `properties` must name exactly T's fields, and
+ * `required` only fields T does not mark optional. It may be left out (all required) only when
+ * T has no optional field, so an optional field is never documented as required.
+ */
+function shape<T>(
+  properties: { [K in keyof T]-?: JsonSchema },
+  ...required: [keyof T] extends [RequiredKeys<T>]
+    ? [list?: readonly RequiredKeys<T>[]]
+    : [list: readonly RequiredKeys<T>[]]
+): JsonSchema {
+  return obj(properties, required[0] ? [...required[0]] : Object.keys(properties));
+}
+
+/** A string schema whose values are one of a contract's `as const` lists. */
+const oneOf = (values: readonly string[]): JsonSchema => ({ type: 'string', enum: [...values] });
 
 export const EVENT_DATA_SCHEMAS = {
-  user_message: obj({ content: str, clientMessageId: str }),
-  task_started: obj({ attempt: { type: 'integer', minimum: 1 } }),
-  thinking: obj(
+  user_message: shape<EventDataMap['user_message']>({ content: str, clientMessageId: str }),
+  task_started: shape<EventDataMap['task_started']>({ attempt: { type: 'integer', minimum: 1 } }),
+  thinking: shape<EventDataMap['thinking']>(
     {
-      step: { type: 'string', enum: [...THINKING_STEPS] },
-      status: { type: 'string', enum: ['started', 'completed', 'failed'] },
+      step: oneOf(THINKING_STEPS),
+      status: oneOf(THINKING_STATUSES),
       detail: str,
     },
     ['step', 'status'],
   ),
-  generating: obj({ delta: str }),
-  response: obj({ content: str }),
-  component: obj({
+  generating: shape<EventDataMap['generating']>({ delta: str }),
+  response: shape<EventDataMap['response']>({ content: str }),
+  component: shape<EventDataMap['component']>({
     interactionId: uuid,
     kind: { type: 'string', const: 'form' },
     title: str,
     fields: {
       type: 'array',
-      items: obj({
+      items: shape<FormField>({
         name: str,
         label: str,
-        type: { type: 'string', enum: ['text', 'datetime', 'number'] },
+        type: oneOf(FORM_FIELD_TYPES),
         required: bool,
       }),
     },
     expiresAt: dateTime,
   }),
-  request_confirmation: obj({
+  request_confirmation: shape<EventDataMap['request_confirmation']>({
     interactionId: uuid,
     tool: str,
     arguments: { type: 'object' },
     message: str,
     expiresAt: dateTime,
   }),
-  interaction_resolved: obj(
+  interaction_resolved: shape<EventDataMap['interaction_resolved']>(
     {
       interactionId: uuid,
-      outcome: { type: 'string', enum: INTERACTION_OUTCOMES },
+      outcome: oneOf(INTERACTION_OUTCOMES),
       connectionId: uuid,
     },
     ['interactionId', 'outcome'],
   ),
-  task_failed: obj(
+  task_failed: shape<EventDataMap['task_failed']>(
     { error: str, attempt: { type: 'integer', minimum: 1 }, canRetry: bool, interactionId: uuid },
     ['error', 'attempt', 'canRetry'],
   ),
-  task_completed: obj({ usage: obj({ promptTokens: int, completionTokens: int }) }),
-  task_cancelled: obj({
-    reason: { type: 'string', enum: ['user', 'admin', 'expired', 'shutdown'] },
+  task_completed: shape<EventDataMap['task_completed']>({
+    usage: shape<EventDataMap['task_completed']['usage']>({
+      promptTokens: int,
+      completionTokens: int,
+    }),
   }),
-  session_expired: obj({ idleMs: int }),
-  session_closed: obj({ by: { type: 'string', enum: ['user', 'admin'] } }),
-  reminder_due: obj({ reminderId: uuid, label: str, dueAt: dateTime }),
+  task_cancelled: shape<EventDataMap['task_cancelled']>({ reason: oneOf(CANCEL_REASONS) }),
+  session_expired: shape<EventDataMap['session_expired']>({ idleMs: int }),
+  session_closed: shape<EventDataMap['session_closed']>({ by: oneOf(CLOSED_BY) }),
+  reminder_due: shape<EventDataMap['reminder_due']>({
+    reminderId: uuid,
+    label: str,
+    dueAt: dateTime,
+  }),
 } satisfies Record<EventType, JsonSchema>;
 
 export function eventSchema(type: EventType): JsonSchema {
-  return obj(
+  return shape<SessionEventOf<EventType>>(
     {
       sessionId: uuid,
       seq: {
@@ -111,26 +153,23 @@ export function eventSchema(type: EventType): JsonSchema {
   );
 }
 
-export const SESSION_SCHEMA = obj({
+export const SESSION_SCHEMA = shape<SessionView>({
   id: uuid,
   title: { type: ['string', 'null'] },
-  status: { type: 'string', enum: ['active', 'closed'] },
+  status: oneOf(SESSION_STATUSES),
   createdAt: dateTime,
   lastActivityAt: dateTime,
   lastSeq: int,
 });
 
-export const STATE_SCHEMA = obj({
+export const STATE_SCHEMA = shape<SessionStateView>({
   run: {
     oneOf: [
       { type: 'null' },
-      obj({
+      shape<RunView>({
         id: uuid,
         intentId: uuid,
-        status: {
-          type: 'string',
-          enum: [...RUN_STATUSES],
-        },
+        status: oneOf(RUN_STATUSES),
         attempt: { type: 'integer', minimum: 1 },
         startedAt: dateTime,
       }),
@@ -139,9 +178,9 @@ export const STATE_SCHEMA = obj({
   pendingInteraction: {
     oneOf: [
       { type: 'null' },
-      obj({
+      shape<InteractionView>({
         id: uuid,
-        kind: { type: 'string', enum: ['confirm', 'form', 'retry'] },
+        kind: oneOf(INTERACTION_KINDS),
         runId: uuid,
         intentId: uuid,
         expiresAt: dateTime,
@@ -151,12 +190,16 @@ export const STATE_SCHEMA = obj({
   },
 });
 
-export const ERROR_SCHEMA = obj(
+export const ERROR_SCHEMA = shape<SocketError>(
   {
     code: { type: 'string', enum: ERROR_CODES },
     message: str,
     details: { description: 'For VALIDATION_FAILED: [{field, problems}]' },
-    retryAfterMs: { type: 'integer', minimum: 0, description: 'For RATE_LIMITED' },
+    retryAfterMs: {
+      type: 'integer',
+      minimum: 0,
+      description: 'For RATE_LIMITED and UNAVAILABLE: milliseconds until a retry can succeed',
+    },
   },
   ['code', 'message'],
 );
@@ -164,10 +207,16 @@ export const ERROR_SCHEMA = obj(
 const clientMessageId = { type: 'string', pattern: '^[\\w.:-]{1,128}$' };
 
 export const CLIENT_PAYLOAD_SCHEMAS = {
-  'session:create': obj({ title: { type: 'string', minLength: 1, maxLength: 200 } }, []),
-  'session:join': obj({ sessionId: uuid, afterSeq: { ...int, default: 0 } }, ['sessionId']),
-  'session:leave': obj({ sessionId: uuid }),
-  'message:send': obj({
+  'session:create': shape<ClientPayloads['session:create']>(
+    { title: { type: 'string', minLength: 1, maxLength: 200 } },
+    [],
+  ),
+  'session:join': shape<ClientPayloads['session:join']>(
+    { sessionId: uuid, afterSeq: { ...int, default: 0 } },
+    ['sessionId'],
+  ),
+  'session:leave': shape<ClientPayloads['session:leave']>({ sessionId: uuid }),
+  'message:send': shape<ClientPayloads['message:send']>({
     sessionId: uuid,
     content: {
       type: 'string',
@@ -176,7 +225,7 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
     },
     clientMessageId,
   }),
-  'interaction:respond': obj({
+  'interaction:respond': shape<ClientPayloads['interaction:respond']>({
     sessionId: uuid,
     interactionId: uuid,
     response: {
@@ -187,26 +236,32 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
       ],
     },
   }),
-  'run:cancel': obj({ sessionId: uuid }),
-  'intent:resume': obj({ sessionId: uuid, intentId: uuid }),
+  'run:cancel': shape<ClientPayloads['run:cancel']>({ sessionId: uuid }),
+  'intent:resume': shape<ClientPayloads['intent:resume']>({ sessionId: uuid, intentId: uuid }),
 } satisfies Record<ClientEventName, JsonSchema>;
 
-const ok = (properties: Record<string, JsonSchema> = {}): JsonSchema =>
-  obj({ ok: { type: 'boolean', const: true }, ...properties });
+/** The success ack of event E: `ok: true` and exactly the fields of E's ack in the contract. */
+const ok = <E extends ClientEventName>(properties: {
+  [K in keyof ClientAcks[E]]-?: JsonSchema;
+}): JsonSchema => obj({ ok: { type: 'boolean', const: true }, ...properties });
 
 export const CLIENT_ACK_SCHEMAS = {
-  'session:create': ok({ session: SESSION_SCHEMA }),
-  'session:join': ok({
+  'session:create': ok<'session:create'>({ session: SESSION_SCHEMA }),
+  'session:join': ok<'session:join'>({
     session: SESSION_SCHEMA,
     state: STATE_SCHEMA,
     events: { type: 'array', maxItems: 500, items: { $ref: '#/components/schemas/SessionEvent' } },
     hasMore: bool,
   }),
-  'session:leave': ok(),
-  'message:send': ok({ intentId: uuid, runId: uuid, seq: { type: 'integer', minimum: 1 } }),
-  'interaction:respond': ok(),
-  'run:cancel': ok({ runId: uuid }),
-  'intent:resume': ok({ runId: uuid }),
+  'session:leave': ok<'session:leave'>({}),
+  'message:send': ok<'message:send'>({
+    intentId: uuid,
+    runId: uuid,
+    seq: { type: 'integer', minimum: 1 },
+  }),
+  'interaction:respond': ok<'interaction:respond'>({}),
+  'run:cancel': ok<'run:cancel'>({ runId: uuid }),
+  'intent:resume': ok<'intent:resume'>({ runId: uuid }),
 } satisfies Record<ClientEventName, JsonSchema>;
 
 export const ACK_FAILURE_SCHEMA = obj({

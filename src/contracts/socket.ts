@@ -1,5 +1,7 @@
 import type { ErrorCode } from './error-codes.js';
+import type { MessageAccepted, Role, RunIdResponse } from './rest.js';
 import type { SessionEvent } from './events.js';
+import type { SessionStateView, SessionView } from './session.js';
 
 /** The typed Socket.IO contract of the `/chat` namespace (docs/protocol.md "Socket.IO"). */
 export const CHAT_NAMESPACE = '/chat';
@@ -15,52 +17,44 @@ export type AckFailure = { ok: false; error: SocketError };
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure;
 export type AckFn<T extends object = object> = (response: Ack<T>) => void;
 
-export interface SessionView {
-  id: string;
-  title: string | null;
-  status: 'active' | 'closed';
-  createdAt: string;
-  lastActivityAt: string;
-  lastSeq: number;
+export interface SessionCreatePayload {
+  title?: string;
+}
+export interface SessionJoinPayload {
+  sessionId: string;
+  /** Replay events with seq greater than this (default 0). */
+  afterSeq?: number;
+}
+export interface SessionLeavePayload {
+  sessionId: string;
+}
+export interface MessageSendPayload {
+  sessionId: string;
+  content: string;
+  clientMessageId: string;
+}
+export interface InteractionRespondPayload {
+  sessionId: string;
+  interactionId: string;
+  response: unknown;
+}
+export interface RunCancelPayload {
+  sessionId: string;
+}
+export interface IntentResumePayload {
+  sessionId: string;
+  intentId: string;
 }
 
-/** A run's status as PROTOCOL.md lists it; `interrupted` is a run whose node died mid-run. */
-export const RUN_STATUSES = [
-  'running',
-  'awaiting_input',
-  'completed',
-  'cancelled',
-  'failed',
-  'interrupted',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
-export interface SessionStateView {
-  run: null | {
-    id: string;
-    intentId: string;
-    status: RunStatus;
-    attempt: number;
-    startedAt: string;
-  };
-  pendingInteraction: null | {
-    id: string;
-    kind: 'confirm' | 'form' | 'retry';
-    runId: string;
-    intentId: string;
-    expiresAt: string;
-    data: Record<string, unknown>;
-  };
-}
-
+/** Each client event's payload (the first argument of its ClientToServerEvents signature). */
 export interface ClientPayloads {
-  'session:create': { title?: string };
-  'session:join': { sessionId: string; afterSeq?: number };
-  'session:leave': { sessionId: string };
-  'message:send': { sessionId: string; content: string; clientMessageId: string };
-  'interaction:respond': { sessionId: string; interactionId: string; response: unknown };
-  'run:cancel': { sessionId: string };
-  'intent:resume': { sessionId: string; intentId: string };
+  'session:create': SessionCreatePayload;
+  'session:join': SessionJoinPayload;
+  'session:leave': SessionLeavePayload;
+  'message:send': MessageSendPayload;
+  'interaction:respond': InteractionRespondPayload;
+  'run:cancel': RunCancelPayload;
+  'intent:resume': IntentResumePayload;
 }
 
 export interface ClientAcks {
@@ -72,10 +66,10 @@ export interface ClientAcks {
     hasMore: boolean;
   };
   'session:leave': object;
-  'message:send': { intentId: string; runId: string; seq: number };
+  'message:send': MessageAccepted;
   'interaction:respond': object;
-  'run:cancel': { runId: string };
-  'intent:resume': { runId: string };
+  'run:cancel': RunIdResponse;
+  'intent:resume': RunIdResponse;
 }
 
 export type ClientEventName = keyof ClientPayloads;
@@ -104,7 +98,7 @@ export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
   userId: string;
-  role: 'user' | 'admin';
+  role: Role;
   connectionId: string;
   /** Access token expiry, epoch seconds. */
   exp: number;

@@ -1,16 +1,8 @@
-export const REMINDER_STATUSES = ['scheduled', 'fired', 'cancelled'] as const;
-export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
+import type { ReminderStatus, ReminderView } from '../contracts/rest.js';
 
-/** A reminder as the REST API shows it (docs/protocol.md "Sessions", `Reminder`). */
-export interface ReminderView {
-  id: string;
-  sessionId: string | null;
-  label: string;
-  dueAt: string;
-  status: ReminderStatus;
-  createdAt: string;
-  firedAt: string | null;
-}
+// The REST shape (docs/protocol.md "Sessions", `Reminder`) is the contract's; only the row is ours.
+export { REMINDER_STATUSES } from '../contracts/rest.js';
+export type { ReminderStatus, ReminderView };
 
 export interface ReminderRow {
   id: string;

@@ -10,7 +10,7 @@ import { CurrentUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AuthUser } from '../users/user.types.js';
 import { ListRemindersQueryDto, ReminderPageDto } from './dto/reminders.dto.js';
-import type { ReminderView } from './reminder.types.js';
+import type { Page, ReminderView } from '../contracts/rest.js';
 import { RemindersService } from './reminders.service.js';
 
 @ApiTags('reminders')
@@ -27,7 +27,7 @@ export class RemindersController {
   list(
     @CurrentUser() user: AuthUser,
     @Query() q: ListRemindersQueryDto,
-  ): Promise<{ items: ReminderView[]; nextCursor: string | null }> {
+  ): Promise<Page<ReminderView>> {
     return this.reminders.list(user.id, q);
   }
 

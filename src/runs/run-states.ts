@@ -1,4 +1,7 @@
+import { ACTIVE_RUN_STATUSES, isActiveRunStatus } from '../contracts/session.js';
 import type { IntentStatus, RunStatus } from '../sessions/session.types.js';
+
+export { ACTIVE_RUN_STATUSES };
 
 /**
  * The run state machine, written once: for each target state, the states a run may leave for it.
@@ -25,10 +28,8 @@ export const INTENT_TRANSITIONS: Readonly<Record<IntentStatus, readonly IntentSt
   abandoned: ['active'],
 };
 
-export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_input'];
-
 export function isActive(status: RunStatus): boolean {
-  return ACTIVE_RUN_STATUSES.includes(status);
+  return isActiveRunStatus(status);
 }
 
 export function isFinal(status: RunStatus): boolean {

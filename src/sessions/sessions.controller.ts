@@ -19,7 +19,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import type { SessionEvent } from '../contracts/events.js';
+import type { EventPage, Page } from '../contracts/rest.js';
 import type { AuthUser } from '../users/user.types.js';
 import {
   CreateSessionDto,
@@ -59,7 +59,7 @@ export class SessionsController {
   list(
     @CurrentUser() user: AuthUser,
     @Query() q: ListSessionsQueryDto,
-  ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
+  ): Promise<Page<SessionView>> {
     return this.sessions.list(user.id, q);
   }
 
@@ -88,7 +88,7 @@ export class SessionsController {
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Query() q: EventsQueryDto,
-  ): Promise<{ items: SessionEvent[]; hasMore: boolean }> {
+  ): Promise<EventPage> {
     return this.sessions.events(user.id, id, q.afterSeq ?? 0, q.limit ?? 100);
   }
 }

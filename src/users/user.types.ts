@@ -1,5 +1,7 @@
-export type Role = 'user' | 'admin';
-export const ROLES: readonly Role[] = ['user', 'admin'];
+import type { Role } from '../contracts/rest.js';
+
+export { ROLES } from '../contracts/rest.js';
+export type { Role };
 
 export interface User {
   id: string;

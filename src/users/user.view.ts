@@ -1,13 +1,8 @@
+import type { UserView } from '../contracts/rest.js';
 import type { User } from './user.types.js';
 
-/** The public JSON of a user (never the password hash). */
-export interface UserView {
-  id: string;
-  email: string;
-  displayName: string | null;
-  role: User['role'];
-  createdAt: string;
-}
+/** The public JSON of a user (never the password hash) is the contract's `UserView`. */
+export type { UserView };
 
 export function toUserView(u: User): UserView {
   return {

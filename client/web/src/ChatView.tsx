@@ -1,5 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type ChatState, initialChatState, type SessionRoom } from '@hitl/sdk';
+import {
+  ApiError,
+  type ChatState,
+  initialChatState,
+  isActiveRunStatus,
+  type SessionRoom,
+} from '@hitl/sdk';
 import { client } from './client';
 import { InteractionDialog } from './InteractionDialog';
 import { Timeline } from './Timeline';
@@ -54,7 +60,7 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
 
   useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [state.timeline]);
 
-  const active = state.runStatus === 'running' || state.runStatus === 'awaiting_input';
+  const active = state.runStatus !== null && isActiveRunStatus(state.runStatus);
 
   const send = async (e: Event) => {
     e.preventDefault();

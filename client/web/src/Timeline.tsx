@@ -1,4 +1,4 @@
-import type { RunStatus, StepView, TimelineItem } from '@hitl/sdk';
+import { isActiveRunStatus, type RunStatus, type StepView, type TimelineItem } from '@hitl/sdk';
 
 const STEP_LABELS: Record<StepView['step'], string> = {
   intent_recognition: 'Understanding the request',
@@ -21,7 +21,7 @@ type RunItem = Extract<TimelineItem, { kind: 'run' }>;
 
 function Steps({ run }: { run: RunItem }) {
   if (run.steps.length === 0) return null;
-  const open = run.status === 'running' || run.status === 'awaiting_input';
+  const open = isActiveRunStatus(run.status);
   return (
     <details class="steps" open={open}>
       <summary>

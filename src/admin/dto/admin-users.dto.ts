@@ -2,9 +2,18 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { UserDto } from '../../auth/dto/auth.dto.js';
 import { PageQueryDto } from '../../common/page-query.dto.js';
-import { ROLES, type Role } from '../../users/user.types.js';
+import { ROLES, type Page, type Role } from '../../contracts/rest.js';
+import type {
+  AdminUserView,
+  ListUsersQuery,
+  PatchUserRequest,
+} from '../../contracts/rest-admin.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class ListUsersQueryDto extends PageQueryDto {
+export class ListUsersQueryDto
+  extends PageQueryDto
+  implements Exactly<ListUsersQueryDto, ListUsersQuery>
+{
   @ApiPropertyOptional({ description: 'Case-insensitive search in email and display name' })
   @IsOptional()
   @IsString()
@@ -12,7 +21,7 @@ export class ListUsersQueryDto extends PageQueryDto {
   q?: string;
 }
 
-export class PatchUserDto {
+export class PatchUserDto implements Exactly<PatchUserDto, PatchUserRequest> {
   @ApiPropertyOptional({ enum: ROLES })
   @IsOptional()
   @IsIn(ROLES)
@@ -24,11 +33,11 @@ export class PatchUserDto {
   disabled?: boolean;
 }
 
-export class AdminUserDto extends UserDto {
+export class AdminUserDto extends UserDto implements Exactly<AdminUserDto, AdminUserView> {
   @ApiProperty() disabled!: boolean;
 }
 
-export class AdminUserPageDto {
+export class AdminUserPageDto implements Exactly<AdminUserPageDto, Page<AdminUserView>> {
   @ApiProperty({ type: [AdminUserDto] }) items!: AdminUserDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }

@@ -3,32 +3,50 @@ import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import { SessionDto } from '../../sessions/dto/sessions.dto.js';
 
-const RUN_STATUSES = [
-  'running',
-  'awaiting_input',
-  'completed',
-  'cancelled',
-  'failed',
-  'interrupted',
-] as const;
+import type { Page } from '../../contracts/rest.js';
+import type {
+  AdminRunView,
+  AdminRunsQuery,
+  AdminSessionView,
+  AdminSessionsQuery,
+  NodeStats,
+  Stats,
+  UsageQuery,
+  UsageReport,
+  UsageRow,
+} from '../../contracts/rest-admin.js';
+import {
+  RUN_STATUSES,
+  SESSION_STATUSES,
+  type RunStatus,
+  type SessionStatus,
+} from '../../contracts/session.js';
+import type { Exactly } from '../../common/exactly.js';
+
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export class AdminSessionsQueryDto extends PageQueryDto {
+export class AdminSessionsQueryDto
+  extends PageQueryDto
+  implements Exactly<AdminSessionsQueryDto, AdminSessionsQuery>
+{
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
-  @ApiPropertyOptional({ enum: ['active', 'closed'] })
+  @ApiPropertyOptional({ enum: SESSION_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'closed'])
-  status?: 'active' | 'closed';
+  @IsIn(SESSION_STATUSES)
+  status?: SessionStatus;
 }
 
-export class AdminRunsQueryDto extends PageQueryDto {
+export class AdminRunsQueryDto
+  extends PageQueryDto
+  implements Exactly<AdminRunsQueryDto, AdminRunsQuery>
+{
   @ApiPropertyOptional({ enum: RUN_STATUSES })
   @IsOptional()
   @IsIn(RUN_STATUSES)
-  status?: (typeof RUN_STATUSES)[number];
+  status?: RunStatus;
 }
 
-export class UsageQueryDto {
+export class UsageQueryDto implements Exactly<UsageQueryDto, UsageQuery> {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() userId?: string;
   @ApiPropertyOptional({ example: '2026-01-01', description: 'First day (UTC), inclusive' })
   @IsOptional()
@@ -40,33 +58,36 @@ export class UsageQueryDto {
   to?: string;
 }
 
-export class AdminSessionDto extends SessionDto {
+export class AdminSessionDto
+  extends SessionDto
+  implements Exactly<AdminSessionDto, AdminSessionView>
+{
   @ApiProperty({ format: 'uuid' }) userId!: string;
 }
 
-export class AdminSessionPageDto {
+export class AdminSessionPageDto implements Exactly<AdminSessionPageDto, Page<AdminSessionView>> {
   @ApiProperty({ type: [AdminSessionDto] }) items!: AdminSessionDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
-export class AdminRunDto {
+export class AdminRunDto implements Exactly<AdminRunDto, AdminRunView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ format: 'uuid' }) sessionId!: string;
   @ApiProperty({ format: 'uuid' }) userId!: string;
   @ApiProperty() attempt!: number;
-  @ApiProperty({ enum: RUN_STATUSES }) status!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
   @ApiProperty() nodeId!: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) endedAt!: string | null;
 }
 
-export class AdminRunPageDto {
+export class AdminRunPageDto implements Exactly<AdminRunPageDto, Page<AdminRunView>> {
   @ApiProperty({ type: [AdminRunDto] }) items!: AdminRunDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
-export class UsageRowDto {
+export class UsageRowDto implements Exactly<UsageRowDto, UsageRow> {
   @ApiProperty({ format: 'uuid' }) userId!: string;
   @ApiProperty({ example: '2026-11-21' }) day!: string;
   @ApiProperty() messages!: number;
@@ -75,11 +96,11 @@ export class UsageRowDto {
   @ApiProperty() completionTokens!: number;
 }
 
-export class UsageReportDto {
+export class UsageReportDto implements Exactly<UsageReportDto, UsageReport> {
   @ApiProperty({ type: [UsageRowDto] }) items!: UsageRowDto[];
 }
 
-export class NodeStatsDto {
+export class NodeStatsDto implements Exactly<NodeStatsDto, NodeStats> {
   @ApiProperty() nodeId!: string;
   @ApiProperty({
     description: 'Open sockets (known for this node only)',
@@ -96,7 +117,7 @@ export class NodeStatsDto {
   @ApiProperty() activeRuns!: number;
 }
 
-export class StatsDto {
+export class StatsDto implements Exactly<StatsDto, Stats> {
   @ApiProperty() nodeId!: string;
   @ApiProperty({ type: [NodeStatsDto] }) nodes!: NodeStatsDto[];
   @ApiProperty({

@@ -1,9 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import type {
+  MessageAccepted,
+  OkResponse,
+  RespondRequest,
+  RunIdResponse,
+  SendMessageRequest,
+} from '../../contracts/rest.js';
+import type { Exactly } from '../../common/exactly.js';
 
 export const CLIENT_MESSAGE_ID = /^[\w.:-]{1,128}$/;
 
-export class SendMessageDto {
+export class SendMessageDto implements Exactly<SendMessageDto, SendMessageRequest> {
   @ApiProperty({
     description:
       'Trimmed, 1..MAX_MESSAGE_LENGTH characters, no control characters but newline and tab',
@@ -24,7 +32,7 @@ export class SendMessageDto {
   clientMessageId?: string;
 }
 
-export class RespondDto {
+export class RespondDto implements Exactly<RespondDto, RespondRequest> {
   @ApiProperty({
     description:
       '{approved: boolean} for confirm, {values: {...}} for form, {retry: boolean} for retry',
@@ -34,17 +42,17 @@ export class RespondDto {
   response!: unknown;
 }
 
-export class SendMessageAckDto {
+export class SendMessageAckDto implements Exactly<SendMessageAckDto, MessageAccepted> {
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ format: 'uuid' }) runId!: string;
   @ApiProperty({ description: 'seq of the user_message event' }) seq!: number;
 }
 
-export class RunIdDto {
+export class RunIdDto implements Exactly<RunIdDto, RunIdResponse> {
   @ApiProperty({ format: 'uuid' }) runId!: string;
 }
 
-export class OkDto {
+export class OkDto implements Exactly<OkDto, OkResponse> {
   @ApiProperty({ example: true }) ok!: boolean;
 }
 

@@ -16,6 +16,7 @@ import { OrchestratorService } from '../orchestrator.service.js';
 import { QuotaGuard } from '../../quotas/quota-guard.service.js';
 import { isUuid } from '../../common/uuid.js';
 import { checkContent } from './message-rules.js';
+import type { MessageAccepted } from '../../contracts/rest.js';
 
 export interface SendMessageCommand {
   userId: string;
@@ -25,11 +26,8 @@ export interface SendMessageCommand {
   connectionId?: string;
 }
 
-export interface SendMessageAck {
-  intentId: string;
-  runId: string;
-  seq: number;
-}
+/** The ack of `message:send` and its REST twin. */
+export type SendMessageAck = MessageAccepted;
 
 const ACK_WAIT_MS = 5000;
 

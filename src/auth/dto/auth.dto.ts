@@ -1,13 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  ROLES,
+  type AuthResponse,
+  type LoginRequest,
+  type RefreshRequest,
+  type RegisterRequest,
+  type Role,
+  type UserView,
+} from '../../contracts/rest.js';
+import type { Exactly } from '../../common/exactly.js';
 
 const trimLower = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
-export class RegisterDto {
+export class RegisterDto implements Exactly<RegisterDto, RegisterRequest> {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @Transform(trimLower)
   @IsEmail()
@@ -29,7 +39,7 @@ export class RegisterDto {
   displayName?: string;
 }
 
-export class LoginDto {
+export class LoginDto implements Exactly<LoginDto, LoginRequest> {
   @ApiProperty({ example: 'ada@example.com' })
   @Transform(trimLower)
   @IsString()
@@ -44,7 +54,7 @@ export class LoginDto {
   password!: string;
 }
 
-export class RefreshDto {
+export class RefreshDto implements Exactly<RefreshDto, RefreshRequest> {
   @ApiProperty({ description: 'The refresh token from the last register, login or refresh' })
   @IsString()
   @MinLength(1)
@@ -52,15 +62,15 @@ export class RefreshDto {
   refreshToken!: string;
 }
 
-export class UserDto {
+export class UserDto implements Exactly<UserDto, UserView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() email!: string;
   @ApiProperty({ type: String, nullable: true }) displayName!: string | null;
-  @ApiProperty({ enum: ['user', 'admin'] }) role!: 'user' | 'admin';
+  @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export class AuthResponseDto {
+export class AuthResponseDto implements Exactly<AuthResponseDto, AuthResponse> {
   @ApiProperty({ type: UserDto }) user!: UserDto;
   @ApiProperty({
     description: 'JWT access token for the Authorization: Bearer header and the socket handshake',

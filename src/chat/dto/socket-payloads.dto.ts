@@ -11,21 +11,29 @@ import {
   MinLength,
 } from 'class-validator';
 import { CLIENT_MESSAGE_ID } from '../../agent/dto/agent.dto.js';
+import type * as Wire from '../../contracts/socket.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class SessionCreatePayload {
+// Each class validates one client event's payload and implements that event's payload type in
+// the contract, so a field added to or dropped from one side alone fails the typecheck.
+
+export class SessionCreatePayload implements Exactly<
+  SessionCreatePayload,
+  Wire.SessionCreatePayload
+> {
   @IsOptional() @IsString() @MinLength(1) @MaxLength(200) title?: string;
 }
 
-export class SessionJoinPayload {
+export class SessionJoinPayload implements Exactly<SessionJoinPayload, Wire.SessionJoinPayload> {
   @IsUUID() sessionId!: string;
   @IsOptional() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) afterSeq?: number;
 }
 
-export class SessionLeavePayload {
+export class SessionLeavePayload implements Exactly<SessionLeavePayload, Wire.SessionLeavePayload> {
   @IsUUID() sessionId!: string;
 }
 
-export class MessageSendPayload {
+export class MessageSendPayload implements Exactly<MessageSendPayload, Wire.MessageSendPayload> {
   @IsUUID() sessionId!: string;
   @IsString() @MaxLength(100_000) content!: string;
   @IsString()
@@ -35,17 +43,20 @@ export class MessageSendPayload {
   clientMessageId!: string;
 }
 
-export class InteractionRespondPayload {
+export class InteractionRespondPayload implements Exactly<
+  InteractionRespondPayload,
+  Wire.InteractionRespondPayload
+> {
   @IsUUID() sessionId!: string;
   @IsUUID() interactionId!: string;
   @IsDefined() response!: unknown;
 }
 
-export class RunCancelPayload {
+export class RunCancelPayload implements Exactly<RunCancelPayload, Wire.RunCancelPayload> {
   @IsUUID() sessionId!: string;
 }
 
-export class IntentResumePayload {
+export class IntentResumePayload implements Exactly<IntentResumePayload, Wire.IntentResumePayload> {
   @IsUUID() sessionId!: string;
   @IsUUID() intentId!: string;
 }

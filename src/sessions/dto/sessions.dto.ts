@@ -2,9 +2,35 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PageQueryDto } from '../../common/page-query.dto.js';
-import { EVENT_TYPES } from '../../contracts/events.js';
+import {
+  EVENT_TYPES,
+  INTERACTION_KINDS,
+  type EventDataMap,
+  type EventType,
+  type InteractionKind,
+  type SessionEventOf,
+} from '../../contracts/events.js';
+import type {
+  CreateSessionRequest,
+  EventPage,
+  EventsQuery,
+  ListSessionsQuery,
+  Page,
+} from '../../contracts/rest.js';
+import {
+  RUN_STATUSES,
+  SESSION_STATUSES,
+  type InteractionView,
+  type RunStatus,
+  type RunView,
+  type SessionStateView,
+  type SessionStatus,
+  type SessionView,
+  type SessionWithState,
+} from '../../contracts/session.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class CreateSessionDto {
+export class CreateSessionDto implements Exactly<CreateSessionDto, CreateSessionRequest> {
   @ApiPropertyOptional({ maxLength: 200, example: 'Trip planning' })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
@@ -14,14 +40,17 @@ export class CreateSessionDto {
   title?: string;
 }
 
-export class ListSessionsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: ['active', 'closed'] })
+export class ListSessionsQueryDto
+  extends PageQueryDto
+  implements Exactly<ListSessionsQueryDto, ListSessionsQuery>
+{
+  @ApiPropertyOptional({ enum: SESSION_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'closed'])
-  status?: 'active' | 'closed';
+  @IsIn(SESSION_STATUSES)
+  status?: SessionStatus;
 }
 
-export class EventsQueryDto {
+export class EventsQueryDto implements Exactly<EventsQueryDto, EventsQuery> {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: Number.MAX_SAFE_INTEGER,
@@ -44,29 +73,26 @@ export class EventsQueryDto {
   limit?: number;
 }
 
-export class SessionDto {
+export class SessionDto implements Exactly<SessionDto, SessionView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) title!: string | null;
-  @ApiProperty({ enum: ['active', 'closed'] }) status!: 'active' | 'closed';
+  @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) lastActivityAt!: string;
   @ApiProperty({ description: 'seq of the newest event, 0 for an empty log' }) lastSeq!: number;
 }
 
-export class RunDto {
+export class RunDto implements Exactly<RunDto, RunView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) intentId!: string;
-  @ApiProperty({
-    enum: ['running', 'awaiting_input', 'completed', 'cancelled', 'failed', 'interrupted'],
-  })
-  status!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
   @ApiProperty() attempt!: number;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
 }
 
-export class InteractionDto {
+export class InteractionDto implements Exactly<InteractionDto, InteractionView> {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: ['confirm', 'form', 'retry'] }) kind!: string;
+  @ApiProperty({ enum: INTERACTION_KINDS }) kind!: InteractionKind;
   @ApiProperty({ format: 'uuid' }) runId!: string;
   @ApiProperty({ format: 'uuid' }) intentId!: string;
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
@@ -76,35 +102,40 @@ export class InteractionDto {
   data!: Record<string, unknown>;
 }
 
-export class SessionStateDto {
+export class SessionStateDto implements Exactly<SessionStateDto, SessionStateView> {
   @ApiProperty({ type: RunDto, nullable: true }) run!: RunDto | null;
   @ApiProperty({ type: InteractionDto, nullable: true }) pendingInteraction!: InteractionDto | null;
 }
 
-export class SessionWithStateDto extends SessionDto {
+export class SessionWithStateDto
+  extends SessionDto
+  implements Exactly<SessionWithStateDto, SessionWithState>
+{
   @ApiProperty({ type: SessionStateDto }) state!: SessionStateDto;
 }
 
-export class SessionPageDto {
+export class SessionPageDto implements Exactly<SessionPageDto, Page<SessionView>> {
   @ApiProperty({ type: [SessionDto] }) items!: SessionDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
-export class EventDto {
+export class EventDto implements Exactly<EventDto, SessionEventOf<EventType>> {
   @ApiProperty({ format: 'uuid' }) sessionId!: string;
   @ApiProperty() seq!: number;
-  @ApiProperty({ enum: EVENT_TYPES }) type!: string;
+  @ApiProperty({ enum: EVENT_TYPES }) type!: EventType;
   @ApiPropertyOptional({ format: 'uuid' }) intentId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) runId?: string;
   @ApiPropertyOptional() connectionId?: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ description: 'Shape depends on type; see /asyncapi.json' }) data!: Record<
-    string,
-    unknown
-  >;
+  @ApiProperty({ description: 'Shape depends on type; see /asyncapi.json' })
+  data!: EventDataMap[EventType];
 }
 
-export class EventPageDto {
+/**
+ * `items` are EventDto, the event with `type` and `data` widened to any type: a class cannot
+ * implement the discriminated `SessionEvent` union, and EventDto is checked against its widening.
+ */
+export class EventPageDto implements Omit<EventPage, 'items'> {
   @ApiProperty({ type: [EventDto] }) items!: EventDto[];
   @ApiProperty() hasMore!: boolean;
 }

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { StreamQuery, StreamTicket } from '../../contracts/rest.js';
+import type { Exactly } from '../../common/exactly.js';
 
-export class StreamQueryDto {
+export class StreamQueryDto implements Exactly<StreamQueryDto, StreamQuery> {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: Number.MAX_SAFE_INTEGER,
@@ -25,7 +27,7 @@ export class StreamQueryDto {
   ticket?: string;
 }
 
-export class StreamTicketDto {
+export class StreamTicketDto implements Exactly<StreamTicketDto, StreamTicket> {
   @ApiProperty({ description: 'Pass as `?ticket=` to GET /sessions/{id}/stream; single use' })
   ticket!: string;
 
