@@ -214,4 +214,30 @@ describe('remote cancel', () => {
     const log = await settled(db, s.sessionId);
     expect(lifecycleProblems(log)).toEqual([]);
   });
+
+  it('a won:false about a run that completed first, with a newer run started since: the newer run is asked and cancelled', async () => {
+    const s = await newSession();
+    const faults = { a: a.app.get(FaultPoints), c: c.app.get(FaultPoints) };
+    // The first run's completion is under way on C when the cancel arrives there: it loses.
+    const closing = faults.c.pause('run.closing');
+    const first = await s.send(c, 'hello');
+    await closing.reached;
+    const asked = faults.c.pause('cluster.cancel');
+    const replied = faults.a.pause('cluster.cancelled');
+    const cancelling = s.cancel();
+    await asked.reached;
+    asked.release();
+    closing.release();
+    // C's won:false reaches A only once a second run waits on C.
+    await replied.reached;
+    expect(await runStatus(first.body.runId)).toBe('completed');
+    await waitFor(() => Promise.resolve(!c.app.get(OrchestratorService).isLive(s.sessionId)));
+    const second = await waitingOnC(s);
+    replied.release();
+    const cancel = await cancelling;
+    expect(cancel.status).toBe(202);
+    expect(cancel.body).toEqual({ runId: second });
+    expect(await runStatus(second)).toBe('cancelled');
+    expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
+  });
 });
