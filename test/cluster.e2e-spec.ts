@@ -5,7 +5,7 @@ import { OrchestratorService } from '../src/agent/orchestrator.service.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
-import { waitFor } from './support/lifecycle.js';
+import { settled, waitFor } from './support/lifecycle.js';
 import { ask } from './support/socket.js';
 import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -162,6 +162,9 @@ describe('two nodes on one PostgreSQL and Redis', () => {
         (await h1.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken))
           .status,
       ).toBe(202);
+      // Settled first: at MAX_CONCURRENT_RUNS_PER_USER a send is QUOTA_EXCEEDED, checked before
+      // the rate limit (a refused send does not use the budget).
+      for (const id of sessions.slice(0, 3)) await settled(c1.app.get(Database), id);
       const fourth = await h2.post(
         `/sessions/${sessions[3]}/messages`,
         { content: 'hi' },

@@ -4,6 +4,7 @@ import { OrchestratorService } from '../src/agent/orchestrator.service.js';
 import { ClusterBus } from '../src/cluster/cluster-bus.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
+import { HistoryService } from '../src/history/history.service.js';
 import { RunLifecycle } from '../src/runs/run-lifecycle.service.js';
 import {
   createTestDatabase,
@@ -58,6 +59,23 @@ async function textAfterEnd(
   return { runId: sent.body.runId as string, next };
 }
 
+/** Records the app's appendDelta calls: the run, and the code the call was refused with. */
+function deltaCalls(node: TestApp): { runId: string | undefined; threw?: string }[] {
+  const history = node.app.get(HistoryService);
+  const calls: { runId: string | undefined; threw?: string }[] = [];
+  const original = history.appendDelta.bind(history);
+  history.appendDelta = (sessionId, ids, delta) => {
+    try {
+      original(sessionId, ids, delta);
+      calls.push({ runId: ids.runId });
+    } catch (err) {
+      calls.push({ runId: ids.runId, threw: (err as { code?: string }).code });
+      throw err;
+    }
+  };
+  return calls;
+}
+
 /** The defects of issue 23 about fencing a run's writes and remote cancels, on one node. */
 describeEachDatabase('run fencing (one node)', (kind) => {
   let target: TestDatabase;
@@ -89,11 +107,16 @@ describeEachDatabase('run fencing (one node)', (kind) => {
     const s = await newSession();
     const send = (content: string) =>
       http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+    const calls = deltaCalls(t);
     // The transaction another node runs when the executing node does not answer its cancel.
     const { runId, next } = await textAfterEnd(t, send, async () => {
       expect(await t.app.get(RunLifecycle).cancelSession(s.sessionId, 'user')).toBeDefined();
     });
     expect(next.status).toBe(202);
+    // The fenced run is told at its next chunk, and stops: it does not stream the rest.
+    const mine = () => calls.filter((c) => c.runId === runId);
+    await waitFor(() => Promise.resolve(mine().some((c) => c.threw) || mine().length > 50));
+    expect(mine().map((c) => c.threw)).toEqual([undefined, 'CONFLICT']);
     const log = await settled(db, s.sessionId);
     expect(lifecycleProblems(log)).toEqual([]);
     const closing = log.findIndex((e) => e.runId === runId && e.type === 'task_cancelled');

@@ -37,6 +37,7 @@ export class OrchestratorService
       cancelLive: (sessionId, reason) => this.cancelLive(sessionId, reason),
       abandonLive: (sessionId) => this.abandon(sessionId, 'ended elsewhere'),
       executes: (sessionId, runId) => this.bySession.get(sessionId)?.spec.runId === runId,
+      executing: (sessionId) => this.bySession.get(sessionId)?.spec.runId,
     });
   }
 

@@ -30,6 +30,11 @@ export type ClusterMessage =
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string; runId?: string }
   /** The executing node's reply: whether its cancel of `runId` is what ended that run. */
   | { kind: 'cancelled'; requestId: string; runId: string; won: boolean }
+  /**
+   * A node that executes another run of the session (`executing`) than the `runId` a cancel asked
+   * about: the canceller reads the session's active run again instead of waiting for a reply.
+   */
+  | { kind: 'not-executing'; requestId: string; runId: string; executing: string }
   /** The session was closed: whatever of it executes on a node stops without writing. */
   | { kind: 'abandon'; sessionId: string };
 

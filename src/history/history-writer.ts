@@ -163,12 +163,20 @@ export class HistoryWriter {
   }
 }
 
+/** The events that end a run: written by the transaction whose checked transition ended it. */
+const CLOSING_EVENTS = new Set(['task_completed', 'task_failed', 'task_cancelled']);
+
 /**
  * Stores appends (in the ambient transaction if there is one, else in a new one) and returns
  * each one's stored events, or undefined for an append whose session does not exist or, given a
  * `fence`, whose run has ended (then in fence.ended). Every append is fenced unless it says
- * `fenced: false` (a lifecycle transaction's own events). With an `attempt` of an earlier call
- * whose transaction committed, what it stored is returned instead.
+ * `fenced: false` (a lifecycle transaction's own events), and an append stands or falls whole:
+ * none is half stored (its stored part would never be delivered).
+ *
+ * A run whose closing event is among the batch's own unfenced rows is not fenced here: that
+ * transaction is the one that ends it (idle expiry, close), and the run's earlier appends in the
+ * batch were made before its end, so they are written before its closing event, where they
+ * belong. Fenced, they would be lost, since the run is already ended within the transaction.
  */
 export async function storeAppends(
   repo: HistoryRepository,
@@ -176,13 +184,23 @@ export async function storeAppends(
   attempt?: BatchAttempt,
   fence?: RunFence,
 ): Promise<(SessionEvent[] | undefined)[]> {
+  const endedHere = new Set(
+    appends.flatMap((p) =>
+      p.fenced === false
+        ? p.events.flatMap((e) => (e.runId && CLOSING_EVENTS.has(e.type) ? [e.runId] : []))
+        : [],
+    ),
+  );
   const rows: BatchRow[] = [];
-  for (const p of appends) {
-    const fenced = fence !== undefined && p.fenced !== false;
+  appends.forEach((p, group) => {
     for (const event of p.events) {
-      rows.push({ ord: rows.length, sessionId: p.sessionId, event, touch: p.touch, fenced });
+      const fenced =
+        fence !== undefined &&
+        p.fenced !== false &&
+        !(event.runId !== undefined && endedHere.has(event.runId));
+      rows.push({ ord: rows.length, group, sessionId: p.sessionId, event, touch: p.touch, fenced });
     }
-  }
+  });
   const stored =
     (attempt && (await repo.committedBatch(attempt))) ??
     (await repo.appendBatch(rows, attempt, fence));

@@ -16,6 +16,8 @@ export interface BatchRow {
    * a lifecycle transaction writes under its own checked transition (the closing events).
    */
   fenced?: boolean;
+  /** Rows of one append share a group: when a fenced row is left out, the whole group is. */
+  group?: number;
 }
 
 /**
@@ -157,6 +159,13 @@ export class HistoryRepository {
         const ended = await tx.query<{ id: string }>(ENDED_RUNS_SQL, [runIds, ACTIVE_RUN_STATUSES]);
         for (const r of ended) fence.ended.add(r.id);
       }
+      const groupOf = (r: BatchRow): string =>
+        r.group === undefined ? `r${r.ord}` : `g${r.group}`;
+      const dropped = new Set(
+        rows.flatMap((r) =>
+          r.fenced && r.event.runId && fence?.ended.has(r.event.runId) ? [groupOf(r)] : [],
+        ),
+      );
       const counters = new Map(
         locked.map((l) => [l.id, { userId: l.user_id, seq: Number(l.last_seq), touch: false }]),
       );
@@ -164,7 +173,7 @@ export class HistoryRepository {
       const seqByOrd = new Map<number, number>();
       for (const r of rows) {
         const c = counters.get(r.sessionId);
-        if (!c || (r.fenced && r.event.runId && fence?.ended.has(r.event.runId))) continue;
+        if (!c || dropped.has(groupOf(r))) continue;
         c.seq += 1;
         c.touch ||= r.touch;
         seqByOrd.set(r.ord, c.seq);

@@ -10,6 +10,8 @@ export const DEFAULT_OUTAGE_WAIT_MS = 15_000;
 
 /** Events that may wait in the log's queue while the database is unreachable. */
 export const MAX_QUEUED_EVENTS_IN_OUTAGE = 5000;
+/** Runs of one session with a lost-output error on record (see recordLost). */
+export const MAX_LOST_RUNS = 4;
 const RETRY_BACKOFF_MS = [100, 200, 400, 800, 1000];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +27,8 @@ export class LogOutage {
   private since: number | undefined;
   private lastFailure = 0;
   private attempt = 0;
-  private readonly lost = new Map<string, { runId: string | undefined; err: DomainError }>();
+  /** Per session, per run (its id, or '' for events of no run): the error its next write gets. */
+  private readonly lost = new Map<string, Map<string, DomainError>>();
   onRetry: (() => void) | undefined;
 
   constructor(private readonly waitMs: number) {}
@@ -84,17 +87,35 @@ export class LogOutage {
     );
   }
 
-  /** The run's next append (or delta) is rejected with `err`: it must stop. */
+  /**
+   * The run's next append (or delta) is rejected with `err`: it must stop. Kept per run, so one
+   * run's entry (a stale run's fenced text) never replaces another's (the current run's lost
+   * text, which it must be told of). A session keeps at most MAX_LOST_RUNS entries: the oldest
+   * goes first, being a run that has not written since (an abandoned stale execution, most
+   * likely), so they do not pile up until release().
+   */
   recordLost(sessionId: string, runId: string | undefined, err: DomainError): void {
-    this.lost.set(sessionId, { runId, err });
+    let runs = this.lost.get(sessionId);
+    if (!runs) {
+      runs = new Map();
+      this.lost.set(sessionId, runs);
+    }
+    runs.delete(runId ?? '');
+    runs.set(runId ?? '', err);
+    for (const oldest of runs.keys()) {
+      if (runs.size <= MAX_LOST_RUNS) break;
+      runs.delete(oldest);
+    }
   }
 
   /** The lost-output error for this run, once (then the run may write its closing events). */
   takeLost(sessionId: string, runId: string | undefined): DomainError | undefined {
-    const entry = this.lost.get(sessionId);
-    if (!entry || entry.runId !== runId) return undefined;
-    this.lost.delete(sessionId);
-    return entry.err;
+    const runs = this.lost.get(sessionId);
+    const err = runs?.get(runId ?? '');
+    if (!runs || !err) return undefined;
+    runs.delete(runId ?? '');
+    if (runs.size === 0) this.lost.delete(sessionId);
+    return err;
   }
 
   forget(sessionId: string): void {

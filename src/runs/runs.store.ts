@@ -3,7 +3,7 @@ import type { InteractionKind, InteractionOutcome } from '../contracts/events.js
 import { Database } from '../database/database.js';
 import type { InteractionRow, RunRow } from '../sessions/runs.repository.js';
 import type { IntentStatus, RunStatus } from '../sessions/session.types.js';
-import { INTENT_TRANSITIONS, RUN_TRANSITIONS } from './run-states.js';
+import { ACTIVE_RUN_STATUSES, INTENT_TRANSITIONS, RUN_TRANSITIONS } from './run-states.js';
 
 export interface IntentRow {
   id: string;
@@ -75,12 +75,34 @@ export class RunsStore {
     return rows[0];
   }
 
-  /** Moves a run to `to` if it is in an allowed state; the row when this call won. */
+  /** The reason in the run's task_cancelled, if the log has one (a cancelled run's). */
+  async cancelReason(runId: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ reason: string | null }>(
+      `SELECT h.content->>'reason' AS reason FROM runs r
+         JOIN chat_history h ON h.session_id = r.session_id AND h.run_id = r.id
+        WHERE r.id = $1 AND r.status = 'cancelled' AND h.message_type = 'task_cancelled'`,
+      [runId],
+    );
+    return rows[0]?.reason ?? undefined;
+  }
+
+  /**
+   * Moves a run to `to` if it is in an allowed state; the row when this call won.
+   *
+   * A transition that ends a run (any `to` but running and awaiting_input) must run in a
+   * transaction holding the run's session row lock (HistoryService.transaction), and write the
+   * run's closing event in it: the run fence (HistoryRepository.appendBatch) reads `runs` under
+   * that same lock, without a row lock of its own, and is right only because no run can end
+   * while it holds the session lock. Every caller in RunLifecycle does so.
+   */
   async transitionRun(
     runId: string,
     to: RunStatus,
     where: { nodeId?: string; staleBefore?: Date } = {},
   ): Promise<RunRow | undefined> {
+    // The lock itself cannot be checked here; a transaction at least must be open.
+    if (!ACTIVE_RUN_STATUSES.includes(to) && !this.db.inTransaction)
+      throw new Error(`A run is ended (${to}) only in its session's transaction`);
     const rows = await this.db.query<RunRow>(
       `UPDATE runs SET status = $3, heartbeat_at = now(),
          ended_at = CASE WHEN $3 IN ('running', 'awaiting_input') THEN NULL ELSE now() END
