@@ -27,6 +27,8 @@ export function startServerProcess(
       PORT: '0',
       LOG_LEVEL: 'info',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      // Likewise sessions: test users create many; the limit's own tests set theirs.
+      RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,6 +22,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     // Test files register many users from one address; the throttling tests set their own limit.
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    // Likewise sessions: test users create many; the limit's own tests set theirs.
+    RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
     DATA_DIR: db.dataDir,
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
