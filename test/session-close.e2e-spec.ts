@@ -204,15 +204,28 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     const s = await newSession();
     const heartbeat = faults.pause('node.heartbeat');
     const reply = faults.pause('run.reply-started');
-    expect((await send(s, 'count to 50')).status).toBe(202);
+    const sent = await send(s, 'count to 50');
+    expect(sent.status).toBe(202);
     await reply.reached;
+    const execution = t.app
+      .get(OrchestratorService)
+      .live()
+      .find((r) => r.spec.runId === sent.body.runId);
     // The close does not wait for the run (it ended it as stored): answered while the run is held.
     const closing = http.post(`/admin/sessions/${s.sessionId}/close`, undefined, admin);
     await isClosed(s);
     let timer: NodeJS.Timeout | undefined;
     const early = await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);
-    reply.release();
+    // Stopped by the close itself while still held: not by the fence (the heartbeat is paused)
+    // nor by a refused write (a held run writes nothing).
+    const why = await waitFor(() =>
+      Promise.resolve(execution?.signal.reason as Error | undefined),
+    ).finally(() => {
+      reply.release();
+      heartbeat.release();
+    });
+    expect(why.message).toBe('run superseded (ended elsewhere)');
     expect(early).toMatchObject({ status: 204 });
     await waitFor(() =>
       Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId) || undefined),

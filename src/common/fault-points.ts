@@ -42,6 +42,8 @@ export type FaultPoint =
   | 'send.locked'
   /** A cancel found no run executing here or on another node, before it ends one as stored. */
   | 'cancel.not-live'
+  /** An answer found its session active, before it reads the interaction. */
+  | 'answer.checked'
   /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
   | 'interaction.resolved'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */

@@ -111,6 +111,8 @@ export class StressDriver {
   readonly ackedCancels = new Map<string, Set<string>>();
   /** Sessions whose close was asked for: from then on any action in them may get SESSION_CLOSED. */
   readonly closing = new Set<string>();
+  /** Sessions whose close was acked: an action sent after that gets SESSION_CLOSED, nothing else. */
+  readonly closed = new Set<string>();
   /** Runs that sends and resumes were acked with, per session: each must end in the log. */
   readonly ackedRuns = new Map<string, Set<string>>();
   readonly findings: string[] = [];
@@ -142,7 +144,8 @@ export class StressDriver {
         await new Promise((r) => setTimeout(r, delays[i]));
         this.closing.add(s.id);
         const r = await s.http.request('DELETE', `/sessions/${s.id}`, { token: s.token });
-        if (r.status !== 204)
+        if (r.status === 204) this.closed.add(s.id);
+        else
           this.findings.push(
             `[unexpected-ack] close ${s.id}: ${r.status} ${JSON.stringify(r.body)}`,
           );
@@ -219,6 +222,8 @@ export class StressDriver {
   }
 
   private async call(tab: StressTab, event: string, payload: object): Promise<any> {
+    // Closed before this action was sent: however it races, its answer is SESSION_CLOSED.
+    const closedBefore = this.closed.has(tab.sessionId);
     let ack: any;
     try {
       ack = await ask(tab.socket, event, payload, 15_000);
@@ -227,7 +232,11 @@ export class StressDriver {
       return undefined;
     }
     const closed = ack.error?.code === 'SESSION_CLOSED' && this.closing.has(tab.sessionId);
-    if (!ack.ok && !closed && !EXPECTED[event]?.includes(ack.error?.code))
+    if (closedBefore && !closed)
+      this.findings.push(
+        `[not-session-closed] ${tab.label} ${event} ${JSON.stringify(payload)} after the close: ${JSON.stringify(ack)}`,
+      );
+    else if (!ack.ok && !closed && !EXPECTED[event]?.includes(ack.error?.code))
       this.findings.push(
         `[unexpected-ack] ${tab.label} ${event} ${JSON.stringify(payload)}: ${JSON.stringify(ack.error)}`,
       );

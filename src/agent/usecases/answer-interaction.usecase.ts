@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
+import { FaultPoints } from '../../common/fault-points.js';
 import { isUuid } from '../../common/uuid.js';
 import type { FormField, InteractionOutcome } from '../../contracts/events.js';
 import { UsageService } from '../../quotas/usage.service.js';
@@ -96,20 +97,26 @@ export class AnswerInteractionUseCase {
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(RetryIntentUseCase) private readonly retry: RetryIntentUseCase,
     @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   async execute(cmd: AnswerCommand): Promise<void> {
     // A closed session's questions were all resolved by its close; answering is SESSION_CLOSED.
     const session = await this.sessions.requireActive(cmd.userId, cmd.sessionId);
+    await this.faults.hit('answer.checked');
     const row = isUuid(cmd.interactionId)
       ? await this.store.findInteraction(cmd.interactionId)
       : undefined;
     if (!row || row.session_id !== session.id) throw DomainError.notFound('Interaction');
-    if (row.resolved_at)
+    if (row.resolved_at) {
+      // Resolved by a close that committed after the check above (a close resolves every open
+      // question in the transaction that closes the session): the session's state is the answer.
+      await this.sessions.requireActive(cmd.userId, session.id);
       throw new DomainError(
         'INTERACTION_RESOLVED',
         `This question was already answered (${row.outcome})`,
       );
+    }
     const outcome = outcomeOf(row, cmd.response);
     if (outcome === 'retry') await this.usage.assertWithinQuota(cmd.userId);
 
@@ -120,7 +127,7 @@ export class AnswerInteractionUseCase {
       .transaction(session.id, async (locked) => {
         assertOpen(locked);
         return this.interactions.resolveInTx(session.id, row.id, outcome, by, (r) =>
-          outcome === 'retry' ? this.retry.start(r.intent_id, session.id, cmd.userId) : noRun,
+          outcome === 'retry' ? this.retry.start(r.intent_id, session.id, cmd.userId, by) : noRun,
         );
       })
       .catch(busyOnConflict);

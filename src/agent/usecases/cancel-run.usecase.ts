@@ -7,6 +7,7 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 /**
  * run:cancel, its REST twin and the admin cancel: stops the session's active run. Nothing else:
  * with no run going the answer is CONFLICT and nothing changes (a retry on offer stays open).
+ * In a closed session: SESSION_CLOSED, also when the close committed after the first check.
  */
 @Injectable()
 export class CancelRunUseCase {
@@ -17,7 +18,15 @@ export class CancelRunUseCase {
 
   async execute(cmd: { userId: string; sessionId: string }): Promise<{ runId: string }> {
     const session = await this.sessions.requireActive(cmd.userId, cmd.sessionId);
-    return this.cancelInSession(session.id, 'user');
+    try {
+      return await this.cancelInSession(session.id, 'user');
+    } catch (err) {
+      // Nothing left to cancel because a close committed meanwhile (it cancelled the run itself,
+      // under the session lock): the session's state is the answer, read again after that commit.
+      if (err instanceof DomainError && err.code === 'CONFLICT')
+        await this.sessions.requireActive(cmd.userId, session.id);
+      throw err;
+    }
   }
 
   async cancelInSession(sessionId: string, reason: CancelReason): Promise<{ runId: string }> {

@@ -12,7 +12,8 @@ import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
  * intent:resume: a new run of an `abandoned` intent, or of one whose last run was `interrupted`
  * (a retry offered after the interruption is taken as accepted). CONFLICT for any other state.
  * Checked and started in one session transaction, so a message sent meanwhile (which declines
- * the retry offer) and the resume cannot both win.
+ * the retry offer) and the resume cannot both win. Another intent's retry offer still open is
+ * declined in that transaction (RetryIntentUseCase.start): one dialog at a time.
  */
 @Injectable()
 export class ResumeIntentUseCase {
@@ -53,7 +54,7 @@ export class ResumeIntentUseCase {
         }
         for (const open of await this.store.pendingOf({ intentId: intent.id }))
           await this.interactions.resolveInTx(session.id, open.id, 'retry', cmd);
-        return this.retry.start(intent.id, session.id, cmd.userId);
+        return this.retry.start(intent.id, session.id, cmd.userId, cmd);
       })
       .catch(busyOnConflict);
     return this.retry.launch(spec);
