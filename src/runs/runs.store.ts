@@ -3,7 +3,8 @@ import type { InteractionKind, InteractionOutcome } from '../contracts/events.js
 import { Database } from '../database/database.js';
 import type { InteractionRow, RunRow } from '../sessions/runs.repository.js';
 import type { IntentStatus, RunStatus } from '../sessions/session.types.js';
-import { ACTIVE_RUN_STATUSES, INTENT_TRANSITIONS, RUN_TRANSITIONS } from './run-states.js';
+import { isActiveRunStatus } from '../contracts/session.js';
+import { INTENT_TRANSITIONS, RUN_TRANSITIONS } from './run-states.js';
 
 export interface IntentRow {
   id: string;
@@ -101,7 +102,7 @@ export class RunsStore {
     where: { nodeId?: string; staleBefore?: Date } = {},
   ): Promise<RunRow | undefined> {
     // The lock itself cannot be checked here; a transaction at least must be open.
-    if (!ACTIVE_RUN_STATUSES.includes(to) && !this.db.inTransaction)
+    if (!isActiveRunStatus(to) && !this.db.inTransaction)
       throw new Error(`A run is ended (${to}) only in its session's transaction`);
     const rows = await this.db.query<RunRow>(
       `UPDATE runs SET status = $3, heartbeat_at = now(),
