@@ -46,6 +46,10 @@ export type FaultPoint =
   | 'interaction.resolved'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
+  /** An SSE request passed its checks (database reads), before its stream starts. */
+  | 'stream.authorized'
+  /** An SSE stream read its session's status, before it replays the log. */
+  | 'stream.status-read'
   /** A due reminder was read as a candidate, before its transaction locks the session. */
   | 'reminder.due'
   /** A due reminder was claimed (status fired), in its transaction, before reminder_due. */
