@@ -46,6 +46,8 @@ export type FaultPoint =
   | 'interaction.resolved'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
+  /** An SSE request's ticket and session passed their checks, before the ticket is used. */
+  | 'stream.ticket-checked'
   /** An SSE request passed its checks (database reads), before its stream starts. */
   | 'stream.authorized'
   /** An SSE stream read its session's status, before it replays the log. */

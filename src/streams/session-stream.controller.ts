@@ -103,6 +103,7 @@ export class SessionStreamController {
     let expiresAtMs: number | undefined;
     if (q.ticket !== undefined && req.headers.authorization === undefined) {
       session = await this.sessions.requireOwned(await this.tickets.holder(q.ticket, id), id);
+      await this.faults.hit('stream.ticket-checked');
       // Used only now, after every check that can refuse the request: a refused one keeps it.
       await this.tickets.use(q.ticket);
     } else {
