@@ -30,6 +30,8 @@ export type FaultPoint =
   | 'cluster.mode'
   /** The shared cluster channel's SUBSCRIBE is about to go to Redis (throw = it failed). */
   | 'cluster.shared-subscribe'
+  /** A close was asked for, before it reads or locks anything (pause = it has not begun). */
+  | 'session.close-requested'
   /** A close changed the session's status, in its transaction, before it ends the run. */
   | 'session.closing'
   /** Idle expiry claimed a session, before its transaction cancels the run. */

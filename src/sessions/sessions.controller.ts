@@ -32,13 +32,17 @@ import {
 } from './dto/sessions.dto.js';
 import type { SessionView, SessionWithState } from './session.types.js';
 import { SessionsService } from './sessions.service.js';
+import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
 
 @ApiTags('sessions')
 @ApiBearerAuth()
 @ApiErrors('UNAUTHORIZED')
 @Controller('sessions')
 export class SessionsController {
-  constructor(@Inject(SessionsService) private readonly sessions: SessionsService) {}
+  constructor(
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(CloseSessionUseCase) private readonly closeSession: CloseSessionUseCase,
+  ) {}
 
   @ApiOperation({ summary: 'Create a session' })
   @Post()
@@ -72,8 +76,8 @@ export class SessionsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Closed: history kept, new messages get SESSION_CLOSED' })
   @ApiErrors('NOT_FOUND')
-  close(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
-    return this.sessions.close(user.id, id);
+  async close(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.closeSession.execute({ sessionId: id, by: 'user', ownerId: user.id });
   }
 
   @ApiOperation({ summary: "Page through a session's event log by seq" })
