@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { RemindersRepository } from '../src/reminders/reminders.repository.js';
+import { CloseSessionUseCase } from '../src/sessions/usecases/close-session.usecase.js';
 import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
 import {
   createTestDatabase,
@@ -57,6 +58,25 @@ describeEachDatabase('reminders of closed sessions', (kind) => {
     (await http.get('/reminders?limit=100', token)).body.items.find((r: any) => r.id === id);
   const types = async (s: string): Promise<string[]> =>
     (await http.get(`/sessions/${s}/events?limit=1000`, token)).body.items.map((e: any) => e.type);
+  /**
+   * Resolves once a close that passed `session.close-requested` waits for the session row held
+   * by the paused firing: on PostgreSQL its backend waits on a row lock; on PGlite its transaction
+   * is queued behind the firing's (which holds the one connection): nothing between the fault
+   * point and that queue waits for I/O, so one turn of the event loop gets it there.
+   */
+  const closeWaitsForLock = async (): Promise<void> => {
+    if (kind === 'pglite') return new Promise((r) => setImmediate(r));
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const rows = await t.app.get(Database).query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if (Number(rows[0]?.n) > 0) return;
+      if (Date.now() > deadline) throw new Error('the close never waited for the session lock');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
   const pass = (): Promise<number> => t.app.get(ReminderSchedulerService).claimAndAnnounceDue();
 
   it('a reminder that falls due after its session closed is cancelled, not written', async () => {
@@ -90,18 +110,37 @@ describeEachDatabase('reminders of closed sessions', (kind) => {
   it('a reminder firing while its session closes is written before session_closed', async () => {
     const s = await session();
     const id = await remind(s, -1000);
-    const hold = t.app.get(FaultPoints).pause('reminder.claimed');
+    const faults = t.app.get(FaultPoints);
+    const hold = faults.pause('reminder.claimed');
     const firing = pass();
     await hold.reached;
     // The pass holds the session row: the close waits for it, so reminder_due is not after the close.
-    const closing = close(s);
+    const requested = faults.pause('session.close-requested');
+    // Called directly, not over HTTP: on PGlite the request's auth would wait for the firing's
+    // transaction (one connection) before it could reach the close.
+    const closing = t.app.get(CloseSessionUseCase).execute({ sessionId: s, by: 'user' });
+    await requested.reached;
+    requested.release();
+    await closeWaitsForLock();
     hold.release();
     expect(await firing).toBe(1);
-    await closing;
+    expect(await closing).toBe(true);
     expect(await reminder(id)).toMatchObject({ status: 'fired' });
     const log = await types(s);
     expect(log.at(-1)).toBe('session_closed');
     expect(log.filter((type) => type === 'reminder_due')).toHaveLength(1);
+  });
+
+  it('closing a session cancels its scheduled reminders at once', async () => {
+    const s = await session();
+    const other = await session();
+    const later = await remind(s, 3_600_000);
+    const elsewhere = await remind(other, 3_600_000);
+    await close(s);
+    // In the close's transaction: no pass has run.
+    expect(await reminder(later)).toMatchObject({ status: 'cancelled', firedAt: null });
+    expect(await reminder(elsewhere)).toMatchObject({ status: 'scheduled' });
+    expect((await types(s)).at(-1)).toBe('session_closed');
   });
 
   it('a reminder of an open session still fires', async () => {

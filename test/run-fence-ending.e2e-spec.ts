@@ -1,7 +1,7 @@
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
-import { SessionsService } from '../src/sessions/sessions.service.js';
+import { CloseSessionUseCase } from '../src/sessions/usecases/close-session.usecase.js';
 import {
   createTestDatabase,
   describeEachDatabase,
@@ -95,7 +95,7 @@ describeEachDatabase('a transaction ending a run writes its earlier text first',
 
   it('close', async () => {
     const { log, runId } = await chunkDuringEnd('session.closing', (sessionId) =>
-      t.app.get(SessionsService).closeAs(sessionId, 'admin'),
+      t.app.get(CloseSessionUseCase).execute({ sessionId, by: 'admin' }),
     );
     expectTextBeforeClosing(log, runId);
     expect(log[log.length - 1]).toMatchObject({ type: 'session_closed' });

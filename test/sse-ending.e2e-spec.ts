@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import { ClusterBus } from '../src/cluster/cluster-bus.js';
+import { FaultPoints } from '../src/common/fault-points.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { EventBus } from '../src/history/event-bus.js';
 import { PresenceService } from '../src/sessions/presence.service.js';
@@ -19,15 +22,15 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 describeEachDatabase('SSE streams of closed sessions', (kind) => {
   let target: TestDatabase;
   let t: TestApp;
-  let http: Http;
+  let api: Http;
   let token: string;
 
   beforeAll(async () => {
     target = await createTestDatabase(kind);
     // With Redis: a stream that never ends would also hold its session's channel subscription.
     t = await startTestApp(target, { REDIS_URL: serviceUrl('TEST_REDIS_URL') });
-    http = new Http(t.baseUrl);
-    token = (await http.register('sse-end')).accessToken;
+    api = new Http(t.baseUrl);
+    token = (await api.register('sse-end')).accessToken;
   });
 
   afterAll(async () => {
@@ -37,12 +40,12 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
 
   /** A closed session whose log is 1, 2 (responses), 3 (session_closed). */
   const closedSession = async (): Promise<string> => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await api.post('/sessions', {}, token)).body.id;
     await t.app.get(HistoryService).append(s, [
       { type: 'response', data: { content: 'a' } },
       { type: 'response', data: { content: 'b' } },
     ]);
-    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    expect((await api.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
     return s;
   };
   const open = (s: string, query = '', headers: Record<string, string> = {}): Promise<SseClient> =>
@@ -70,19 +73,21 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
     }).toEqual({ listeners: 0, watched: false, channels: 0, pending: 0 });
   };
 
-  it('a stream resumed at session_closed (Last-Event-ID) ends at once and holds nothing', async () => {
+  it('a stream resumed at session_closed (Last-Event-ID) is a 204 and holds nothing', async () => {
     const s = await closedSession();
     const c = await open(s, '', { 'last-event-id': '3' });
-    expect(c.status).toBe(200);
+    // 204: EventSource stops reconnecting (200-and-end would have it come back every 2 s).
+    expect(c.status).toBe(204);
     await c.waitFor(() => c.closed, 5000);
     expect(c.closed).toBe(true);
     expect(c.events()).toEqual([]);
     await released(s);
   });
 
-  it('a stream resumed after session_closed by ?afterSeq= ends at once', async () => {
+  it('a stream resumed after session_closed by ?afterSeq= is a 204', async () => {
     const s = await closedSession();
     const c = await open(s, '?afterSeq=7');
+    expect(c.status).toBe(204);
     await c.waitFor(() => c.closed, 5000);
     expect(c.closed).toBe(true);
     expect(c.events()).toEqual([]);
@@ -114,17 +119,72 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
   });
 
   it('a stream past the log of an open session ends when the session closes', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await api.post('/sessions', {}, token)).body.id;
     // A Last-Event-ID beyond the log: session_closed (seq 1) is at or before the position.
+    const read = t.app.get(FaultPoints).pause('stream.status-read');
     const c = await open(s, '', { 'last-event-id': '5' });
-    // Open (subscribed) before the close, which it then only sees on the bus.
-    const deadline = Date.now() + 5000;
-    while (t.app.get(EventBus).listenerCount(s) === 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    // The stream has read the status (active) before the close, which it then only sees on the bus.
+    await read.reached;
+    read.release();
+    expect((await api.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
     await c.waitFor(() => c.closed, 5000);
     expect(c.closed).toBe(true);
     expect(c.events()).toEqual([]);
+    await released(s);
+  });
+
+  it('a stream past the log whose session_closed is lost on the bus ends on the next re-read', async () => {
+    const s = (await api.post('/sessions', {}, token)).body.id;
+    const read = t.app.get(FaultPoints).pause('stream.status-read');
+    const c = await open(s, '', { 'last-event-id': '5' });
+    await read.reached;
+    read.release();
+    // Redis lost it: session_closed never reaches this node's bus.
+    const bus = t.app.get(EventBus);
+    const publish = bus.publish.bind(bus);
+    bus.publish = (e, origin) => (e.type === 'session_closed' ? undefined : publish(e, origin));
+    try {
+      expect((await api.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    } finally {
+      bus.publish = publish;
+    }
+    expect(c.closed).toBe(false);
+    // The channel's subscription is confirmed again (Redis came back): the stream re-reads.
+    const cluster: unknown = t.app.get(ClusterBus);
+    const live = (cluster as { live: Map<string, Set<() => void>> }).live;
+    for (const handler of live.get(s) ?? []) handler();
+    await c.waitFor(() => c.closed, 5000);
+    expect(c.closed).toBe(true);
+    expect(c.events()).toEqual([]);
+    await released(s);
+  });
+
+  it('a client that leaves before its stream starts leaves nothing open', async () => {
+    const s = (await api.post('/sessions', {}, token)).body.id;
+    const server: http.Server = t.app.getHttpServer();
+    const sockets: Socket[] = [];
+    const onConnection = (k: Socket): void => void sockets.push(k);
+    server.on('connection', onConnection);
+    const hold = t.app.get(FaultPoints).pause('stream.authorized');
+    const req = http.get(`${t.baseUrl}/sessions/${s}/stream`, {
+      headers: { authorization: `Bearer ${token}` },
+      agent: false, // a connection of its own, seen by the listener above
+    });
+    req.on('error', () => undefined);
+    try {
+      // Its checks have read the database; it is held before the stream starts.
+      await hold.reached;
+      const mine = sockets.find((k) => k.remotePort === req.socket?.localPort);
+      expect(mine).toBeDefined();
+      const gone = new Promise((r) => mine?.once('close', r));
+      req.destroy();
+      await gone;
+    } finally {
+      server.off('connection', onConnection);
+      hold.release();
+    }
+    // The held request goes on in this turn's microtasks: let them run before looking.
+    await new Promise((r) => setImmediate(r));
     await released(s);
   });
 });

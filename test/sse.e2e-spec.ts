@@ -1,6 +1,7 @@
 import { HistoryService } from '../src/history/history.service.js';
 import { EventBus } from '../src/history/event-bus.js';
 import { Database } from '../src/database/database.js';
+import { FaultPoints } from '../src/common/fault-points.js';
 import { UsersService } from '../src/users/users.service.js';
 import {
   createTestDatabase,
@@ -179,6 +180,31 @@ describeEachDatabase('SSE stream', (kind) => {
       expect(expired.status).toBe(401);
       expect(expired.body.code).toBe('UNAUTHORIZED');
       expect((await http.get(`/sessions/${s1}/stream?ticket=x`)).status).toBe(401);
+    });
+
+    it('opens one stream for a ticket presented by several requests at once', async () => {
+      const s = (await http.post('/sessions', {}, token)).body.id;
+      const { ticket } = (await ticketFor(s)).body;
+      const n = 6;
+      // Every request has checked the ticket (valid, unused) before any of them uses it.
+      let arrived = 0;
+      let all!: () => void;
+      const together = new Promise<void>((r) => (all = r));
+      const faults = t.app.get(FaultPoints);
+      faults.arm('stream.ticket-checked', () => {
+        if (++arrived === n) all();
+        return together;
+      });
+      let clients: SseClient[] = [];
+      try {
+        const url = `${t.baseUrl}/sessions/${s}/stream?ticket=${encodeURIComponent(ticket)}`;
+        clients = await Promise.all(Array.from({ length: n }, () => SseClient.open(url, {})));
+        expect(arrived).toBe(n);
+        expect(clients.map((c) => c.status).sort()).toEqual([200, 401, 401, 401, 401, 401]);
+      } finally {
+        faults.disarm('stream.ticket-checked');
+        for (const c of clients) c.close();
+      }
     });
 
     it('issues tickets only to the owner of the session', async () => {

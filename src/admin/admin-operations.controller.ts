@@ -28,6 +28,7 @@ import {
   UsageReportDto,
 } from './dto/admin.dto.js';
 import { RunIdDto } from '../agent/dto/agent.dto.js';
+import { CloseSessionUseCase } from '../sessions/usecases/close-session.usecase.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -35,7 +36,10 @@ import { RunIdDto } from '../agent/dto/agent.dto.js';
 @ApiErrors('UNAUTHORIZED', 'FORBIDDEN')
 @Controller('admin')
 export class AdminOperationsController {
-  constructor(@Inject(AdminOperationsService) private readonly ops: AdminOperationsService) {}
+  constructor(
+    @Inject(AdminOperationsService) private readonly ops: AdminOperationsService,
+    @Inject(CloseSessionUseCase) private readonly closeSession: CloseSessionUseCase,
+  ) {}
 
   @ApiOperation({ summary: "List every user's sessions" })
   @Get('sessions')
@@ -52,8 +56,8 @@ export class AdminOperationsController {
     description: 'Closed (its run cancelled with reason admin, session_closed {by: admin})',
   })
   @ApiErrors('NOT_FOUND')
-  close(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<void> {
-    return this.ops.closeSession(actor.id, id);
+  async close(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.closeSession.execute({ sessionId: id, by: 'admin', actorId: actor.id });
   }
 
   @ApiOperation({ summary: 'List runs, filtered by status' })

@@ -51,12 +51,6 @@ export class AdminOperationsService {
     return this.sessions.listAll({ ...q, limit: q.limit ?? 50 });
   }
 
-  async closeSession(actorId: string, sessionId: string): Promise<void> {
-    const session = await this.sessions.requireExisting(sessionId);
-    await this.sessions.closeAs(session.id, 'admin');
-    this.logger.log({ actorId, sessionId, userId: session.user_id }, 'session closed by admin');
-  }
-
   async listRuns(q: {
     status?: RunStatus;
     limit?: number;

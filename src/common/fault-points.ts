@@ -30,6 +30,8 @@ export type FaultPoint =
   | 'cluster.mode'
   /** The shared cluster channel's SUBSCRIBE is about to go to Redis (throw = it failed). */
   | 'cluster.shared-subscribe'
+  /** A close was asked for, before it reads or locks anything (pause = it has not begun). */
+  | 'session.close-requested'
   /** A close changed the session's status, in its transaction, before it ends the run. */
   | 'session.closing'
   /** Idle expiry claimed a session, before its transaction cancels the run. */
@@ -48,6 +50,12 @@ export type FaultPoint =
   | 'interaction.resolved'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
+  /** An SSE request's ticket and session passed their checks, before the ticket is used. */
+  | 'stream.ticket-checked'
+  /** An SSE request passed its checks (database reads), before its stream starts. */
+  | 'stream.authorized'
+  /** An SSE stream read its session's status, before it replays the log. */
+  | 'stream.status-read'
   /** A due reminder was read as a candidate, before its transaction locks the session. */
   | 'reminder.due'
   /** A due reminder was claimed (status fired), in its transaction, before reminder_due. */

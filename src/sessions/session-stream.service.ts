@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
+import { FaultPoints } from '../common/fault-points.js';
 import type { SessionEvent } from '../contracts/events.js';
 import { SSE_EVENT_NAME } from '../contracts/rest.js';
 import { EventBus } from '../history/event-bus.js';
@@ -36,6 +37,7 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     @Inject(PresenceService) private readonly presence: PresenceService,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   beforeApplicationShutdown(): void {
@@ -48,7 +50,16 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     sessionId: string,
     afterSeq: number,
     stop?: AbortSignal,
+    closedAtOpen = false,
   ): Promise<void> {
+    if (stop?.aborted) return;
+    // Closed is final and session_closed is in the log: nothing will ever come after the
+    // position, and 204 is what tells an EventSource to stop reconnecting.
+    if (closedAtOpen && (await this.history.listAfter(sessionId, afterSeq, 1)).length === 0) {
+      if (!res.writableEnded) res.writeHead(204).end();
+      return;
+    }
+    if (stop?.aborted) return;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -81,9 +92,12 @@ export class SessionStreamService implements BeforeApplicationShutdown {
     // Other nodes' events flow once the session's channel is subscribed (the bus subscription
     // above asks for it); what was published before that, or while Redis was away, is read from
     // the log each time the subscription is confirmed.
-    const stopResync = this.cluster.onSessionLive(sessionId, () =>
-      sequencer.resync(MAX_REPLAY_LIMIT),
-    );
+    const stopResync = this.cluster.onSessionLive(sessionId, () => {
+      sequencer.resync(MAX_REPLAY_LIMIT);
+      // A position beyond the log never sees session_closed in a read; were it lost on the
+      // way, the status is the only sign left that the session has ended.
+      this.endIfClosedBehind(sessionId, () => sequencer.position, close);
+    });
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
     const close = (): void => {
       if (closed) return;
@@ -105,12 +119,27 @@ export class SessionStreamService implements BeforeApplicationShutdown {
 
     try {
       const closedBefore = (await this.sessions.findById(sessionId))?.status !== 'active';
+      await this.faults.hit('stream.status-read');
       if (closed) return;
       await sequencer.catchUp(MAX_REPLAY_LIMIT);
       if (closedBefore) close();
     } catch (err) {
       this.fail(err, sessionId, close);
     }
+  }
+
+  /** Ends the stream if the session is closed and its whole log is at or before the position. */
+  private endIfClosedBehind(
+    sessionId: string,
+    position: () => number | undefined,
+    close: () => void,
+  ): void {
+    this.sessions.findById(sessionId).then(
+      (row) => {
+        if (row && row.status !== 'active' && Number(row.last_seq) <= (position() ?? 0)) close();
+      },
+      () => undefined, // the next confirmation, or session_closed on the bus, decides
+    );
   }
 
   private fail(err: unknown, sessionId: string, close: () => void): void {

@@ -33,6 +33,7 @@ import {
 import type { SessionView, SessionWithState } from './session.types.js';
 import { SessionsService } from './sessions.service.js';
 import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
+import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
 
 @ApiTags('sessions')
 @ApiBearerAuth()
@@ -42,6 +43,7 @@ export class SessionsController {
   constructor(
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(CreateSessionUseCase) private readonly createSession: CreateSessionUseCase,
+    @Inject(CloseSessionUseCase) private readonly closeSession: CloseSessionUseCase,
   ) {}
 
   @ApiOperation({ summary: 'Create a session' })
@@ -76,8 +78,8 @@ export class SessionsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Closed: history kept, new messages get SESSION_CLOSED' })
   @ApiErrors('NOT_FOUND')
-  close(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
-    return this.sessions.close(user.id, id);
+  async close(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.closeSession.execute({ sessionId: id, by: 'user', ownerId: user.id });
   }
 
   @ApiOperation({ summary: "Page through a session's event log by seq" })

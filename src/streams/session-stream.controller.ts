@@ -3,6 +3,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiHeader,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -13,6 +14,7 @@ import { CurrentUser, Public } from '../auth/auth.decorators.js';
 import { JwtStrategy } from '../auth/jwt.strategy.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DomainError } from '../common/domain-error.js';
+import { FaultPoints } from '../common/fault-points.js';
 import { SessionStreamService } from '../sessions/session-stream.service.js';
 import type { SessionRow } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -52,6 +54,7 @@ export class SessionStreamController {
     @Inject(StreamTicketsService) private readonly tickets: StreamTicketsService,
     @Inject(StreamLifetimeService) private readonly lifetime: StreamLifetimeService,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   @ApiOperation({ summary: 'Get a one-time ticket for the SSE stream' })
@@ -80,6 +83,10 @@ export class SessionStreamController {
       'Server-Sent Events: `event: session_event`, `id:` the seq, `data:` the Event JSON; a comment ping every 15 s. ' +
       'Authorized by the Bearer header or by `?ticket=`. Ends when the session is closed, the user is disabled, or (header auth) the token expires.',
   })
+  @ApiNoContentResponse({
+    description:
+      'The session is closed and nothing follows the position (resumed at or after `session_closed`): no stream, and an EventSource stops reconnecting.',
+  })
   @ApiErrors('NOT_FOUND', 'VALIDATION_FAILED')
   async stream(
     @Param('id') id: string,
@@ -87,11 +94,16 @@ export class SessionStreamController {
     @Req() req: Request & { user?: AuthUser },
     @Res() res: Response,
   ): Promise<void> {
+    // Hooked before the first await: a client that leaves while the checks below read the
+    // database has fired 'close' by the time they finish, and a handler attached then never runs.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort('client gone'));
     const after = lastEventId(req) ?? q.afterSeq ?? 0;
     let session: SessionRow;
     let expiresAtMs: number | undefined;
     if (q.ticket !== undefined && req.headers.authorization === undefined) {
       session = await this.sessions.requireOwned(await this.tickets.holder(q.ticket, id), id);
+      await this.faults.hit('stream.ticket-checked');
       // Used only now, after every check that can refuse the request: a refused one keeps it.
       await this.tickets.use(q.ticket);
     } else {
@@ -100,8 +112,18 @@ export class SessionStreamController {
       expiresAtMs = bearerExpiryMs(req);
       session = await this.sessions.requireOwned(user.id, id);
     }
+    await this.faults.hit('stream.authorized');
+    if (gone.signal.aborted) return;
     const stop = this.lifetime.watch(session.user_id, expiresAtMs);
-    res.on('close', () => stop.abort('client gone'));
-    await this.streams.stream(req, res, session.id, after, stop.signal);
+    gone.signal.addEventListener('abort', () => stop.abort(gone.signal.reason));
+    // A closed session (final) lets the stream answer 204 when nothing follows the position.
+    await this.streams.stream(
+      req,
+      res,
+      session.id,
+      after,
+      stop.signal,
+      session.status !== 'active',
+    );
   }
 }
