@@ -76,6 +76,25 @@ describeEachDatabase('a close racing an action; one dialog at a time', (kind) =>
       [sessionId],
     );
 
+  it('a repeated close of a session whose log already holds session_closed writes no second one', async () => {
+    const s = await newSession();
+    expect((await send(s, 'hello')).status).toBe(202);
+    await asked(s, 'task_completed');
+    expect((await close(s)).status).toBe(204);
+    // What an older version could leave: an event after session_closed (a late task_failed, say).
+    const closedAt = (await asked(s, 'session_closed')).seq;
+    await db.query(
+      `INSERT INTO chat_history (session_id, seq, user_id, message_type, content, created_at)
+       SELECT id, last_seq + 1, user_id, 'thinking', '{"step":"response_generation","status":"failed"}'::jsonb, now()
+         FROM sessions WHERE id = $1`,
+      [s.sessionId],
+    );
+    await db.query(`UPDATE sessions SET last_seq = last_seq + 1 WHERE id = $1`, [s.sessionId]);
+    expect((await close(s)).status).toBe(204);
+    const log = await storedLog(db, s.sessionId);
+    expect(log.filter((e) => e.type === 'session_closed').map((e) => e.seq)).toEqual([closedAt]);
+  });
+
   it('a cancel whose session is closed before it ends the run as stored gets SESSION_CLOSED, not CONFLICT', async () => {
     const s = await newSession();
     // The run is committed but not launched: the cancel finds no execution and goes to the store.

@@ -115,15 +115,18 @@ export class SessionsRepository {
   }
 
   /**
-   * Whether the session's log ends with `session_closed`: what a complete close leaves (nothing
-   * follows it). A closed session without it was left half-closed by an older version.
+   * Whether the session's log holds `session_closed`: a close completed once. A closed session
+   * without it was left half-closed by an older version (its status changed, its event never
+   * written). Whatever an older version wrote after the event is left as it is: a second
+   * `session_closed` would break "exactly one, and last".
    */
-  async endsClosed(id: string): Promise<boolean> {
-    const rows = await this.db.query<{ message_type: string }>(
-      `SELECT message_type FROM chat_history WHERE session_id = $1 ORDER BY seq DESC LIMIT 1`,
+  async hasClosedEvent(id: string): Promise<boolean> {
+    const rows = await this.db.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM chat_history
+                       WHERE session_id = $1 AND message_type = 'session_closed') AS found`,
       [id],
     );
-    return rows[0]?.message_type === 'session_closed';
+    return rows[0]?.found === true;
   }
 
   /**

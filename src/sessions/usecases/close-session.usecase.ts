@@ -22,8 +22,8 @@ export interface CloseSession {
  * session row lock: status `closed`, its scheduled reminders `cancelled`, the active run cancelled
  * as stored (task_cancelled, reason `by`), every open interaction resolved `cancelled` with its
  * intent `cancelled`, then `session_closed`. All of it commits or none does, so a failed close
- * leaves the session as it was. Closing a closed session changes nothing, unless its log does not
- * end with `session_closed` (a close of an older version that stopped half-way): then this one
+ * leaves the session as it was. Closing a closed session changes nothing, unless its log holds
+ * no `session_closed` (a close of an older version that stopped half-way): then this one
  * completes it.
  *
  * After the commit, an execution of the session (which lost its run state in that transaction, so
@@ -57,7 +57,7 @@ export class CloseSessionUseCase {
       async (locked) => {
         if (!locked) throw notFound();
         const closed = await this.sessions.close(sessionId);
-        if (!closed && (await this.sessions.endsClosed(sessionId))) return undefined;
+        if (!closed && (await this.sessions.hasClosedEvent(sessionId))) return undefined;
         await this.faults.hit('session.closing');
         // A reminder firing now waits for this lock and then finds the session closed; one that
         // fired first keeps `fired` (its reminder_due is already before session_closed).
