@@ -123,4 +123,26 @@ describeEachDatabase('event log: the run fence', (kind) => {
     );
     expect(await rowsOf(ended.sessionId)).toHaveLength(0);
   });
+
+  it("a transaction writing about a run whose fenced text was recorded is not refused (only the run's own writes are)", async () => {
+    // A stale execution's text was fenced here (recorded for it), then another writer, a close or
+    // an answer of that run's retry offer, appends an event carrying the run's id in a transaction.
+    const ended = await sessionWithRun('interrupted');
+    history.appendDelta(ended.sessionId, { runId: ended.runId }, 'fenced text');
+    await history.settle(ended.sessionId);
+    const stored = await history.transaction(ended.sessionId, () =>
+      history.append(ended.sessionId, [
+        {
+          type: 'interaction_resolved',
+          runId: ended.runId,
+          data: { interactionId: randomUUID(), outcome: 'cancelled' },
+        },
+      ]),
+    );
+    expect(stored.map((e) => e.type)).toEqual(['interaction_resolved']);
+    // The stale execution itself is still told that its run ended.
+    expect(() => history.appendDelta(ended.sessionId, { runId: ended.runId }, 'more')).toThrow(
+      expect.objectContaining({ code: 'CONFLICT' }),
+    );
+  });
 });

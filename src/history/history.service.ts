@@ -199,8 +199,15 @@ export class HistoryService {
     events: NewEvent[],
     touch: boolean,
   ): Promise<SessionEvent[]> {
-    const lost = events.length ? this.outage.takeLost(sessionId, events[0].runId) : undefined;
-    if (lost) throw lost;
+    // Lost text stops whoever writes next about the run (its closing events follow once it has
+    // been told). A fence record does not: it is for the stale execution's own writes, and a
+    // transaction writing about an ended run is another writer (a close, an answer to its retry
+    // offer) whose transitions are checked anyway.
+    const lost = events.length ? this.outage.peekLost(sessionId, events[0].runId) : undefined;
+    if (lost && !isRunEnded(lost)) {
+      this.outage.takeLost(sessionId, events[0].runId);
+      throw lost;
+    }
     const db = this.repo.db;
     const earlier = this.writer.take(sessionId);
     const delta = this.takeDelta(sessionId);
@@ -263,7 +270,7 @@ export class HistoryService {
   private onDeltaFailure(sessionId: string, runId: string | undefined, err: unknown): void {
     if (isRunEnded(err)) {
       // Fenced, not lost: the run was ended by another writer; its next write tells it to stop.
-      this.outage.recordLost(sessionId, runId, err as DomainError);
+      this.outage.recordLost(sessionId, runId, err as DomainError, { fenced: true });
       return;
     }
     this.logger.error({ err, sessionId, runId }, 'could not write a generating event');

@@ -12,6 +12,11 @@ export const DEFAULT_OUTAGE_WAIT_MS = 15_000;
 export const MAX_QUEUED_EVENTS_IN_OUTAGE = 5000;
 /** Runs of one session with a lost-output error on record (see recordLost). */
 export const MAX_LOST_RUNS = 4;
+/**
+ * How long a fence record waits for its execution's next write. An execution stopped by other
+ * means (a close on another node, an abandon) never writes again, so its record would stay.
+ */
+export const FENCED_RECORD_TTL_MS = 60_000;
 const RETRY_BACKOFF_MS = [100, 200, 400, 800, 1000];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -29,7 +34,11 @@ export class LogOutage {
   private attempt = 0;
   /** Per session, per run (its id, or '' for events of no run): the error its next write gets. */
   private readonly lost = new Map<string, Map<string, DomainError>>();
+  /** When each fence record (session, run) was made; lost-text records never expire. */
+  private readonly fencedAt = new Map<string, { sessionId: string; runId: string; at: number }>();
   onRetry: (() => void) | undefined;
+  /** The clock of the fence records (tests move it). */
+  now: () => number = Date.now;
 
   constructor(private readonly waitMs: number) {}
 
@@ -94,7 +103,17 @@ export class LogOutage {
    * goes first, being a run that has not written since (an abandoned stale execution, most
    * likely), so they do not pile up until release().
    */
-  recordLost(sessionId: string, runId: string | undefined, err: DomainError): void {
+  recordLost(
+    sessionId: string,
+    runId: string | undefined,
+    err: DomainError,
+    kind: { fenced?: boolean } = {},
+  ): void {
+    if (kind.fenced) this.expireFenced();
+    const key = `${sessionId} ${runId ?? ''}`;
+    // Deleted first, so the map's order stays the order of the records' times.
+    this.fencedAt.delete(key);
+    if (kind.fenced) this.fencedAt.set(key, { sessionId, runId: runId ?? '', at: this.now() });
     let runs = this.lost.get(sessionId);
     if (!runs) {
       runs = new Map();
@@ -105,7 +124,13 @@ export class LogOutage {
     for (const oldest of runs.keys()) {
       if (runs.size <= MAX_LOST_RUNS) break;
       runs.delete(oldest);
+      this.fencedAt.delete(`${sessionId} ${oldest}`);
     }
+  }
+
+  /** The lost-output error recorded for this run, if any, left in place. */
+  peekLost(sessionId: string, runId: string | undefined): DomainError | undefined {
+    return this.lost.get(sessionId)?.get(runId ?? '');
   }
 
   /** The lost-output error for this run, once (then the run may write its closing events). */
@@ -113,12 +138,35 @@ export class LogOutage {
     const runs = this.lost.get(sessionId);
     const err = runs?.get(runId ?? '');
     if (!runs || !err) return undefined;
-    runs.delete(runId ?? '');
-    if (runs.size === 0) this.lost.delete(sessionId);
+    this.drop(sessionId, runId ?? '');
     return err;
   }
 
   forget(sessionId: string): void {
+    for (const run of this.lost.get(sessionId)?.keys() ?? [])
+      this.fencedAt.delete(`${sessionId} ${run}`);
     this.lost.delete(sessionId);
+  }
+
+  /** Sessions with anything on record (for tests and leak checks). */
+  sessionsOnRecord(): string[] {
+    return [...this.lost.keys()];
+  }
+
+  private drop(sessionId: string, runId: string): void {
+    const runs = this.lost.get(sessionId);
+    runs?.delete(runId);
+    if (runs?.size === 0) this.lost.delete(sessionId);
+    this.fencedAt.delete(`${sessionId} ${runId}`);
+  }
+
+  /** Drops fence records older than FENCED_RECORD_TTL_MS (oldest first: the map keeps order). */
+  private expireFenced(): void {
+    const cutoff = this.now() - FENCED_RECORD_TTL_MS;
+    for (const [key, r] of this.fencedAt) {
+      if (r.at > cutoff) break;
+      this.fencedAt.delete(key);
+      this.drop(r.sessionId, r.runId);
+    }
   }
 }
