@@ -33,7 +33,9 @@ const append = (app: TestApp, sessionId: string, n: number): Promise<unknown> =>
 
 /** Commits an event without publishing it anywhere: another node's event whose relay was lost. */
 const appendUnannounced = (app: TestApp, sessionId: string, n: number): Promise<unknown> =>
-  app.app.get(HistoryRepository).appendBatch([{ ord: 0, sessionId, event: step(n), touch: true }]);
+  app.app
+    .get(HistoryRepository)
+    .appendBatch([{ ord: 0, group: 0, sessionId, event: step(n), touch: true, fenced: false }]);
 
 describeEachDatabase('per-socket seq order', (kind) => {
   let target: TestDatabase;

@@ -15,9 +15,9 @@ export interface BatchRow {
    * A run's own progress (streamed text, steps), left out once its run has ended; false for what
    * a lifecycle transaction writes under its own checked transition (the closing events).
    */
-  fenced?: boolean;
+  fenced: boolean;
   /** Rows of one append share a group: when a fenced row is left out, the whole group is. */
-  group?: number;
+  group: number;
 }
 
 /**
@@ -159,11 +159,9 @@ export class HistoryRepository {
         const ended = await tx.query<{ id: string }>(ENDED_RUNS_SQL, [runIds, ACTIVE_RUN_STATUSES]);
         for (const r of ended) fence.ended.add(r.id);
       }
-      const groupOf = (r: BatchRow): string =>
-        r.group === undefined ? `r${r.ord}` : `g${r.group}`;
       const dropped = new Set(
         rows.flatMap((r) =>
-          r.fenced && r.event.runId && fence?.ended.has(r.event.runId) ? [groupOf(r)] : [],
+          r.fenced && r.event.runId && fence?.ended.has(r.event.runId) ? [r.group] : [],
         ),
       );
       const counters = new Map(
@@ -173,7 +171,7 @@ export class HistoryRepository {
       const seqByOrd = new Map<number, number>();
       for (const r of rows) {
         const c = counters.get(r.sessionId);
-        if (!c || dropped.has(groupOf(r))) continue;
+        if (!c || dropped.has(r.group)) continue;
         c.seq += 1;
         c.touch ||= r.touch;
         seqByOrd.set(r.ord, c.seq);

@@ -4,8 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { NewEvent, SessionEvent } from '../contracts/events.js';
 import { EventBus } from './event-bus.js';
-import { HistoryRepository, type LockedSession } from './history.repository.js';
-import type { RunFence } from './history.repository.js';
+import { HistoryRepository, type LockedSession, type RunFence } from './history.repository.js';
 import {
   HistoryWriter,
   isRunEnded,
