@@ -14,7 +14,6 @@ import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
-import { RunsModule } from './runs/runs.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { LoggingModule } from './observability/logging.module.js';
 
@@ -30,7 +29,6 @@ export class AppModule {
         DatabaseModule,
         HistoryModule,
         ClusterModule,
-        RunsModule,
         AuthModule,
         SessionsModule,
         StreamsModule,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
@@ -73,8 +73,7 @@ describe('two nodes on one PostgreSQL and Redis', () => {
     await waitFor(
       () =>
         Promise.resolve(
-          !b.app.get(OrchestratorService).isLive(c.sessionId) &&
-            !a.app.get(OrchestratorService).isLive(c.sessionId),
+          !b.app.get(LiveRuns).isLive(c.sessionId) && !a.app.get(LiveRuns).isLive(c.sessionId),
         ),
       5_000,
     );
@@ -85,7 +84,7 @@ describe('two nodes on one PostgreSQL and Redis', () => {
     const c = await onA(u.token);
     await httpB.post(`/sessions/${c.sessionId}/messages`, { content: 'search replay' }, u.token);
     const q = await c.next('request_confirmation');
-    expect(b.app.get(OrchestratorService).isLive(c.sessionId)).toBe(true);
+    expect(b.app.get(LiveRuns).isLive(c.sessionId)).toBe(true);
     expect((await c.respond(q.data.interactionId, { approved: true })).ok).toBe(true);
     const done = await c.end();
     expect(done.type).toBe('task_completed');

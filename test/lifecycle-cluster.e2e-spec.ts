@@ -1,4 +1,4 @@
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -89,10 +89,7 @@ describe('run lifecycle races on two nodes', () => {
     const beat = b.app.get(FaultPoints).pause('node.heartbeat');
     await beat.reached;
     // B cannot renew: it must give the run up itself, before the takeover deadline.
-    await waitFor(
-      () => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)),
-      15_000,
-    );
+    await waitFor(() => Promise.resolve(!b.app.get(LiveRuns).isLive(s.sessionId)), 15_000);
     const [row] = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
       q.runId,
     ]);
@@ -122,7 +119,7 @@ describe('run lifecycle races on two nodes', () => {
     gate.release();
     expect(cancel.status).toBe(202);
     const log = await settled(db, s.sessionId);
-    await waitFor(() => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)));
+    await waitFor(() => Promise.resolve(!b.app.get(LiveRuns).isLive(s.sessionId)));
     const final = await storedLog(db, s.sessionId);
     expect(lifecycleProblems(final)).toEqual([]);
     const closing = final.filter((e) => e.runId === sent.body.runId && e.type.startsWith('task_'));
@@ -149,14 +146,14 @@ describe('run lifecycle races on two nodes', () => {
       // The close committed without waiting for B; its `abandon` message stops B's execution.
       const onB = () =>
         b.app
-          .get(OrchestratorService)
+          .get(LiveRuns)
           .live()
           .find((r) => r.spec.runId === sent.body.runId);
       const why = await waitFor(() => Promise.resolve(onB()?.signal.reason as Error | undefined));
       // Not B's own fencing (it gives up a run it could not renew, later): the close's message.
       expect(why.message).toBe('run superseded (session closed)');
       reply.release();
-      await waitFor(() => Promise.resolve(!b.app.get(OrchestratorService).isLive(s.sessionId)));
+      await waitFor(() => Promise.resolve(!b.app.get(LiveRuns).isLive(s.sessionId)));
     } finally {
       reply.release();
       beat.release();

@@ -1,11 +1,11 @@
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { APP_CONFIG } from '../src/config/app-config.js';
 import { Database } from '../src/database/database.js';
 import { InteractionTimers } from '../src/runs/interaction-timers.js';
 import { RunLifecycle } from '../src/runs/run-lifecycle.service.js';
 import { HistoryService } from '../src/history/history.service.js';
-import { RunControlService } from '../src/sessions/run-control.service.js';
+import { RunControlService } from '../src/runs/run-control.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
 import {
   createTestDatabase,
@@ -149,7 +149,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     reply.release();
     expect((await cancelling).status).toBe(202);
     // Everything the run could still write is in the log once it stopped and the log drained.
-    await waitFor(() => Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId)));
+    await waitFor(() => Promise.resolve(!t.app.get(LiveRuns).isLive(s.sessionId)));
     heartbeat.release();
     await t.app.get(HistoryService).flushAll();
     const log = await settled(db, s.sessionId);
@@ -169,7 +169,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     // What another node does when the owner does not answer a cancel: end the run as stored.
     expect(await t.app.get(RunLifecycle).cancelSession(s.sessionId, 'admin')).toBe(sent.body.runId);
     reply.release();
-    await waitFor(() => Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId)));
+    await waitFor(() => Promise.resolve(!t.app.get(LiveRuns).isLive(s.sessionId)));
     heartbeat.release();
     await t.app.get(HistoryService).flushAll();
     const log = await settled(db, s.sessionId);

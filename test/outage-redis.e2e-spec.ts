@@ -1,4 +1,4 @@
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { Database } from '../src/database/database.js';
 import { MetricsService } from '../src/observability/metrics.service.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -53,7 +53,7 @@ describe('Redis stopped and started under two nodes', () => {
       .query(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.user.id]);
     const u = await ChatTab.user(httpA);
     tabs.push(await ChatTab.open(b.baseUrl, u.token));
-    const bNode = b.app.get(OrchestratorService).nodeId;
+    const bNode = b.app.get(LiveRuns).nodeId;
     let nodes: any[] = [];
     await until(async () => {
       nodes = (await httpA.get('/admin/stats', admin.accessToken)).body.nodes;

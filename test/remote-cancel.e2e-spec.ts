@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -180,7 +180,7 @@ describe('remote cancel', () => {
         runId: other,
         executing: sent.body.runId,
       });
-      expect(c.app.get(OrchestratorService).isLive(s.sessionId)).toBe(true);
+      expect(c.app.get(LiveRuns).isLive(s.sessionId)).toBe(true);
     } finally {
       stale.release();
     }
@@ -203,7 +203,7 @@ describe('remote cancel', () => {
     await asked.reached;
     replying.release();
     await waitFor(async () => (await runStatus(first.body.runId)) === 'completed');
-    await waitFor(() => Promise.resolve(!c.app.get(OrchestratorService).isLive(s.sessionId)));
+    await waitFor(() => Promise.resolve(!c.app.get(LiveRuns).isLive(s.sessionId)));
     const second = await waitingOnC(s);
     asked.release();
     const cancel = await cancelling;
@@ -231,7 +231,7 @@ describe('remote cancel', () => {
     // C's won:false reaches A only once a second run waits on C.
     await replied.reached;
     expect(await runStatus(first.body.runId)).toBe('completed');
-    await waitFor(() => Promise.resolve(!c.app.get(OrchestratorService).isLive(s.sessionId)));
+    await waitFor(() => Promise.resolve(!c.app.get(LiveRuns).isLive(s.sessionId)));
     const second = await waitingOnC(s);
     replied.release();
     const cancel = await cancelling;

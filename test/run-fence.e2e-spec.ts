@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { ClusterBus } from '../src/cluster/cluster-bus.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
@@ -260,7 +260,7 @@ describe('run fencing (several nodes)', () => {
   });
 
   function liveOn(node: TestApp, sessionId: string): boolean {
-    return node.app.get(OrchestratorService).isLive(sessionId);
+    return node.app.get(LiveRuns).isLive(sessionId);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { OrchestratorService } from '../src/agent/orchestrator.service.js';
+import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
@@ -141,9 +141,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     const retried = await answer(s, offer, { retry: true });
     expect(retried.status).toBe(409);
     expect(retried.body.code).toBe('SESSION_CLOSED');
-    await waitFor(() =>
-      Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId) || undefined),
-    );
+    await waitFor(() => Promise.resolve(!t.app.get(LiveRuns).isLive(s.sessionId) || undefined));
     await t.app.get(HistoryService).flushAll();
     const log = await settled(db, s.sessionId);
     expect(closedProblems(log)).toEqual([]);
@@ -208,7 +206,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     expect(sent.status).toBe(202);
     await reply.reached;
     const execution = t.app
-      .get(OrchestratorService)
+      .get(LiveRuns)
       .live()
       .find((r) => r.spec.runId === sent.body.runId);
     // The close does not wait for the run (it ended it as stored): answered while the run is held.
@@ -227,9 +225,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     });
     expect(why.message).toBe('run superseded (ended elsewhere)');
     expect(early).toMatchObject({ status: 204 });
-    await waitFor(() =>
-      Promise.resolve(!t.app.get(OrchestratorService).isLive(s.sessionId) || undefined),
-    );
+    await waitFor(() => Promise.resolve(!t.app.get(LiveRuns).isLive(s.sessionId) || undefined));
     heartbeat.release();
     await t.app.get(HistoryService).flushAll();
     const log = await settled(db, s.sessionId);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { OrchestratorService } from '../agent/orchestrator.service.js';
+import { LiveRuns } from '../runs/live-runs.js';
 import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
 import { decodeCursor } from '../common/cursor.js';
 import { toPage } from '../common/page.js';
@@ -7,7 +7,7 @@ import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { UsageService, type UsageRow } from '../quotas/usage.service.js';
 import { NodeStatsService } from './node-stats.service.js';
-import { RunsRepository, type RunRow } from '../sessions/runs.repository.js';
+import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { RunStatus, SessionStatus, SessionView } from '../sessions/session.types.js';
@@ -38,7 +38,7 @@ export class AdminOperationsService {
     @Inject(RunsRepository) private readonly runs: RunsRepository,
     @Inject(CancelRunUseCase) private readonly cancel: CancelRunUseCase,
     @Inject(UsageService) private readonly usage: UsageService,
-    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
     @Inject(NodeStatsService) private readonly nodeStats: NodeStatsService,
   ) {}
 
@@ -99,7 +99,7 @@ export class AdminOperationsService {
       this.runs.activeByNode(),
       this.nodeStats.all(),
     ]);
-    const me = this.orchestrator.nodeId;
+    const me = this.liveRuns.nodeId;
     // Nodes with runs but no published counts (gone, or Redis unreachable) show null.
     const ids = [me, ...[...counts.keys(), ...byNode.map((n) => n.nodeId)].filter((i) => i !== me)];
     const nodes = [...new Set(ids)].map((nodeId) => ({

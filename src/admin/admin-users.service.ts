@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
 import { DomainError } from '../common/domain-error.js';
-import { RunControlService } from '../sessions/run-control.service.js';
-import { RunsRepository } from '../sessions/runs.repository.js';
+import { RunControlService } from '../runs/run-control.service.js';
+import { RunsRepository } from '../runs/runs.repository.js';
 import { UsersService } from '../users/users.service.js';
 import type { Role, User } from '../users/user.types.js';
 import { toUserView } from '../users/user.view.js';

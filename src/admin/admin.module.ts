@@ -8,10 +8,11 @@ import { AdminOperationsService } from './admin-operations.service.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { NodeStatsService } from './node-stats.service.js';
+import { RunsModule } from '../runs/runs.module.js';
 
 /** Operators' REST API. Owns no tables: it calls the other modules' services. */
 @Module({
-  imports: [AuthModule, SessionsModule, AgentModule, ChatModule],
+  imports: [AuthModule, SessionsModule, AgentModule, ChatModule, RunsModule],
   controllers: [AdminUsersController, AdminOperationsController],
   providers: [AdminUsersService, AdminOperationsService, NodeStatsService],
 })

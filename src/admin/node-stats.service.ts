@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { OrchestratorService } from '../agent/orchestrator.service.js';
+import { LiveRuns } from '../runs/live-runs.js';
 import { ChatGateway } from '../chat/chat.gateway.js';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { PresenceService } from '../sessions/presence.service.js';
@@ -33,7 +33,7 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(RedisConnections) private readonly redis: RedisConnections,
-    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
     @Inject(ChatGateway) private readonly gateway: ChatGateway,
     @Inject(PresenceService) private readonly presence: PresenceService,
   ) {}
@@ -72,14 +72,14 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
         this.logger.warn({ err: (err as Error).message }, "could not read other nodes' stats");
       }
     }
-    out.set(this.orchestrator.nodeId, this.local());
+    out.set(this.liveRuns.nodeId, this.local());
     return out;
   }
 
   private async publish(): Promise<void> {
     const redis = this.redis.command;
     if (!redis || redis.status !== 'ready') return;
-    const id = this.orchestrator.nodeId;
+    const id = this.liveRuns.nodeId;
     const now = Date.now();
     try {
       await redis

@@ -1,29 +1,26 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { RemindersModule } from '../reminders/reminders.module.js';
+import { RUN_EXECUTOR } from '../runs/run-executor.js';
+import { RunLauncher } from '../runs/run-launcher.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
 import { AgentRepository } from './agent.repository.js';
-import { InteractionHub } from './interaction-hub.js';
-import { ClusterAnswers } from './cluster-answers.js';
-import { InteractionSweeper } from './interaction-sweeper.service.js';
-import { RunFactory } from './run-factory.js';
-import { RunFencing } from './run-fencing.service.js';
-import { RunQuestions } from './run-questions.js';
-import { OrchestratorService } from './orchestrator.service.js';
+import { ConversationContextBuilder } from './context/conversation-context.builder.js';
+import { ConversationLogReader } from './context/conversation-log.reader.js';
+import { TOKEN_COUNTER, loadTokenCounter } from './context/token-counter.factory.js';
 import { BuiltinProvider } from './providers/builtin.provider.js';
 import { OpenAiProvider } from './providers/openai.provider.js';
 import { LLM_PROVIDER, type LlmProvider } from './providers/provider.js';
+import { RunFactory } from './run-factory.js';
+import { ToolCallLedger } from './tools/tool-call.ledger.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
 import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
 import { RetryIntentUseCase } from './usecases/retry-intent.usecase.js';
 import { SendMessageUseCase } from './usecases/send-message.usecase.js';
-import { RemindersModule } from '../reminders/reminders.module.js';
-import { ConversationContextBuilder } from './context/conversation-context.builder.js';
-import { ConversationLogReader } from './context/conversation-log.reader.js';
-import { TOKEN_COUNTER, loadTokenCounter } from './context/token-counter.factory.js';
-import { ToolCallLedger } from './tools/tool-call.ledger.js';
 
 function providerFor(config: AppConfig): LlmProvider {
   const openai = config.agent.openai;
@@ -32,36 +29,31 @@ function providerFor(config: AppConfig): LlmProvider {
     : new BuiltinProvider(config.agent.builtinTokenDelayMs);
 }
 
+/**
+ * What the agent does inside a run (model providers, tools, context, the executor) and the use
+ * cases people drive it with. The run engine (runs/) starts executions through RUN_EXECUTOR,
+ * which is the RunFactory here; RunLauncher is provided here, next to it.
+ */
 @Module({
-  imports: [SessionsModule, RemindersModule],
+  imports: [SessionsModule, RemindersModule, RunsModule],
   controllers: [AgentController],
   providers: [
     { provide: LLM_PROVIDER, inject: [APP_CONFIG], useFactory: providerFor },
     AgentRepository,
-    InteractionHub,
     ToolRegistry,
     { provide: TOKEN_COUNTER, inject: [APP_CONFIG], useFactory: loadTokenCounter },
     ConversationLogReader,
     ConversationContextBuilder,
     ToolCallLedger,
-    RunQuestions,
     RunFactory,
-    OrchestratorService,
-    RunFencing,
-    InteractionSweeper,
-    ClusterAnswers,
+    { provide: RUN_EXECUTOR, useExisting: RunFactory },
+    RunLauncher,
     SendMessageUseCase,
     AnswerInteractionUseCase,
     CancelRunUseCase,
     RetryIntentUseCase,
     ResumeIntentUseCase,
   ],
-  exports: [
-    SendMessageUseCase,
-    AnswerInteractionUseCase,
-    CancelRunUseCase,
-    ResumeIntentUseCase,
-    OrchestratorService,
-  ],
+  exports: [SendMessageUseCase, AnswerInteractionUseCase, CancelRunUseCase, ResumeIntentUseCase],
 })
 export class AgentModule {}

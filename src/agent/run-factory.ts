@@ -11,14 +11,15 @@ import type { TokenCounter } from './context/token-counter.js';
 import { ToolCallLedger } from './tools/tool-call.ledger.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { LLM_PROVIDER, type LlmProvider } from './providers/provider.js';
-import type { RunSpec } from './run-spec.js';
+import type { RunExecutor } from '../runs/run-executor.js';
+import type { RunSpec } from '../runs/run-spec.js';
 import { RunExecution } from './run-execution.js';
-import { RunQuestions } from './run-questions.js';
+import { RunQuestions } from '../runs/run-questions.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 
 /** Builds run executions (plain objects, one per attempt) with their collaborators. */
 @Injectable()
-export class RunFactory {
+export class RunFactory implements RunExecutor {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,

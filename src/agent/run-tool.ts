@@ -1,4 +1,4 @@
-import type { ToolCall, TranscriptMessage } from './providers/provider.js';
+import type { ToolCall, TranscriptMessage } from '../runs/transcript.js';
 import type { RunExecution } from './run-execution.js';
 import { abortable } from './tools/tool.js';
 

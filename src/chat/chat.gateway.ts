@@ -14,7 +14,7 @@ import type { Subscription } from 'rxjs';
 import type { Namespace } from 'socket.io';
 import { AnswerInteractionUseCase } from '../agent/usecases/answer-interaction.usecase.js';
 import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
-import { OrchestratorService } from '../agent/orchestrator.service.js';
+import { LiveRuns } from '../runs/live-runs.js';
 import { ResumeIntentUseCase } from '../agent/usecases/resume-intent.usecase.js';
 import { SendMessageUseCase } from '../agent/usecases/send-message.usecase.js';
 import { AuthThrottleService } from '../auth/auth-throttle.service.js';
@@ -100,7 +100,7 @@ export class ChatGateway
     @Inject(AnswerInteractionUseCase) answer: AnswerInteractionUseCase,
     @Inject(CancelRunUseCase) cancel: CancelRunUseCase,
     @Inject(ResumeIntentUseCase) resume: ResumeIntentUseCase,
-    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
     @Inject(FaultPoints) faults: FaultPoints,
   ) {
     this.memberships = new SocketMemberships(
@@ -209,7 +209,7 @@ export class ChatGateway
 
   /** Shutdown: runs end first (so their closing events go out live), then every socket is told. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.orchestrator.beforeApplicationShutdown();
+    await this.liveRuns.beforeApplicationShutdown();
     // `local`: through the Redis adapter a plain disconnectSockets reaches every node's sockets.
     this.ns?.local.disconnectSockets();
     // The server's own close drops unsent packets; give the last events and the disconnect

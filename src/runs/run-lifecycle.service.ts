@@ -7,8 +7,8 @@ import type { CancelReason, NewEvent, ThinkingStep } from '../contracts/events.j
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { UsageService } from '../quotas/usage.service.js';
-import { interactionResolved } from '../sessions/interaction-events.js';
-import type { RunRow } from '../sessions/runs.repository.js';
+import { interactionResolved } from './interaction-events.js';
+import type { RunRow } from './runs.repository.js';
 import { InteractionTimers } from './interaction-timers.js';
 import type { RetryOffer, RunRef } from './run-ref.js';
 import { RunsStore } from './runs.store.js';

@@ -1,17 +1,51 @@
-import { Global, Module } from '@nestjs/common';
-import { FaultPoints } from '../common/fault-points.js';
+import { Module } from '@nestjs/common';
+import { ClusterAnswers } from './cluster-answers.js';
+import { InteractionHub } from './interaction-hub.js';
 import { InteractionLifecycle } from './interaction-lifecycle.service.js';
+import { InteractionSweeper } from './interaction-sweeper.service.js';
 import { InteractionTimers } from './interaction-timers.js';
+import { LiveRunStopper } from './live-run-stopper.js';
+import { LiveRuns } from './live-runs.js';
+import { RunControlService } from './run-control.service.js';
+import { RunFencing } from './run-fencing.service.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
+import { RunQuestions } from './run-questions.js';
+import { RunsRepository } from './runs.repository.js';
 import { RunsStore } from './runs.store.js';
 
 /**
- * The run lifecycle: the one owner of runs, intents and interactions. Global, because sessions
- * (close, expiry) and the agent (execution, use cases) both drive it.
+ * The run engine: the one owner of runs, intents and interactions (their tables and state
+ * machines), and of the control paths around them: the runs executing here (LiveRuns), cancel
+ * local and remote, heartbeats and takeover, questions' timers and answers from other nodes.
+ * What a run does inside is the agent's (agent/); it is started through RunLauncher, which
+ * reaches the agent's executor by the RUN_EXECUTOR token.
  */
-@Global()
 @Module({
-  providers: [FaultPoints, RunsStore, RunLifecycle, InteractionLifecycle, InteractionTimers],
-  exports: [FaultPoints, RunsStore, RunLifecycle, InteractionLifecycle, InteractionTimers],
+  providers: [
+    RunsStore,
+    RunsRepository,
+    RunLifecycle,
+    InteractionLifecycle,
+    InteractionTimers,
+    InteractionHub,
+    RunQuestions,
+    LiveRuns,
+    RunControlService,
+    LiveRunStopper,
+    RunFencing,
+    InteractionSweeper,
+    ClusterAnswers,
+  ],
+  exports: [
+    RunsStore,
+    RunsRepository,
+    RunLifecycle,
+    InteractionLifecycle,
+    InteractionSweeper,
+    RunQuestions,
+    LiveRuns,
+    RunControlService,
+    LiveRunStopper,
+  ],
 })
 export class RunsModule {}

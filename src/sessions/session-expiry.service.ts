@@ -10,7 +10,7 @@ import { HistoryService } from '../history/history.service.js';
 import { PresenceService } from './presence.service.js';
 import { FaultPoints } from '../common/fault-points.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
-import { RunControlService } from './run-control.service.js';
+import { RunControlService } from '../runs/run-control.service.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 const SWEEP_BATCH = 100;

@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RemindersModule } from '../reminders/reminders.module.js';
-import { LiveRunStopper } from './live-run-stopper.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { PresenceService } from './presence.service.js';
-import { RunControlService } from './run-control.service.js';
-import { RunsRepository } from './runs.repository.js';
 import { SessionExpiryService } from './session-expiry.service.js';
 import { SessionStreamService } from './session-stream.service.js';
 import { SessionsController } from './sessions.controller.js';
@@ -13,31 +11,27 @@ import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
 import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
 
 /**
- * Imports RemindersModule for the close's transaction (it cancels the session's scheduled
- * reminders). No cycle: reminders/ imports nothing of sessions/ (it locks the session row through
- * HistoryService, a global module).
+ * Sessions: their rows, lists, presence, streams, and their ends (close, idle expiry). Imports
+ * RunsModule, because a close or expiry ends the session's run in its own transaction, and
+ * RemindersModule, because a close cancels the session's scheduled reminders. Neither imports
+ * sessions/ (both lock the session row through HistoryService, a global module).
  */
 @Module({
-  imports: [RemindersModule],
+  imports: [RemindersModule, RunsModule],
   controllers: [SessionsController],
   providers: [
     SessionsRepository,
-    RunsRepository,
     SessionsService,
     CreateSessionUseCase,
-    RunControlService,
     PresenceService,
     SessionExpiryService,
     SessionStreamService,
-    LiveRunStopper,
     CloseSessionUseCase,
   ],
   exports: [
     SessionsService,
     CreateSessionUseCase,
     SessionsRepository,
-    RunsRepository,
-    RunControlService,
     PresenceService,
     SessionExpiryService,
     SessionStreamService,

@@ -6,7 +6,7 @@ import { isUuid } from '../common/uuid.js';
 import type { SessionEvent } from '../contracts/events.js';
 import type { LockedSession } from '../history/history.repository.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
-import { RunsRepository, toInteractionView, toRunView } from './runs.repository.js';
+import { RunsRepository, toInteractionView, toRunView } from '../runs/runs.repository.js';
 import { type SessionRow, SessionsRepository, toSessionView } from './sessions.repository.js';
 import type {
   SessionState,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import type { TranscriptMessage } from '../providers/provider.js';
+import type { TranscriptMessage } from '../../runs/transcript.js';
 import type { Tool } from '../tools/tool.js';
 import { type ConversationEntry, ConversationLogReader } from './conversation-log.reader.js';
 import { systemPrompt } from './system-prompt.js';

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sleep, text as str } from '../tools/tool.js';
-import type {
-  LlmProvider,
-  ProviderChunk,
-  ProviderRequest,
-  ToolCall,
-  TranscriptMessage,
-} from './provider.js';
+import type { ToolCall, TranscriptMessage } from '../../runs/transcript.js';
+import type { LlmProvider, ProviderChunk, ProviderRequest } from './provider.js';
 
 export const MAX_COUNT = 10_000;
 

@@ -3,7 +3,8 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import type { LlmProvider, ProviderChunk, ProviderRequest, TranscriptMessage } from './provider.js';
+import type { TranscriptMessage } from '../../runs/transcript.js';
+import type { LlmProvider, ProviderChunk, ProviderRequest } from './provider.js';
 
 function toOpenAiMessages(messages: TranscriptMessage[]): ChatCompletionMessageParam[] {
   return messages.map((m): ChatCompletionMessageParam => {

@@ -1,16 +1,5 @@
+import type { ToolCall, TranscriptMessage } from '../../runs/transcript.js';
 import type { Tool } from '../tools/tool.js';
-
-export interface ToolCall {
-  id: string;
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-/** The run's conversation, provider-neutral; checkpointed so a run can resume where it stopped. */
-export type TranscriptMessage =
-  | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; name: string; content: string };
 
 export type ProviderChunk =
   | { type: 'text'; text: string }

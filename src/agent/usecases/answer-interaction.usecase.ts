@@ -4,12 +4,12 @@ import { FaultPoints } from '../../common/fault-points.js';
 import { isUuid } from '../../common/uuid.js';
 import type { FormField, InteractionOutcome } from '../../contracts/events.js';
 import { UsageService } from '../../quotas/usage.service.js';
-import type { InteractionRow } from '../../sessions/runs.repository.js';
+import type { InteractionRow } from '../../runs/runs.repository.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
 import { HistoryService } from '../../history/history.service.js';
 import { assertOpen, SessionsService } from '../../sessions/sessions.service.js';
-import { InteractionSweeper } from '../interaction-sweeper.service.js';
+import { InteractionSweeper } from '../../runs/interaction-sweeper.service.js';
 import { formValueProblem } from './form-values.js';
 import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
 import type { CancelReason } from '../../contracts/events.js';
-import { RunControlService } from '../../sessions/run-control.service.js';
+import { RunControlService } from '../../runs/run-control.service.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 
 /**

@@ -4,10 +4,10 @@ import { PG_UNIQUE_VIOLATION, sqlState } from '../../database/sql-executor.js';
 import { type AnsweredBy, InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
-import type { TranscriptMessage } from '../providers/provider.js';
-import type { RunSpec } from '../run-spec.js';
+import type { TranscriptMessage } from '../../runs/transcript.js';
+import type { RunSpec } from '../../runs/run-spec.js';
 import { QuotaGuard } from '../../quotas/quota-guard.service.js';
-import { OrchestratorService } from '../orchestrator.service.js';
+import { RunLauncher } from '../../runs/run-launcher.js';
 
 /**
  * A new run of an existing intent (retry after a failure, resume after expiry or interruption):
@@ -21,7 +21,7 @@ export class RetryIntentUseCase {
   constructor(
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
     @Inject(RunsStore) private readonly store: RunsStore,
-    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(RunLauncher) private readonly launcher: RunLauncher,
     @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
     @Inject(InteractionLifecycle) private readonly interactions: InteractionLifecycle,
   ) {}
@@ -44,13 +44,13 @@ export class RetryIntentUseCase {
         });
     const { run, checkpoint } = await this.lifecycle.startNextAttempt(
       intentId,
-      this.orchestrator.nodeId,
+      this.launcher.nodeId,
     );
     return { ...run, transcript: checkpoint.transcript as TranscriptMessage[] };
   }
 
   launch(spec: RunSpec): string {
-    this.orchestrator.launch(spec);
+    this.launcher.launch(spec);
     return spec.runId;
   }
 }

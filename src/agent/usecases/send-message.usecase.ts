@@ -12,7 +12,7 @@ import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.j
 import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { RunsStore } from '../../runs/runs.store.js';
 import { AgentRepository } from '../agent.repository.js';
-import { OrchestratorService } from '../orchestrator.service.js';
+import { RunLauncher } from '../../runs/run-launcher.js';
 import { QuotaGuard } from '../../quotas/quota-guard.service.js';
 import { isUuid } from '../../common/uuid.js';
 import { checkContent } from './message-rules.js';
@@ -61,7 +61,7 @@ export class SendMessageUseCase {
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
     @Inject(UsageService) private readonly usage: UsageService,
-    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(RunLauncher) private readonly launcher: RunLauncher,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
     @Inject(QuotaGuard) private readonly quotas: QuotaGuard,
   ) {}
@@ -111,7 +111,7 @@ export class SendMessageUseCase {
           for (const offer of await this.store.pendingOf({ sessionId: session.id, kind: 'retry' }))
             await this.interactions.resolveInTx(session.id, offer.id, 'no_retry', cmd);
           await this.quotas.assertCanStartRun(cmd.userId);
-          await this.lifecycle.startIntent(run, content, this.orchestrator.nodeId, {
+          await this.lifecycle.startIntent(run, content, this.launcher.nodeId, {
             transcript: [{ role: 'user', content }],
           });
           events.push({
@@ -142,7 +142,7 @@ export class SendMessageUseCase {
       return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
     }
     await this.faults.hit('run.before-launch');
-    this.orchestrator.launch({ ...run, transcript: [{ role: 'user', content }] });
+    this.launcher.launch({ ...run, transcript: [{ role: 'user', content }] });
     this.logger.log({ ...run, userId: cmd.userId }, 'message accepted');
     return ack;
   }

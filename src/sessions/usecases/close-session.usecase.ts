@@ -5,7 +5,7 @@ import { isUuid } from '../../common/uuid.js';
 import { HistoryService } from '../../history/history.service.js';
 import { RemindersRepository } from '../../reminders/reminders.repository.js';
 import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
-import { LiveRunStopper } from '../live-run-stopper.js';
+import { LiveRunStopper } from '../../runs/live-run-stopper.js';
 import { SessionsRepository } from '../sessions.repository.js';
 
 export interface CloseSession {

@@ -9,37 +9,22 @@ import {
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { CancelReason } from '../contracts/events.js';
-import { RunControlService } from '../sessions/run-control.service.js';
-import type { RunSpec } from './run-spec.js';
-import type { RunExecution } from './run-execution.js';
-import { RunFactory } from './run-factory.js';
+import type { LiveExecution } from './run-executor.js';
 
 /**
- * The runs executing in this process: launches them, cancels or abandons them, and cancels all
- * of them at shutdown. Heartbeats and takeover are RunFencing's, questions' timers and wake-ups
- * InteractionSweeper's; every state change is the RunLifecycle's.
+ * The runs executing in this process, one per session: registers them as RunLauncher starts
+ * them, cancels or abandons them, and cancels all of them at shutdown. Heartbeats and takeover
+ * are RunFencing's, questions' timers and wake-ups InteractionSweeper's; every state change is
+ * the RunLifecycle's.
  */
 @Injectable()
-export class OrchestratorService
-  implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
-{
+export class LiveRuns implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  private readonly bySession = new Map<string, RunExecution>();
+  private readonly bySession = new Map<string, LiveExecution>();
   private stopping = false;
   private stopListening: (() => void) | undefined;
 
-  constructor(
-    @Inject(RunFactory) private readonly factory: RunFactory,
-    @Inject(RunControlService) runControl: RunControlService,
-    @Inject(ClusterBus) private readonly cluster: ClusterBus,
-  ) {
-    runControl.registerLiveCanceller({
-      cancelLive: (sessionId, reason) => this.cancelLive(sessionId, reason),
-      abandonLive: (sessionId) => this.abandon(sessionId, 'ended elsewhere'),
-      executes: (sessionId, runId) => this.bySession.get(sessionId)?.spec.runId === runId,
-      executing: (sessionId) => this.bySession.get(sessionId)?.spec.runId,
-    });
-  }
+  constructor(@Inject(ClusterBus) private readonly cluster: ClusterBus) {}
 
   onModuleInit(): void {
     // A session closed on another node: its run was ended in the close's transaction, so an
@@ -58,27 +43,36 @@ export class OrchestratorService
     return this.bySession.size;
   }
 
+  get accepting(): boolean {
+    return !this.stopping;
+  }
+
   isLive(sessionId: string): boolean {
     return this.bySession.has(sessionId);
   }
 
   /** The executions of this process (what its heartbeat may renew). */
-  live(): RunExecution[] {
+  live(): LiveExecution[] {
     return [...this.bySession.values()];
   }
 
-  /**
-   * Executes a run whose row is committed. Refused while shutting down: the row is then left to
-   * the takeover sweep, which interrupts it and offers a retry.
-   */
-  launch(spec: RunSpec): boolean {
-    if (this.stopping) return false;
-    const run = this.factory.create(spec);
-    this.bySession.set(spec.sessionId, run);
+  /** Whether this process executes that run of the session. */
+  executes(sessionId: string, runId: string): boolean {
+    return this.bySession.get(sessionId)?.spec.runId === runId;
+  }
+
+  /** The run of the session this process executes, if any. */
+  executing(sessionId: string): string | undefined {
+    return this.bySession.get(sessionId)?.spec.runId;
+  }
+
+  /** Starts an execution and keeps it until it lets go of its run. */
+  start(run: LiveExecution): void {
+    const { sessionId } = run.spec;
+    this.bySession.set(sessionId, run);
     void run.start(() => {
-      if (this.bySession.get(spec.sessionId) === run) this.bySession.delete(spec.sessionId);
+      if (this.bySession.get(sessionId) === run) this.bySession.delete(sessionId);
     });
-    return true;
   }
 
   /** Cancels the session's run if it executes here: its id, and whether this cancel ended it. */

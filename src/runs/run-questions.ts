@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { EventDataMap } from '../contracts/events.js';
-import { InteractionLifecycle, type Question } from '../runs/interaction-lifecycle.service.js';
-import { InteractionTimers } from '../runs/interaction-timers.js';
-import type { RunRef } from '../runs/run-ref.js';
+import { InteractionLifecycle, type Question } from './interaction-lifecycle.service.js';
+import { InteractionTimers } from './interaction-timers.js';
+import type { RunRef } from './run-ref.js';
 import { InteractionHub, type InteractionAnswer } from './interaction-hub.js';
 import { RunSuperseded } from './run-spec.js';
 

@@ -8,9 +8,9 @@ import {
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import { FaultPoints } from '../common/fault-points.js';
-import { RunLifecycle } from '../runs/run-lifecycle.service.js';
-import { RunsStore } from '../runs/runs.store.js';
-import { OrchestratorService } from './orchestrator.service.js';
+import { RunLifecycle } from './run-lifecycle.service.js';
+import { RunsStore } from './runs.store.js';
+import { LiveRuns } from './live-runs.js';
 
 /**
  * Who may keep a run going. With `stale` = RUN_STALE_AFTER_MS:
@@ -33,7 +33,7 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
+    @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
@@ -61,7 +61,7 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
   /** Abandons the runs this node has not managed to renew for too long. */
   private fence(): void {
     const now = Date.now();
-    const live = this.orchestrator.live();
+    const live = this.liveRuns.live();
     const ids = new Set(live.map((r) => r.spec.runId));
     for (const id of this.renewedAt.keys()) if (!ids.has(id)) this.renewedAt.delete(id);
     for (const run of live) {
@@ -80,10 +80,10 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
   private async heartbeat(): Promise<void> {
     try {
       await this.faults.hit('node.heartbeat');
-      const live = this.orchestrator.live();
+      const live = this.liveRuns.live();
       const renewed = new Set(
         await this.store.heartbeat(
-          this.orchestrator.nodeId,
+          this.liveRuns.nodeId,
           live.map((r) => r.spec.runId),
         ),
       );
@@ -104,11 +104,11 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
       // 0 means "every active run": a little ahead of now, for the clocks of app and database.
       const staleBefore = new Date(staleMs === 0 ? Date.now() + 1000 : Date.now() - staleMs);
       const rows = await this.store.staleRuns({
-        nodeId: this.orchestrator.nodeId,
+        nodeId: this.liveRuns.nodeId,
         staleBefore,
         anyNode: true,
       });
-      const mine = new Set(this.orchestrator.live().map((r) => r.spec.runId));
+      const mine = new Set(this.liveRuns.live().map((r) => r.spec.runId));
       const taken: string[] = [];
       for (const row of rows) {
         if (mine.has(row.id)) continue;

@@ -1,7 +1,8 @@
 import type { ClusterBus, ClusterMessage } from '../cluster/cluster-bus.js';
 import { FaultPoints } from '../common/fault-points.js';
-import type { RunLifecycle } from '../runs/run-lifecycle.service.js';
-import type { RunsStore } from '../runs/runs.store.js';
+import type { RunLifecycle } from './run-lifecycle.service.js';
+import type { RunsStore } from './runs.store.js';
+import { LiveRuns } from './live-runs.js';
 import { RunControlService } from './run-control.service.js';
 
 /**
@@ -31,7 +32,13 @@ function harness(answer: (m: Extract<ClusterMessage, { kind: 'cancel' }>) => Clu
   const lifecycle = {
     cancelSession: () => Promise.resolve(undefined),
   } as unknown as RunLifecycle;
-  const control = new RunControlService(lifecycle, store, bus, new FaultPoints({ env: 'test' }));
+  const control = new RunControlService(
+    lifecycle,
+    store,
+    bus,
+    new FaultPoints({ env: 'test' }),
+    new LiveRuns(bus),
+  );
   control.onModuleInit();
   return { control, asked, state };
 }

@@ -7,9 +7,9 @@ import {
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { InteractionOutcome } from '../contracts/events.js';
-import { InteractionLifecycle } from '../runs/interaction-lifecycle.service.js';
-import { InteractionTimers } from '../runs/interaction-timers.js';
-import { type AnsweredRow, RunsStore } from '../runs/runs.store.js';
+import { InteractionLifecycle } from './interaction-lifecycle.service.js';
+import { InteractionTimers } from './interaction-timers.js';
+import { type AnsweredRow, RunsStore } from './runs.store.js';
 import { InteractionHub } from './interaction-hub.js';
 
 const SWEEP_MS = 1000;

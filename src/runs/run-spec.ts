@@ -1,6 +1,7 @@
 import type { CancelReason } from '../contracts/events.js';
-import type { TranscriptMessage } from './providers/provider.js';
+import type { TranscriptMessage } from './transcript.js';
 
+/** A committed run as its execution starts it: ids, attempt, and the transcript to start from. */
 export interface RunSpec {
   runId: string;
   intentId: string;

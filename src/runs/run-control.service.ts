@@ -9,8 +9,9 @@ import {
 import { ClusterBus, type ClusterMessage } from '../cluster/cluster-bus.js';
 import { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason } from '../contracts/events.js';
-import { RUN_IS_LIVE, RunLifecycle } from '../runs/run-lifecycle.service.js';
-import { RunsStore } from '../runs/runs.store.js';
+import { RUN_IS_LIVE, RunLifecycle } from './run-lifecycle.service.js';
+import { LiveRuns } from './live-runs.js';
+import { RunsStore } from './runs.store.js';
 
 /** How long a cancel waits for the node that runs the run before ending it in the database. */
 const REMOTE_CANCEL_WAIT_MS = 3000;
@@ -27,33 +28,14 @@ type CancelReply = Extract<ClusterMessage, { kind: 'cancelled' | 'not-executing'
 type RemoteOutcome = { runId: string; won: boolean } | { asked: string };
 
 /**
- * Something that executes runs in this process (the agent orchestrator). Asked first, so it can
- * abort the model call and tools and write the run's closing events itself.
- */
-export interface LiveRunCanceller {
-  /** The session's run if it executes here, stopped, and whether this cancel is what ended it. */
-  cancelLive(
-    sessionId: string,
-    reason: CancelReason,
-  ): Promise<{ runId: string; won: boolean } | undefined>;
-  /** Stops the session's run here without writing (it was ended in the database). */
-  abandonLive(sessionId: string): void;
-  /** Whether this process executes that run of the session. */
-  executes(sessionId: string, runId: string): boolean;
-  /** The run of the session this process executes, if any. */
-  executing(sessionId: string): string | undefined;
-}
-
-/**
  * Ends a session's active run for a user, close, expiry or admin, wherever it runs. A run
- * executing here is stopped by the live canceller; one on another node by that node; if none
+ * executing here is stopped through LiveRuns; one on another node by that node; if none
  * answers (no executor, or a dead or slow node) the lifecycle ends it as stored, with a checked
  * transition: whichever closing wins is the only one written.
  */
 @Injectable()
 export class RunControlService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RunControlService.name);
-  private live: LiveRunCanceller | undefined;
   private readonly waiting = new Map<string, (reply: CancelReply) => void>();
   private stopListening: (() => void) | undefined;
 
@@ -62,6 +44,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(LiveRuns) private readonly live: LiveRuns,
   ) {}
 
   onModuleInit(): void {
@@ -87,10 +70,6 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
     this.stopListening?.();
   }
 
-  registerLiveCanceller(canceller: LiveRunCanceller): void {
-    this.live = canceller;
-  }
-
   /**
    * Cancels the active run (and any open interaction, including a retry offer). For `expired`
    * the intent becomes `abandoned` (so it can be resumed), otherwise `cancelled`. Returns the
@@ -98,7 +77,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
    */
   async cancelActive(sessionId: string, reason: CancelReason): Promise<string | undefined> {
     for (let round = 0; round < MAX_CANCEL_ROUNDS; round++) {
-      const here = await this.live?.cancelLive(sessionId, reason);
+      const here = await this.live.cancelLive(sessionId, reason);
       if (here?.won) return here.runId;
       // A run that ended otherwise first was cancelled by nobody; but a newer run of the session
       // may be committed and not launched yet (the execution here was the previous one).
@@ -106,10 +85,8 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
       const remote = here ? undefined : await this.cancelRemote(sessionId, reason);
       if (remote && 'won' in remote) return remote.won ? remote.runId : undefined;
       await this.faults.hit('cancel.not-live');
-      const stored = await this.lifecycle.cancelSession(
-        sessionId,
-        reason,
-        (runId) => this.live?.executes(sessionId, runId) ?? false,
+      const stored = await this.lifecycle.cancelSession(sessionId, reason, (runId) =>
+        this.live.executes(sessionId, runId),
       );
       if (stored === undefined && remote) return this.endedByRequest(remote.asked, reason);
       if (stored !== RUN_IS_LIVE) return stored;
@@ -119,7 +96,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
 
   /** Stops a run executing here whose state another transaction has just ended. */
   abandonLive(sessionId: string): void {
-    this.live?.abandonLive(sessionId);
+    this.live.abandon(sessionId, 'ended elsewhere');
   }
 
   /**
@@ -136,7 +113,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
 
   /** A cancel asked of this node: only the node executing the run asked about acts on it. */
   private async answerCancel(m: CancelRequest): Promise<void> {
-    const executing = this.live?.executing(m.sessionId);
+    const executing = this.live.executing(m.sessionId);
     if (!executing) return;
     if (m.runId && executing !== m.runId) {
       // A newer run of the session executes here (the one asked about ended meanwhile), or a
@@ -150,7 +127,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
       });
       return;
     }
-    const r = await this.live?.cancelLive(m.sessionId, m.reason as CancelReason);
+    const r = await this.live.cancelLive(m.sessionId, m.reason as CancelReason);
     if (r) this.cluster.publish({ kind: 'cancelled', requestId: m.requestId, ...r });
   }
 
@@ -178,7 +155,7 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
       if (!active) return refused ?? (asked ? { asked } : undefined);
       // Executing here after all (the caller's live path), or still active although its node
       // lost the cancel (ended as stored by the caller).
-      if (this.live?.executes(sessionId, active.id)) return undefined;
+      if (this.live.executes(sessionId, active.id)) return undefined;
       if (active.id === refused?.runId) return { asked: active.id };
       asked = active.id;
       const reply = await this.askOwner(sessionId, active.id, reason);
