@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { parseReminderTime } from '../src/reminders/reminder-time.js';
+import { parseReminderTime } from '../src/common/reminder-time.js';
 
 /**
  * Reminders become real: the free-text `remind_at` is kept as `time_text` (what the user said)

@@ -7,7 +7,7 @@ import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { RedisConnections } from './cluster/redis-connections.js';
 import { jsonBodyParser } from './common/body-parsing.js';
-import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { HttpExceptionFilter } from './http-exception.filter.js';
 import { StrictValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { mountOpenApi } from './docs/openapi.js';

@@ -9,6 +9,7 @@ import { QuotasModule } from './quotas/quotas.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { FaultPointsModule } from './common/fault-points.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -24,6 +25,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        FaultPointsModule,
         LoggingModule,
         ObservabilityModule,
         DatabaseModule,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { getMetadataStorage } from 'class-validator';
 import { EnvSchema } from '../src/config/env.schema.js';
-import { generatedDocuments } from '../src/docs/generate-docs.cli.js';
+import { generatedDocuments } from '../src/generate-docs.cli.js';
 import { buildAsyncApiDocument } from '../src/docs/asyncapi.js';
 import { EVENT_TYPES } from '../src/contracts/events.js';
 import { CLIENT_EVENTS } from '../src/contracts/socket.js';

@@ -1,5 +1,9 @@
-import { ACTIVE_RUN_STATUSES, isActiveRunStatus } from '../contracts/session.js';
-import type { IntentStatus, RunStatus } from '../sessions/session.types.js';
+import {
+  ACTIVE_RUN_STATUSES,
+  type IntentStatus,
+  type RunStatus,
+  isActiveRunStatus,
+} from '../contracts/session.js';
 
 export { ACTIVE_RUN_STATUSES };
 

@@ -3,7 +3,7 @@ import type { InteractionKind, InteractionOutcome } from '../contracts/events.js
 import { cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
-import type { InteractionView, RunStatus, RunView } from '../sessions/session.types.js';
+import type { InteractionView, RunStatus, RunView } from '../contracts/session.js';
 
 export interface RunRow {
   id: string;

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import type { InteractionRow, RunRow } from './runs.repository.js';
-import type { IntentStatus, RunStatus } from '../sessions/session.types.js';
-import { isActiveRunStatus } from '../contracts/session.js';
+import { type IntentStatus, type RunStatus, isActiveRunStatus } from '../contracts/session.js';
 import { INTENT_TRANSITIONS, RUN_TRANSITIONS } from './run-states.js';
 
 export interface IntentRow {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { futureTimeProblem, parseReminderTime } from '../../reminders/reminder-time.js';
+import { futureTimeProblem, parseReminderTime } from '../../common/reminder-time.js';
 import type { RemindersRepository } from '../../reminders/reminders.repository.js';
 import { type Tool, type ToolContext, type ToolResult, text } from './tool.js';
 

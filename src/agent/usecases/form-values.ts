@@ -1,5 +1,5 @@
 import type { FormField } from '../../contracts/events.js';
-import { futureTimeProblem } from '../../reminders/reminder-time.js';
+import { futureTimeProblem } from '../../common/reminder-time.js';
 
 /**
  * What is wrong with a (non-empty, string) form value for its field's type, or undefined.

@@ -7,9 +7,9 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import type { ErrorBody, ErrorCode } from '../contracts/error-codes.js';
-import { classifyDatabaseError } from '../database/database-unavailable.js';
-import { DomainError } from './domain-error.js';
+import type { ErrorBody, ErrorCode } from './contracts/error-codes.js';
+import { classifyDatabaseError } from './database/database-unavailable.js';
+import { DomainError } from './common/domain-error.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'VALIDATION_FAILED',

@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../app.factory.js';
-import { packageRoot } from '../common/package-root.js';
-import { loadConfig } from '../config/config.loader.js';
-import { buildAsyncApiDocument } from './asyncapi.js';
-import { buildConfigurationDocument } from './configuration.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { createApp } from './app.factory.js';
+import { packageRoot } from './common/package-root.js';
+import { loadConfig } from './config/config.loader.js';
+import { buildAsyncApiDocument } from './docs/asyncapi.js';
+import { buildConfigurationDocument } from './docs/configuration.js';
+import { buildOpenApiDocument } from './docs/openapi.js';
 
 /** The committed documents and what the code generates now, as the JSON text written to disk. */
 export async function generatedDocuments(): Promise<{ file: string; text: string }[]> {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators.js';
-import { MetricsService } from './metrics.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
 @ApiTags('operations')
 @Public()
