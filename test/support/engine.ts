@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ClusterModule } from '../../src/cluster/cluster.module.js';
 import { FaultPoints } from '../../src/common/fault-points.js';
+import { FaultPointsModule } from '../../src/common/fault-points.module.js';
 import { loadConfig } from '../../src/config/config.loader.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { Database } from '../../src/database/database.js';
@@ -168,6 +169,7 @@ export async function startEngine(
   const module = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(config),
+      FaultPointsModule,
       ObservabilityModule,
       DatabaseModule,
       HistoryModule,
