@@ -52,14 +52,15 @@ module.exports = {
       severity: 'error',
       from: {
         orphan: true,
-        pathNot: ['\\.d\\.ts$', '(^|/)tsconfig\\.json$', '\\.spec\\.ts$'],
+        pathNot: ['\\.d\\.ts$', '(^|/)tsconfig\\.json$'],
       },
       to: {},
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)dist/' },
+    // Unit specs may use test/support (the engine's service tests do); they are not layers.
+    exclude: { path: ['(^|/)dist/', '\\.spec\\.ts$'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

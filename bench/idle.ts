@@ -14,7 +14,7 @@ const IDLE_WARMUP_SOCKETS = 100;
  * (authenticated with a JWT on the service).
  */
 
-export async function idleHeap(
+async function idleHeap(
   node: ServerChild,
   count: number,
   join: (socket: Socket, index: number) => Promise<void>,
@@ -61,7 +61,7 @@ export async function idleHeap(
 }
 
 /** Users and sessions for the idle-heap run on the service (so each socket is really joined). */
-export async function idleUsers(
+async function idleUsers(
   baseUrl: string,
   users: number,
 ): Promise<{ tokens: string[]; sessions: string[] }> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ROOT } from './processes.js';
 
-export const PARTS = [
+const PARTS = [
   'postgres',
   'embedded',
   'bare',
@@ -11,7 +11,7 @@ export const PARTS = [
   'history',
   'cluster',
 ] as const;
-export type Part = (typeof PARTS)[number];
+type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
   mode: 'full' | 'quick';

@@ -24,7 +24,7 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -40,7 +40,7 @@ export function freePort(): Promise<number> {
  * `listening on http://host:port` (the service's own start-up line; the bare server prints the
  * same). `profileDir` adds --cpu-prof there.
  */
-export function startNodeServer(
+function startNodeServer(
   name: string,
   script: string,
   env: Record<string, string>,

@@ -26,7 +26,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
  * Maps any error to the REST body of docs/protocol.md "Errors"; unexpected ones become INTERNAL and
  * are logged.
  */
-export function toErrorBody(thrown: unknown, logger?: Logger): ErrorBody {
+function toErrorBody(thrown: unknown, logger?: Logger): ErrorBody {
   const err = classifyDatabaseError(thrown);
   if (err instanceof DomainError) {
     return {

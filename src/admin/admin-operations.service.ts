@@ -10,7 +10,7 @@ import { NodeStatsService } from './node-stats.service.js';
 import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import type { RunStatus, SessionStatus, SessionView } from '../sessions/session.types.js';
+import type { RunStatus, SessionStatus, SessionView } from '../contracts/session.js';
 import type { AdminRunView, Stats } from '../contracts/rest-admin.js';
 
 export type { AdminRunView };

@@ -15,7 +15,7 @@ interface EngineConnection {
  * waiting for the transport to become writable, or for a polling client's next request) plus,
  * on WebSocket, what the `ws` socket holds beyond the kernel's buffers.
  */
-export function bufferedBytes(socket: Socket): number {
+function bufferedBytes(socket: Socket): number {
   const conn = socket.conn as unknown as EngineConnection;
   let bytes = 0;
   for (const packet of conn.writeBuffer ?? []) {

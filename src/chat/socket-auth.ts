@@ -26,7 +26,7 @@ function refusal(code: RefusalCode, message: string, retryAfterMs?: number): Err
 }
 
 /** True for an Origin in CORS_ORIGINS or the service's own origin (the page it serves at /). */
-export function originAllowed(
+function originAllowed(
   origin: string,
   host: string | undefined,
   allowed: readonly string[],

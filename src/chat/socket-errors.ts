@@ -13,7 +13,7 @@ const logger = new Logger('SocketExceptionFilter');
  * The socket exception filter: any error a handler throws becomes `{code, message, details?}`.
  * Domain errors keep their code; anything unexpected is logged and answered INTERNAL.
  */
-export function toSocketError(thrown: unknown, context: Record<string, unknown> = {}): SocketError {
+function toSocketError(thrown: unknown, context: Record<string, unknown> = {}): SocketError {
   const err = classifyDatabaseError(thrown);
   if (err instanceof DomainError) {
     return {

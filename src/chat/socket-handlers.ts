@@ -27,7 +27,7 @@ export type ChatSocket = Socket<
 >;
 
 /** A client event's handler: it gets that event's validated payload and returns its ack. */
-export interface Handler<E extends ClientEventName> {
+interface Handler<E extends ClientEventName> {
   run(socket: ChatSocket, payload: ClientPayloads[E]): Promise<ClientAcks[E]>;
 }
 
@@ -37,7 +37,7 @@ export type HandlerTable = { [E in ClientEventName]: Handler<E> };
  * The payload class of each client event (validated before the handler runs). Each class
  * constructs that event's payload type, so the table cannot pair an event with another's class.
  */
-export const PAYLOAD_CLASSES: { [E in ClientEventName]: new () => ClientPayloads[E] } = {
+const PAYLOAD_CLASSES: { [E in ClientEventName]: new () => ClientPayloads[E] } = {
   'session:create': SessionCreatePayload,
   'session:join': SessionJoinPayload,
   'session:leave': SessionLeavePayload,

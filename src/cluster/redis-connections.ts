@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 /** Longest a command waits for Redis (rate-limit checks, readiness pings, publishes). */
-export const COMMAND_TIMEOUT_MS = 1000;
+const COMMAND_TIMEOUT_MS = 1000;
 
 /**
  * The Redis connections of a multi-node deployment (REDIS_URL): one for commands and publishing,

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 export type PubSubMode = 'sharded' | 'classic';
 
 /** After a failed (un)subscribe, the next try of that channel waits this long. */
-export const CHANNEL_RETRY_MS = 1000;
+const CHANNEL_RETRY_MS = 1000;
 
 /** The braces are a Redis Cluster hash tag: a session's channel lives on one shard. */
 export function sessionChannel(sessionId: string): string {

@@ -1,7 +1,7 @@
 import type { FieldProblem } from '../contracts/error-codes.js';
 
 /** Deepest nesting a request body or socket payload may have; every real payload is far flatter. */
-export const MAX_PAYLOAD_DEPTH = 32;
+const MAX_PAYLOAD_DEPTH = 32;
 
 /** Keys that reach object prototypes and trip class-transformer; never a field of ours. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);

@@ -23,7 +23,7 @@ export function fieldProblems(errors: ValidationError[], prefix = ''): FieldProb
   return out;
 }
 
-export const validationOptions = {
+const validationOptions = {
   whitelist: true,
   forbidNonWhitelisted: true,
   forbidUnknownValues: true,

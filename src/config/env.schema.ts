@@ -190,5 +190,3 @@ export class EnvSchema extends ServiceEnvSchema {
   @Max(600000)
   RUN_STALE_AFTER_MS = 20000;
 }
-
-export type EnvKey = keyof EnvSchema;

@@ -22,7 +22,6 @@ export interface SqlExecutor {
 
 /** PostgreSQL SQLSTATE codes the services react to. */
 export const PG_UNIQUE_VIOLATION = '23505';
-export const PG_SERIALIZATION_FAILURE = '40001';
 
 /** The SQLSTATE of a driver error, whether it came straight from pg/PGlite or wrapped by TypeORM. */
 export function sqlState(err: unknown): string | undefined {
@@ -32,10 +31,3 @@ export function sqlState(err: unknown): string | undefined {
   return typeof e.code === 'string' ? e.code : undefined;
 }
 
-/** The constraint name of a unique violation, when the driver reports it. */
-export function violatedConstraint(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { constraint?: unknown; driverError?: { constraint?: unknown } };
-  const c = e.driverError?.constraint ?? e.constraint;
-  return typeof c === 'string' ? c : undefined;
-}

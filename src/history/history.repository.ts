@@ -77,7 +77,7 @@ const HISTORY_COLUMNS = `session_id, seq, message_type, intent_id, run_id, conne
  * Assigned field by field in the wire order: with conditional spreads this was the largest
  * function of a replay's profile (every spread a temporary object and a generic copy).
  */
-export function toSessionEvent(r: HistoryRow): SessionEvent {
+function toSessionEvent(r: HistoryRow): SessionEvent {
   const e: Record<string, unknown> = {
     sessionId: r.session_id,
     seq: Number(r.seq),

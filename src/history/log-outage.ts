@@ -9,7 +9,7 @@ import {
 export const DEFAULT_OUTAGE_WAIT_MS = 15_000;
 
 /** Events that may wait in the log's queue while the database is unreachable. */
-export const MAX_QUEUED_EVENTS_IN_OUTAGE = 5000;
+const MAX_QUEUED_EVENTS_IN_OUTAGE = 5000;
 /** Runs of one session with a lost-output error on record (see recordLost). */
 export const MAX_LOST_RUNS = 4;
 /**

@@ -21,8 +21,8 @@ export interface SequencerOptions {
   start?: number;
 }
 
-export const GAP_WAIT_MS = 200;
-export const MAX_HELD_EVENTS = 500;
+const GAP_WAIT_MS = 200;
+const MAX_HELD_EVENTS = 500;
 const MAX_RETRY_WAIT_MS = 5_000;
 
 /**

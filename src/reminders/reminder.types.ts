@@ -1,7 +1,6 @@
 import type { ReminderStatus, ReminderView } from '../contracts/rest.js';
 
 // The REST shape (docs/protocol.md "Sessions", `Reminder`) is the contract's; only the row is ours.
-export { REMINDER_STATUSES } from '../contracts/rest.js';
 export type { ReminderStatus, ReminderView };
 
 export interface ReminderRow {

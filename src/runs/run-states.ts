@@ -1,11 +1,4 @@
-import {
-  ACTIVE_RUN_STATUSES,
-  type IntentStatus,
-  type RunStatus,
-  isActiveRunStatus,
-} from '../contracts/session.js';
-
-export { ACTIVE_RUN_STATUSES };
+import { type IntentStatus, type RunStatus } from '../contracts/session.js';
 
 /**
  * The run state machine, written once: for each target state, the states a run may leave for it.
@@ -31,11 +24,3 @@ export const INTENT_TRANSITIONS: Readonly<Record<IntentStatus, readonly IntentSt
   failed: ['active'],
   abandoned: ['active'],
 };
-
-export function isActive(status: RunStatus): boolean {
-  return isActiveRunStatus(status);
-}
-
-export function isFinal(status: RunStatus): boolean {
-  return !isActive(status);
-}

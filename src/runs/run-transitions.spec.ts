@@ -4,7 +4,7 @@ import {
   type TestDatabase,
 } from '../../test/support/databases.js';
 import { type Engine, startEngine } from '../../test/support/engine.js';
-import type { RunStatus } from '../sessions/session.types.js';
+import type { RunStatus } from '../contracts/session.js';
 import { RUN_TRANSITIONS } from './run-states.js';
 
 const STATUSES = Object.keys(RUN_TRANSITIONS) as RunStatus[];

@@ -30,7 +30,7 @@ import {
   SessionPageDto,
   SessionWithStateDto,
 } from './dto/sessions.dto.js';
-import type { SessionView, SessionWithState } from './session.types.js';
+import type { SessionView, SessionWithState } from '../contracts/session.js';
 import { SessionsService } from './sessions.service.js';
 import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
 import { CloseSessionUseCase } from './usecases/close-session.usecase.js';

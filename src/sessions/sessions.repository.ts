@@ -3,7 +3,7 @@ import { type Cursor, cursorTime } from '../common/cursor.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import { lockUserForLimits } from '../users/user-limits-lock.js';
-import type { SessionStatus, SessionView } from './session.types.js';
+import type { SessionStatus, SessionView } from '../contracts/session.js';
 
 export interface SessionRow {
   id: string;

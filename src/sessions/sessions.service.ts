@@ -9,11 +9,11 @@ import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js'
 import { RunsRepository, toInteractionView, toRunView } from '../runs/runs.repository.js';
 import { type SessionRow, SessionsRepository, toSessionView } from './sessions.repository.js';
 import type {
-  SessionState,
+  SessionStateView,
   SessionStatus,
   SessionView,
   SessionWithState,
-} from './session.types.js';
+} from '../contracts/session.js';
 
 /**
  * SESSION_CLOSED unless the session is active. Checked again under the session row lock by
@@ -95,7 +95,7 @@ export class SessionsService {
     return { ...toSessionView(row), state: await this.state(row.id) };
   }
 
-  async state(sessionId: string): Promise<SessionState> {
+  async state(sessionId: string): Promise<SessionStateView> {
     const [run, interaction] = await Promise.all([
       this.runs.activeRun(sessionId),
       this.runs.pendingInteraction(sessionId),

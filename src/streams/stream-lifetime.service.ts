@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UsersService } from '../users/users.service.js';
 
 /** How often an open stream re-reads its user, so a user disabled on another node is noticed too. */
-export const USER_RECHECK_MS = 15_000;
+const USER_RECHECK_MS = 15_000;
 
 /**
  * Decides when an open SSE stream must end for reasons outside its session: its user is disabled

@@ -4,7 +4,7 @@ import { DomainError } from '../common/domain-error.js';
 import { UsersService } from '../users/users.service.js';
 import { StreamTicketsRepository } from './stream-tickets.repository.js';
 
-export const STREAM_TICKET_TTL_MS = 60_000;
+const STREAM_TICKET_TTL_MS = 60_000;
 /** Used and expired tickets are kept this long (for investigating), then removed on the next issue. */
 const KEEP_EXPIRED_MS = 60 * 60_000;
 

@@ -1,6 +1,5 @@
 import type { Role } from '../contracts/rest.js';
 
-export { ROLES } from '../contracts/rest.js';
 export type { Role };
 
 export interface User {

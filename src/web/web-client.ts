@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { packageRoot } from '../common/package-root.js';
 
 /** Where `npm run build` puts the web client (Vite's output). */
-export const WEB_DIST = join(packageRoot(), 'dist', 'web');
+const WEB_DIST = join(packageRoot(), 'dist', 'web');
 
 const YEAR_S = 365 * 24 * 3600;
 

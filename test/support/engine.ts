@@ -20,7 +20,7 @@ import type { RunRef } from '../../src/runs/run-ref.js';
 import type { RunRow } from '../../src/runs/runs.repository.js';
 import { RunsModule } from '../../src/runs/runs.module.js';
 import { RunsStore } from '../../src/runs/runs.store.js';
-import type { RunStatus } from '../../src/sessions/session.types.js';
+import type { RunStatus } from '../../src/contracts/session.js';
 import { HistoryService } from '../../src/history/history.service.js';
 import type { TestDatabase } from './databases.js';
 import { type HeldExecution, TestExecutor } from './test-executor.js';

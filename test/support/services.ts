@@ -20,7 +20,7 @@ export function serviceUrl(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string
 }
 
 /** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

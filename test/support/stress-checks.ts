@@ -9,7 +9,7 @@ import type { StressDriver, StressSession, StressTab } from './stress.js';
 /** What the lifecycle stress checks once everything is quiet (see test/support/stress.ts). */
 
 /** The whole log of a session over REST. */
-export async function readLog(s: StressSession): Promise<LogEvent[]> {
+async function readLog(s: StressSession): Promise<LogEvent[]> {
   const out: LogEvent[] = [];
   for (;;) {
     const r = await s.http.get(

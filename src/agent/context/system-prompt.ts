@@ -1,6 +1,6 @@
 import type { Tool } from '../tools/tool.js';
 
-export const AGENT_NAME = 'Relay';
+const AGENT_NAME = 'Relay';
 
 /** What the agent is, what it can do and when "now" is: the first message of every model call. */
 export function systemPrompt(tools: readonly Tool[], now: Date): string {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type {
   MessageAccepted,
   OkResponse,
@@ -54,8 +54,4 @@ export class RunIdDto implements Exactly<RunIdDto, RunIdResponse> {
 
 export class OkDto implements Exactly<OkDto, OkResponse> {
   @ApiProperty({ example: true }) ok!: boolean;
-}
-
-export class IdParam {
-  @IsString() @MinLength(1) id!: string;
 }

@@ -3,7 +3,7 @@ import { sleep, text as str } from '../tools/tool.js';
 import type { ToolCall, TranscriptMessage } from '../../runs/transcript.js';
 import type { LlmProvider, ProviderChunk, ProviderRequest } from './provider.js';
 
-export const MAX_COUNT = 10_000;
+const MAX_COUNT = 10_000;
 
 const HELP =
   'I am the built-in demo agent. I can calculate ("what is 2 + 3 * 4"), search this service\'s ' +
@@ -37,7 +37,7 @@ export function parseReminder(text: string): { time?: string; label?: string } {
 }
 
 /** The answer to `recap`: the user's earlier messages exactly as the agent was given them. */
-export function recap(earlier: readonly string[]): string {
+function recap(earlier: readonly string[]): string {
   if (earlier.length === 0) return 'You have not said anything earlier in this session.';
   return (
     `Earlier in this session you said (oldest first):\n` +
@@ -74,7 +74,7 @@ export function route(
 }
 
 /** The final answer once a tool ran (or was skipped). */
-export function answerFromTool(name: string, content: string): string {
+function answerFromTool(name: string, content: string): string {
   const r = JSON.parse(content) as Record<string, unknown>;
   if (r.skipped) {
     return `I did not run ${name} (${str(r.skipped)}), so I cannot answer that with it. Ask again if you want me to try.`;

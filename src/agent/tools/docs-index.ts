@@ -38,7 +38,7 @@ const STOP = new Set([
   'i',
 ]);
 
-export function tokenize(text: string): string[] {
+function tokenize(text: string): string[] {
   return (text.toLowerCase().match(/[a-z0-9_]+/g) ?? []).filter(
     (t) => t.length > 1 && !STOP.has(t),
   );

@@ -36,7 +36,7 @@ function shapeError(expected: string): DomainError {
 }
 
 /** Checks a response against its interaction's kind (and a form's fields); returns the outcome. */
-export function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
+function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
   const keys = isObject(response) ? Object.keys(response) : [];
   switch (row.kind) {
     case 'confirm':

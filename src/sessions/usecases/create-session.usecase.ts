@@ -6,7 +6,7 @@ import { FaultPoints } from '../../common/fault-points.js';
 import { Database } from '../../database/database.js';
 import { RateLimitService } from '../../quotas/rate-limit.service.js';
 import { SessionsRepository, toSessionView } from '../sessions.repository.js';
-import type { SessionView } from '../session.types.js';
+import type { SessionView } from '../../contracts/session.js';
 
 /**
  * session:create and POST /sessions. A user blocked for session creation is refused first, with
