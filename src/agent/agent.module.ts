@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
 import { AgentRepository } from './agent.repository.js';
+import { AgentToolkit } from './agent-toolkit.js';
 import { InteractionHub } from './interaction-hub.js';
 import { ClusterAnswers } from './cluster-answers.js';
 import { InteractionSweeper } from './interaction-sweeper.service.js';
@@ -17,7 +18,8 @@ import { ToolRegistry } from './tools/tool-registry.js';
 import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
 import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
-import { RetryIntentUseCase } from './usecases/retry-intent.usecase.js';
+import { RunStarts } from './usecases/run-starts.js';
+import { QuestionLookup } from './usecases/question-lookup.js';
 import { SendMessageUseCase } from './usecases/send-message.usecase.js';
 import { RemindersModule } from '../reminders/reminders.module.js';
 import { ConversationContextBuilder } from './context/conversation-context.builder.js';
@@ -44,6 +46,7 @@ function providerFor(config: AppConfig): LlmProvider {
     ConversationLogReader,
     ConversationContextBuilder,
     ToolCallLedger,
+    AgentToolkit,
     RunQuestions,
     RunFactory,
     OrchestratorService,
@@ -53,7 +56,8 @@ function providerFor(config: AppConfig): LlmProvider {
     SendMessageUseCase,
     AnswerInteractionUseCase,
     CancelRunUseCase,
-    RetryIntentUseCase,
+    RunStarts,
+    QuestionLookup,
     ResumeIntentUseCase,
   ],
   exports: [

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { FaultPoints } from '../common/fault-points.js';
 import { InteractionLifecycle } from './interaction-lifecycle.service.js';
 import { InteractionTimers } from './interaction-timers.js';
+import { OpenQuestions } from './open-questions.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
 import { RunsStore } from './runs.store.js';
 
@@ -11,7 +12,14 @@ import { RunsStore } from './runs.store.js';
  */
 @Global()
 @Module({
-  providers: [FaultPoints, RunsStore, RunLifecycle, InteractionLifecycle, InteractionTimers],
+  providers: [
+    FaultPoints,
+    RunsStore,
+    RunLifecycle,
+    OpenQuestions,
+    InteractionLifecycle,
+    InteractionTimers,
+  ],
   exports: [FaultPoints, RunsStore, RunLifecycle, InteractionLifecycle, InteractionTimers],
 })
 export class RunsModule {}

@@ -5,6 +5,7 @@ import { PresenceService } from './presence.service.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsRepository } from './runs.repository.js';
 import { SessionExpiryService } from './session-expiry.service.js';
+import { SessionExpirer } from './session-expirer.js';
 import { SessionStreamService } from './session-stream.service.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -28,6 +29,7 @@ import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
     RunControlService,
     PresenceService,
     SessionExpiryService,
+    SessionExpirer,
     SessionStreamService,
     LiveRunStopper,
     CloseSessionUseCase,
