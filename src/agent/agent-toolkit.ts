@@ -14,17 +14,20 @@ import { ToolRegistry } from './tools/tool-registry.js';
  */
 @Injectable()
 export class AgentToolkit {
-  /** AGENT_FAIL_FIRST_ATTEMPTS: attempts up to this number fail on purpose (for testing retries). */
-  readonly failFirstAttempts: number;
-
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LLM_PROVIDER) readonly provider: LlmProvider,
     @Inject(ToolRegistry) readonly tools: ToolRegistry,
     @Inject(ToolCallLedger) readonly toolCalls: ToolCallLedger,
     @Inject(ConversationContextBuilder) readonly context: ConversationContextBuilder,
     @Inject(TOKEN_COUNTER) readonly tokens: TokenCounter,
-  ) {
-    this.failFirstAttempts = config.agent.failFirstAttempts;
+  ) {}
+
+  /**
+   * AGENT_FAIL_FIRST_ATTEMPTS: attempts up to this number fail on purpose (for testing retries).
+   * Read at each run's start: tests change it while the service runs.
+   */
+  get failFirstAttempts(): number {
+    return this.config.agent.failFirstAttempts;
   }
 }
