@@ -47,7 +47,6 @@ export class RunExecution {
   private cancelWon = false;
   private step: ThinkingStep | undefined;
   private done: Promise<void> | undefined;
-
   private readonly meter: UsageMeter;
 
   constructor(
@@ -57,7 +56,7 @@ export class RunExecution {
     this.meter = deps.quotas.meter(spec.userId, deps.agent.tokens);
   }
 
-  /** runTool's: the tools and their ledger. */
+  /** For runTool: the tools and their ledger (and the fault points, below). */
   get agent(): AgentToolkit {
     return this.deps.agent;
   }
