@@ -7,6 +7,7 @@ import { RunsModule } from '../runs/runs.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
 import { AgentRepository } from './agent.repository.js';
+import { AgentToolkit } from './agent-toolkit.js';
 import { ConversationContextBuilder } from './context/conversation-context.builder.js';
 import { ConversationLogReader } from './context/conversation-log.reader.js';
 import { TOKEN_COUNTER, loadTokenCounter } from './context/token-counter.factory.js';
@@ -19,7 +20,8 @@ import { ToolRegistry } from './tools/tool-registry.js';
 import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
 import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
-import { RetryIntentUseCase } from './usecases/retry-intent.usecase.js';
+import { RunStarts } from './usecases/run-starts.js';
+import { QuestionLookup } from './usecases/question-lookup.js';
 import { SendMessageUseCase } from './usecases/send-message.usecase.js';
 
 function providerFor(config: AppConfig): LlmProvider {
@@ -45,13 +47,15 @@ function providerFor(config: AppConfig): LlmProvider {
     ConversationLogReader,
     ConversationContextBuilder,
     ToolCallLedger,
+    AgentToolkit,
     RunFactory,
     { provide: RUN_EXECUTOR, useExisting: RunFactory },
     RunLauncher,
     SendMessageUseCase,
     AnswerInteractionUseCase,
     CancelRunUseCase,
-    RetryIntentUseCase,
+    RunStarts,
+    QuestionLookup,
     ResumeIntentUseCase,
   ],
   exports: [SendMessageUseCase, AnswerInteractionUseCase, CancelRunUseCase, ResumeIntentUseCase],

@@ -3,22 +3,35 @@ import type { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, EventDataMap, NewEvent, ThinkingStep } from '../contracts/events.js';
 import type { HistoryService } from '../history/history.service.js';
 import { DomainError } from '../common/domain-error.js';
-import type { QuotaGuard } from '../quotas/quota-guard.service.js';
+import type { QuotaPolicy } from '../quotas/quota-policy.service.js';
 import type { UsageMeter } from '../quotas/usage-meter.js';
 import type { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import type { RunRef } from '../runs/run-ref.js';
 import type { InteractionAnswer } from '../runs/interaction-hub.js';
 import type { ToolCall, TranscriptMessage } from '../runs/transcript.js';
-import type { LlmProvider } from './providers/provider.js';
 import { AgentFailure, RunCancelled, type RunSpec, RunSuperseded } from '../runs/run-spec.js';
 import type { RunQuestions } from '../runs/run-questions.js';
 import { runTool } from './run-tool.js';
 import { abortable } from './tools/tool.js';
-import type { ToolRegistry } from './tools/tool-registry.js';
-import { toolCallKey, type ToolCallLedger } from './tools/tool-call.ledger.js';
-import type { ConversationContextBuilder } from './context/conversation-context.builder.js';
+import { toolCallKey } from './tools/tool-call.ledger.js';
+import type { AgentToolkit } from './agent-toolkit.js';
 
 const MAX_TOOL_ROUNDS = 4;
+
+/** What every execution works with, built once by RunFactory: the engine's side and the agent's. */
+export interface RunExecutionDeps {
+  /** Every state change of the run (each says whether this run won it). */
+  lifecycle: RunLifecycle;
+  /** Questions to the user (confirm, form) and the wait for their answers. */
+  questions: RunQuestions;
+  /** The model, the tools, the context and the tokenizer. */
+  agent: AgentToolkit;
+  /** The run's own events (thinking steps, streamed text). */
+  history: HistoryService;
+  /** The daily token quota before each model call, and the run's usage meter. */
+  quotas: QuotaPolicy;
+  faults: FaultPoints;
+}
 
 /**
  * One attempt of the agent at an intent. Its state lives in `runs` and moves only through the
@@ -34,21 +47,23 @@ export class RunExecution {
   private cancelWon = false;
   private step: ThinkingStep | undefined;
   private done: Promise<void> | undefined;
+  private readonly meter: UsageMeter;
 
   constructor(
     readonly spec: RunSpec,
-    private readonly lifecycle: RunLifecycle,
-    private readonly questions: RunQuestions,
-    private readonly provider: LlmProvider,
-    readonly tools: ToolRegistry,
-    readonly toolCalls: ToolCallLedger,
-    private readonly history: HistoryService,
-    private readonly context: ConversationContextBuilder,
-    private readonly meter: UsageMeter,
-    private readonly quotas: QuotaGuard,
-    readonly faults: FaultPoints,
-    private readonly failFirstAttempts: number,
-  ) {}
+    private readonly deps: RunExecutionDeps,
+  ) {
+    this.meter = deps.quotas.meter(spec.userId, deps.agent.tokens);
+  }
+
+  /** For runTool: the tools and their ledger (and the fault points, below). */
+  get agent(): AgentToolkit {
+    return this.deps.agent;
+  }
+
+  get faults(): FaultPoints {
+    return this.deps.faults;
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -85,7 +100,7 @@ export class RunExecution {
   async append(events: NewEvent[]): Promise<void> {
     this.signal.throwIfAborted();
     const ids = { runId: this.spec.runId, intentId: this.spec.intentId };
-    await this.history.append(
+    await this.deps.history.append(
       this.spec.sessionId,
       events.map((e) => ({ ...e, ...ids })),
     );
@@ -108,7 +123,7 @@ export class RunExecution {
       ? Omit<EventDataMap['request_confirmation'], 'interactionId' | 'expiresAt'>
       : Omit<EventDataMap['component'], 'interactionId' | 'expiresAt'>,
   ): Promise<InteractionAnswer> {
-    return this.questions.ask(this.ref, this.signal, kind, data);
+    return this.deps.questions.ask(this.ref, this.signal, kind, data);
   }
 
   private async execute(): Promise<void> {
@@ -129,7 +144,7 @@ export class RunExecution {
   private async close(err: unknown): Promise<void> {
     if (err instanceof RunSuperseded || this.signal.reason instanceof RunSuperseded) return;
     if (this.cancelReason) {
-      this.cancelWon = await this.lifecycle.cancel(this.ref, this.cancelReason);
+      this.cancelWon = await this.deps.lifecycle.cancel(this.ref, this.cancelReason);
       if (this.cancelWon) await this.faults.hit('run.closed');
       return;
     }
@@ -142,7 +157,7 @@ export class RunExecution {
         { err, runId: this.spec.runId, sessionId: this.spec.sessionId },
         'run failed',
       );
-    if (await this.lifecycle.fail(this.ref, message, this.step))
+    if (await this.deps.lifecycle.fail(this.ref, message, this.step))
       await this.faults.hit('run.closed');
   }
 
@@ -152,11 +167,12 @@ export class RunExecution {
   }
 
   private async steps(): Promise<void> {
-    if (!(await this.lifecycle.begin(this.ref))) this.lost('start');
+    if (!(await this.deps.lifecycle.begin(this.ref))) this.lost('start');
     await this.thinking('intent_recognition', 'started');
-    if (this.spec.attempt <= this.failFirstAttempts) {
+    const failFirst = this.agent.failFirstAttempts;
+    if (this.spec.attempt <= failFirst) {
       throw new AgentFailure(
-        `Attempt ${this.spec.attempt} failed on purpose (AGENT_FAIL_FIRST_ATTEMPTS=${this.failFirstAttempts})`,
+        `Attempt ${this.spec.attempt} failed on purpose (AGENT_FAIL_FIRST_ATTEMPTS=${failFirst})`,
       );
     }
     const transcript = [...this.spec.transcript];
@@ -182,7 +198,7 @@ export class RunExecution {
         const key = toolCallKey(this.spec.intentId, at, i, call.name);
         transcript.push(await runTool(this, call, key));
       }
-      if (!(await this.lifecycle.checkpoint(this.spec.runId, { transcript })))
+      if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, { transcript })))
         this.lost('checkpoint');
       phase = 'respond';
     }
@@ -194,7 +210,7 @@ export class RunExecution {
         `The model gave no answer (after ${MAX_TOOL_ROUNDS} tool rounds at most); try rephrasing`,
       );
     }
-    if (!(await this.lifecycle.complete(this.ref, answer, { ...this.meter.totals })))
+    if (!(await this.deps.lifecycle.complete(this.ref, answer, { ...this.meter.totals })))
       this.lost('completion');
     await this.faults.hit('run.closed');
   }
@@ -211,11 +227,11 @@ export class RunExecution {
     await this.assertQuota();
     // Built for each call: the transcript grows with every tool round, and the earlier turns
     // must give way for it to keep the whole input within CONTEXT_MAX_TOKENS.
-    const context = await this.context.build({
+    const context = await this.agent.context.build({
       sessionId: this.spec.sessionId,
       intentId: this.spec.intentId,
       transcript,
-      tools: this.tools.all(),
+      tools: this.agent.tools.all(),
     });
     if (phase === 'respond') await this.thinking('response_generation', 'started');
     let text = '';
@@ -224,10 +240,10 @@ export class RunExecution {
     const messages = [...context.earlier, ...transcript];
     this.meter.beginCall([context.system, ...messages.map((m) => m.content)]);
     try {
-      const stream = this.provider.stream({
+      const stream = this.agent.provider.stream({
         system: context.system,
         messages,
-        tools: offerTools ? this.tools.all() : [],
+        tools: offerTools ? this.agent.tools.all() : [],
         signal: this.signal,
       });
       const iterator = stream[Symbol.asyncIterator]();
@@ -251,7 +267,7 @@ export class RunExecution {
           // A cancel that arrived during the steps above ends the run; it is not an empty answer.
           this.signal.throwIfAborted();
           text += chunk.text;
-          this.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
+          this.deps.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
           await this.faults.hit('run.streamed');
         }
       }
@@ -272,7 +288,7 @@ export class RunExecution {
   /** The daily token quota, checked before every model call; running out fails the attempt. */
   private async assertQuota(): Promise<void> {
     try {
-      await this.quotas.assertBeforeModelCall(this.spec.userId);
+      await this.deps.quotas.assertTokensLeft(this.spec.userId);
     } catch (err) {
       throw err instanceof DomainError ? new AgentFailure(err.message) : err;
     }

@@ -20,9 +20,9 @@ export async function runTool(
   call: ToolCall,
   key: string,
 ): Promise<TranscriptMessage> {
-  const tool = run.tools.get(call.name);
+  const tool = run.agent.tools.get(call.name);
   if (!tool) return toolMessage(call, { error: `unknown tool ${call.name}` });
-  const earlier = await run.toolCalls.completedResult(key);
+  const earlier = await run.agent.toolCalls.completedResult(key);
   if (earlier !== undefined) {
     return { role: 'tool', toolCallId: call.id, name: call.name, content: earlier };
   }
@@ -66,13 +66,13 @@ export async function runTool(
 
   await run.thinking('tool_execution', 'started', tool.name);
   const { runId, intentId, userId, sessionId } = run.spec;
-  await run.toolCalls.begin(key, { intentId, runId, tool: tool.name });
+  await run.agent.toolCalls.begin(key, { intentId, runId, tool: tool.name });
   const result = await abortable(
     tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,
   );
   await run.faults.hit('tool.executed');
-  await run.toolCalls.complete(key, result.content);
+  await run.agent.toolCalls.complete(key, result.content);
   await run.thinking('tool_execution', 'completed', result.summary);
   return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content };
 }

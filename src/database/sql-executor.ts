@@ -30,4 +30,3 @@ export function sqlState(err: unknown): string | undefined {
   if (typeof e.driverError?.code === 'string') return e.driverError.code;
   return typeof e.code === 'string' ? e.code : undefined;
 }
-

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { RedisThrottlerStorage } from '../cluster/redis-throttler.storage.js';
 import { QuotaGuard } from './quota-guard.service.js';
+import { QuotaPolicy } from './quota-policy.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
@@ -28,7 +29,8 @@ import { UsageService } from './usage.service.js';
     RateLimitService,
     UsageService,
     QuotaGuard,
+    QuotaPolicy,
   ],
-  exports: [RATE_LIMIT_STORAGE, RateLimitService, UsageService, QuotaGuard],
+  exports: [RATE_LIMIT_STORAGE, RateLimitService, UsageService, QuotaPolicy],
 })
 export class QuotasModule {}

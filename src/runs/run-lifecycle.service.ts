@@ -4,13 +4,12 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, NewEvent, ThinkingStep } from '../contracts/events.js';
-import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { UsageService } from '../quotas/usage.service.js';
 import { interactionResolved } from './interaction-events.js';
 import type { RunRow } from './runs.repository.js';
-import { InteractionTimers } from './interaction-timers.js';
-import type { RetryOffer, RunRef } from './run-ref.js';
+import { OpenQuestions } from './open-questions.js';
+import type { RunRef } from './run-ref.js';
 import { RunsStore } from './runs.store.js';
 
 /** cancelSession's answer when the session's run turned out to execute in this process. */
@@ -40,8 +39,7 @@ export class RunLifecycle {
   constructor(
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(HistoryService) private readonly history: HistoryService,
-    @Inject(Database) private readonly db: Database,
-    @Inject(InteractionTimers) private readonly timers: InteractionTimers,
+    @Inject(OpenQuestions) private readonly questions: OpenQuestions,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -115,7 +113,7 @@ export class RunLifecycle {
   ): Promise<string | undefined> {
     const active = await this.store.activeRun(sessionId);
     if (active && (await this.cancelInTx(refOf(active), reason, then))) return active.id;
-    const resolved = await this.resolveAllPending(sessionId);
+    const resolved = await this.questions.closeAll(sessionId);
     for (const i of new Set(resolved.map((r) => r.intent_id)))
       await this.store.transitionIntent(i, reason === 'expired' ? 'abandoned' : 'cancelled');
     if (resolved.length || then.length)
@@ -139,7 +137,7 @@ export class RunLifecycle {
         ? [{ type: 'thinking', data: { step, status: 'failed', detail: error } }]
         : [];
       if (run.attempt - 1 < this.config.agent.maxRetries) {
-        await this.offerRetry(run, error, before);
+        await this.questions.offerRetry(run, error, before);
       } else {
         await this.store.transitionIntent(run.intentId, 'failed');
         await this.append(run, [
@@ -164,7 +162,7 @@ export class RunLifecycle {
         ...fence,
       });
       if (!won) return false;
-      await this.offerRetry(refOf(won), INTERRUPTED_ERROR, []);
+      await this.questions.offerRetry(refOf(won), INTERRUPTED_ERROR, []);
       await this.countRun(refOf(won));
       return true;
     });
@@ -215,7 +213,7 @@ export class RunLifecycle {
   ): Promise<boolean> {
     if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
     await this.faults.hit('run.closing');
-    const resolved = await this.resolveAllPending(run.sessionId);
+    const resolved = await this.questions.closeAll(run.sessionId);
     const keepResumable = reason === 'expired' || reason === 'shutdown';
     for (const i of new Set([run.intentId, ...resolved.map((r) => r.intent_id)]))
       await this.store.transitionIntent(i, keepResumable ? 'abandoned' : 'cancelled');
@@ -232,55 +230,9 @@ export class RunLifecycle {
     return true;
   }
 
-  /**
-   * The one place a retry is offered: open questions closed, the offer stored, task_failed. The
-   * session has one dialog at a time: an open question of this run is closed `cancelled` (its
-   * intent is the one offered the retry), and so is another intent's retry offer still open (one
-   * left from before this intent was resumed), whose intent then ends `failed`, as if declined:
-   * its attempt failed and it will not run again.
-   */
-  private async offerRetry(run: RunRef, error: string, before: NewEvent[]): Promise<RetryOffer> {
-    const resolved = await this.resolveAllPending(run.sessionId);
-    for (const i of new Set(resolved.map((r) => r.intent_id)))
-      if (i !== run.intentId) await this.store.transitionIntent(i, 'failed');
-    const offer = {
-      interactionId: randomUUID(),
-      expiresAt: new Date(Date.now() + this.config.timeouts.retryMs),
-    };
-    const payload = {
-      error,
-      attempt: run.attempt,
-      canRetry: true,
-      interactionId: offer.interactionId,
-    };
-    await this.store.insertInteraction({
-      id: offer.interactionId,
-      runId: run.runId,
-      intentId: run.intentId,
-      sessionId: run.sessionId,
-      kind: 'retry',
-      payload,
-      expiresAt: offer.expiresAt,
-    });
-    await this.history.append(run.sessionId, [
-      ...resolved.map((i) => interactionResolved(i, 'cancelled')),
-      ...before.map((e) => ({ ...e, runId: run.runId, intentId: run.intentId })),
-      { type: 'task_failed', data: payload, runId: run.runId, intentId: run.intentId },
-    ]);
-    this.db.afterCommit(() => this.timers.schedule(offer.interactionId, offer.expiresAt));
-    return offer;
-  }
-
   /** Last of the close (the ledger row stays locked only until the commit); one run = one attempt. */
   private countRun(run: RunRef): Promise<void> {
     return this.usage.record(run.userId, { runs: 1 });
-  }
-
-  /** Closes every open question of the session; their expiry timers go with the commit. */
-  private async resolveAllPending(sessionId: string) {
-    const resolved = await this.store.resolveAllPending(sessionId, 'cancelled');
-    this.db.afterCommit(() => resolved.forEach((i) => this.timers.clear(i.id)));
-    return resolved;
   }
 
   private async append(run: RunRef, events: NewEvent[]): Promise<void> {

@@ -8,6 +8,7 @@ import { LiveRunStopper } from './live-run-stopper.js';
 import { LiveRuns } from './live-runs.js';
 import { RunControlService } from './run-control.service.js';
 import { RunFencing } from './run-fencing.service.js';
+import { OpenQuestions } from './open-questions.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
 import { RunQuestions } from './run-questions.js';
 import { RunsRepository } from './runs.repository.js';
@@ -25,6 +26,7 @@ import { RunsStore } from './runs.store.js';
     RunsStore,
     RunsRepository,
     RunLifecycle,
+    OpenQuestions,
     InteractionLifecycle,
     InteractionTimers,
     InteractionHub,

@@ -6,11 +6,8 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { HistoryService } from '../history/history.service.js';
 import { PresenceService } from './presence.service.js';
-import { FaultPoints } from '../common/fault-points.js';
-import { RunLifecycle } from '../runs/run-lifecycle.service.js';
-import { RunControlService } from '../runs/run-control.service.js';
+import { SessionExpirer } from './session-expirer.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 const SWEEP_BATCH = 100;
@@ -31,11 +28,8 @@ export class SessionExpiryService implements OnModuleInit, OnApplicationShutdown
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
-    @Inject(RunControlService) private readonly runControl: RunControlService,
-    @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(PresenceService) private readonly presence: PresenceService,
-    @Inject(FaultPoints) private readonly faults: FaultPoints,
-    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(SessionExpirer) private readonly expirer: SessionExpirer,
   ) {}
 
   onModuleInit(): void {
@@ -62,36 +56,11 @@ export class SessionExpiryService implements OnModuleInit, OnApplicationShutdown
       const ids = await this.sessions.findIdle(cutoff, SWEEP_BATCH);
       for (const id of ids) {
         if (this.presence.isWatched(id)) continue;
-        if (await this.expire(id, cutoff)) expired++;
+        if (await this.expirer.expire(id, cutoff)) expired++;
       }
     } catch (err) {
       this.logger.error({ err }, 'session sweep failed');
     }
     return expired;
-  }
-
-  /**
-   * One transaction under the session row lock: the claim, the cancel of the active run (as
-   * stored) and session_expired. A send waits for the lock, so it is either before the claim
-   * (the session is not idle: no expiry) or after the commit (its run is not touched).
-   */
-  private async expire(sessionId: string, cutoff: Date): Promise<boolean> {
-    const done = await this.history.transaction(sessionId, async () => {
-      const claimed = await this.sessions.claimExpiry(sessionId, cutoff);
-      if (!claimed) return undefined;
-      await this.faults.hit('expiry.claimed');
-      const runId = await this.lifecycle.cancelSessionInTx(sessionId, 'expired');
-      const idleMs = Date.now() - claimed.lastActivityAt.getTime();
-      await this.history.append(sessionId, [{ type: 'session_expired', data: { idleMs } }], {
-        activity: false,
-      });
-      return { runId, idleMs };
-    });
-    if (!done) return false;
-    // A run of this session executing here lost its state: it stops without writing.
-    if (done.runId) this.runControl.abandonLive(sessionId);
-    this.history.release(sessionId);
-    this.logger.log({ sessionId, runId: done.runId, idleMs: done.idleMs }, 'session expired');
-    return true;
   }
 }

@@ -3,6 +3,7 @@ import { RemindersModule } from '../reminders/reminders.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { PresenceService } from './presence.service.js';
 import { SessionExpiryService } from './session-expiry.service.js';
+import { SessionExpirer } from './session-expirer.js';
 import { SessionStreamService } from './session-stream.service.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -25,6 +26,7 @@ import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
     CreateSessionUseCase,
     PresenceService,
     SessionExpiryService,
+    SessionExpirer,
     SessionStreamService,
     CloseSessionUseCase,
   ],

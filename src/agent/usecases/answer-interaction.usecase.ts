@@ -1,17 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
-import { FaultPoints } from '../../common/fault-points.js';
-import { isUuid } from '../../common/uuid.js';
 import type { FormField, InteractionOutcome } from '../../contracts/events.js';
-import { UsageService } from '../../quotas/usage.service.js';
+import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
 import type { InteractionRow } from '../../runs/runs.repository.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
-import { RunsStore } from '../../runs/runs.store.js';
 import { HistoryService } from '../../history/history.service.js';
-import { assertOpen, SessionsService } from '../../sessions/sessions.service.js';
+import { assertOpen } from '../../sessions/sessions.service.js';
 import { InteractionSweeper } from '../../runs/interaction-sweeper.service.js';
 import { formValueProblem } from './form-values.js';
-import { busyOnConflict, RetryIntentUseCase } from './retry-intent.usecase.js';
+import { QuestionLookup } from './question-lookup.js';
+import { busyOnConflict, RunStarts } from './run-starts.js';
 
 const noRun = Promise.resolve(undefined);
 
@@ -90,35 +88,22 @@ function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
 @Injectable()
 export class AnswerInteractionUseCase {
   constructor(
-    @Inject(SessionsService) private readonly sessions: SessionsService,
-    @Inject(RunsStore) private readonly store: RunsStore,
+    @Inject(QuestionLookup) private readonly questions: QuestionLookup,
     @Inject(InteractionLifecycle) private readonly interactions: InteractionLifecycle,
     @Inject(InteractionSweeper) private readonly sweeper: InteractionSweeper,
-    @Inject(UsageService) private readonly usage: UsageService,
-    @Inject(RetryIntentUseCase) private readonly retry: RetryIntentUseCase,
+    @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
+    @Inject(RunStarts) private readonly starts: RunStarts,
     @Inject(HistoryService) private readonly history: HistoryService,
-    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   async execute(cmd: AnswerCommand): Promise<void> {
-    // A closed session's questions were all resolved by its close; answering is SESSION_CLOSED.
-    const session = await this.sessions.requireActive(cmd.userId, cmd.sessionId);
-    await this.faults.hit('answer.checked');
-    const row = isUuid(cmd.interactionId)
-      ? await this.store.findInteraction(cmd.interactionId)
-      : undefined;
-    if (!row || row.session_id !== session.id) throw DomainError.notFound('Interaction');
-    if (row.resolved_at) {
-      // Resolved by a close that committed after the check above (a close resolves every open
-      // question in the transaction that closes the session): the session's state is the answer.
-      await this.sessions.requireActive(cmd.userId, session.id);
-      throw new DomainError(
-        'INTERACTION_RESOLVED',
-        `This question was already answered (${row.outcome})`,
-      );
-    }
+    const { session, row } = await this.questions.open(
+      cmd.userId,
+      cmd.sessionId,
+      cmd.interactionId,
+    );
     const outcome = outcomeOf(row, cmd.response);
-    if (outcome === 'retry') await this.usage.assertWithinQuota(cmd.userId);
+    if (outcome === 'retry') await this.quotas.assertTokensLeft(cmd.userId);
 
     // The answer, its event and (for an accepted retry) the next run commit together, under
     // the session lock, and only while the session is still active.
@@ -127,12 +112,12 @@ export class AnswerInteractionUseCase {
       .transaction(session.id, async (locked) => {
         assertOpen(locked);
         return this.interactions.resolveInTx(session.id, row.id, outcome, by, (r) =>
-          outcome === 'retry' ? this.retry.start(r.intent_id, session.id, cmd.userId, by) : noRun,
+          outcome === 'retry' ? this.starts.next(r.intent_id, session.id, cmd.userId, by) : noRun,
         );
       })
       .catch(busyOnConflict);
     if (!won) throw new DomainError('INTERACTION_RESOLVED', 'This question was already answered');
-    if (won.result) this.retry.launch(won.result);
+    if (won.result) this.starts.launch(won.result);
     else this.sweeper.hand({ ...won.row, outcome, response: cmd.response });
   }
 }
