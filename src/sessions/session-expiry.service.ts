@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { HistoryService } from '../history/history.service.js';
 import { PresenceService } from './presence.service.js';
 import { FaultPoints } from '../common/fault-points.js';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { RunControlService } from './run-control.service.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -25,8 +26,7 @@ const SWEEP_BATCH = 100;
 @Injectable()
 export class SessionExpiryService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SessionExpiryService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<number> | undefined;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,22 +36,26 @@ export class SessionExpiryService implements OnModuleInit, OnApplicationShutdown
     @Inject(PresenceService) private readonly presence: PresenceService,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.timeouts.sessionSweepIntervalMs);
-    this.timer.unref();
+  ) {
+    this.job = new PeriodicJob({
+      name: 'session sweep',
+      everyMs: config.timeouts.sessionSweepIntervalMs,
+      run: () => this.doSweep(),
+      logger: this.logger,
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onModuleInit(): void {
+    this.job.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One sweep; returns how many sessions it expired. Overlapping calls share one sweep. */
   sweep(): Promise<number> {
-    this.sweeping ??= this.doSweep().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    return this.job.runOnce();
   }
 
   private async doSweep(): Promise<number> {
