@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
-import { cursorTime } from '../common/cursor.js';
+import { keysetPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { InteractionView, RunStatus, RunView } from './session.types.js';
@@ -67,29 +67,16 @@ export class RunsRepository {
   }
 
   /** Runs newest first, optionally of one status, keyset-paged on (started_at, id). */
-  async list(opts: {
-    status?: RunStatus;
-    limit: number;
-    after?: { t: string; id: string };
-  }): Promise<(RunRow & { cursor_at: string })[]> {
-    const params: unknown[] = [opts.limit];
-    const where: string[] = [];
-    if (opts.status) {
-      params.push(opts.status);
-      where.push(`status = $${params.length}`);
-    }
-    if (opts.after) {
-      params.push(opts.after.t, opts.after.id);
-      where.push(
-        `(started_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
-    return this.db.query<RunRow & { cursor_at: string }>(
-      `SELECT ${RUN_COLUMNS}, ${cursorTime('started_at')} AS cursor_at
-       FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY started_at DESC, id DESC LIMIT $1`,
-      params,
-    );
+  list(opts: { status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunRow>> {
+    return keysetPage<RunRow>(this.db, {
+      columns: RUN_COLUMNS,
+      table: 'runs',
+      equal: { status: opts.status },
+      orderBy: 'started_at',
+      descending: true,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    });
   }
 
   /** Active runs per owning node (for admin stats). */
