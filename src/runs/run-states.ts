@@ -1,7 +1,5 @@
-import { ACTIVE_RUN_STATUSES, isActiveRunStatus } from '../contracts/session.js';
+import { isActiveRunStatus } from '../contracts/session.js';
 import type { IntentStatus, RunStatus } from '../sessions/session.types.js';
-
-export { ACTIVE_RUN_STATUSES };
 
 /**
  * The run state machine, written once: for each target state, the states a run may leave for it.

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
+import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 import { keysetPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
@@ -82,7 +83,9 @@ export class RunsRepository {
   /** Active runs per owning node (for admin stats). */
   async activeByNode(): Promise<{ nodeId: string; activeRuns: number }[]> {
     const rows = await this.db.query<{ node_id: string; n: string }>(
-      `SELECT node_id, count(*) AS n FROM runs WHERE status IN ('running', 'awaiting_input') GROUP BY node_id ORDER BY node_id`,
+      `SELECT node_id, count(*) AS n FROM runs WHERE status = ANY($1::text[])
+       GROUP BY node_id ORDER BY node_id`,
+      [ACTIVE_RUN_STATUSES],
     );
     return rows.map((r) => ({ nodeId: r.node_id, activeRuns: Number(r.n) }));
   }
@@ -90,16 +93,16 @@ export class RunsRepository {
   /** Sessions in which the user has a run going (to cancel them when the user is disabled). */
   async sessionsWithActiveRunOf(userId: string): Promise<string[]> {
     const rows = await this.db.query<{ session_id: string }>(
-      `SELECT DISTINCT session_id FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
-      [userId],
+      `SELECT DISTINCT session_id FROM runs WHERE user_id = $1 AND status = ANY($2::text[])`,
+      [userId, ACTIVE_RUN_STATUSES],
     );
     return rows.map((r) => r.session_id);
   }
 
   async activeRun(sessionId: string, tx: SqlExecutor = this.db): Promise<RunRow | undefined> {
     const rows = await tx.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status IN ('running', 'awaiting_input')`,
-      [sessionId],
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status = ANY($2::text[])`,
+      [sessionId, ACTIVE_RUN_STATUSES],
     );
     return rows[0];
   }
