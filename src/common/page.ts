@@ -6,11 +6,11 @@ export interface Page<T> {
 }
 
 /** What runs a page's query: the Database or a transaction (named here: common/ imports no database/). */
-export interface PageSource {
+interface PageSource {
   query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
-export interface KeysetPageQuery {
+interface KeysetPageQuery {
   /** The select list and the table (`FROM` it) the rows come from. */
   columns: string;
   table: string;

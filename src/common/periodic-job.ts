@@ -1,9 +1,9 @@
 /** Where a job's failed tick is reported (a Nest Logger fits). */
-export interface JobLogger {
+interface JobLogger {
   warn(message: unknown, context?: string): void;
 }
 
-export interface PeriodicJobOptions<T> {
+interface PeriodicJobOptions<T> {
   /** Names the job in the log line of a tick that failed: `<name> failed`. */
   name: string;
   everyMs: number;
