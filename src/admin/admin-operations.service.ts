@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LiveRuns } from '../runs/live-runs.js';
 import { CancelRunUseCase } from '../agent/usecases/cancel-run.usecase.js';
-import { decodeCursor } from '../common/cursor.js';
-import { toPage } from '../common/page.js';
+import { mapPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { UsageService, type UsageRow } from '../quotas/usage.service.js';
@@ -56,14 +55,12 @@ export class AdminOperationsService {
     limit?: number;
     cursor?: string;
   }): Promise<{ items: AdminRunView[]; nextCursor: string | null }> {
-    const limit = q.limit ?? 50;
-    const rows = await this.runs.list({
+    const page = await this.runs.list({
       status: q.status,
-      limit: limit + 1,
-      after: decodeCursor(q.cursor),
+      limit: q.limit ?? 50,
+      cursor: q.cursor,
     });
-    const page = toPage(rows, limit, (last) => ({ t: last.cursor_at, id: last.id }));
-    return { items: page.items.map(toAdminRun), nextCursor: page.nextCursor };
+    return mapPage(page, toAdminRun);
   }
 
   async cancelRun(actorId: string, runId: string): Promise<{ runId: string }> {

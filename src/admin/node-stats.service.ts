@@ -8,6 +8,7 @@ import {
 import { LiveRuns } from '../runs/live-runs.js';
 import { ChatGateway } from '../chat/chat.gateway.js';
 import { RedisConnections } from '../cluster/redis-connections.js';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { PresenceService } from '../sessions/presence.service.js';
 
 const PUBLISH_EVERY_MS = 5000;
@@ -29,7 +30,12 @@ export interface NodeCounts {
 @Injectable()
 export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(NodeStatsService.name);
-  private timer: NodeJS.Timeout | undefined;
+  private readonly publishing = new PeriodicJob({
+    name: 'node stats publish',
+    everyMs: PUBLISH_EVERY_MS,
+    run: () => this.publish(),
+    logger: this.logger,
+  });
 
   constructor(
     @Inject(RedisConnections) private readonly redis: RedisConnections,
@@ -39,14 +45,11 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    if (!this.redis.enabled) return;
-    this.timer = setInterval(() => void this.publish(), PUBLISH_EVERY_MS);
-    this.timer.unref();
-    void this.publish();
+    if (this.redis.enabled) this.publishing.start({ now: true });
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  onApplicationShutdown(): Promise<void> {
+    return this.publishing.stop();
   }
 
   local(): NodeCounts {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
+import { PeriodicJob } from '../common/periodic-job.js';
 import type { MetricsService } from '../observability/metrics.service.js';
 
 /** How often every socket's outgoing buffer is measured. */
@@ -36,7 +37,7 @@ function bufferedBytes(socket: Socket): number {
  */
 export class SlowConsumerGuard {
   private readonly logger = new Logger(SlowConsumerGuard.name);
-  private timer: NodeJS.Timeout | undefined;
+  private job: PeriodicJob | undefined;
 
   constructor(
     private readonly maxBytes: number,
@@ -44,12 +45,17 @@ export class SlowConsumerGuard {
   ) {}
 
   start(ns: Namespace): void {
-    this.timer = setInterval(() => this.check(ns), CHECK_EVERY_MS);
-    this.timer.unref();
+    this.job = new PeriodicJob({
+      name: 'slow consumer check',
+      everyMs: CHECK_EVERY_MS,
+      run: () => this.check(ns),
+      logger: this.logger,
+    });
+    this.job.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    void this.job?.stop();
   }
 
   check(ns: Namespace): void {

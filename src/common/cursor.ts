@@ -5,7 +5,7 @@ import { isUuid } from './uuid.js';
  * Opaque keyset cursors: `{t, id}` (a timestamp and a tie-breaking id) in base64url JSON.
  * A cursor the client tampered with is a VALIDATION_FAILED, never a 500.
  */
-export interface Cursor {
+interface Cursor {
   t: string;
   id: string;
 }

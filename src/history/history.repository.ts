@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventType, NewEvent, SessionEvent } from '../contracts/events.js';
+import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 import { Database } from '../database/database.js';
 import type { NamedSql } from '../database/sql-executor.js';
-import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 
 /** One event of a group-commit batch; `ord` keeps the append order inside the batch. */
 export interface BatchRow {

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { PeriodicJob } from '../common/periodic-job.js';
 
 interface ThrottlerStorageRecord {
   totalHits: number;
@@ -23,11 +25,16 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
   /** The time every decision reads; a test moves it on instead of sleeping out a window. */
   now: () => number = Date.now;
   private readonly entries = new Map<string, Entry>();
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: PeriodicJob;
 
   constructor(sweepMs = 60_000) {
-    this.sweeper = setInterval(() => this.sweep(), sweepMs);
-    this.sweeper.unref();
+    this.sweeper = new PeriodicJob({
+      name: 'rate limit sweep',
+      everyMs: sweepMs,
+      run: () => this.sweep(),
+      logger: new Logger(MemoryThrottlerStorage.name),
+    });
+    this.sweeper.start();
   }
 
   increment(
@@ -60,7 +67,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
   }
 
   close(): void {
-    clearInterval(this.sweeper);
+    void this.sweeper.stop();
   }
 
   /** Nest calls this on the provider instance when the app closes. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
+import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 import { Database } from '../database/database.js';
 import { lockUserForLimits } from '../users/user-limits-lock.js';
 import { UsageService } from './usage.service.js';
@@ -31,8 +32,8 @@ export class QuotaGuard {
     const max = this.config.limits.maxConcurrentRunsPerUser;
     await lockUserForLimits(this.db, userId);
     const rows = await this.db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
-      [userId],
+      `SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status = ANY($2::text[])`,
+      [userId, ACTIVE_RUN_STATUSES],
     );
     const active = Number(rows[0]?.n ?? 0);
     if (active >= max) {

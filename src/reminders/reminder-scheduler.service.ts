@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultPoints } from '../common/fault-points.js';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { RemindersRepository } from './reminders.repository.js';
@@ -24,37 +25,30 @@ const BATCH = 50;
 @Injectable()
 export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReminderSchedulerService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private tick: Promise<void> | undefined;
-  private stopped = false;
+  /** One pass at a time: a slow pass is not overlapped by the next interval. */
+  private readonly job: PeriodicJob<number>;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     @Inject(RemindersRepository) private readonly repo: RemindersRepository,
     @Inject(HistoryService) private readonly history: HistoryService,
     @Inject(Database) private readonly db: Database,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
-  ) {}
+  ) {
+    this.job = new PeriodicJob({
+      name: 'reminder pass',
+      everyMs: config.reminders.pollIntervalMs,
+      run: () => this.claimAndAnnounceDue(),
+      logger: this.logger,
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.poll();
-    this.timer = setInterval(() => this.poll(), this.config.reminders.pollIntervalMs);
-    this.timer.unref();
+    this.job.start({ now: true });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.tick;
-  }
-
-  /** One pass at a time: a slow pass is not overlapped by the next interval. */
-  private poll(): void {
-    if (this.tick || this.stopped) return;
-    this.tick = this.claimAndAnnounceDue()
-      .then(() => undefined)
-      .catch((err: unknown) => this.logger.warn({ err }, 'reminder pass failed'))
-      .finally(() => (this.tick = undefined));
+  beforeApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   /**
@@ -76,7 +70,7 @@ export class ReminderSchedulerService implements OnApplicationBootstrap, BeforeA
           this.logger.warn({ err, reminderId: candidate.id }, 'reminder could not fire');
         }
       }
-      if (due.length < BATCH || failed || this.stopped) return fired;
+      if (due.length < BATCH || failed || this.job.stopping) return fired;
     }
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Cursor, cursorTime } from '../common/cursor.js';
+import { keysetPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { ReminderRow, ReminderStatus } from './reminder.types.js';
 
@@ -37,23 +37,20 @@ export class RemindersRepository {
     return { row: existing[0], created: false };
   }
 
-  /**
-   * The user's reminders, newest first, keyset-paged; limit + 1 rows (see toPage). `cursor_at`
-   * is created_at to the microsecond, as stored: a JS Date keeps only milliseconds, and a cursor
-   * cut to them would skip the rows created later within the same millisecond.
-   */
-  async list(
+  /** The user's reminders, newest first, optionally of one status, keyset-paged on (created_at, id). */
+  list(
     userId: string,
-    q: { status?: ReminderStatus; limit: number; cursor?: Cursor },
-  ): Promise<(ReminderRow & { cursor_at: string })[]> {
-    return this.db.query<ReminderRow & { cursor_at: string }>(
-      `SELECT ${COLUMNS}, ${cursorTime('created_at')} AS cursor_at
-       FROM reminders
-       WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
-         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-       ORDER BY created_at DESC, id DESC LIMIT $5`,
-      [userId, q.status ?? null, q.cursor?.t ?? null, q.cursor?.id ?? null, q.limit + 1],
-    );
+    q: { status?: ReminderStatus; limit: number; cursor?: string },
+  ): Promise<Page<ReminderRow>> {
+    return keysetPage<ReminderRow>(this.db, {
+      columns: COLUMNS,
+      table: 'reminders',
+      equal: { user_id: userId, status: q.status },
+      orderBy: 'created_at',
+      descending: true,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
   }
 
   async findOwned(userId: string, id: string): Promise<ReminderRow | undefined> {

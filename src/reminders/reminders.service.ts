@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
-import { decodeCursor } from '../common/cursor.js';
-import { toPage } from '../common/page.js';
+import { mapPage } from '../common/page.js';
 import { isUuid } from '../common/uuid.js';
 import { RemindersRepository } from './reminders.repository.js';
 import { type ReminderStatus, type ReminderView, toReminderView } from './reminder.types.js';
@@ -17,14 +16,12 @@ export class RemindersService {
     userId: string,
     q: { status?: ReminderStatus; limit?: number; cursor?: string },
   ): Promise<{ items: ReminderView[]; nextCursor: string | null }> {
-    const limit = q.limit ?? DEFAULT_LIMIT;
-    const rows = await this.repo.list(userId, {
+    const page = await this.repo.list(userId, {
       status: q.status,
-      limit,
-      cursor: decodeCursor(q.cursor),
+      limit: q.limit ?? DEFAULT_LIMIT,
+      cursor: q.cursor,
     });
-    const page = toPage(rows, limit, (r) => ({ t: r.cursor_at, id: r.id }));
-    return { items: page.items.map(toReminderView), nextCursor: page.nextCursor };
+    return mapPage(page, toReminderView);
   }
 
   /** Cancels a scheduled reminder; cancelling a cancelled one again is a no-op. */

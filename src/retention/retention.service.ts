@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { Database } from '../database/database.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -19,29 +20,32 @@ const BATCH = 5000;
 @Injectable()
 export class RetentionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RetentionService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<Record<string, number>> | undefined;
+  private readonly job: PeriodicJob<Record<string, number>>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly db: Database,
     @Inject(MetricsService) private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.job = new PeriodicJob({
+      name: 'retention pass',
+      everyMs: config.retention.intervalMs,
+      run: () => this.pass(),
+      logger: this.logger,
+    });
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.config.retention.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
-  /** One pass over every cleanup; resolves with the rows deleted per cleanup. */
+  /** One pass over every cleanup (or the one in flight); resolves with the rows deleted per cleanup. */
   runOnce(): Promise<Record<string, number>> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.job.runOnce();
   }
 
   private async pass(): Promise<Record<string, number>> {

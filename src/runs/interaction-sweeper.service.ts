@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
+import { PeriodicJob } from '../common/periodic-job.js';
 import type { InteractionOutcome } from '../contracts/events.js';
 import { InteractionLifecycle } from './interaction-lifecycle.service.js';
 import { InteractionTimers } from './interaction-timers.js';
@@ -23,8 +24,12 @@ const SWEEP_MS = 1000;
 @Injectable()
 export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(InteractionSweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private readonly sweeping = new PeriodicJob({
+    name: 'interaction sweep',
+    everyMs: SWEEP_MS,
+    run: () => this.sweep(),
+    logger: this.logger,
+  });
 
   constructor(
     @Inject(RunsStore) private readonly store: RunsStore,
@@ -37,15 +42,13 @@ export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
-    }, SWEEP_MS);
-    this.timer.unref();
+    this.sweeping.start();
   }
 
-  beforeApplicationShutdown(): void {
-    clearInterval(this.timer);
+  async beforeApplicationShutdown(): Promise<void> {
+    const stopped = this.sweeping.stop();
     this.timers.clearAll();
+    await stopped;
   }
 
   /** Resolves an interaction `timeout` unless answered first; either way its run gets the truth. */

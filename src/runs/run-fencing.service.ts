@@ -8,6 +8,7 @@ import {
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import { FaultPoints } from '../common/fault-points.js';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
 import { RunsStore } from './runs.store.js';
 import { LiveRuns } from './live-runs.js';
@@ -27,9 +28,11 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger(RunFencing.name);
   private readonly staleAfterMs: number;
   private readonly renewedAt = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> | undefined;
-  private sweeping: Promise<void> | undefined;
+  /**
+   * Three jobs on one period, each one tick at a time: the fence must go on while a heartbeat
+   * hangs (that is when it abandons runs), and a slow takeover must not delay the heartbeat.
+   */
+  private readonly jobs: PeriodicJob[];
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -40,22 +43,22 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {
     this.staleAfterMs = config.timeouts.runStaleAfterMs;
+    const job = (name: string, run: () => Promise<void> | void): PeriodicJob =>
+      new PeriodicJob({ name, everyMs: this.staleAfterMs / 4, run, logger: this.logger });
+    this.jobs = [
+      job('run fence', () => this.fence()),
+      job('heartbeat', () => this.heartbeat()),
+      job('takeover', () => this.takeOver(this.staleAfterMs)),
+    ];
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.takeOver(this.cluster.enabled ? this.staleAfterMs : 0);
-    this.timer = setInterval(() => this.tick(), this.staleAfterMs / 4);
-    this.timer.unref();
+    for (const job of this.jobs) job.start();
   }
 
-  beforeApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
-
-  private tick(): void {
-    this.fence();
-    this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
-    this.sweeping ??= this.takeOver(this.staleAfterMs).finally(() => (this.sweeping = undefined));
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.jobs.map((job) => job.stop()));
   }
 
   /** Abandons the runs this node has not managed to renew for too long. */

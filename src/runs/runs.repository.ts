@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
-import { cursorTime } from '../common/cursor.js';
+import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
+import { keysetPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { InteractionView, RunStatus, RunView } from '../contracts/session.js';
@@ -67,35 +68,24 @@ export class RunsRepository {
   }
 
   /** Runs newest first, optionally of one status, keyset-paged on (started_at, id). */
-  async list(opts: {
-    status?: RunStatus;
-    limit: number;
-    after?: { t: string; id: string };
-  }): Promise<(RunRow & { cursor_at: string })[]> {
-    const params: unknown[] = [opts.limit];
-    const where: string[] = [];
-    if (opts.status) {
-      params.push(opts.status);
-      where.push(`status = $${params.length}`);
-    }
-    if (opts.after) {
-      params.push(opts.after.t, opts.after.id);
-      where.push(
-        `(started_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
-    return this.db.query<RunRow & { cursor_at: string }>(
-      `SELECT ${RUN_COLUMNS}, ${cursorTime('started_at')} AS cursor_at
-       FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY started_at DESC, id DESC LIMIT $1`,
-      params,
-    );
+  list(opts: { status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunRow>> {
+    return keysetPage<RunRow>(this.db, {
+      columns: RUN_COLUMNS,
+      table: 'runs',
+      equal: { status: opts.status },
+      orderBy: 'started_at',
+      descending: true,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    });
   }
 
   /** Active runs per owning node (for admin stats). */
   async activeByNode(): Promise<{ nodeId: string; activeRuns: number }[]> {
     const rows = await this.db.query<{ node_id: string; n: string }>(
-      `SELECT node_id, count(*) AS n FROM runs WHERE status IN ('running', 'awaiting_input') GROUP BY node_id ORDER BY node_id`,
+      `SELECT node_id, count(*) AS n FROM runs WHERE status = ANY($1::text[])
+       GROUP BY node_id ORDER BY node_id`,
+      [ACTIVE_RUN_STATUSES],
     );
     return rows.map((r) => ({ nodeId: r.node_id, activeRuns: Number(r.n) }));
   }
@@ -103,16 +93,16 @@ export class RunsRepository {
   /** Sessions in which the user has a run going (to cancel them when the user is disabled). */
   async sessionsWithActiveRunOf(userId: string): Promise<string[]> {
     const rows = await this.db.query<{ session_id: string }>(
-      `SELECT DISTINCT session_id FROM runs WHERE user_id = $1 AND status IN ('running', 'awaiting_input')`,
-      [userId],
+      `SELECT DISTINCT session_id FROM runs WHERE user_id = $1 AND status = ANY($2::text[])`,
+      [userId, ACTIVE_RUN_STATUSES],
     );
     return rows.map((r) => r.session_id);
   }
 
   async activeRun(sessionId: string, tx: SqlExecutor = this.db): Promise<RunRow | undefined> {
     const rows = await tx.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status IN ('running', 'awaiting_input')`,
-      [sessionId],
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status = ANY($2::text[])`,
+      [sessionId, ACTIVE_RUN_STATUSES],
     );
     return rows[0];
   }

@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import type { InteractionRow, RunRow } from './runs.repository.js';
-import { type IntentStatus, type RunStatus, isActiveRunStatus } from '../contracts/session.js';
+import {
+  ACTIVE_RUN_STATUSES,
+  type IntentStatus,
+  type RunStatus,
+  isActiveRunStatus,
+} from '../contracts/session.js';
 import { INTENT_TRANSITIONS, RUN_TRANSITIONS } from './run-states.js';
 
 export interface IntentRow {
@@ -105,11 +110,18 @@ export class RunsStore {
       throw new Error(`A run is ended (${to}) only in its session's transaction`);
     const rows = await this.db.query<RunRow>(
       `UPDATE runs SET status = $3, heartbeat_at = now(),
-         ended_at = CASE WHEN $3 IN ('running', 'awaiting_input') THEN NULL ELSE now() END
+         ended_at = CASE WHEN $3 = ANY($6::text[]) THEN NULL ELSE now() END
        WHERE id = $1 AND status = ANY($2::text[])
          AND ($4::text IS NULL OR node_id = $4) AND ($5::timestamptz IS NULL OR heartbeat_at < $5)
        RETURNING ${RUN_COLUMNS}`,
-      [runId, RUN_TRANSITIONS[to], to, where.nodeId ?? null, where.staleBefore ?? null],
+      [
+        runId,
+        RUN_TRANSITIONS[to],
+        to,
+        where.nodeId ?? null,
+        where.staleBefore ?? null,
+        ACTIVE_RUN_STATUSES,
+      ],
     );
     return rows[0];
   }
@@ -151,8 +163,8 @@ export class RunsStore {
 
   async activeRun(sessionId: string): Promise<RunRow | undefined> {
     const rows = await this.db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status IN ('running', 'awaiting_input')`,
-      [sessionId],
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = $1 AND status = ANY($2::text[])`,
+      [sessionId, ACTIVE_RUN_STATUSES],
     );
     return rows[0];
   }
@@ -161,8 +173,8 @@ export class RunsStore {
   async saveCheckpoint(runId: string, checkpoint: object): Promise<boolean> {
     const r = await this.db.execute(
       `UPDATE runs SET checkpoint = $2::jsonb, heartbeat_at = now()
-       WHERE id = $1 AND status IN ('running', 'awaiting_input')`,
-      [runId, JSON.stringify(checkpoint)],
+       WHERE id = $1 AND status = ANY($3::text[])`,
+      [runId, JSON.stringify(checkpoint), ACTIVE_RUN_STATUSES],
     );
     return r.rowCount === 1;
   }
@@ -172,9 +184,9 @@ export class RunsStore {
     if (runIds.length === 0) return [];
     const rows = await this.db.query<{ id: string }>(
       `UPDATE runs SET heartbeat_at = now()
-       WHERE id = ANY($1::uuid[]) AND node_id = $2 AND status IN ('running', 'awaiting_input')
+       WHERE id = ANY($1::uuid[]) AND node_id = $2 AND status = ANY($3::text[])
        RETURNING id`,
-      [runIds, nodeId],
+      [runIds, nodeId, ACTIVE_RUN_STATUSES],
     );
     return rows.map((r) => r.id);
   }
@@ -187,9 +199,9 @@ export class RunsStore {
   }): Promise<RunRow[]> {
     return this.db.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs
-       WHERE status IN ('running', 'awaiting_input') AND heartbeat_at < $2 AND ($3 OR node_id <> $1)
+       WHERE status = ANY($4::text[]) AND heartbeat_at < $2 AND ($3 OR node_id <> $1)
        ORDER BY started_at LIMIT 100`,
-      [opts.nodeId, opts.staleBefore, opts.anyNode],
+      [opts.nodeId, opts.staleBefore, opts.anyNode, ACTIVE_RUN_STATUSES],
     );
   }
 

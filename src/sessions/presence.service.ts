@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SessionsRepository } from './sessions.repository.js';
 
@@ -17,8 +18,8 @@ import { SessionsRepository } from './sessions.repository.js';
 export class PresenceService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PresenceService.name);
   private readonly watchers = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
   private readonly renewMs: number;
+  private readonly renewal: PeriodicJob;
 
   constructor(
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
@@ -28,15 +29,20 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
       50,
       Math.min(config.timeouts.sessionSweepIntervalMs, config.timeouts.sessionIdleMs) / 2,
     );
+    this.renewal = new PeriodicJob({
+      name: 'watch lease renewal',
+      everyMs: this.renewMs,
+      run: () => this.renew(),
+      logger: this.logger,
+    });
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.renew(), this.renewMs);
-    this.timer.unref();
+    this.renewal.start();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  onApplicationShutdown(): Promise<void> {
+    return this.renewal.stop();
   }
 
   /** Registers one watcher; returns the function that unregisters it (idempotent). */

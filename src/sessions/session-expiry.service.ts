@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PresenceService } from './presence.service.js';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { SessionExpirer } from './session-expirer.js';
 import { SessionsRepository } from './sessions.repository.js';
 
@@ -22,30 +23,33 @@ const SWEEP_BATCH = 100;
 @Injectable()
 export class SessionExpiryService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SessionExpiryService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<number> | undefined;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
     @Inject(PresenceService) private readonly presence: PresenceService,
     @Inject(SessionExpirer) private readonly expirer: SessionExpirer,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.timeouts.sessionSweepIntervalMs);
-    this.timer.unref();
+  ) {
+    this.job = new PeriodicJob({
+      name: 'session sweep',
+      everyMs: config.timeouts.sessionSweepIntervalMs,
+      run: () => this.doSweep(),
+      logger: this.logger,
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onModuleInit(): void {
+    this.job.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One sweep; returns how many sessions it expired. Overlapping calls share one sweep. */
   sweep(): Promise<number> {
-    this.sweeping ??= this.doSweep().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    return this.job.runOnce();
   }
 
   private async doSweep(): Promise<number> {

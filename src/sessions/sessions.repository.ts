@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Cursor, cursorTime } from '../common/cursor.js';
+import { keysetPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import { lockUserForLimits } from '../users/user-limits-lock.js';
@@ -61,34 +61,22 @@ export class SessionsRepository {
     return rows[0];
   }
 
-  async list(opts: {
+  /** Sessions by last activity, newest first, optionally of one user and status. */
+  list(opts: {
     userId?: string;
     status?: SessionStatus;
     limit: number;
-    after?: Cursor;
-  }): Promise<(SessionRow & { cursor_at: string })[]> {
-    const params: unknown[] = [opts.limit];
-    const where: string[] = [];
-    if (opts.userId) {
-      params.push(opts.userId);
-      where.push(`user_id = $${params.length}`);
-    }
-    if (opts.status) {
-      params.push(opts.status);
-      where.push(`status = $${params.length}`);
-    }
-    if (opts.after) {
-      params.push(opts.after.t, opts.after.id);
-      where.push(
-        `(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
-    return this.db.query<SessionRow & { cursor_at: string }>(
-      `SELECT ${COLUMNS}, ${cursorTime('last_activity_at')} AS cursor_at
-       FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY last_activity_at DESC, id DESC LIMIT $1`,
-      params,
-    );
+    cursor?: string;
+  }): Promise<Page<SessionRow>> {
+    return keysetPage<SessionRow>(this.db, {
+      columns: COLUMNS,
+      table: 'sessions',
+      equal: { user_id: opts.userId, status: opts.status },
+      orderBy: 'last_activity_at',
+      descending: true,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    });
   }
 
   async totals(): Promise<{ users: number; sessions: number; activeSessions: number }> {

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeCursor } from '../common/cursor.js';
-import { toPage } from '../common/page.js';
+import { mapPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import type { SessionEvent } from '../contracts/events.js';
@@ -72,15 +71,13 @@ export class SessionsService {
     q: { status?: SessionStatus; limit?: number; cursor?: string },
     view: (r: SessionRow) => T,
   ): Promise<{ items: T[]; nextCursor: string | null }> {
-    const limit = q.limit ?? 20;
-    const rows = await this.sessions.list({
+    const page = await this.sessions.list({
       userId,
       status: q.status,
-      limit: limit + 1,
-      after: decodeCursor(q.cursor),
+      limit: q.limit ?? 20,
+      cursor: q.cursor,
     });
-    const page = toPage(rows, limit, (last) => ({ t: last.cursor_at, id: last.id }));
-    return { items: page.items.map(view), nextCursor: page.nextCursor };
+    return mapPage(page, view);
   }
 
   /** Whether a session exists at all (admin routes answer NOT_FOUND for unknown ids). */

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PeriodicJob } from '../common/periodic-job.js';
 import { UsersService } from '../users/users.service.js';
 
 /** How often an open stream re-reads its user, so a user disabled on another node is noticed too. */
@@ -11,6 +12,8 @@ const USER_RECHECK_MS = 15_000;
  */
 @Injectable()
 export class StreamLifetimeService {
+  private readonly logger = new Logger(StreamLifetimeService.name);
+
   constructor(@Inject(UsersService) private readonly users: UsersService) {}
 
   watch(userId: string, tokenExpiresAtMs: number | undefined): AbortController {
@@ -19,15 +22,19 @@ export class StreamLifetimeService {
     const changes = this.users.changes$.subscribe(({ user, disabledNow }) => {
       if (disabledNow && user.id === userId) stop.abort('user disabled');
     });
-    const recheck = setInterval(() => {
-      this.users.findById(userId).then(
-        (u) => {
-          if (!u || u.disabled) stop.abort('user disabled');
-        },
-        () => undefined, // a database hiccup is no reason to cut a healthy stream; the next check decides
-      );
-    }, USER_RECHECK_MS);
-    timers.push(recheck);
+    const recheck = new PeriodicJob({
+      name: 'stream user recheck',
+      everyMs: USER_RECHECK_MS,
+      run: () =>
+        this.users.findById(userId).then(
+          (u) => {
+            if (!u || u.disabled) stop.abort('user disabled');
+          },
+          () => undefined, // a database hiccup is no reason to cut a healthy stream; the next check decides
+        ),
+      logger: this.logger,
+    });
+    recheck.start();
     if (tokenExpiresAtMs !== undefined) {
       timers.push(
         setTimeout(() => stop.abort('token expired'), Math.max(0, tokenExpiresAtMs - Date.now())),
@@ -35,6 +42,7 @@ export class StreamLifetimeService {
     }
     stop.signal.addEventListener('abort', () => {
       changes.unsubscribe();
+      void recheck.stop();
       for (const t of timers) clearTimeout(t);
     });
     return stop;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Cursor, cursorTime } from '../common/cursor.js';
+import { keysetPage, mapPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
 import type { Role, User, UserWithPassword } from './user.types.js';
@@ -63,31 +63,23 @@ export class UsersRepository {
     return rows[0] && toUser(rows[0]);
   }
 
-  /** Oldest first, keyset-paged; each user with its cursor time (see cursorTime). */
-  async list(opts: {
-    limit: number;
-    after?: Cursor;
-    search?: string;
-  }): Promise<{ user: User; cursorAt: string }[]> {
-    const params: unknown[] = [opts.limit];
-    const where: string[] = [];
-    if (opts.after) {
-      params.push(opts.after.t, opts.after.id);
-      where.push(
-        `(created_at, id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
-    if (opts.search) {
-      params.push(`%${opts.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-      where.push(`(email ILIKE $${params.length} OR display_name ILIKE $${params.length})`);
-    }
-    const rows = await this.db.query<UserRow & { cursor_at: string }>(
-      `SELECT ${COLUMNS}, ${cursorTime('created_at')} AS cursor_at
-       FROM users ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY created_at, id LIMIT $1`,
-      params,
-    );
-    return rows.map((r) => ({ user: toUser(r), cursorAt: r.cursor_at }));
+  /** Oldest first, keyset-paged, optionally those whose email or name contains `search`. */
+  async list(opts: { limit: number; cursor?: string; search?: string }): Promise<Page<User>> {
+    const search = opts.search;
+    const page = await keysetPage<UserRow>(this.db, {
+      columns: COLUMNS,
+      table: 'users',
+      where: (bind) => {
+        if (!search) return undefined;
+        const pattern = bind(`%${search.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+        return `(email ILIKE ${pattern} OR display_name ILIKE ${pattern})`;
+      },
+      orderBy: 'created_at',
+      descending: false,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    });
+    return mapPage(page, toUser);
   }
 
   async update(

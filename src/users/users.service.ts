@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
-import { decodeCursor } from '../common/cursor.js';
-import { toPage } from '../common/page.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { PG_UNIQUE_VIOLATION, sqlState } from '../database/sql-executor.js';
@@ -57,13 +55,7 @@ export class UsersService {
     cursor?: string;
     search?: string;
   }): Promise<{ items: User[]; nextCursor: string | null }> {
-    const rows = await this.users.list({
-      limit: opts.limit + 1,
-      after: decodeCursor(opts.cursor),
-      search: opts.search,
-    });
-    const page = toPage(rows, opts.limit, (last) => ({ t: last.cursorAt, id: last.user.id }));
-    return { items: page.items.map((r) => r.user), nextCursor: page.nextCursor };
+    return this.users.list(opts);
   }
 
   async update(id: string, patch: { role?: Role; disabled?: boolean }): Promise<User> {
