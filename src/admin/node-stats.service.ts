@@ -6,7 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { OrchestratorService } from '../agent/orchestrator.service.js';
-import { ChatGateway } from '../chat/chat.gateway.js';
+import { ChatConnections } from '../chat/chat-connections.js';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { PresenceService } from '../sessions/presence.service.js';
 
@@ -34,7 +34,7 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(RedisConnections) private readonly redis: RedisConnections,
     @Inject(OrchestratorService) private readonly orchestrator: OrchestratorService,
-    @Inject(ChatGateway) private readonly gateway: ChatGateway,
+    @Inject(ChatConnections) private readonly connections: ChatConnections,
     @Inject(PresenceService) private readonly presence: PresenceService,
   ) {}
 
@@ -51,7 +51,7 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
 
   local(): NodeCounts {
     return {
-      connections: this.gateway.connectedCount,
+      connections: this.connections.connectedCount,
       watchedSessions: this.presence.watchedCount,
     };
   }
