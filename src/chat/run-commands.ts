@@ -5,8 +5,7 @@ import { ResumeIntentUseCase } from '../agent/usecases/resume-intent.usecase.js'
 import { SendMessageUseCase } from '../agent/usecases/send-message.usecase.js';
 import type { HandlerTable } from './socket-handlers.js';
 
-export type RunCommandName =
-  'message:send' | 'interaction:respond' | 'run:cancel' | 'intent:resume';
+type RunCommandName = 'message:send' | 'interaction:respond' | 'run:cancel' | 'intent:resume';
 
 /**
  * The socket commands that start, steer or stop a session's run: send a message, answer an

@@ -3,7 +3,7 @@ import { CreateSessionUseCase } from '../sessions/usecases/create-session.usecas
 import type { HandlerTable } from './socket-handlers.js';
 import { SocketMemberships } from './socket-memberships.js';
 
-export type SessionCommandName = 'session:create' | 'session:join' | 'session:leave';
+type SessionCommandName = 'session:create' | 'session:join' | 'session:leave';
 
 /** The socket commands on sessions themselves: create one, join it (with replay), leave it. */
 @Injectable()
