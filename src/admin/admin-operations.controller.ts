@@ -18,6 +18,8 @@ import type {
 } from '../contracts/rest-admin.js';
 import type { AuthUser } from '../users/user.types.js';
 import { AdminOperationsService } from './admin-operations.service.js';
+import { AdminRunsService } from './admin-runs.service.js';
+import { AdminStatsService } from './admin-stats.service.js';
 import {
   AdminRunPageDto,
   AdminRunsQueryDto,
@@ -38,6 +40,8 @@ import { CloseSessionUseCase } from '../sessions/usecases/close-session.usecase.
 export class AdminOperationsController {
   constructor(
     @Inject(AdminOperationsService) private readonly ops: AdminOperationsService,
+    @Inject(AdminRunsService) private readonly adminRuns: AdminRunsService,
+    @Inject(AdminStatsService) private readonly adminStats: AdminStatsService,
     @Inject(CloseSessionUseCase) private readonly closeSession: CloseSessionUseCase,
   ) {}
 
@@ -65,7 +69,7 @@ export class AdminOperationsController {
   @ApiOkResponse({ type: AdminRunPageDto, description: 'Newest first' })
   @ApiErrors('VALIDATION_FAILED')
   runs(@Query() q: AdminRunsQueryDto): Promise<Page<AdminRunView>> {
-    return this.ops.listRuns(q);
+    return this.adminRuns.listRuns(q);
   }
 
   @ApiOperation({ summary: 'Cancel a run, wherever it runs' })
@@ -77,7 +81,7 @@ export class AdminOperationsController {
   })
   @ApiErrors('NOT_FOUND', 'CONFLICT')
   cancel(@CurrentUser() actor: AuthUser, @Param('id') id: string): Promise<RunIdResponse> {
-    return this.ops.cancelRun(actor.id, id);
+    return this.adminRuns.cancelRun(actor.id, id);
   }
 
   @ApiOperation({ summary: 'Token usage per user and day' })
@@ -92,6 +96,6 @@ export class AdminOperationsController {
   @Get('stats')
   @ApiOkResponse({ type: StatsDto })
   stats(): Promise<Stats> {
-    return this.ops.stats();
+    return this.adminStats.stats();
   }
 }

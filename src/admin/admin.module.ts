@@ -5,6 +5,8 @@ import { ChatModule } from '../chat/chat.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AdminOperationsController } from './admin-operations.controller.js';
 import { AdminOperationsService } from './admin-operations.service.js';
+import { AdminRunsService } from './admin-runs.service.js';
+import { AdminStatsService } from './admin-stats.service.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { NodeStatsService } from './node-stats.service.js';
@@ -14,6 +16,12 @@ import { RunsModule } from '../runs/runs.module.js';
 @Module({
   imports: [AuthModule, SessionsModule, AgentModule, ChatModule, RunsModule],
   controllers: [AdminUsersController, AdminOperationsController],
-  providers: [AdminUsersService, AdminOperationsService, NodeStatsService],
+  providers: [
+    AdminUsersService,
+    AdminOperationsService,
+    AdminRunsService,
+    AdminStatsService,
+    NodeStatsService,
+  ],
 })
 export class AdminModule {}

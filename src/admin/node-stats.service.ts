@@ -6,7 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { LiveRuns } from '../runs/live-runs.js';
-import { ChatGateway } from '../chat/chat.gateway.js';
+import { ChatConnections } from '../chat/chat-connections.js';
 import { RedisConnections } from '../cluster/redis-connections.js';
 import { PeriodicJob } from '../common/periodic-job.js';
 import { PresenceService } from '../sessions/presence.service.js';
@@ -40,7 +40,7 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(RedisConnections) private readonly redis: RedisConnections,
     @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
-    @Inject(ChatGateway) private readonly gateway: ChatGateway,
+    @Inject(ChatConnections) private readonly connections: ChatConnections,
     @Inject(PresenceService) private readonly presence: PresenceService,
   ) {}
 
@@ -54,7 +54,7 @@ export class NodeStatsService implements OnModuleInit, OnApplicationShutdown {
 
   local(): NodeCounts {
     return {
-      connections: this.gateway.connectedCount,
+      connections: this.connections.connectedCount,
       watchedSessions: this.presence.watchedCount,
     };
   }

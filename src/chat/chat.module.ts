@@ -2,13 +2,26 @@ import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { ChatConnections } from './chat-connections.js';
 import { ChatGateway } from './chat.gateway.js';
+import { RunCommands } from './run-commands.js';
+import { SessionCommands } from './session-commands.js';
 import { SessionFanoutService } from './session-fanout.service.js';
 import { RunsModule } from '../runs/runs.module.js';
+import { SocketAuthentication } from './socket-authentication.js';
+import { SocketMemberships } from './socket-memberships.js';
 
 @Module({
   imports: [AuthModule, SessionsModule, AgentModule, RunsModule],
-  providers: [ChatGateway, SessionFanoutService],
-  exports: [ChatGateway, SessionFanoutService],
+  providers: [
+    ChatGateway,
+    ChatConnections,
+    SocketAuthentication,
+    SocketMemberships,
+    SessionCommands,
+    RunCommands,
+    SessionFanoutService,
+  ],
+  exports: [ChatConnections, SessionFanoutService],
 })
 export class ChatModule {}

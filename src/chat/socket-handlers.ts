@@ -1,4 +1,4 @@
-import type { Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type {
   ClientAcks,
   ClientEventName,
@@ -20,6 +20,13 @@ import {
 import { validatePayload } from './socket-errors.js';
 
 export type ChatSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+
+export type ChatNamespace = Namespace<
   ClientToServerEvents,
   ServerToClientEvents,
   InterServerEvents,

@@ -1,11 +1,14 @@
+import type { EventEmitter } from 'node:events';
+import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
-import type { FaultPoints } from '../common/fault-points.js';
+import { FaultPoints } from '../common/fault-points.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { type ClientAcks, JOIN_REPLAY_LIMIT } from '../contracts/socket.js';
-import type { MetricsService } from '../observability/metrics.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import { toSessionView } from '../sessions/sessions.repository.js';
-import type { SessionsService } from '../sessions/sessions.service.js';
-import { type RoomNames, sessionRoom } from './room-names.js';
-import type { SessionFanoutService, SessionWatch } from './session-fanout.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { RoomNames, sessionRoom, userRoom } from './room-names.js';
+import { SessionFanoutService, type SessionWatch } from './session-fanout.service.js';
 import type { ChatSocket } from './socket-handlers.js';
 
 const gone = (): DomainError =>
@@ -31,28 +34,43 @@ const forget = (entry: SocketEntry, watch: SessionWatch): void => {
 };
 
 /**
- * Which sessions each connected socket has joined: its room memberships and its holds on the
- * session fan-out, given up when it leaves or disconnects. Joins and leaves of one socket run in
- * the order they were sent.
+ * Which rooms each connected socket is in: its user's room from the start, and the sessions it
+ * has joined, with its holds on the session fan-out, given up when it leaves or disconnects.
+ * Joins and leaves of one socket run in the order they were sent.
  */
+@Injectable()
 export class SocketMemberships {
   private readonly entries = new Map<string, SocketEntry>();
+  private readonly rooms = new RoomNames();
+  /** MAX_JOINED_SESSIONS_PER_SOCKET: each join holds a sequencer, listeners, a subscription. */
+  private readonly maxJoined: number;
 
   constructor(
-    private readonly sessions: SessionsService,
-    private readonly fanout: SessionFanoutService,
-    private readonly rooms: RoomNames,
-    private readonly metrics: MetricsService,
-    private readonly faults: FaultPoints,
-    /** MAX_JOINED_SESSIONS_PER_SOCKET: each join holds a sequencer, listeners, a subscription. */
-    private readonly maxJoined: number,
-  ) {}
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(SessionFanoutService) private readonly fanout: SessionFanoutService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.maxJoined = config.limits.maxJoinedSessionsPerSocket;
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
+  /** Follows the namespace adapter's room deletions, so a room's name is not kept after it. */
+  bind(adapter: EventEmitter): void {
+    this.rooms.bind(adapter);
+  }
+
+  /** Whether this node keeps the name of `room` (it has a socket in it). */
+  nameKept(room: string): boolean {
+    return this.rooms.has(room);
+  }
+
   connected(socket: ChatSocket): void {
+    void socket.join(this.rooms.of(userRoom(socket.data.userId)));
     // Both fields from the start: one added later would cost the object a separate property store.
     this.entries.set(socket.id, { watches: [], membership: undefined });
   }
