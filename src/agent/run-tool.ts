@@ -1,5 +1,9 @@
 import type { ToolCall, TranscriptMessage } from '../runs/transcript.js';
-import type { RunExecution } from './run-execution.js';
+import type { FaultPoints } from '../common/fault-points.js';
+import type { EventDataMap, ThinkingStep } from '../contracts/events.js';
+import type { InteractionAnswer } from '../runs/interaction-hub.js';
+import type { RunSpec } from '../runs/run-spec.js';
+import type { AgentToolkit } from './agent-toolkit.js';
 import { abortable } from './tools/tool.js';
 
 const blank = (v: unknown): boolean =>
@@ -9,6 +13,25 @@ function toolMessage(call: ToolCall, content: object): TranscriptMessage {
   return { role: 'tool', toolCallId: call.id, name: call.name, content: JSON.stringify(content) };
 }
 
+/** What a tool call needs of the attempt it belongs to (RunExecution is one). */
+export interface ToolCallRun {
+  readonly spec: RunSpec;
+  readonly signal: AbortSignal;
+  readonly agent: AgentToolkit;
+  readonly faults: FaultPoints;
+  thinking(
+    step: ThinkingStep,
+    status: EventDataMap['thinking']['status'],
+    detail?: string,
+  ): Promise<void>;
+  ask<K extends 'confirm' | 'form'>(
+    kind: K,
+    data: K extends 'confirm'
+      ? Omit<EventDataMap['request_confirmation'], 'interactionId' | 'expiresAt'>
+      : Omit<EventDataMap['component'], 'interactionId' | 'expiresAt'>,
+  ): Promise<InteractionAnswer>;
+}
+
 /**
  * One tool call: parameter_extraction (a form for what is missing or unreadable), a confirmation
  * when the tool needs one, then tool_execution. A question that is denied, times out or is
@@ -16,7 +39,7 @@ function toolMessage(call: ToolCall, content: object): TranscriptMessage {
  * idempotency key (toolCallKey): a call already completed under it is not run again.
  */
 export async function runTool(
-  run: RunExecution,
+  run: ToolCallRun,
   call: ToolCall,
   key: string,
 ): Promise<TranscriptMessage> {
