@@ -5,8 +5,8 @@ import { type CountsTokens, UsageMeter } from './usage-meter.js';
 import { UsageService } from './usage.service.js';
 
 /**
- * The one front for a user's limits: messages per minute (RATE_LIMITED), daily tokens and
- * concurrent runs (QUOTA_EXCEEDED), and the usage they are measured on. Callers name the moment
+ * The one front for a user's limits: messages and session creations per minute (RATE_LIMITED),
+ * daily tokens and concurrent runs (QUOTA_EXCEEDED), and the usage they are measured on. Callers name the moment
  * (before the lock, before a run is inserted, once a message is written), not the services.
  */
 @Injectable()
@@ -50,6 +50,16 @@ export class QuotaPolicy {
   async chargeMessage(userId: string): Promise<void> {
     await this.usage.record(userId, { messages: 1 });
     await this.rateLimit.consumeMessage(userId);
+  }
+
+  /** Before a session create's transaction: RATE_LIMITED while blocked for creations. */
+  assertMayCreateSession(userId: string): Promise<void> {
+    return this.rateLimit.assertNotBlockedForSessions(userId);
+  }
+
+  /** Last in a create's transaction, once the open-sessions cap passed: drawn from the budget. */
+  chargeSessionCreate(userId: string): Promise<void> {
+    return this.rateLimit.consumeSessionCreate(userId);
   }
 
   /** A run's token meter: what it uses is recorded as it goes, so the daily quota sees it at once. */

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../../common/domain-error.js';
 import { FaultPoints } from '../../common/fault-points.js';
 import { Database } from '../../database/database.js';
-import { RateLimitService } from '../../quotas/rate-limit.service.js';
+import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
 import { SessionsRepository, toSessionView } from '../sessions.repository.js';
 import type { SessionView } from '../../contracts/session.js';
 
@@ -23,12 +23,12 @@ export class CreateSessionUseCase {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly db: Database,
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
-    @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
+    @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   async execute(userId: string, title: string | undefined): Promise<SessionView> {
-    await this.rateLimit.assertNotBlockedForSessions(userId);
+    await this.quotas.assertMayCreateSession(userId);
     const limit = this.config.limits.maxSessionsPerUser;
     const row = await this.db.transaction(async () => {
       // Counted only up to the limit, so the count is no more than that: report the limit.
@@ -41,7 +41,7 @@ export class CreateSessionUseCase {
           { limit },
         );
       }
-      await this.rateLimit.consumeSessionCreate(userId);
+      await this.quotas.chargeSessionCreate(userId);
       return this.sessions.insert({ id: randomUUID(), userId, title: title ?? null });
     });
     this.logger.log({ userId, sessionId: row.id }, 'session created');
