@@ -47,7 +47,7 @@ export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplica
 
   async beforeApplicationShutdown(): Promise<void> {
     const stopped = this.sweeping.stop();
-    this.timers.clearAll();
+    this.timers.close();
     await stopped;
   }
 

@@ -8,6 +8,7 @@ import { Injectable } from '@nestjs/common';
 export class InteractionTimers {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private onExpire: ((interactionId: string) => Promise<void>) | undefined;
+  private closed = false;
 
   setHandler(handler: (interactionId: string) => Promise<void>): void {
     this.onExpire = handler;
@@ -15,6 +16,9 @@ export class InteractionTimers {
 
   schedule(interactionId: string, expiresAt: Date): void {
     this.clear(interactionId);
+    // A transaction committing during the shutdown (a takeover offering a retry) schedules
+    // nothing: the timer would fire after the database closed.
+    if (this.closed) return;
     const timer = setTimeout(
       () => {
         this.timers.delete(interactionId);
@@ -36,7 +40,9 @@ export class InteractionTimers {
     return this.timers.has(interactionId);
   }
 
-  clearAll(): void {
+  /** At shutdown: clears every timer, and no later schedule() sets one. */
+  close(): void {
+    this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }

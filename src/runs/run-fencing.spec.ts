@@ -87,3 +87,31 @@ describeEachDatabase('RunFencing: heartbeats and takeover', (kind) => {
     ]);
   });
 });
+
+describeEachDatabase('RunFencing at shutdown', (kind) => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('a heartbeat that hangs does not hold the shutdown (its renewals are moot by then)', async () => {
+    const engine = await startEngine(database, { RUN_STALE_AFTER_MS: String(STALE_AFTER_MS) });
+    const heartbeat = engine.faults.pause('node.heartbeat');
+    try {
+      await heartbeat.reached;
+      let deadline: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        engine.close().then(() => 'closed'),
+        new Promise((r) => (deadline = setTimeout(() => r('still closing'), 10_000))),
+      ]);
+      clearTimeout(deadline);
+      expect(outcome).toBe('closed');
+    } finally {
+      heartbeat.release();
+    }
+  });
+});
