@@ -30,6 +30,8 @@ export interface AppUnderTest {
   session(prefix?: string): Promise<{ token: string; sessionId: string }>;
   /** A socket joined to a session (a new one unless given); closed after the test. */
   tab(token: string, sessionId?: string): Promise<ChatTab>;
+  /** Closes these (sockets, tabs, streams a test opened itself) after the test. */
+  closeAfter(...clients: { close(): void }[]): void;
   /** A connected /chat socket; closed after the test. */
   socket(token: string | undefined, opts?: Parameters<typeof connect>[2]): Promise<ClientSocket>;
   /**
@@ -174,6 +176,10 @@ class Node implements AppUnderTest {
     const c = await ChatTab.open(this.baseUrl, token, sessionId);
     this.clients.push(c);
     return c;
+  }
+
+  closeAfter(...clients: { close(): void }[]): void {
+    this.clients.push(...clients);
   }
 
   async socket(
