@@ -40,7 +40,7 @@ export interface AppUnderTest {
    */
   node(env?: TestEnv, name?: string): AppUnderTest;
   /** Closes the app now (a test of shutdown, say); the block's teardown then skips it. */
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface UseTestAppOptions {
@@ -79,7 +79,7 @@ export function useTestApp(
     await main.start();
   };
   const teardown = async (): Promise<void> => {
-    for (const n of [...nodes].reverse()) await n.stop();
+    for (const n of [...nodes].reverse()) await n.close();
     await database?.drop();
     database = undefined;
   };
@@ -117,7 +117,7 @@ class Node implements AppUnderTest {
     this.running = { ...t, http: new Http(t.baseUrl) };
   }
 
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     const t = this.running;
     this.running = undefined;
     await t?.close();
