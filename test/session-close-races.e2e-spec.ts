@@ -25,7 +25,7 @@ describeEachDatabase('a close racing an action; one dialog at a time', (kind) =>
   // The config is read-only to the app; tests flip the failing attempts between runs.
   const agent = (): { failFirstAttempts: number } => t.config.agent;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     db = t.app.get(Database);
     faults = t.app.get(FaultPoints);
   });
