@@ -43,35 +43,21 @@ export interface AppUnderTest {
   close(): Promise<void>;
 }
 
-export interface UseTestAppOptions {
-  /** A fresh database and app for every test (beforeEach/afterEach) instead of one per block. */
-  fresh?: boolean;
-}
-
 const resolveEnv = (env: TestEnv): Record<string, string> =>
   typeof env === 'function' ? env() : env;
 
 /**
  * The real application on a free loopback port, on a fresh database of `kind`, for the enclosing
  * describe block (usually a `describeEachDatabase`). Registers its own hooks: the database and
- * the app start in a beforeAll (beforeEach with `fresh`); sockets and tabs opened through it close
- * after each test; the app, its extra nodes and the database go in an afterAll. Hooks run in the
- * order they are declared, so a spec's own beforeAll after this call sees the app running.
+ * the app start in a beforeAll; sockets and tabs opened through it close after each test; the
+ * app, its extra nodes and the database go in an afterAll. Hooks run in the order they are
+ * declared, so a spec's own beforeAll after this call sees the app running. A test that needs an
+ * app of its own (another configuration) starts one with `startTestApp(t.database, env)`.
  */
-export function useTestApp(
-  kind: DatabaseKind,
-  env: TestEnv = {},
-  options: UseTestAppOptions = {},
-): AppUnderTest {
+export function useTestApp(kind: DatabaseKind, env: TestEnv = {}): AppUnderTest {
   let database: TestDatabase | undefined;
   const nodes: Node[] = [];
-  const before = options.fresh ? beforeEach : beforeAll;
-  const main = new Node({
-    database: () => database,
-    env,
-    before,
-    add: (n) => nodes.push(n),
-  });
+  const main = new Node({ database: () => database, env, add: (n) => nodes.push(n) });
   nodes.push(main);
 
   const start = async (): Promise<void> => {
@@ -83,18 +69,17 @@ export function useTestApp(
     await database?.drop();
     database = undefined;
   };
-  before(start);
+  beforeAll(start);
   afterEach(() => {
     for (const n of nodes) n.closeClients();
   });
-  (options.fresh ? afterEach : afterAll)(teardown);
+  afterAll(teardown);
   return main;
 }
 
 interface Block {
   database(): TestDatabase | undefined;
   env: TestEnv;
-  before: typeof beforeAll;
   add(n: Node): void;
 }
 
@@ -194,7 +179,7 @@ class Node implements AppUnderTest {
   node(env: TestEnv = this.block.env, name = 'b'): AppUnderTest {
     const n = new Node({ ...this.block, env }, name);
     this.block.add(n);
-    this.block.before(() => n.start());
+    beforeAll(() => n.start());
     return n;
   }
 }
