@@ -1,11 +1,6 @@
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 // Every row has three entries: with fewer, Jest would take the test's third parameter for `done`.
 const ROUTES: [string, string, unknown][] = [
@@ -20,83 +15,70 @@ const ROUTES: [string, string, unknown][] = [
 ];
 
 describeEachDatabase('admin API', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    ADMIN_EMAIL: 'ops@example.com',
+    ADMIN_PASSWORD: 'opspassword',
+    BUILTIN_TOKEN_DELAY_MS: '3',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+  });
+
   let admin: string;
-  const tabs: ChatTab[] = [];
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      ADMIN_EMAIL: 'ops@example.com',
-      ADMIN_PASSWORD: 'opspassword',
-      BUILTIN_TOKEN_DELAY_MS: '3',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    });
-    http = new Http(t.baseUrl);
-    admin = (await http.post('/auth/login', { email: 'ops@example.com', password: 'opspassword' }))
-      .body.accessToken;
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    admin = (
+      await t.http.post('/auth/login', { email: 'ops@example.com', password: 'opspassword' })
+    ).body.accessToken;
   });
 
   it.each(ROUTES)(
     '%s %s: 401 anonymous, 403 user, not 401/403 for an admin',
     async (method, path, body) => {
-      const user = (await http.register()).accessToken;
-      const anon = await http.request(method, path, { body });
+      const user = (await t.http.register()).accessToken;
+      const anon = await t.http.request(method, path, { body });
       expect(anon.status).toBe(401);
       expect(anon.body.code).toBe('UNAUTHORIZED');
-      const asUser = await http.request(method, path, { body, token: user });
+      const asUser = await t.http.request(method, path, { body, token: user });
       expect(asUser.status).toBe(403);
       expect(asUser.body.code).toBe('FORBIDDEN');
-      const asAdmin = await http.request(method, path, { body, token: admin });
+      const asAdmin = await t.http.request(method, path, { body, token: admin });
       expect([200, 204, 404]).toContain(asAdmin.status);
     },
   );
 
   it('lists sessions by user and status, and closes one (session_closed by admin)', async () => {
-    const u = await ChatTab.user(http);
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
-    const list = await http.get(`/admin/sessions?userId=${u.userId}&status=active`, admin);
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    const list = await t.http.get(`/admin/sessions?userId=${u.userId}&status=active`, admin);
     expect(list.body.items).toEqual([
       expect.objectContaining({ id: c.sessionId, userId: u.userId, status: 'active' }),
     ]);
-    expect((await http.post(`/admin/sessions/${c.sessionId}/close`, undefined, admin)).status).toBe(
-      204,
-    );
+    expect(
+      (await t.http.post(`/admin/sessions/${c.sessionId}/close`, undefined, admin)).status,
+    ).toBe(204);
     const closed = await c.next('session_closed');
     expect(closed.data).toEqual({ by: 'admin' });
     expect(
-      (await http.get(`/admin/sessions?userId=${u.userId}&status=active`, admin)).body.items,
+      (await t.http.get(`/admin/sessions?userId=${u.userId}&status=active`, admin)).body.items,
     ).toEqual([]);
-    expect((await http.get(`/admin/sessions?status=bogus`, admin)).status).toBe(400);
+    expect((await t.http.get(`/admin/sessions?status=bogus`, admin)).status).toBe(400);
   });
 
   it('cancels a user’s run: their socket sees task_cancelled {reason: admin}', async () => {
-    const u = await ChatTab.user(http);
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const ack = await c.send('count to 3000');
     await c.next('generating');
-    const running = await http.get('/admin/runs?status=running', admin);
+    const running = await t.http.get('/admin/runs?status=running', admin);
     expect(running.body.items.map((r: any) => r.id)).toContain(ack.runId);
-    const r = await http.post(`/admin/runs/${ack.runId}/cancel`, undefined, admin);
+    const r = await t.http.post(`/admin/runs/${ack.runId}/cancel`, undefined, admin);
     expect(r.status).toBe(202);
     expect(r.body).toEqual({ runId: ack.runId });
     const end = await c.end();
     expect(end).toMatchObject({ type: 'task_cancelled', data: { reason: 'admin' } });
-    expect((await http.post(`/admin/runs/${ack.runId}/cancel`, undefined, admin)).status).toBe(409);
-    const cancelled = await http.get('/admin/runs?status=cancelled', admin);
+    expect((await t.http.post(`/admin/runs/${ack.runId}/cancel`, undefined, admin)).status).toBe(
+      409,
+    );
+    const cancelled = await t.http.get('/admin/runs?status=cancelled', admin);
     expect(cancelled.body.items.find((x: any) => x.id === ack.runId)).toMatchObject({
       status: 'cancelled',
       userId: u.userId,
@@ -104,9 +86,8 @@ describeEachDatabase('admin API', (kind) => {
   });
 
   it('usage equals the tokens the runs reported', async () => {
-    const u = await ChatTab.user(http);
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     let last = 0;
     const usages: { promptTokens: number; completionTokens: number }[] = [];
     for (const text of ['what is 1 + 2', 'count to 12', 'hello']) {
@@ -115,7 +96,7 @@ describeEachDatabase('admin API', (kind) => {
       usages.push(done.data.usage);
       last = done.seq;
     }
-    const report = await http.get(`/admin/usage?userId=${u.userId}`, admin);
+    const report = await t.http.get(`/admin/usage?userId=${u.userId}`, admin);
     expect(report.status).toBe(200);
     expect(report.body.items).toHaveLength(1);
     expect(report.body.items[0]).toEqual({
@@ -127,18 +108,19 @@ describeEachDatabase('admin API', (kind) => {
       completionTokens: usages.reduce((n, x) => n + x.completionTokens, 0),
     });
     expect(
-      (await http.get(`/admin/usage?userId=${u.userId}&from=2000-01-01&to=2000-01-02`, admin)).body
-        .items,
+      (await t.http.get(`/admin/usage?userId=${u.userId}&from=2000-01-01&to=2000-01-02`, admin))
+        .body.items,
     ).toEqual([]);
-    expect((await http.get(`/admin/usage?from=yesterday`, admin)).status).toBe(400);
-    expect((await http.get(`/admin/usage?from=2026-02-01&to=2026-01-01`, admin)).status).toBe(400);
+    expect((await t.http.get(`/admin/usage?from=yesterday`, admin)).status).toBe(400);
+    expect((await t.http.get(`/admin/usage?from=2026-02-01&to=2026-01-01`, admin)).status).toBe(
+      400,
+    );
   });
 
   it('stats count connections, sessions and active runs for this node', async () => {
-    const u = await ChatTab.user(http);
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
-    const stats = await http.get('/admin/stats', admin);
+    const u = await t.user();
+    await t.tab(u.token);
+    const stats = await t.http.get('/admin/stats', admin);
     expect(stats.status).toBe(200);
     expect(stats.body.totals).toMatchObject({
       users: expect.any(Number),
@@ -151,13 +133,13 @@ describeEachDatabase('admin API', (kind) => {
   });
 
   it('disabling a user revokes refresh tokens and disconnects sockets', async () => {
-    const u = await http.register('to-disable');
+    const u = await t.http.register('to-disable');
     const c = await ChatTab.open(t.baseUrl, u.accessToken);
     const gone = new Promise((r) => c.socket.once('disconnect', r));
-    await http.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin);
+    await t.http.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin);
     await gone;
-    expect((await http.post('/auth/refresh', { refreshToken: u.refreshToken })).status).toBe(401);
-    const listed = await http.get(`/admin/users?q=to-disable`, admin);
+    expect((await t.http.post('/auth/refresh', { refreshToken: u.refreshToken })).status).toBe(401);
+    const listed = await t.http.get(`/admin/users?q=to-disable`, admin);
     expect(listed.body.items.find((x: any) => x.id === u.user.id).disabled).toBe(true);
   });
 });

@@ -8,57 +8,35 @@ import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
 import { ask } from './support/socket.js';
 import { startServerProcess } from './support/server-process.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const tabs: ChatTab[] = [];
-  const tab = async (token: string, sessionId?: string): Promise<ChatTab> => {
-    const c = await ChatTab.open(t.baseUrl, token, sessionId);
-    tabs.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      AGENT_FAIL_FIRST_ATTEMPTS: '1',
-      MAX_RETRIES: '2',
-      RETRY_TIMEOUT_MS: '800',
-      SESSION_IDLE_TIMEOUT_MS: '300',
-      SESSION_SWEEP_INTERVAL_MS: '3600000',
-      CONFIRMATION_TIMEOUT_MS: '20000',
-      // Each model call's prompt includes the system prompt (about 80 words).
-      DAILY_TOKEN_QUOTA: '500',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    AGENT_FAIL_FIRST_ATTEMPTS: '1',
+    MAX_RETRIES: '2',
+    RETRY_TIMEOUT_MS: '800',
+    SESSION_IDLE_TIMEOUT_MS: '300',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+    CONFIRMATION_TIMEOUT_MS: '20000',
+    // Each model call's prompt includes the system prompt (about 80 words).
+    DAILY_TOKEN_QUOTA: '500',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
   });
 
   it('a failed attempt offers a retry; retry: true runs attempt 2 of the same intent', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const ack = await c.send('what is 6 * 7');
     const failed = await c.end();
     expect(failed).toMatchObject({
       type: 'task_failed',
       data: { attempt: 1, canRetry: true, interactionId: expect.any(String) },
     });
-    const state = (await http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
+    const state = (await t.http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
     expect(state.run).toBeNull();
     expect(state.pendingInteraction).toMatchObject({
       kind: 'retry',
@@ -82,20 +60,20 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
   });
 
   it('retry: false ends the intent failed; a new message works', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('what is 1 + 1');
     const failed = await c.end();
     expect((await c.respond(failed.data.interactionId, { retry: false })).ok).toBe(true);
     await c.next('interaction_resolved', failed.seq);
     expect(c.events().find((e) => e.type === 'interaction_resolved').data.outcome).toBe('no_retry');
-    const state = (await http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
+    const state = (await t.http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
     expect(state).toEqual({ run: null, pendingInteraction: null });
   });
 
   it('an unanswered retry offer times out and the intent fails', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const ack = await c.send('what is 2 + 2');
     const failed = await c.end();
     const resolved = await c.next('interaction_resolved', failed.seq, 5000);
@@ -108,8 +86,8 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
   });
 
   it('a new message while a retry is on offer declines it (no_retry) and starts a new intent', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const first = await c.send('what is 3 + 3');
     const failed = await c.end();
     const second = await c.send('what is 4 + 4');
@@ -132,7 +110,7 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
       const h = new Http(strict.baseUrl);
       const u = await ChatTab.user(h);
       const c = await ChatTab.open(strict.baseUrl, u.token);
-      tabs.push(c);
+      t.closeAfter(c);
       await c.send('what is 1');
       const f1 = await c.end();
       expect(f1.data.canRetry).toBe(true);
@@ -146,8 +124,8 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
   });
 
   it('expiry during a pending confirmation cancels (expired); intent:resume asks again', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const ack = await c.send('search sessions');
     // Attempt 1 fails by configuration; retry so the run reaches the confirmation.
     const failed = await c.end();
@@ -157,7 +135,7 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
     // Idle timeout 300 ms, plus the watch lease the closed socket left (3 × 150 ms at most).
     await sleep(800);
     await t.app.get(SessionExpiryService).sweep();
-    const events = (await http.get(`/sessions/${c.sessionId}/events?limit=1000`, u.token)).body
+    const events = (await t.http.get(`/sessions/${c.sessionId}/events?limit=1000`, u.token)).body
       .items;
     const tail = events.slice(-3).map((e: any) => [e.type, e.data.reason ?? e.data.outcome ?? '']);
     expect(tail).toEqual([
@@ -165,7 +143,7 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
       ['task_cancelled', 'expired'],
       ['session_expired', ''],
     ]);
-    const again = await tab(u.token, c.sessionId);
+    const again = await t.tab(u.token, c.sessionId);
     const lastSeq = events[events.length - 1].seq;
     const resumed = await ask(again.socket, 'intent:resume', {
       sessionId: c.sessionId,
@@ -182,8 +160,8 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
   });
 
   it('QUOTA_EXCEEDED once the day’s tokens are used, before any run starts', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     let last = 0;
     let refused: any;
     for (let i = 0; i < 10 && !refused; i++) {
@@ -200,7 +178,7 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
       }
     }
     expect(refused.error.code).toBe('QUOTA_EXCEEDED');
-    const rest = await http.post(`/sessions/${c.sessionId}/messages`, { content: 'hi' }, u.token);
+    const rest = await t.http.post(`/sessions/${c.sessionId}/messages`, { content: 'hi' }, u.token);
     expect(rest.status).toBe(429);
     expect(rest.body.code).toBe('QUOTA_EXCEEDED');
   });

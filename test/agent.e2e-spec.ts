@@ -1,49 +1,20 @@
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ask } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describeEachDatabase('agent over a real socket', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const tabs: ChatTab[] = [];
-  const tab = async (token: string, sessionId?: string): Promise<ChatTab> => {
-    const c = await ChatTab.open(t.baseUrl, token, sessionId);
-    tabs.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      CONFIRMATION_TIMEOUT_MS: '1200',
-      FORM_TIMEOUT_MS: '5000',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    CONFIRMATION_TIMEOUT_MS: '1200',
+    FORM_TIMEOUT_MS: '5000',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
   });
 
   it('calculator: thinking steps, streamed answer, response, task_completed with usage', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const ack = await c.send('what is (2 + 3) * 4');
     expect(ack).toMatchObject({
       ok: true,
@@ -78,13 +49,13 @@ describeEachDatabase('agent over a real socket', (kind) => {
       .join('');
     expect(streamed).toBe(response.data.content);
     expect(events.every((e) => e.type === 'user_message' || e.runId === ack.runId)).toBe(true);
-    const state = (await http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
+    const state = (await t.http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
     expect(state).toEqual({ run: null, pendingInteraction: null });
   });
 
   it('count to n streams the numbers; anything else gets the help reply', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('count to 25');
     await c.end();
     const text = c.events().find((e) => e.type === 'response').data.content;
@@ -98,8 +69,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('search_docs asks first; approve runs it with results from the bundled docs', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('search idle expiry');
     const ask1 = await c.next('request_confirmation');
     expect(ask1.data).toMatchObject({
@@ -107,7 +78,7 @@ describeEachDatabase('agent over a real socket', (kind) => {
       arguments: { query: 'idle expiry' },
       interactionId: expect.any(String),
     });
-    const state = (await http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
+    const state = (await t.http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
     expect(state.run.status).toBe('awaiting_input');
     expect(state.pendingInteraction).toMatchObject({
       id: ask1.data.interactionId,
@@ -127,9 +98,9 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('confirm across two tabs: the first answer wins, the other gets INTERACTION_RESOLVED', async () => {
-    const u = await ChatTab.user(http);
-    const a = await tab(u.token);
-    const b = await tab(u.token, a.sessionId);
+    const u = await t.user();
+    const a = await t.tab(u.token);
+    const b = await t.tab(u.token, a.sessionId);
     await a.send('search sessions');
     const q = await b.next('request_confirmation');
     const [ra, rb] = await Promise.all([
@@ -148,8 +119,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('deny skips the tool and the agent answers without it', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('search replay');
     const q = await c.next('request_confirmation');
     await c.respond(q.data.interactionId, { approved: false });
@@ -164,8 +135,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('an unanswered confirmation times out, is resolved once, and the run completes', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('search metrics');
     const q = await c.next('request_confirmation');
     const done = await c.end(0, 5000);
@@ -178,8 +149,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('a response of the wrong shape is VALIDATION_FAILED and leaves the question open', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('search tokens');
     const q = await c.next('request_confirmation');
     for (const bad of [
@@ -196,8 +167,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('a reminder with missing details asks with a form; bad values keep it open; it is stored', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('remind me to water the plants');
     const form = await c.next('component');
     expect(form.data).toMatchObject({
@@ -215,7 +186,7 @@ describeEachDatabase('agent over a real socket', (kind) => {
     ).toBe(true);
     await c.end();
     expect(c.events().find((e) => e.type === 'response').data.content).toMatch(/water the plants/);
-    const reminders = await http.get('/reminders', u.token);
+    const reminders = await t.http.get('/reminders', u.token);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     expect(reminders.body).toEqual({
       items: [
@@ -234,12 +205,12 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('a reminder with everything given needs no form', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('remind me to call Ada at 17:30');
     await c.end();
     expect(c.types()).not.toContain('component');
-    expect((await http.get('/reminders', u.token)).body.items[0]).toMatchObject({
+    expect((await t.http.get('/reminders', u.token)).body.items[0]).toMatchObject({
       label: 'call Ada',
       dueAt: expect.stringMatching(/T17:30:00\.000Z$/),
       status: 'scheduled',
@@ -247,8 +218,8 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('cancel stops the run within 500 ms, keeps the text so far, and nothing follows task_cancelled', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const ack = await c.send('count to 5000');
     await c.next('generating');
     await sleep(100);
@@ -267,7 +238,7 @@ describeEachDatabase('agent over a real socket', (kind) => {
       .map((e) => e.data.delta)
       .join('');
     expect(text.startsWith('1 2 3 ')).toBe(true);
-    const replay = (await http.get(`/sessions/${c.sessionId}/events?limit=1000`, u.token)).body
+    const replay = (await t.http.get(`/sessions/${c.sessionId}/events?limit=1000`, u.token)).body
       .items;
     expect(replay[replay.length - 1].type).toBe('task_cancelled');
     expect((await ask(c.socket, 'run:cancel', { sessionId: c.sessionId })).error.code).toBe(
@@ -276,11 +247,11 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('cancel while a confirmation is pending resolves it as cancelled', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('search cancel');
     const q = await c.next('request_confirmation');
-    const r = await http.post(`/sessions/${c.sessionId}/cancel`, {}, u.token);
+    const r = await t.http.post(`/sessions/${c.sessionId}/cancel`, {}, u.token);
     expect(r.status).toBe(202);
     await c.end();
     expect(c.events().find((e) => e.type === 'interaction_resolved').data).toEqual({
@@ -291,31 +262,31 @@ describeEachDatabase('agent over a real socket', (kind) => {
   });
 
   it('SESSION_BUSY while running; the same clientMessageId returns the first ack; SESSION_CLOSED after close', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     const first = await c.send('count to 300', 'same-id');
     const again = await c.send('count to 300', 'same-id');
     expect(again).toEqual(first);
     const busy = await c.send('what is 1+1');
     expect(busy.error.code).toBe('SESSION_BUSY');
-    const rest = await http.post(`/sessions/${c.sessionId}/messages`, { content: 'hi' }, u.token);
+    const rest = await t.http.post(`/sessions/${c.sessionId}/messages`, { content: 'hi' }, u.token);
     expect(rest.status).toBe(409);
     expect(rest.body.code).toBe('SESSION_BUSY');
     await c.end(0, 15000);
     expect(c.events().filter((e) => e.type === 'user_message')).toHaveLength(1);
     expect(await c.send('count to 300', 'same-id')).toEqual(first);
     expect(
-      (await http.request('DELETE', `/sessions/${c.sessionId}`, { token: u.token })).status,
+      (await t.http.request('DELETE', `/sessions/${c.sessionId}`, { token: u.token })).status,
     ).toBe(204);
     expect((await c.send('hello')).error.code).toBe('SESSION_CLOSED');
   });
 
   it('closing a session cancels its run and writes session_closed', async () => {
-    const u = await ChatTab.user(http);
-    const c = await tab(u.token);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     await c.send('count to 5000');
     await c.next('generating');
-    await http.request('DELETE', `/sessions/${c.sessionId}`, { token: u.token });
+    await t.http.request('DELETE', `/sessions/${c.sessionId}`, { token: u.token });
     await c.next('session_closed');
     expect(c.types().slice(-2)).toEqual(['task_cancelled', 'session_closed']);
   });

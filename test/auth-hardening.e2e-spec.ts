@@ -1,13 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Database } from '../src/database/database.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { connect } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -21,29 +16,17 @@ function signHs256(payload: object, secret: string): string {
 const LIMIT = 3;
 
 describeEachDatabase('auth hardening', (kind) => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, { AUTH_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+
   let n = 0;
   /** Each test counts from its own client address (X-Forwarded-For is trusted from loopback). */
   const from = (): Record<string, string> => ({ 'x-forwarded-for': `10.0.${kind.length}.${++n}` });
-
-  beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    t = await startTestApp(db, { AUTH_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
-    http = new Http(t.baseUrl);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
 
   const register = async (
     headers: Record<string, string>,
   ): Promise<{ email: string; body: any }> => {
     const email = `u${Math.random().toString(36).slice(2)}@example.com`;
-    const r = await http.request('POST', '/auth/register', {
+    const r = await t.http.request('POST', '/auth/register', {
       body: { email, password: 'password123' },
       headers,
     });
@@ -56,7 +39,7 @@ describeEachDatabase('auth hardening', (kind) => {
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 2; i++) {
       // A new address each time: only the per-email budget applies.
-      const r = await http.request('POST', '/auth/login', {
+      const r = await t.http.request('POST', '/auth/login', {
         body: { email: email.toUpperCase(), password: `wrong-${i}` },
         headers: from(),
       });
@@ -69,7 +52,7 @@ describeEachDatabase('auth hardening', (kind) => {
     }
     expect(statuses).toEqual([401, 401, 429, 429, 429]); // register counted once for the email
     // Even the right password is refused now: attempts count whether they succeed or not.
-    const right = await http.request('POST', '/auth/login', {
+    const right = await t.http.request('POST', '/auth/login', {
       body: { email, password: 'password123' },
       headers: from(),
     });
@@ -79,26 +62,26 @@ describeEachDatabase('auth hardening', (kind) => {
   it('limits register, login and refresh together per client address', async () => {
     const headers = from();
     const { body } = await register(headers);
-    const refresh = await http.request('POST', '/auth/refresh', {
+    const refresh = await t.http.request('POST', '/auth/refresh', {
       body: { refreshToken: body.refreshToken },
       headers,
     });
     expect(refresh.status).toBe(200);
-    const login = await http.request('POST', '/auth/login', {
+    const login = await t.http.request('POST', '/auth/login', {
       body: { email: 'nobody@example.com', password: 'whatever1' },
       headers,
     });
     expect(login.status).toBe(401);
-    const fourth = await http.request('POST', '/auth/refresh', {
+    const fourth = await t.http.request('POST', '/auth/refresh', {
       body: { refreshToken: 'garbage' },
       headers,
     });
     expect(fourth.status).toBe(429);
     expect(fourth.body.code).toBe('RATE_LIMITED');
     // Another address is not affected.
-    expect((await http.request('POST', '/auth/login', { body: {}, headers: from() })).status).toBe(
-      400,
-    );
+    expect(
+      (await t.http.request('POST', '/auth/login', { body: {}, headers: from() })).status,
+    ).toBe(400);
   });
 
   it('limits failed socket handshakes per address (a token without exp is one)', async () => {
@@ -134,14 +117,14 @@ describeEachDatabase('auth hardening', (kind) => {
   it('refuses access tokens without exp on REST', async () => {
     const { body } = await register(from());
     const noExp = signHs256({ sub: body.user.id, role: 'user' }, t.config.jwt.secret);
-    const r = await http.get('/auth/me', noExp);
+    const r = await t.http.get('/auth/me', noExp);
     expect(r.status).toBe(401);
     expect(r.body.code).toBe('UNAUTHORIZED');
     const withExp = signHs256(
       { sub: body.user.id, role: 'user', exp: Math.floor(Date.now() / 1000) + 60 },
       t.config.jwt.secret,
     );
-    expect((await http.get('/auth/me', withExp)).status).toBe(200);
+    expect((await t.http.get('/auth/me', withExp)).status).toBe(200);
   });
 
   it('two tabs refreshing at the same moment both get the same new pair', async () => {
@@ -149,7 +132,7 @@ describeEachDatabase('auth hardening', (kind) => {
     const { body } = await register(headers);
     const [a, b] = await Promise.all(
       [0, 1].map(() =>
-        http.request('POST', '/auth/refresh', {
+        t.http.request('POST', '/auth/refresh', {
           body: { refreshToken: body.refreshToken },
           headers: from(),
         }),
@@ -159,7 +142,7 @@ describeEachDatabase('auth hardening', (kind) => {
     expect(a.body.refreshToken).toBe(b.body.refreshToken);
     expect(a.body.accessToken).toBe(b.body.accessToken);
     // The family lives on: the new token rotates normally.
-    const next = await http.request('POST', '/auth/refresh', {
+    const next = await t.http.request('POST', '/auth/refresh', {
       body: { refreshToken: a.body.refreshToken },
       headers: from(),
     });
@@ -174,7 +157,7 @@ describeEachDatabase('auth hardening', (kind) => {
 
   it('a refresh token reused after the grace revokes the family', async () => {
     const { body } = await register(from());
-    const first = await http.request('POST', '/auth/refresh', {
+    const first = await t.http.request('POST', '/auth/refresh', {
       body: { refreshToken: body.refreshToken },
       headers: from(),
     });
@@ -184,12 +167,12 @@ describeEachDatabase('auth hardening', (kind) => {
       .query(`UPDATE refresh_tokens SET used_at = now() - interval '11 seconds' WHERE id = $1`, [
         body.refreshToken.split('.')[0],
       ]);
-    const late = await http.request('POST', '/auth/refresh', {
+    const late = await t.http.request('POST', '/auth/refresh', {
       body: { refreshToken: body.refreshToken },
       headers: from(),
     });
     expect(late.status).toBe(401);
-    const newer = await http.request('POST', '/auth/refresh', {
+    const newer = await t.http.request('POST', '/auth/refresh', {
       body: { refreshToken: first.body.refreshToken },
       headers: from(),
     });

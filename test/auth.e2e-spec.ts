@@ -1,12 +1,7 @@
 import { createHmac } from 'node:crypto';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { Database } from '../src/database/database.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -19,23 +14,10 @@ function signJwt(payload: object, secret: string, alg = 'HS256'): string {
 }
 
 describeEachDatabase('auth', (kind) => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    t = await startTestApp(db, { ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'rootpassword' });
-    http = new Http(t.baseUrl);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const t = useTestApp(kind, { ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'rootpassword' });
 
   it('registers, then logs in with the same credentials', async () => {
-    const reg = await http.post('/auth/register', {
+    const reg = await t.http.post('/auth/register', {
       email: ' Grace@Example.com ',
       password: 'password123',
       displayName: 'Grace',
@@ -49,7 +31,7 @@ describeEachDatabase('auth', (kind) => {
     expect(typeof reg.body.refreshToken).toBe('string');
     expect(reg.body.user).not.toHaveProperty('passwordHash');
 
-    const login = await http.post('/auth/login', {
+    const login = await t.http.post('/auth/login', {
       email: 'GRACE@example.com',
       password: 'password123',
     });
@@ -58,8 +40,8 @@ describeEachDatabase('auth', (kind) => {
   });
 
   it('GET /auth/me returns the caller', async () => {
-    const u = await http.register();
-    const me = await http.get('/auth/me', u.accessToken);
+    const u = await t.http.register();
+    const me = await t.http.get('/auth/me', u.accessToken);
     expect(me.status).toBe(200);
     expect(me.body).toEqual({
       id: u.user.id,
@@ -71,8 +53,8 @@ describeEachDatabase('auth', (kind) => {
   });
 
   it('returns CONFLICT for a duplicate email, whatever its case', async () => {
-    const u = await http.register();
-    const again = await http.post('/auth/register', {
+    const u = await t.http.register();
+    const again = await t.http.post('/auth/register', {
       email: u.user.email.toUpperCase(),
       password: 'password123',
     });
@@ -81,7 +63,7 @@ describeEachDatabase('auth', (kind) => {
   });
 
   it('rejects a weak password and a bad email, naming each field', async () => {
-    const r = await http.post('/auth/register', { email: 'not-an-email', password: 'short' });
+    const r = await t.http.post('/auth/register', { email: 'not-an-email', password: 'short' });
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('VALIDATION_FAILED');
     const fields = (r.body.details as { field: string }[]).map((d) => d.field).sort();
@@ -89,7 +71,7 @@ describeEachDatabase('auth', (kind) => {
   });
 
   it('rejects unknown fields by name', async () => {
-    const r = await http.post('/auth/register', {
+    const r = await t.http.post('/auth/register', {
       email: 'x@example.com',
       password: 'password123',
       isAdmin: true,
@@ -102,24 +84,24 @@ describeEachDatabase('auth', (kind) => {
   });
 
   it('rejects bodies that are not JSON objects, and oversized bodies', async () => {
-    const arr = await http.request('POST', '/auth/login', { raw: '[1,2]' });
+    const arr = await t.http.request('POST', '/auth/login', { raw: '[1,2]' });
     expect(arr.status).toBe(400);
     expect(arr.body.code).toBe('VALIDATION_FAILED');
-    const broken = await http.request('POST', '/auth/login', { raw: '{"email":' });
+    const broken = await t.http.request('POST', '/auth/login', { raw: '{"email":' });
     expect(broken.status).toBe(400);
     expect(broken.body.code).toBe('VALIDATION_FAILED');
-    const big = await http.post('/auth/login', { email: 'a@b.co', password: 'x'.repeat(70_000) });
+    const big = await t.http.post('/auth/login', { email: 'a@b.co', password: 'x'.repeat(70_000) });
     expect(big.status).toBe(413);
     expect(big.body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('gives the same UNAUTHORIZED for a wrong password and an unknown email', async () => {
-    const u = await http.register();
-    const wrong = await http.post('/auth/login', {
+    const u = await t.http.register();
+    const wrong = await t.http.post('/auth/login', {
       email: u.user.email,
       password: 'wrong-password',
     });
-    const unknown = await http.post('/auth/login', {
+    const unknown = await t.http.post('/auth/login', {
       email: 'nobody@example.com',
       password: 'wrong-password',
     });
@@ -130,11 +112,11 @@ describeEachDatabase('auth', (kind) => {
   });
 
   it('rotates refresh tokens; reusing one after the grace revokes the whole family', async () => {
-    const u = await http.register();
-    const r1 = await http.post('/auth/refresh', { refreshToken: u.refreshToken });
+    const u = await t.http.register();
+    const r1 = await t.http.post('/auth/refresh', { refreshToken: u.refreshToken });
     expect(r1.status).toBe(200);
     expect(r1.body.refreshToken).not.toBe(u.refreshToken);
-    expect((await http.get('/auth/me', r1.body.accessToken)).status).toBe(200);
+    expect((await t.http.get('/auth/me', r1.body.accessToken)).status).toBe(200);
     // Past the 10 s grace, without waiting for it.
     await t.app
       .get(Database)
@@ -142,31 +124,31 @@ describeEachDatabase('auth', (kind) => {
         u.refreshToken.split('.')[0],
       ]);
 
-    const reuse = await http.post('/auth/refresh', { refreshToken: u.refreshToken });
+    const reuse = await t.http.post('/auth/refresh', { refreshToken: u.refreshToken });
     expect(reuse.status).toBe(401);
     expect(reuse.body.code).toBe('UNAUTHORIZED');
     // The newer token of the same family is dead too.
-    const after = await http.post('/auth/refresh', { refreshToken: r1.body.refreshToken });
+    const after = await t.http.post('/auth/refresh', { refreshToken: r1.body.refreshToken });
     expect(after.status).toBe(401);
   });
 
   it('rejects refresh tokens it never issued', async () => {
     for (const refreshToken of ['nonsense', `${crypto.randomUUID()}.abc`, '']) {
-      const r = await http.post('/auth/refresh', { refreshToken });
+      const r = await t.http.post('/auth/refresh', { refreshToken });
       expect([400, 401]).toContain(r.status);
     }
   });
 
   it('logout revokes the refresh family', async () => {
-    const u = await http.register();
-    const out = await http.post('/auth/logout', { refreshToken: u.refreshToken }, u.accessToken);
+    const u = await t.http.register();
+    const out = await t.http.post('/auth/logout', { refreshToken: u.refreshToken }, u.accessToken);
     expect(out.status).toBe(204);
-    const r = await http.post('/auth/refresh', { refreshToken: u.refreshToken });
+    const r = await t.http.post('/auth/refresh', { refreshToken: u.refreshToken });
     expect(r.status).toBe(401);
   });
 
   it('requires a token on protected routes', async () => {
-    const r = await http.get('/auth/me');
+    const r = await t.http.get('/auth/me');
     expect(r.status).toBe(401);
     expect(r.body.code).toBe('UNAUTHORIZED');
   });
@@ -174,7 +156,7 @@ describeEachDatabase('auth', (kind) => {
   describe('rejects bad access tokens', () => {
     let userId: string;
     beforeAll(async () => {
-      userId = (await http.register()).user.id;
+      userId = (await t.http.register()).user.id;
     });
     const now = (): number => Math.floor(Date.now() / 1000);
 
@@ -215,21 +197,21 @@ describeEachDatabase('auth', (kind) => {
         },
       ],
     ])('%s', async (_name, token) => {
-      const r = await http.get('/auth/me', token());
+      const r = await t.http.get('/auth/me', token());
       expect(r.status).toBe(401);
       expect(r.body.code).toBe('UNAUTHORIZED');
     });
 
     it('accepts a correctly signed token (control)', async () => {
       const token = signJwt({ sub: userId, role: 'user', exp: now() + 60 }, t.config.jwt.secret);
-      expect((await http.get('/auth/me', token)).status).toBe(200);
+      expect((await t.http.get('/auth/me', token)).status).toBe(200);
     });
   });
 
   describe('admin', () => {
     let admin: { accessToken: string; user: { id: string } };
     beforeAll(async () => {
-      const r = await http.post('/auth/login', {
+      const r = await t.http.post('/auth/login', {
         email: 'root@example.com',
         password: 'rootpassword',
       });
@@ -239,27 +221,27 @@ describeEachDatabase('auth', (kind) => {
     });
 
     it('answers 403 FORBIDDEN to a user and 200 to an admin on an admin route', async () => {
-      const u = await http.register();
-      const asUser = await http.get('/admin/users', u.accessToken);
+      const u = await t.http.register();
+      const asUser = await t.http.get('/admin/users', u.accessToken);
       expect(asUser.status).toBe(403);
       expect(asUser.body.code).toBe('FORBIDDEN');
-      const asAdmin = await http.get('/admin/users?limit=2', admin.accessToken);
+      const asAdmin = await t.http.get('/admin/users?limit=2', admin.accessToken);
       expect(asAdmin.status).toBe(200);
       expect(asAdmin.body.items).toHaveLength(2);
       expect(typeof asAdmin.body.nextCursor).toBe('string');
-      const next = await http.get(
+      const next = await t.http.get(
         `/admin/users?limit=2&cursor=${asAdmin.body.nextCursor}`,
         admin.accessToken,
       );
       expect(next.status).toBe(200);
       expect(next.body.items[0].id).not.toBe(asAdmin.body.items[0].id);
-      expect((await http.get('/admin/users')).status).toBe(401);
+      expect((await t.http.get('/admin/users')).status).toBe(401);
     });
 
     it('a disabled user is locked out at once: access and refresh tokens, and login', async () => {
-      const u = await http.register();
-      expect((await http.get('/auth/me', u.accessToken)).status).toBe(200);
-      const patch = await http.patch(
+      const u = await t.http.register();
+      expect((await t.http.get('/auth/me', u.accessToken)).status).toBe(200);
+      const patch = await t.http.patch(
         `/admin/users/${u.user.id}`,
         { disabled: true },
         admin.accessToken,
@@ -267,49 +249,51 @@ describeEachDatabase('auth', (kind) => {
       expect(patch.status).toBe(200);
       expect(patch.body.disabled).toBe(true);
 
-      const me = await http.get('/auth/me', u.accessToken);
+      const me = await t.http.get('/auth/me', u.accessToken);
       expect(me.status).toBe(401);
       expect(me.body.code).toBe('UNAUTHORIZED');
-      expect((await http.post('/auth/refresh', { refreshToken: u.refreshToken })).status).toBe(401);
+      expect((await t.http.post('/auth/refresh', { refreshToken: u.refreshToken })).status).toBe(
+        401,
+      );
       expect(
-        (await http.post('/auth/login', { email: u.user.email, password: 'password123' })).status,
+        (await t.http.post('/auth/login', { email: u.user.email, password: 'password123' })).status,
       ).toBe(401);
 
-      await http.patch(`/admin/users/${u.user.id}`, { disabled: false }, admin.accessToken);
-      expect((await http.get('/auth/me', u.accessToken)).status).toBe(200);
+      await t.http.patch(`/admin/users/${u.user.id}`, { disabled: false }, admin.accessToken);
+      expect((await t.http.get('/auth/me', u.accessToken)).status).toBe(200);
     });
 
     it('a promoted user gets admin routes on the next request', async () => {
-      const u = await http.register();
+      const u = await t.http.register();
       expect(
-        (await http.patch(`/admin/users/${u.user.id}`, { role: 'admin' }, admin.accessToken))
+        (await t.http.patch(`/admin/users/${u.user.id}`, { role: 'admin' }, admin.accessToken))
           .status,
       ).toBe(200);
-      expect((await http.get('/admin/users', u.accessToken)).status).toBe(200);
+      expect((await t.http.get('/admin/users', u.accessToken)).status).toBe(200);
     });
 
     it('validates admin input and hides nothing but answers NOT_FOUND for unknown users', async () => {
-      const bad = await http.patch(
+      const bad = await t.http.patch(
         `/admin/users/${admin.user.id}`,
         { role: 'root' },
         admin.accessToken,
       );
       expect(bad.status).toBe(400);
       expect(bad.body.details[0].field).toBe('role');
-      const missing = await http.patch(
+      const missing = await t.http.patch(
         `/admin/users/${crypto.randomUUID()}`,
         { disabled: true },
         admin.accessToken,
       );
       expect(missing.status).toBe(404);
       expect(missing.body.code).toBe('NOT_FOUND');
-      const self = await http.patch(
+      const self = await t.http.patch(
         `/admin/users/${admin.user.id}`,
         { disabled: true },
         admin.accessToken,
       );
       expect(self.status).toBe(409);
-      const cursor = await http.get('/admin/users?cursor=garbage', admin.accessToken);
+      const cursor = await t.http.get('/admin/users?cursor=garbage', admin.accessToken);
       expect(cursor.status).toBe(400);
     });
   });

@@ -1,20 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 
 describe('documentation pages in headless Chromium', () => {
-  let target: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp('pglite');
   let browser: Browser;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    target = await createTestDatabase('pglite');
-    t = await startTestApp(target);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -32,8 +28,6 @@ describe('documentation pages in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await t?.close();
-    await target?.drop();
   });
 
   it.each([

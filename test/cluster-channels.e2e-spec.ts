@@ -15,6 +15,7 @@ import { Http } from './support/http.js';
 import { serviceUrl, ThrowawayRedis } from './support/services.js';
 import { SseClient } from './support/sse.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
@@ -47,27 +48,15 @@ const seqs = (tab: ChatTab): number[] => tab.events().map((e) => e.seq);
 const contiguous = (s: number[]): boolean => s.every((v, i) => i === 0 || v === s[i - 1] + 1);
 
 describe('per-session cluster channels, two nodes', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-  let httpA: Http;
+  const a = useTestApp('postgres', { ...env, REDIS_URL: redisUrl });
+  const b = a.node({ ...env, REDIS_URL: redisUrl });
   let redis: Redis;
-  const tabs: ChatTab[] = [];
 
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, { ...env, REDIS_URL: redisUrl });
-    b = await startTestApp(target, {
-      ...env,
-      REDIS_URL: redisUrl,
-      DATA_DIR: `${target.dataDir}-b`,
-    });
-    httpA = new Http(a.baseUrl);
+  beforeAll(() => {
     redis = new Redis(redisUrl);
   });
 
   afterEach(async () => {
-    for (const c of tabs.splice(0)) c.close();
     a.app.get(FaultPoints).disarm();
     b.app.get(FaultPoints).disarm();
     // Each test starts with no watcher on either node.
@@ -76,18 +65,9 @@ describe('per-session cluster channels, two nodes', () => {
     );
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     redis?.disconnect();
-    await b?.close();
-    await a?.close();
-    await target?.drop();
   });
-
-  const open = async (node: TestApp, token: string, sessionId?: string): Promise<ChatTab> => {
-    const tab = await ChatTab.open(node.baseUrl, token, sessionId);
-    tabs.push(tab);
-    return tab;
-  };
 
   it('uses sharded pub/sub on this Redis', () => {
     expect(a.app.get(ClusterBus).pubSubMode).toBe('sharded');
@@ -95,9 +75,9 @@ describe('per-session cluster channels, two nodes', () => {
   });
 
   it('a node receives the events of the sessions it watches and none of the others', async () => {
-    const u = await ChatTab.user(httpA);
-    const onA = await open(a, u.token);
-    const watchedOnB = await open(b, u.token);
+    const u = await a.user();
+    const onA = await a.tab(u.token);
+    const watchedOnB = await b.tab(u.token);
     await until(async () => (await subscribers(redis, watchedOnB.sessionId)) === 1);
     expect(await subscribers(redis, onA.sessionId)).toBe(1);
     const bBefore = b.app.get(ClusterBus).stats;
@@ -109,7 +89,7 @@ describe('per-session cluster channels, two nodes', () => {
     expect(b.app.get(ClusterBus).stats.sessionMessages).toBe(bBefore.sessionMessages);
 
     // A session B watches: its events, committed on A (the run runs where it was sent), reach B.
-    const other = await httpA.post(
+    const other = await a.http.post(
       `/sessions/${watchedOnB.sessionId}/messages`,
       { content: 'count to 10' },
       u.token,
@@ -123,10 +103,10 @@ describe('per-session cluster channels, two nodes', () => {
   });
 
   it('a socket on node B whose subscription is late gets what node A committed meanwhile, gap-free', async () => {
-    const u = await ChatTab.user(httpA);
-    const onA = await open(a, u.token);
+    const u = await a.user();
+    const onA = await a.tab(u.token);
     const held = b.app.get(FaultPoints).pause('cluster.subscribe');
-    const onB = await open(b, u.token, onA.sessionId);
+    const onB = await b.tab(u.token, onA.sessionId);
     await held.reached;
 
     const sent = await onA.send('count to 20');
@@ -142,8 +122,8 @@ describe('per-session cluster channels, two nodes', () => {
   });
 
   it('unsubscribes when the last watcher (socket or SSE stream) leaves', async () => {
-    const u = await ChatTab.user(httpA);
-    const tab = await open(b, u.token);
+    const u = await a.user();
+    const tab = await b.tab(u.token);
     const sse = await SseClient.open(`${b.baseUrl}/sessions/${tab.sessionId}/stream`, {
       authorization: `Bearer ${u.token}`,
     });
@@ -153,7 +133,7 @@ describe('per-session cluster channels, two nodes', () => {
       await until(() => b.app.get(SessionFanoutService).watchedSessions === 0);
       // The SSE stream still watches the session.
       expect(await subscribers(redis, tab.sessionId)).toBe(1);
-      const sent = await httpA.post(
+      const sent = await a.http.post(
         `/sessions/${tab.sessionId}/messages`,
         { content: 'what is 2 + 3' },
         u.token,
@@ -170,7 +150,7 @@ describe('per-session cluster channels, two nodes', () => {
   });
 
   it('a watcher that leaves while its subscribe is pending leaves no subscription behind', async () => {
-    const u = await ChatTab.user(httpA);
+    const u = await a.user();
     const held = b.app.get(FaultPoints).pause('cluster.subscribe');
     const tab = await ChatTab.open(b.baseUrl, u.token);
     await held.reached;
@@ -183,7 +163,7 @@ describe('per-session cluster channels, two nodes', () => {
     expect(b.app.get(ClusterBus).stats.sessionChannels).toBe(0);
     expect(await subscribers(redis, tab.sessionId)).toBe(0);
     // Watching again subscribes again.
-    const again = await open(b, u.token, tab.sessionId);
+    const again = await b.tab(u.token, tab.sessionId);
     await until(async () => (await subscribers(redis, again.sessionId)) === 1);
   });
 
@@ -204,8 +184,8 @@ describe('per-session cluster channels, two nodes', () => {
   };
 
   it('sharded: the shared channel still delivers after a node dropped its last session channel', async () => {
-    const u = await ChatTab.user(httpA);
-    const tab = await open(a, u.token);
+    const u = await a.user();
+    const tab = await a.tab(u.token);
     await until(async () => (await subscribers(redis, tab.sessionId)) === 1);
     tab.close();
     await until(async () => (await subscribers(redis, tab.sessionId)) === 0);
@@ -227,14 +207,14 @@ describe('per-session cluster channels, two nodes', () => {
 
   it('falls back to plain PUBLISH/SUBSCRIBE per session (REDIS_SHARDED_PUBSUB=off)', async () => {
     const plain = { ...env, REDIS_URL: redisUrl, REDIS_SHARDED_PUBSUB: 'off' };
-    const c1 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c1` });
-    const c2 = await startTestApp(target, { ...plain, DATA_DIR: `${target.dataDir}-c2` });
+    const c1 = await startTestApp(a.database, { ...plain, DATA_DIR: `${a.database.dataDir}-c1` });
+    const c2 = await startTestApp(a.database, { ...plain, DATA_DIR: `${a.database.dataDir}-c2` });
     try {
       expect(c1.app.get(ClusterBus).pubSubMode).toBe('classic');
       const u = await ChatTab.user(new Http(c1.baseUrl));
       const on1 = await ChatTab.open(c1.baseUrl, u.token);
       const on2 = await ChatTab.open(c2.baseUrl, u.token, on1.sessionId);
-      tabs.push(on1, on2);
+      a.closeAfter(on1, on2);
       await until(async () => (await subscribers(redis, on1.sessionId, false)) === 2);
       expect(await subscribers(redis, on1.sessionId, true)).toBe(0);
       const sent = await on1.send('count to 10');
@@ -310,19 +290,8 @@ describe('per-session cluster channels across a Redis restart', () => {
 });
 
 describe('a node that has not reached Redis yet', () => {
-  let target: TestDatabase;
-  let c: TestApp;
-
-  beforeAll(async () => {
-    target = await createTestDatabase('pglite');
-    // Nothing listens on port 1: the node never learns the pub/sub mode.
-    c = await startTestApp(target, { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
-  });
-
-  afterAll(async () => {
-    await c?.close();
-    await target?.drop();
-  });
+  // Nothing listens on port 1: the node never learns the pub/sub mode.
+  const c = useTestApp('pglite', { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
 
   it('holds a bounded number of events for relay and counts the ones it drops', () => {
     const bus = c.app.get(EventBus);

@@ -2,65 +2,38 @@ import { randomUUID } from 'node:crypto';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { LiveRuns } from '../src/runs/live-runs.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { createTestDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { Http } from './support/http.js';
 import { settled, waitFor } from './support/lifecycle.js';
 import { ask } from './support/socket.js';
 import { SseClient } from './support/sse.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 describe('two nodes on one PostgreSQL and Redis', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-  let httpA: Http;
-  let httpB: Http;
-  const tabs: ChatTab[] = [];
   const env = {
     REDIS_URL: redisUrl,
     JWT_SECRET: 'cluster-test-secret-shared-by-both-nodes',
     BUILTIN_TOKEN_DELAY_MS: '3',
     RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
   };
-
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, env);
-    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-    httpA = new Http(a.baseUrl);
-    httpB = new Http(b.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await target?.drop();
-  });
-
-  const onA = async (token: string, sessionId?: string): Promise<ChatTab> => {
-    const c = await ChatTab.open(a.baseUrl, token, sessionId);
-    tabs.push(c);
-    return c;
-  };
+  const a = useTestApp('postgres', env);
+  const b = a.node(env);
 
   it('reports Redis in readiness', async () => {
-    const r = await httpA.get('/health/ready');
+    const r = await a.http.get('/health/ready');
     expect(r.status).toBe(200);
     expect(r.body.details.redis).toEqual({ status: 'up', configured: true });
   });
 
   it('a socket on node A gets every event of a run started on node B', async () => {
-    const u = await ChatTab.user(httpA);
-    const c = await onA(u.token);
-    const sent = await httpB.post(
+    const u = await a.user();
+    const c = await a.tab(u.token);
+    const sent = await b.http.post(
       `/sessions/${c.sessionId}/messages`,
       { content: 'what is 20 + 22' },
       u.token,
@@ -80,9 +53,9 @@ describe('two nodes on one PostgreSQL and Redis', () => {
   });
 
   it('an answer sent to node A reaches the run waiting on node B', async () => {
-    const u = await ChatTab.user(httpA);
-    const c = await onA(u.token);
-    await httpB.post(`/sessions/${c.sessionId}/messages`, { content: 'search replay' }, u.token);
+    const u = await a.user();
+    const c = await a.tab(u.token);
+    await b.http.post(`/sessions/${c.sessionId}/messages`, { content: 'search replay' }, u.token);
     const q = await c.next('request_confirmation');
     expect(b.app.get(LiveRuns).isLive(c.sessionId)).toBe(true);
     expect((await c.respond(q.data.interactionId, { approved: true })).ok).toBe(true);
@@ -101,9 +74,9 @@ describe('two nodes on one PostgreSQL and Redis', () => {
   });
 
   it('a cancel sent to node A stops the run on node B within 500 ms', async () => {
-    const u = await ChatTab.user(httpA);
-    const c = await onA(u.token);
-    const sent = await httpB.post(
+    const u = await a.user();
+    const c = await a.tab(u.token);
+    const sent = await b.http.post(
       `/sessions/${c.sessionId}/messages`,
       { content: 'count to 5000' },
       u.token,
@@ -118,13 +91,13 @@ describe('two nodes on one PostgreSQL and Redis', () => {
   });
 
   it('an SSE stream on node B sees events written on node A', async () => {
-    const u = await ChatTab.user(httpA);
-    const s = (await httpA.post('/sessions', {}, u.token)).body.id;
+    const u = await a.user();
+    const s = (await a.http.post('/sessions', {}, u.token)).body.id;
     const sse = await SseClient.open(`${b.baseUrl}/sessions/${s}/stream`, {
       authorization: `Bearer ${u.token}`,
     });
     try {
-      await httpA.post(`/sessions/${s}/messages`, { content: 'count to 20' }, u.token);
+      await a.http.post(`/sessions/${s}/messages`, { content: 'count to 20' }, u.token);
       await sse.waitFor(() => sse.events().some((e) => e.type === 'task_completed'));
       const seqs = sse.events().map((e) => e.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -140,8 +113,8 @@ describe('two nodes on one PostgreSQL and Redis', () => {
       RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
       MAX_CONCURRENT_RUNS_PER_USER: '10',
     };
-    const c1 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c1` });
-    const c2 = await startTestApp(target, { ...limited, DATA_DIR: `${target.dataDir}-c2` });
+    const c1 = await startTestApp(a.database, { ...limited, DATA_DIR: `${a.database.dataDir}-c1` });
+    const c2 = await startTestApp(a.database, { ...limited, DATA_DIR: `${a.database.dataDir}-c2` });
     try {
       const h1 = new Http(c1.baseUrl);
       const h2 = new Http(c2.baseUrl);
@@ -191,10 +164,10 @@ describe('two nodes on one PostgreSQL and Redis', () => {
   });
 
   it('a node shutting down disconnects its own sockets only, not those of the other nodes', async () => {
-    const c4 = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-c4` });
-    const u = await ChatTab.user(httpA);
+    const c4 = await startTestApp(a.database, { ...env, DATA_DIR: `${a.database.dataDir}-c4` });
+    const u = await a.user();
     const onB = await ChatTab.open(b.baseUrl, u.token);
-    tabs.push(onB);
+    a.closeAfter(onB);
     const onC4 = await ChatTab.open(c4.baseUrl, u.token, onB.sessionId);
     const reasons: string[] = [];
     onB.socket.on('disconnect', (reason) => reasons.push(reason));
@@ -215,20 +188,23 @@ describe('two nodes on one PostgreSQL and Redis', () => {
       ADMIN_EMAIL: 'cluster-admin@example.com',
       ADMIN_PASSWORD: 'clusterpassword',
     };
-    const c3 = await startTestApp(target, { ...adminEnv, DATA_DIR: `${target.dataDir}-c3` });
+    const c3 = await startTestApp(a.database, {
+      ...adminEnv,
+      DATA_DIR: `${a.database.dataDir}-c3`,
+    });
     try {
       const admin = (
-        await httpA.post('/auth/login', {
+        await a.http.post('/auth/login', {
           email: 'cluster-admin@example.com',
           password: 'clusterpassword',
         })
       ).body.accessToken;
-      const u = await httpA.register();
+      const u = await a.http.register();
       const onB = await ChatTab.open(b.baseUrl, u.accessToken);
-      tabs.push(onB);
+      a.closeAfter(onB);
       const gone = new Promise((r) => onB.socket.once('disconnect', r));
       expect(
-        (await httpA.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin)).status,
+        (await a.http.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin)).status,
       ).toBe(200);
       await gone;
     } finally {
@@ -237,8 +213,8 @@ describe('two nodes on one PostgreSQL and Redis', () => {
   });
 
   it('runs of a node that stopped heart-beating are marked interrupted by the others', async () => {
-    const u = await ChatTab.user(httpA);
-    const c = await onA(u.token);
+    const u = await a.user();
+    const c = await a.tab(u.token);
     const db = a.app.get(Database);
     const intentId = randomUUID();
     const runId = randomUUID();

@@ -6,25 +6,10 @@ import { generatedDocuments } from '../src/generate-docs.cli.js';
 import { buildAsyncApiDocument } from '../src/docs/asyncapi.js';
 import { EVENT_TYPES } from '../src/contracts/events.js';
 import { CLIENT_EVENTS } from '../src/contracts/socket.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describe('API documents', () => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    target = await createTestDatabase('pglite');
-    t = await startTestApp(target);
-    http = new Http(t.baseUrl);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
+  const t = useTestApp('pglite');
 
   it('the committed docs/openapi.json, docs/asyncapi.json and docs/configuration.md match what the code generates', async () => {
     for (const { file, text } of await generatedDocuments()) {
@@ -59,7 +44,7 @@ describe('API documents', () => {
   });
 
   it('serves /asyncapi.json, /asyncapi with its local renderer, /docs and /docs-json', async () => {
-    const json = await http.get('/asyncapi.json');
+    const json = await t.http.get('/asyncapi.json');
     expect(json.status).toBe(200);
     expect(json.body.asyncapi).toBe('3.0.0');
     const page = await fetch(`${t.baseUrl}/asyncapi`);
@@ -70,7 +55,7 @@ describe('API documents', () => {
     const bundle = await fetch(`${t.baseUrl}/asyncapi/assets/index.js`);
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('content-type')).toBe('application/javascript; charset=utf-8');
-    const openapi = await http.get('/docs-json');
+    const openapi = await t.http.get('/docs-json');
     expect(openapi.body.openapi).toMatch(/^3\./);
     const paths = Object.keys(openapi.body.paths);
     for (const p of [

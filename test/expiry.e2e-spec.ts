@@ -2,39 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { createTestDatabase, describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
 import { SseClient } from './support/sse.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describeEachDatabase('idle session expiry', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  // A long sweep interval: the test drives sweeps itself, so timing cannot make it flaky.
+  const t = useTestApp(kind, {
+    SESSION_IDLE_TIMEOUT_MS: '300',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+  });
+
   let user: { accessToken: string; user: { id: string } };
   let db: Database;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    // A long sweep interval: the test drives sweeps itself, so timing cannot make it flaky.
-    t = await startTestApp(target, {
-      SESSION_IDLE_TIMEOUT_MS: '300',
-      SESSION_SWEEP_INTERVAL_MS: '3600000',
-    });
-    http = new Http(t.baseUrl);
-    user = await http.register();
+    user = await t.http.register();
     db = t.app.get(Database);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
   });
 
   /** A session whose run is waiting on a confirmation, as the agent would leave it. */
@@ -44,7 +32,7 @@ describeEachDatabase('idle session expiry', (kind) => {
     intentId: string;
     interactionId: string;
   }> {
-    const sessionId = (await http.post('/sessions', {}, user.accessToken)).body.id;
+    const sessionId = (await t.http.post('/sessions', {}, user.accessToken)).body.id;
     const intentId = randomUUID();
     const runId = randomUUID();
     const interactionId = randomUUID();
@@ -72,7 +60,7 @@ describeEachDatabase('idle session expiry', (kind) => {
 
   it('cancels the run (reason expired), abandons the intent, writes session_expired once, keeps the session usable', async () => {
     const s = await sessionAwaitingConfirmation();
-    const state = await http.get(`/sessions/${s.sessionId}`, user.accessToken);
+    const state = await t.http.get(`/sessions/${s.sessionId}`, user.accessToken);
     expect(state.body.state.run).toMatchObject({
       id: s.runId,
       status: 'awaiting_input',
@@ -88,7 +76,8 @@ describeEachDatabase('idle session expiry', (kind) => {
     await sleep(400);
     expect(await expiry.sweep()).toBeGreaterThanOrEqual(1);
 
-    const events = (await http.get(`/sessions/${s.sessionId}/events`, user.accessToken)).body.items;
+    const events = (await t.http.get(`/sessions/${s.sessionId}/events`, user.accessToken)).body
+      .items;
     expect(events.map((e: { type: string }) => e.type)).toEqual([
       'user_message',
       'task_started',
@@ -110,7 +99,7 @@ describeEachDatabase('idle session expiry', (kind) => {
     expect(run.status).toBe('cancelled');
     expect(intent.status).toBe('abandoned');
 
-    const after = await http.get(`/sessions/${s.sessionId}`, user.accessToken);
+    const after = await t.http.get(`/sessions/${s.sessionId}`, user.accessToken);
     expect(after.body.status).toBe('active');
     expect(after.body.state).toEqual({ run: null, pendingInteraction: null });
 
@@ -118,7 +107,7 @@ describeEachDatabase('idle session expiry', (kind) => {
     await sleep(400);
     await expiry.sweep();
     expect(
-      (await http.get(`/sessions/${s.sessionId}/events`, user.accessToken)).body.items,
+      (await t.http.get(`/sessions/${s.sessionId}/events`, user.accessToken)).body.items,
     ).toHaveLength(5);
   });
 
@@ -131,7 +120,7 @@ describeEachDatabase('idle session expiry', (kind) => {
       await c.waitFor(() => c.events().length === 2);
       await sleep(400);
       await t.app.get(SessionExpiryService).sweep();
-      const events = (await http.get(`/sessions/${s.sessionId}/events`, user.accessToken)).body
+      const events = (await t.http.get(`/sessions/${s.sessionId}/events`, user.accessToken)).body
         .items;
       expect(events.map((e: { type: string }) => e.type)).toEqual(['user_message', 'task_started']);
     } finally {
@@ -140,7 +129,7 @@ describeEachDatabase('idle session expiry', (kind) => {
   });
 
   it('expires again after new activity goes idle', async () => {
-    const sessionId = (await http.post('/sessions', {}, user.accessToken)).body.id;
+    const sessionId = (await t.http.post('/sessions', {}, user.accessToken)).body.id;
     const history = t.app.get(HistoryService);
     const expiry = t.app.get(SessionExpiryService);
     await history.append(sessionId, [{ type: 'response', data: { content: 'a' } }]);
@@ -150,7 +139,7 @@ describeEachDatabase('idle session expiry', (kind) => {
     await sleep(400);
     await expiry.sweep();
     const types = (
-      await http.get(`/sessions/${sessionId}/events`, user.accessToken)
+      await t.http.get(`/sessions/${sessionId}/events`, user.accessToken)
     ).body.items.map((e: { type: string }) => e.type);
     expect(types).toEqual(['response', 'session_expired', 'response', 'session_expired']);
   });

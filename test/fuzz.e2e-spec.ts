@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Database } from '../src/database/database.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { fuzzSeed, hostileCursor, mutate, randomValue, Rng } from './support/fuzz.js';
-import { Http } from './support/http.js';
 import { ask, connect, type ClientSocket } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const SEED = fuzzSeed();
 const SOCKET_PAYLOADS = 10_000;
@@ -20,9 +15,12 @@ const MAX_FRAME_JSON = 60_000;
 console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} reproduces this run)`);
 
 describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEED})`, (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '0',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+    DAILY_TOKEN_QUOTA: '0',
+  });
+
   let attacker: { token: string; userId: string };
   let admin: string;
   let victim: { token: string; userId: string; email: string };
@@ -32,18 +30,11 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
   const marker = `VICTIM-SECRET-${randomUUID()}`;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '0',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
-      DAILY_TOKEN_QUOTA: '0',
-    });
-    http = new Http(t.baseUrl);
-    const v = await http.register('victim');
+    const v = await t.http.register('victim');
     victim = { token: v.accessToken, userId: v.user.id, email: v.user.email };
     const vTab = await ChatTab.open(t.baseUrl, victim.token);
     await ask(vTab.socket, 'session:leave', { sessionId: vTab.sessionId });
-    const vSession = (await http.post('/sessions', { title: marker }, victim.token)).body.id;
+    const vSession = (await t.http.post('/sessions', { title: marker }, victim.token)).body.id;
     const vc = await ChatTab.open(t.baseUrl, victim.token, vSession);
     const vAck = await vc.send(`search ${marker}`);
     const question = await vc.next('request_confirmation', vAck.seq);
@@ -55,26 +46,21 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
     };
     vTab.close();
     vc.close();
-    const a = await http.register('attacker');
+    const a = await t.http.register('attacker');
     attacker = { token: a.accessToken, userId: a.user.id };
     const ac = await ChatTab.open(t.baseUrl, attacker.token);
     const aAck = await ac.send('what is 1 + 1');
     await ac.end(aAck.seq);
     mine = { sessionId: ac.sessionId, intentId: aAck.intentId, runId: aAck.runId };
     ac.close();
-    const adminUser = await http.register('admin');
+    const adminUser = await t.http.register('admin');
     await t.app
       .get(Database)
       .query(`UPDATE users SET role = 'admin' WHERE id = $1`, [adminUser.user.id]);
     admin = (
-      await http.post('/auth/login', { email: adminUser.user.email, password: 'password123' })
+      await t.http.post('/auth/login', { email: adminUser.user.email, password: 'password123' })
     ).body.accessToken;
     ids = [...Object.values(mine), ...Object.values(theirs), randomUUID(), victim.userId];
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
   });
 
   /** Anything of the victim's in an answer to the attacker is a leak. */
@@ -277,9 +263,9 @@ describeEachDatabase(`fuzzing every socket event and REST route (FUZZ_SEED=${SEE
       expect(failures).toEqual([]);
     }
     // The process is up and still serves everyone normally.
-    expect((await http.get('/health/live')).status).toBe(200);
-    expect((await http.get('/auth/me', victim.token)).status).toBe(200);
-    const v = await http.get(`/sessions/${theirs.sessionId}`, victim.token);
+    expect((await t.http.get('/health/live')).status).toBe(200);
+    expect((await t.http.get('/auth/me', victim.token)).status).toBe(200);
+    const v = await t.http.get(`/sessions/${theirs.sessionId}`, victim.token);
     expect(v.body.title).toBe(marker);
     expect(randomValue(new Rng(SEED), ids)).toEqual(randomValue(new Rng(SEED), ids));
   });

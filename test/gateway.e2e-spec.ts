@@ -4,15 +4,10 @@ import { SessionFanoutService } from '../src/chat/session-fanout.service.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { settled, waitFor } from './support/lifecycle.js';
 import { ask, type ClientSocket, connect, EventLog } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 function jwt(payload: object, secret: string, alg = 'HS256'): string {
@@ -25,40 +20,17 @@ const now = (): number => Math.floor(Date.now() / 1000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describeEachDatabase('socket gateway /chat', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const sockets: ClientSocket[] = [];
-  const open = async (token: string): Promise<ClientSocket> => {
-    const s = await connect(t.baseUrl, token);
-    sockets.push(s);
-    return s;
-  };
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '1',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '6',
-      ADMIN_EMAIL: 'root@example.com',
-      ADMIN_PASSWORD: 'rootpassword',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '1',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '6',
+    ADMIN_EMAIL: 'root@example.com',
+    ADMIN_PASSWORD: 'rootpassword',
   });
 
   describe('handshake', () => {
     let userId: string;
     beforeAll(async () => {
-      userId = (await http.register()).user.id;
+      userId = (await t.http.register()).user.id;
     });
     it.each([
       ['no token', () => undefined],
@@ -87,14 +59,14 @@ describeEachDatabase('socket gateway /chat', (kind) => {
 
     it('refuses a disabled user, and disconnects their live sockets at once', async () => {
       const admin = (
-        await http.post('/auth/login', { email: 'root@example.com', password: 'rootpassword' })
+        await t.http.post('/auth/login', { email: 'root@example.com', password: 'rootpassword' })
       ).body;
-      const u = await http.register('disable-me');
-      const s1 = await open(u.accessToken);
-      const s2 = await open(u.accessToken);
+      const u = await t.http.register('disable-me');
+      const s1 = await t.socket(u.accessToken);
+      const s2 = await t.socket(u.accessToken);
       const gone = Promise.all([s1, s2].map((s) => new Promise((r) => s.once('disconnect', r))));
       expect(
-        (await http.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin.accessToken))
+        (await t.http.patch(`/admin/users/${u.user.id}`, { disabled: true }, admin.accessToken))
           .status,
       ).toBe(200);
       await gone;
@@ -104,9 +76,9 @@ describeEachDatabase('socket gateway /chat', (kind) => {
     });
 
     it('sends auth_expired and disconnects when the token expires on a live connection', async () => {
-      const u = await http.register();
+      const u = await t.http.register();
       const token = jwt({ sub: u.user.id, role: 'user', exp: now() + 2 }, t.config.jwt.secret);
-      const s = await open(token);
+      const s = await t.socket(token);
       const expired = new Promise((r) => s.once('auth_expired', r));
       const disconnected = new Promise((r) => s.once('disconnect', r));
       await expect(expired).resolves.toMatchObject({ message: expect.any(String) });
@@ -114,10 +86,10 @@ describeEachDatabase('socket gateway /chat', (kind) => {
     });
 
     it('checks Origin: CORS_ORIGINS and the service’s own origin pass, others fail', async () => {
-      const u = await http.register();
+      const u = await t.http.register();
       const ok1 = await connect(t.baseUrl, u.accessToken, { origin: 'http://localhost:3000' });
       const ok2 = await connect(t.baseUrl, u.accessToken, { origin: t.baseUrl });
-      sockets.push(ok1, ok2);
+      t.closeAfter(ok1, ok2);
       await expect(
         connect(t.baseUrl, u.accessToken, { origin: 'https://evil.example' }),
       ).rejects.toMatchObject({
@@ -127,11 +99,11 @@ describeEachDatabase('socket gateway /chat', (kind) => {
   });
 
   it('two tabs receive the identical (seq, type) sequence; another user gets nothing and cannot join', async () => {
-    const alice = await http.register('alice');
-    const bob = await http.register('bob');
-    const tab1 = await open(alice.accessToken);
-    const tab2 = await open(alice.accessToken);
-    const intruder = await open(bob.accessToken);
+    const alice = await t.http.register('alice');
+    const bob = await t.http.register('bob');
+    const tab1 = await t.socket(alice.accessToken);
+    const tab2 = await t.socket(alice.accessToken);
+    const intruder = await t.socket(bob.accessToken);
     const [log1, log2, log3] = [new EventLog(tab1), new EventLog(tab2), new EventLog(intruder)];
     const created = await ask(tab1, 'session:create', { title: 'multi-tab' });
     expect(created).toMatchObject({
@@ -172,8 +144,8 @@ describeEachDatabase('socket gateway /chat', (kind) => {
   });
 
   it('join with afterSeq while events are appended: replay ∪ live is exactly 1..n', async () => {
-    const u = await http.register();
-    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const u = await t.http.register();
+    const s = (await t.http.post('/sessions', {}, u.accessToken)).body.id;
     const history = t.app.get(HistoryService);
     await history.append(
       s,
@@ -192,7 +164,7 @@ describeEachDatabase('socket gateway /chat', (kind) => {
       }
     })();
     await sleep(5);
-    const sock = await open(u.accessToken);
+    const sock = await t.socket(u.accessToken);
     const log = new EventLog(sock);
     const joined = await ask(sock, 'session:join', { sessionId: s, afterSeq: 5 });
     await writing;
@@ -207,13 +179,13 @@ describeEachDatabase('socket gateway /chat', (kind) => {
   });
 
   it('join replays at most 500 events and says hasMore', async () => {
-    const u = await http.register();
-    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const u = await t.http.register();
+    const s = (await t.http.post('/sessions', {}, u.accessToken)).body.id;
     await t.app.get(HistoryService).append(
       s,
       Array.from({ length: 520 }, () => ({ type: 'response' as const, data: { content: 'x' } })),
     );
-    const sock = await open(u.accessToken);
+    const sock = await t.socket(u.accessToken);
     const joined = await ask(sock, 'session:join', { sessionId: s });
     expect(joined.events).toHaveLength(500);
     expect(joined.hasMore).toBe(true);
@@ -223,14 +195,14 @@ describeEachDatabase('socket gateway /chat', (kind) => {
   });
 
   it('a socket that disconnects while its join is in progress leaves nothing behind', async () => {
-    const u = await http.register();
-    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
+    const u = await t.http.register();
+    const s = (await t.http.post('/sessions', {}, u.accessToken)).body.id;
     const room = `session:${s}`;
     const gateway = t.app.get(ChatGateway);
     const fanout = t.app.get(SessionFanoutService);
     const watchedBefore = fanout.watchedSessions;
     const connectedBefore = gateway.connectedCount;
-    const sock = await open(u.accessToken);
+    const sock = await t.socket(u.accessToken);
     const pause = t.app.get(FaultPoints).pause('join.owned');
     sock.emit('session:join', { sessionId: s }, () => undefined);
     await pause.reached;
@@ -238,7 +210,7 @@ describeEachDatabase('socket gateway /chat', (kind) => {
     await waitFor(() => Promise.resolve(gateway.connectedCount === connectedBefore));
     // The paused join goes on in the microtasks after release, before any socket I/O below.
     pause.release();
-    const again = await open(u.accessToken);
+    const again = await t.socket(u.accessToken);
     expect(gateway.localRoom(room)).toEqual({ members: 0, nameKept: false });
     expect(fanout.watchedSessions).toBe(watchedBefore);
     expect((await ask(again, 'session:join', { sessionId: s })).ok).toBe(true);
@@ -252,8 +224,8 @@ describeEachDatabase('socket gateway /chat', (kind) => {
     let sock: ClientSocket;
     let sessionId: string;
     beforeEach(async () => {
-      const u = await http.register();
-      sock = await open(u.accessToken);
+      const u = await t.http.register();
+      sock = await t.socket(u.accessToken);
       sessionId = (await ask(sock, 'session:create', {})).session.id;
     });
 
@@ -360,20 +332,20 @@ describeEachDatabase('socket gateway /chat', (kind) => {
         () => undefined,
       );
       await closed;
-      const u = await http.register();
-      const fresh = await open(u.accessToken);
+      const u = await t.http.register();
+      const fresh = await t.socket(u.accessToken);
       expect((await ask(fresh, 'session:create', {})).ok).toBe(true);
-      expect((await http.get('/health/live')).status).toBe(200);
+      expect((await t.http.get('/health/live')).status).toBe(200);
     });
   });
 
   it('rate limit is shared by two tabs and the REST twin', async () => {
-    const u = await http.register();
-    const tab1 = await open(u.accessToken);
-    const tab2 = await open(u.accessToken);
+    const u = await t.http.register();
+    const tab1 = await t.socket(u.accessToken);
+    const tab2 = await t.socket(u.accessToken);
     const sessions: string[] = [];
     for (let i = 0; i < 4; i++)
-      sessions.push((await http.post('/sessions', {}, u.accessToken)).body.id);
+      sessions.push((await t.http.post('/sessions', {}, u.accessToken)).body.id);
     const results: any[] = [];
     results.push(
       await ask(tab1, 'message:send', {
@@ -390,7 +362,8 @@ describeEachDatabase('socket gateway /chat', (kind) => {
       }),
     );
     results.push(
-      (await http.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken)).body,
+      (await t.http.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken))
+        .body,
     );
     // The first runs must be over, or the next sends are SESSION_BUSY (which does not count).
     for (const id of sessions.slice(0, 3)) await settled(t.app.get(Database), id);
@@ -409,7 +382,8 @@ describeEachDatabase('socket gateway /chat', (kind) => {
       }),
     );
     results.push(
-      (await http.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken)).body,
+      (await t.http.post(`/sessions/${sessions[2]}/messages`, { content: 'hi' }, u.accessToken))
+        .body,
     );
     expect(results.every((r) => r.ok === true || typeof r.runId === 'string')).toBe(true);
     // Settled again: at MAX_CONCURRENT_RUNS_PER_USER a send is QUOTA_EXCEEDED, checked before
@@ -424,7 +398,7 @@ describeEachDatabase('socket gateway /chat', (kind) => {
       code: 'RATE_LIMITED',
       retryAfterMs: expect.any(Number),
     });
-    const restLimited = await http.post(
+    const restLimited = await t.http.post(
       `/sessions/${sessions[3]}/messages`,
       { content: 'hi' },
       u.accessToken,

@@ -5,13 +5,8 @@ import { EventBus } from '../src/history/event-bus.js';
 import { isRunEnded } from '../src/history/history-writer.js';
 import { HistoryRepository } from '../src/history/history.repository.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const thinking = (runId: string) => ({
   type: 'thinking' as const,
@@ -21,9 +16,8 @@ const thinking = (runId: string) => ({
 
 /** The run fence of the group commit and of buffered text, at the event log's level. */
 describeEachDatabase('event log: the run fence', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, { HISTORY_OUTAGE_WAIT_MS: '100' });
+
   let user: { accessToken: string; user: { id: string } };
   let db: Database;
   let repo: HistoryRepository;
@@ -31,10 +25,7 @@ describeEachDatabase('event log: the run fence', (kind) => {
   let original: HistoryRepository['appendBatch'];
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, { HISTORY_OUTAGE_WAIT_MS: '100' });
-    http = new Http(t.baseUrl);
-    user = await http.register();
+    user = await t.http.register();
     db = t.app.get(Database);
     repo = t.app.get(HistoryRepository);
     history = t.app.get(HistoryService);
@@ -45,14 +36,9 @@ describeEachDatabase('event log: the run fence', (kind) => {
     repo.appendBatch = original;
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
   /** A session with one run in `status` (as another writer left it). */
   async function sessionWithRun(status: string): Promise<{ sessionId: string; runId: string }> {
-    const sessionId = (await http.post('/sessions', {}, user.accessToken)).body.id as string;
+    const sessionId = (await t.http.post('/sessions', {}, user.accessToken)).body.id as string;
     const intentId = randomUUID();
     const runId = randomUUID();
     await db.transaction(async (tx) => {

@@ -4,34 +4,20 @@ import { EventBus } from '../src/history/event-bus.js';
 import { laneIndex } from '../src/history/history-writer.js';
 import { HistoryRepository } from '../src/history/history.repository.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, { HISTORY_OUTAGE_WAIT_MS: '100' });
+
   let token: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, { HISTORY_OUTAGE_WAIT_MS: '100' });
-    http = new Http(t.baseUrl);
-    token = (await http.register()).accessToken;
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    token = (await t.http.register()).accessToken;
   });
 
   it('is not written a second time by the retry, and the append resolves with what was stored', async () => {
-    const sessionId: string = (await http.post('/sessions', {}, token)).body.id;
+    const sessionId: string = (await t.http.post('/sessions', {}, token)).body.id;
     const repo = t.app.get(HistoryRepository);
     const history = t.app.get(HistoryService);
     const published: SessionEvent[] = [];
@@ -68,8 +54,8 @@ describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
 
   it('after an outage it gave up on, a poisoned append again fails alone, not its batch-mates', async () => {
     const [a, b] = await Promise.all([
-      http.post('/sessions', {}, token).then((r) => r.body.id as string),
-      http.post('/sessions', {}, token).then((r) => r.body.id as string),
+      t.http.post('/sessions', {}, token).then((r) => r.body.id as string),
+      t.http.post('/sessions', {}, token).then((r) => r.body.id as string),
     ]);
     const repo = t.app.get(HistoryRepository);
     const history = t.app.get(HistoryService);
@@ -95,28 +81,19 @@ describeEachDatabase('event log: a COMMIT whose reply was lost', (kind) => {
 });
 
 describeEachDatabase('event log: an outage with several writer lanes', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, { HISTORY_OUTAGE_WAIT_MS: '20000', HISTORY_WRITER_LANES: '4' });
+
   let token: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, { HISTORY_OUTAGE_WAIT_MS: '20000', HISTORY_WRITER_LANES: '4' });
-    http = new Http(t.baseUrl);
-    token = (await http.register()).accessToken;
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    token = (await t.http.register()).accessToken;
   });
 
   it('retries every lane in order: each session keeps its call order, nothing is lost or doubled', async () => {
     const sessions: string[] = [];
     // Sessions in at least two lanes, so that two lanes retry at the same time.
     while (sessions.length < 8 || new Set(sessions.map((s) => laneIndex(s, 4))).size < 2)
-      sessions.push((await http.post('/sessions', {}, token)).body.id as string);
+      sessions.push((await t.http.post('/sessions', {}, token)).body.id as string);
     const repo = t.app.get(HistoryRepository);
     const history = t.app.get(HistoryService);
     const original = repo.appendBatch.bind(repo);

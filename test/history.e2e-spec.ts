@@ -5,13 +5,10 @@ import { Database } from '../src/database/database.js';
 import { EventBus } from '../src/history/event-bus.js';
 import { laneIndex } from '../src/history/history-writer.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { createTestDatabase, describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 async function newSessions(http: Http, token: string, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -66,33 +63,24 @@ function writer(
 }
 
 describeEachDatabase('history (event log)', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  // One user creates well over 30 sessions here: the per-user creation rate is lifted.
+  const t = useTestApp(kind, {
+    GENERATING_COALESCE_MS: '40',
+    RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
+  });
+
   let token: string;
   let history: HistoryService;
   let db: Database;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    // One user creates well over 30 sessions here: the per-user creation rate is lifted.
-    t = await startTestApp(target, {
-      GENERATING_COALESCE_MS: '40',
-      RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
-    });
-    http = new Http(t.baseUrl);
-    token = (await http.register()).accessToken;
+    token = (await t.http.register()).accessToken;
     history = t.app.get(HistoryService);
     db = t.app.get(Database);
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
   it('gives each session seqs 1..n with no gap or repeat under concurrent writers, in each writer’s order', async () => {
-    const sessions = await newSessions(http, token, 8);
+    const sessions = await newSessions(t.http, token, 8);
     const WRITERS = 4;
     const PER_WRITER = 15;
     await Promise.all(
@@ -101,12 +89,12 @@ describeEachDatabase('history (event log)', (kind) => {
       ),
     );
     for (const s of sessions) checkLog(await storedSeqs(db, s), WRITERS, PER_WRITER);
-    const view = await http.get(`/sessions/${sessions[0]}`, token);
+    const view = await t.http.get(`/sessions/${sessions[0]}`, token);
     expect(view.body.lastSeq).toBe(WRITERS * PER_WRITER);
   });
 
   it('writes appends from many sessions made in the same moment as one group commit', async () => {
-    const sessions = await newSessions(http, token, 20);
+    const sessions = await newSessions(t.http, token, 20);
     const flushes: number[] = [];
     history.onFlush = (events) => flushes.push(events);
     try {
@@ -123,7 +111,7 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   it('keeps each session in call order while several writer lanes flush at once', async () => {
-    const sessions = await newSessions(http, token, 12);
+    const sessions = await newSessions(t.http, token, 12);
     const perSession = 30;
     await Promise.all(
       sessions.flatMap((s) =>
@@ -143,7 +131,7 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   it('publishes only after commit, in seq order, and resolves with the stored events', async () => {
-    const [s] = await newSessions(http, token, 1);
+    const [s] = await newSessions(t.http, token, 1);
     const seen: SessionEvent[] = [];
     const committed: Promise<boolean>[] = [];
     const unsubscribe = t.app.get(EventBus).subscribe(s, (e) => {
@@ -168,7 +156,7 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   it('coalesces generating deltas and writes them before the next event', async () => {
-    const [s] = await newSessions(http, token, 1);
+    const [s] = await newSessions(t.http, token, 1);
     const ids = { runId: randomUUID(), intentId: randomUUID() };
     const words = Array.from({ length: 60 }, (_, i) => `w${i} `);
     const started = Date.now();
@@ -190,7 +178,7 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   it('rejects appends to a session that does not exist, without harming a batch', async () => {
-    const [s] = await newSessions(http, token, 1);
+    const [s] = await newSessions(t.http, token, 1);
     const [bad, good] = await Promise.allSettled([
       history.append(randomUUID(), [{ type: 'response', data: { content: 'x' } }]),
       history.append(s, [{ type: 'response', data: { content: 'y' } }]),
@@ -201,7 +189,7 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   it('a query inside a transaction uses its connection; a nested transaction joins it', async () => {
-    const [s] = await newSessions(http, token, 1);
+    const [s] = await newSessions(t.http, token, 1);
     const title = await db.transaction(async () => {
       await db.query(`UPDATE sessions SET title = 'inside' WHERE id = $1`, [s]);
       // On PGlite a second connection would wait for this transaction forever.
@@ -223,7 +211,7 @@ describeEachDatabase('history (event log)', (kind) => {
   });
 
   it('an append inside a transaction is stored with it and published only after COMMIT', async () => {
-    const [s] = await newSessions(http, token, 1);
+    const [s] = await newSessions(t.http, token, 1);
     const seen: number[] = [];
     const unsubscribe = t.app.get(EventBus).subscribe(s, (e) => seen.push(e.seq));
     try {
@@ -260,7 +248,7 @@ describeEachDatabase('history (event log)', (kind) => {
     it('a transaction about one session waits for its own writer lane only', async () => {
       const lanes = t.app.get<AppConfig>(APP_CONFIG).database.writerLanes;
       expect(lanes).toBeGreaterThan(1);
-      const sessions = await newSessions(http, token, 12);
+      const sessions = await newSessions(t.http, token, 12);
       const a = sessions[0];
       const b = sessions.find((s) => laneIndex(s, lanes) !== laneIndex(a, lanes));
       if (!b) throw new Error('no two sessions in different lanes');
@@ -297,9 +285,9 @@ describeEachDatabase('history (event log)', (kind) => {
     });
 
     it('keeps seqs gap-free when two app instances append to the same sessions', async () => {
-      const other = await startTestApp(target, { DATA_DIR: target.dataDir + '-b' });
+      const other = await startTestApp(t.database, { DATA_DIR: t.database.dataDir + '-b' });
       try {
-        const sessions = await newSessions(http, token, 4);
+        const sessions = await newSessions(t.http, token, 4);
         const h2 = other.app.get(HistoryService);
         await Promise.all(
           sessions.flatMap((s) => [

@@ -1,38 +1,27 @@
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { RawChatSocket } from './support/raw-socket.js';
 import { ask, type ClientSocket, connect } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /** `depth` nested objects as JSON text (built as text: JSON.stringify itself would overflow). */
 const nestedJson = (depth: number): string => '{"a":'.repeat(depth) + '"x"' + '}'.repeat(depth);
 
 describeEachDatabase('hostile input', (kind) => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  // Room for a 12,000-level body (about 72 KB).
+  const t = useTestApp(kind, { MAX_BODY_BYTES: '262144' });
+
   let token: string;
   let socket: ClientSocket;
   let sessionId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    // Room for a 12,000-level body (about 72 KB).
-    t = await startTestApp(db, { MAX_BODY_BYTES: '262144' });
-    http = new Http(t.baseUrl);
-    token = (await http.register()).accessToken;
+    token = (await t.http.register()).accessToken;
     socket = await connect(t.baseUrl, token);
-    sessionId = (await http.post('/sessions', {}, token)).body.id;
+    sessionId = (await t.http.post('/sessions', {}, token)).body.id;
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     socket?.close();
-    await t?.close();
-    await db?.drop();
   });
 
   const expectValidation = (r: { status: number; body: any }, field?: string): void => {
@@ -53,26 +42,26 @@ describeEachDatabase('hostile input', (kind) => {
   };
 
   it('refuses NUL and control characters in stored strings', async () => {
-    expectValidation(await http.post('/sessions', { title: 'a\u0000b' }, token), 'title');
-    expectValidation(await http.post('/sessions', { title: 'a\u0007b' }, token), 'title');
-    expectValidation(await http.post('/sessions', { title: 'bad \ud800 half' }, token), 'title');
+    expectValidation(await t.http.post('/sessions', { title: 'a\u0000b' }, token), 'title');
+    expectValidation(await t.http.post('/sessions', { title: 'a\u0007b' }, token), 'title');
+    expectValidation(await t.http.post('/sessions', { title: 'bad \ud800 half' }, token), 'title');
     expectAckValidation(await ask(socket, 'session:create', { title: 'a\u0000b' }), 'title');
     expectValidation(
-      await http.post('/auth/register', {
+      await t.http.post('/auth/register', {
         email: `n${Date.now()}@example.com`,
         password: 'password123',
         displayName: 'x\u0000y',
       }),
       'displayName',
     );
-    const send = await http.post(
+    const send = await t.http.post(
       `/sessions/${sessionId}/messages`,
       { content: 'hi\u0000there', clientMessageId: 'nul-1' },
       token,
     );
     expectValidation(send, 'content');
     // Tab and newline are fine.
-    expect((await http.post('/sessions', { title: 'a\tb' }, token)).status).toBe(201);
+    expect((await t.http.post('/sessions', { title: 'a\tb' }, token)).status).toBe(201);
   });
 
   it('refuses afterSeq beyond a safe integer', async () => {
@@ -85,10 +74,10 @@ describeEachDatabase('hostile input', (kind) => {
       'afterSeq',
     );
     expectValidation(
-      await http.get(`/sessions/${sessionId}/events?afterSeq=100000000000000000000`, token),
+      await t.http.get(`/sessions/${sessionId}/events?afterSeq=100000000000000000000`, token),
       'afterSeq',
     );
-    const ok = await http.get(
+    const ok = await t.http.get(
       `/sessions/${sessionId}/events?afterSeq=${Number.MAX_SAFE_INTEGER}`,
       token,
     );
@@ -105,13 +94,13 @@ describeEachDatabase('hostile input', (kind) => {
       await ask(socket, 'run:cancel', { sessionId, constructor: 1 }),
       'constructor',
     );
-    const proto = await http.request('POST', '/sessions', {
+    const proto = await t.http.request('POST', '/sessions', {
       raw: '{"title":"t","__proto__":{"admin":true}}',
       token,
     });
     expectValidation(proto, '__proto__');
     expectValidation(
-      await http.request('POST', '/sessions', { raw: '{"constructor":{"name":"x"}}', token }),
+      await t.http.request('POST', '/sessions', { raw: '{"constructor":{"name":"x"}}', token }),
       'constructor',
     );
     const socketProto = await ask(socket, 'session:create', JSON.parse('{"__proto__":{"a":1}}'));
@@ -123,7 +112,7 @@ describeEachDatabase('hostile input', (kind) => {
     try {
       for (const depth of [40, 3000, 12000]) {
         const body = `{"title":"t","extra":${nestedJson(depth)}}`;
-        expectValidation(await http.request('POST', '/sessions', { raw: body, token }));
+        expectValidation(await t.http.request('POST', '/sessions', { raw: body, token }));
         // A socket frame is at most 64 KiB: 12,000 levels do not fit in one.
         if (depth > 10_000) continue;
         const ack = await raw.emitRaw(
@@ -144,13 +133,13 @@ describeEachDatabase('hostile input', (kind) => {
   });
 
   it('refuses null for optional fields, naming the field', async () => {
-    expectValidation(await http.post('/sessions', { title: null }, token), 'title');
+    expectValidation(await t.http.post('/sessions', { title: null }, token), 'title');
     expectAckValidation(
       await ask(socket, 'session:join', { sessionId, afterSeq: null }),
       'afterSeq',
     );
     expectValidation(
-      await http.post(
+      await t.http.post(
         `/sessions/${sessionId}/messages`,
         { content: 'hello', clientMessageId: null },
         token,
@@ -170,7 +159,7 @@ describeEachDatabase('hostile input', (kind) => {
       ['application/xml', '<title>x</title>'],
     ];
     for (const [type, raw] of cases) {
-      const r = await http.request('POST', '/sessions', {
+      const r = await t.http.request('POST', '/sessions', {
         raw,
         token,
         headers: { 'content-type': type },
@@ -183,7 +172,7 @@ describeEachDatabase('hostile input', (kind) => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(bare.status).toBe(201);
-    const login = await http.request('POST', '/auth/login', {
+    const login = await t.http.request('POST', '/auth/login', {
       raw: 'email=a&password=b',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });

@@ -1,22 +1,14 @@
 import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { Http } from './support/http.js';
 import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 /** The lifecycle races that need two nodes (one PostgreSQL, one Redis), replayed at fault points. */
 describe('run lifecycle races on two nodes', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-  let http: Http;
-  let httpB: Http;
-  let db: Database;
   const env = {
     REDIS_URL: redisUrl,
     JWT_SECRET: 'lifecycle-test-secret-shared-by-both-nodes',
@@ -25,13 +17,11 @@ describe('run lifecycle races on two nodes', () => {
     CONFIRMATION_TIMEOUT_MS: '120000',
     RUN_STALE_AFTER_MS: '3000',
   };
+  const a = useTestApp('postgres', env);
+  const b = a.node(env);
+  let db: Database;
 
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, env);
-    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-    http = new Http(a.baseUrl);
-    httpB = new Http(b.baseUrl);
+  beforeAll(() => {
     db = a.app.get(Database);
   });
 
@@ -40,21 +30,11 @@ describe('run lifecycle races on two nodes', () => {
     b.app.get(FaultPoints).disarm();
   });
 
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await target?.drop();
-  });
-
-  async function newSession(): Promise<{ token: string; sessionId: string }> {
-    const token = (await http.register('race2')).accessToken;
-    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
-    return { token, sessionId };
-  }
+  const newSession = () => a.session('race2');
 
   /** A run executing on node B, waiting on its confirmation. */
   async function questionOnB(s: { token: string; sessionId: string }) {
-    const sent = await httpB.post(
+    const sent = await b.http.post(
       `/sessions/${s.sessionId}/messages`,
       { content: 'search replay' },
       s.token,
@@ -72,7 +52,7 @@ describe('run lifecycle races on two nodes', () => {
     b.app.get(FaultPoints).arm('cluster.answer', () => {
       throw new Error('answer lost (fault point)');
     });
-    const r = await http.post(
+    const r = await a.http.post(
       `/sessions/${s.sessionId}/interactions/${q.interactionId}`,
       { response: { approved: true } },
       s.token,
@@ -107,7 +87,7 @@ describe('run lifecycle races on two nodes', () => {
   it('a remote cancel whose node is slow to answer: one closing event, and it is task_cancelled', async () => {
     const s = await newSession();
     const gate = b.app.get(FaultPoints).pause('run.reply-started');
-    const sent = await httpB.post(
+    const sent = await b.http.post(
       `/sessions/${s.sessionId}/messages`,
       { content: 'hello' },
       s.token,
@@ -115,7 +95,7 @@ describe('run lifecycle races on two nodes', () => {
     expect(sent.status).toBe(202);
     await gate.reached;
     // B is stuck mid-run: A's cancel ends the run in the database after its wait.
-    const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const cancel = await a.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     gate.release();
     expect(cancel.status).toBe(202);
     const log = await settled(db, s.sessionId);
@@ -133,7 +113,7 @@ describe('run lifecycle races on two nodes', () => {
     const beat = b.app.get(FaultPoints).pause('node.heartbeat');
     const reply = b.app.get(FaultPoints).pause('run.reply-started');
     try {
-      const sent = await httpB.post(
+      const sent = await b.http.post(
         `/sessions/${s.sessionId}/messages`,
         { content: 'count to 50' },
         s.token,
@@ -141,7 +121,7 @@ describe('run lifecycle races on two nodes', () => {
       expect(sent.status).toBe(202);
       await reply.reached;
       expect(
-        (await http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token })).status,
+        (await a.http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token })).status,
       ).toBe(204);
       // The close committed without waiting for B; its `abandon` message stops B's execution.
       const onB = () =>
@@ -166,14 +146,14 @@ describe('run lifecycle races on two nodes', () => {
   it('two nodes receiving message:send for one session at the same instant: one run', async () => {
     const s = await newSession();
     const [x, y] = await Promise.all([
-      http.post(`/sessions/${s.sessionId}/messages`, { content: 'search one' }, s.token),
-      httpB.post(`/sessions/${s.sessionId}/messages`, { content: 'search two' }, s.token),
+      a.http.post(`/sessions/${s.sessionId}/messages`, { content: 'search one' }, s.token),
+      b.http.post(`/sessions/${s.sessionId}/messages`, { content: 'search two' }, s.token),
     ]);
     const statuses = [x.status, y.status].sort();
     expect(statuses).toEqual([202, 409]);
     const busy = x.status === 409 ? x : y;
     expect(busy.body.code).toBe('SESSION_BUSY');
-    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    await a.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     const log = await settled(db, s.sessionId);
     expect(lifecycleProblems(log)).toEqual([]);
     expect(log.filter((e) => e.type === 'user_message')).toHaveLength(1);

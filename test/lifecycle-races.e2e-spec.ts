@@ -7,61 +7,40 @@ import { RunLifecycle } from '../src/runs/run-lifecycle.service.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { RunControlService } from '../src/runs/run-control.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * Each race of the run lifecycle replayed at a fault point (never a timing guess). Every test
  * here failed on the code before the lifecycle module existed.
  */
 describeEachDatabase('run lifecycle races (one node)', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
+    RUN_STALE_AFTER_MS: '2000',
+    // Long, so only a session a test makes idle (by moving its last activity back) expires.
+    SESSION_IDLE_TIMEOUT_MS: '60000',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+  });
+
   let db: Database;
   let faults: FaultPoints;
-  const tabs: ChatTab[] = [];
 
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
-      RUN_STALE_AFTER_MS: '2000',
-      // Long, so only a session a test makes idle (by moving its last activity back) expires.
-      SESSION_IDLE_TIMEOUT_MS: '60000',
-      SESSION_SWEEP_INTERVAL_MS: '3600000',
-    });
-    http = new Http(t.baseUrl);
+  beforeAll(() => {
     db = t.app.get(Database);
     faults = t.app.get(FaultPoints);
   });
 
   afterEach(() => {
     faults.disarm();
-    for (const c of tabs.splice(0)) c.close();
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
-  async function newSession(): Promise<{ token: string; sessionId: string }> {
-    const token = (await http.register('race')).accessToken;
-    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
-    return { token, sessionId };
-  }
+  const newSession = () => t.session('race');
 
   const send = (s: { token: string; sessionId: string }, content: string) =>
-    http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+    t.http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
 
   it('idle expiry and a new send: the new run is not cancelled as expired', async () => {
     const s = await newSession();
@@ -105,7 +84,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     // The send was activity: the session is not idle now (test/expiry.e2e-spec.ts shows that an
     // expiry's own writes do not start a new idle spell).
     expect(await t.app.get(SessionExpiryService).sweep()).toBe(0);
-    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
   });
 
@@ -114,7 +93,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     const gate = faults.pause('run.before-launch');
     const sending = send(s, 'hello');
     await gate.reached;
-    const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const cancel = await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     expect(cancel.status).toBe(202);
     gate.release();
     const log = await settled(db, s.sessionId);
@@ -133,7 +112,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     // The cancel looks for a live run before the launch and is held before it ends the run as
     // stored; meanwhile the run starts and is held with more to write.
     const stored = faults.pause('cancel.not-live');
-    const cancelling = http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const cancelling = t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     await stored.reached;
     const reply = faults.pause('run.reply-started');
     launch.release();
@@ -198,8 +177,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
 
   it('sends answered SESSION_BUSY do not use up the rate limit', async () => {
     const s = await newSession();
-    const c = await ChatTab.open(t.baseUrl, s.token, s.sessionId);
-    tabs.push(c);
+    const c = await t.tab(s.token, s.sessionId);
     expect((await c.send('search replay')).ok).toBe(true);
     const question = await c.next('request_confirmation');
     for (let i = 0; i < 3; i++) {
@@ -254,7 +232,11 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
     const gate = faults.pause('send.locked');
     const sending = send(s, 'search replay');
     await gate.reached;
-    const resuming = http.post(`/sessions/${s.sessionId}/intents/${intent.id}/resume`, {}, s.token);
+    const resuming = t.http.post(
+      `/sessions/${s.sessionId}/intents/${intent.id}/resume`,
+      {},
+      s.token,
+    );
     gate.release();
     const [sent, resumed] = await Promise.all([sending, resuming]);
     expect(sent.status).toBe(202);
@@ -266,14 +248,13 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
       [s.sessionId],
     );
     expect(runs.filter((r) => r.intent_id === intent.id)).toHaveLength(1);
-    await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
   });
 
   it('an answer whose event cannot be written is not half-done: answered again, the run goes on', async () => {
     const s = await newSession();
-    const c = await ChatTab.open(t.baseUrl, s.token, s.sessionId);
-    tabs.push(c);
+    const c = await t.tab(s.token, s.sessionId);
     expect((await c.send('search replay')).ok).toBe(true);
     const question = await c.next('request_confirmation');
     faults.arm('interaction.resolved', () => {
@@ -307,7 +288,7 @@ describeEachDatabase('run lifecycle races (one node)', (kind) => {
       expect(timers.has(interactionId)).toBe(true);
       // Closing the session ends the offer as stored.
       expect(
-        (await http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token })).status,
+        (await t.http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token })).status,
       ).toBe(204);
       expect(timers.has(interactionId)).toBe(false);
     } finally {

@@ -1,8 +1,4 @@
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
 import { checkAll, quiesce } from './support/stress-checks.js';
 import {
@@ -19,7 +15,7 @@ import {
   type LogEvent,
   summarize,
 } from './support/log-invariants.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
 /**
@@ -55,7 +51,7 @@ console.log(`lifecycle stress: seed ${SEED} (STRESS_SEED=${SEED} reproduces it)`
  * Some attempts fail, so retry offers come up: before each send a seeded coin sets the node's
  * AGENT_FAIL_FIRST_ATTEMPTS (0 or 1) for the runs that start next.
  */
-function failSometimes(apps: TestApp[], rnd: () => number): () => void {
+function failSometimes(apps: AppUnderTest[], rnd: () => number): () => void {
   return () => {
     for (const a of apps)
       (a.config.agent as { failFirstAttempts: number }).failFirstAttempts = rnd() < 0.3 ? 1 : 0;
@@ -64,7 +60,7 @@ function failSometimes(apps: TestApp[], rnd: () => number): () => void {
 
 async function runStress(
   label: string,
-  nodes: TestApp[],
+  nodes: AppUnderTest[],
   seed: number,
 ): Promise<{ problems: string[]; actions: number }> {
   const rnd = seededRandom(seed);
@@ -198,18 +194,7 @@ describe('the stress invariants (checked on made-up logs)', () => {
 });
 
 describeEachDatabase('lifecycle stress', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, ENV);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
+  const t = useTestApp(kind, ENV);
 
   it(
     'random sends, cancels, answers, retries and resumes keep every guarantee of the log and of each socket',
@@ -225,26 +210,13 @@ describeEachDatabase('lifecycle stress', (kind) => {
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 describe('lifecycle stress on two nodes', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
   const env = {
     ...ENV,
     REDIS_URL: redisUrl,
     JWT_SECRET: 'lifecycle-stress-secret-of-both-nodes',
   };
-
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, env);
-    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-  });
-
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await target?.drop();
-  });
+  const a = useTestApp('postgres', env);
+  const b = a.node(env);
 
   it(
     'tabs of one session split across two nodes: the same guarantees hold',

@@ -1,54 +1,26 @@
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { FakeOpenAi } from './support/fake-openai.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describeEachDatabase('conversation memory', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  let fake: FakeOpenAi;
-  let openai: TestApp;
-  let openaiTarget: TestDatabase;
-  const tabs: ChatTab[] = [];
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '1',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+  });
+
   const BUDGET = 400;
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '1',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    });
-    http = new Http(t.baseUrl);
-    fake = new FakeOpenAi();
-    await fake.start();
-    // A second service, speaking to the fake OpenAI-compatible server.
-    openaiTarget = await createTestDatabase(kind);
-    openai = await startTestApp(openaiTarget, {
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: fake.baseUrl,
-      LLM_MODEL: 'fake-model',
-      CONTEXT_MAX_TOKENS: String(BUDGET),
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    });
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await openai?.close();
-    await t?.close();
-    await fake?.stop();
-    await openaiTarget?.drop();
-    await target?.drop();
-  });
+  const fake = new FakeOpenAi();
+  beforeAll(() => fake.start());
+  // A second service, speaking to the fake OpenAI-compatible server.
+  const openai = useTestApp(kind, () => ({
+    LLM_PROVIDER: 'openai',
+    OPENAI_BASE_URL: fake.baseUrl,
+    LLM_MODEL: 'fake-model',
+    CONTEXT_MAX_TOKENS: String(BUDGET),
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+  }));
+  afterAll(() => fake.stop());
 
   const say = async (c: ChatTab, content: string): Promise<string> => {
     const from = c.events().length ? c.events()[c.events().length - 1].seq : 0;
@@ -60,10 +32,9 @@ describeEachDatabase('conversation memory', (kind) => {
   };
 
   it('the built-in agent recaps the earlier messages of this session only, oldest first', async () => {
-    const u = await ChatTab.user(http, 'memory');
-    const a = await ChatTab.open(t.baseUrl, u.token);
-    const b = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(a, b);
+    const u = await t.user('memory');
+    const a = await t.tab(u.token);
+    const b = await t.tab(u.token);
 
     expect(await say(a, 'recap')).toBe('You have not said anything earlier in this session.');
     expect(await say(a, 'what is 2 + 3')).toMatch(/5/);
@@ -81,10 +52,8 @@ describeEachDatabase('conversation memory', (kind) => {
   });
 
   it('the OpenAI provider gets the system prompt and earlier turns; the budget drops the oldest whole turns', async () => {
-    const h = new Http(openai.baseUrl);
-    const u = await ChatTab.user(h, 'memory-openai');
-    const c = await ChatTab.open(openai.baseUrl, u.token);
-    tabs.push(c);
+    const u = await openai.user('memory-openai');
+    const c = await openai.tab(u.token);
     // Each earlier turn is exactly 100 estimated tokens: 200 + 200 characters at 4 a token.
     const turns = ['a', 'b', 'c', 'd'].map((x) => ({
       user: x.repeat(199) + '?',
@@ -124,10 +93,8 @@ describeEachDatabase('conversation memory', (kind) => {
     ]);
   });
   it('the budget holds on every model call of a run: a tool round that grew the transcript drops older turns', async () => {
-    const h = new Http(openai.baseUrl);
-    const u = await ChatTab.user(h, 'memory-rounds');
-    const c = await ChatTab.open(openai.baseUrl, u.token);
-    tabs.push(c);
+    const u = await openai.user('memory-rounds');
+    const c = await openai.tab(u.token);
     for (const x of ['e', 'f', 'g', 'h']) {
       const answer = x.toUpperCase().repeat(199) + '.';
       fake.script([{ chunk: FakeOpenAi.text(answer) }, { chunk: FakeOpenAi.usage(1, 1) }]);

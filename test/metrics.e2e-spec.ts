@@ -1,7 +1,5 @@
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 function value(text: string, name: string, labels = ''): number {
   const line = text
@@ -11,28 +9,15 @@ function value(text: string, name: string, labels = ''): number {
 }
 
 describe('Prometheus metrics', () => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    target = await createTestDatabase('pglite');
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '1',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '2',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp('pglite', {
+    BUILTIN_TOKEN_DELAY_MS: '1',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '2',
   });
 
   it('change as expected after a scripted chat', async () => {
     const before = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(before).toContain('process_cpu_user_seconds_total');
-    const u = await ChatTab.user(http);
+    const u = await t.user();
     const c = await ChatTab.open(t.baseUrl, u.token);
     await c.send('search metrics');
     const q = await c.next('request_confirmation');

@@ -1,50 +1,26 @@
 import { UsageService } from '../src/quotas/usage.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
 import { FakeOpenAi } from './support/fake-openai.js';
-import { Http } from './support/http.js';
 import { ask } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describeEachDatabase('OpenAI-compatible provider (against a fake server)', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  let fake: FakeOpenAi;
-  const tabs: ChatTab[] = [];
-
-  beforeAll(async () => {
-    fake = new FakeOpenAi();
-    await fake.start();
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: fake.baseUrl,
-      OPENAI_API_KEY: 'test-key',
-      LLM_MODEL: 'fake-model',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-    await fake?.stop();
-  });
+  // Started before the app, which is told its address; stopped after the app is closed.
+  const fake = new FakeOpenAi();
+  beforeAll(() => fake.start());
+  const t = useTestApp(kind, () => ({
+    LLM_PROVIDER: 'openai',
+    OPENAI_BASE_URL: fake.baseUrl,
+    OPENAI_API_KEY: 'test-key',
+    LLM_MODEL: 'fake-model',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+  }));
+  afterAll(() => fake.stop());
 
   const open = async (): Promise<ChatTab & { userId: string }> => {
-    const u = await ChatTab.user(http);
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user();
+    const c = await t.tab(u.token);
     return Object.assign(c, { userId: u.userId });
   };
 

@@ -3,15 +3,9 @@ import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { MetricsService } from '../src/observability/metrics.service.js';
 import { RetentionService } from '../src/retention/retention.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { RawChatSocket } from './support/raw-socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 async function until(pred: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -24,45 +18,31 @@ async function until(pred: () => Promise<boolean> | boolean, timeoutMs = 15_000)
 const BUFFER_BOUND = 65_536;
 
 describeEachDatabase('operations hardening', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    ADMIN_EMAIL: 'ops@example.com',
+    ADMIN_PASSWORD: 'opspassword',
+    BUILTIN_TOKEN_DELAY_MS: '5',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+    SOCKET_MAX_BUFFER_BYTES: String(BUFFER_BOUND),
+    RETENTION_REFRESH_TOKENS_AFTER_S: '3600',
+    RETENTION_CLIENT_MESSAGES_AFTER_S: '3600',
+  });
+
   let admin: string;
-  const tabs: ChatTab[] = [];
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      ADMIN_EMAIL: 'ops@example.com',
-      ADMIN_PASSWORD: 'opspassword',
-      BUILTIN_TOKEN_DELAY_MS: '5',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-      SOCKET_MAX_BUFFER_BYTES: String(BUFFER_BOUND),
-      RETENTION_REFRESH_TOKENS_AFTER_S: '3600',
-      RETENTION_CLIENT_MESSAGES_AFTER_S: '3600',
-    });
-    http = new Http(t.baseUrl);
-    admin = (await http.post('/auth/login', { email: 'ops@example.com', password: 'opspassword' }))
-      .body.accessToken;
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    admin = (
+      await t.http.post('/auth/login', { email: 'ops@example.com', password: 'opspassword' })
+    ).body.accessToken;
   });
 
   it('disabling a user cancels their running runs with reason admin', async () => {
-    const u = await ChatTab.user(http, 'disabled');
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user('disabled');
+    const c = await t.tab(u.token);
     const ack = await c.send('count to 5000');
     expect(ack.ok).toBe(true);
     await c.next('generating');
-    const patch = await http.patch(`/admin/users/${u.userId}`, { disabled: true }, admin);
+    const patch = await t.http.patch(`/admin/users/${u.userId}`, { disabled: true }, admin);
     expect(patch.status).toBe(200);
     const history = t.app.get(HistoryService);
     let closing: any;
@@ -74,18 +54,17 @@ describeEachDatabase('operations hardening', (kind) => {
       return closing !== undefined;
     });
     expect(closing).toMatchObject({ type: 'task_cancelled', data: { reason: 'admin' } });
-    const runs = await http.get(`/admin/runs?status=running`, admin);
+    const runs = await t.http.get(`/admin/runs?status=running`, admin);
     expect(runs.body.items.filter((r: any) => r.userId === u.userId)).toEqual([]);
   });
 
   it('the retention job deletes stale client messages and expired stream tickets, and keeps a used refresh token whose family is valid', async () => {
     const db = t.app.get(Database);
-    const old = await http.register('old');
-    const fresh = await http.register('fresh');
-    const rotated = await http.post('/auth/refresh', { refreshToken: old.refreshToken });
+    const old = await t.http.register('old');
+    const fresh = await t.http.register('fresh');
+    const rotated = await t.http.post('/auth/refresh', { refreshToken: old.refreshToken });
     expect(rotated.status).toBe(200);
-    const c = await ChatTab.open(t.baseUrl, fresh.accessToken);
-    tabs.push(c);
+    const c = await t.tab(fresh.accessToken);
     expect((await c.send('hello', 'old-send')).ok).toBe(true);
     await c.end();
     await db.query(`UPDATE refresh_tokens SET used_at = now() - interval '2 hours' WHERE id = $1`, [
@@ -95,8 +74,8 @@ describeEachDatabase('operations hardening', (kind) => {
       `UPDATE client_messages SET created_at = now() - interval '2 hours' WHERE client_message_id = 'old-send'`,
     );
     // Used a few minutes ago: kept, but its grace pair is cleared.
-    const recent = await http.register('recent');
-    expect((await http.post('/auth/refresh', { refreshToken: recent.refreshToken })).status).toBe(
+    const recent = await t.http.register('recent');
+    expect((await t.http.post('/auth/refresh', { refreshToken: recent.refreshToken })).status).toBe(
       200,
     );
     const recentId = recent.refreshToken.split('.')[0];
@@ -104,13 +83,17 @@ describeEachDatabase('operations hardening', (kind) => {
       `UPDATE refresh_tokens SET used_at = now() - interval '5 minutes' WHERE id = $1`,
       [recentId],
     );
-    const ticket = await http.post(
+    const ticket = await t.http.post(
       `/sessions/${c.sessionId}/stream-tickets`,
       {},
       fresh.accessToken,
     );
     expect(ticket.status).toBe(201);
-    const live = await http.post(`/sessions/${c.sessionId}/stream-tickets`, {}, fresh.accessToken);
+    const live = await t.http.post(
+      `/sessions/${c.sessionId}/stream-tickets`,
+      {},
+      fresh.accessToken,
+    );
     expect(live.status).toBe(201);
     await db.query(
       `UPDATE stream_tickets SET expires_at = now() - interval '2 minutes'
@@ -147,14 +130,13 @@ describeEachDatabase('operations hardening', (kind) => {
     ).toEqual([]);
     // The unused new token still works.
     expect(
-      (await http.post('/auth/refresh', { refreshToken: rotated.body.refreshToken })).status,
+      (await t.http.post('/auth/refresh', { refreshToken: rotated.body.refreshToken })).status,
     ).toBe(200);
   });
 
   it('disconnects a socket that stops reading once its buffer passes the bound', async () => {
-    const u = await ChatTab.user(http, 'slow');
-    const watcher = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(watcher);
+    const u = await t.user('slow');
+    const watcher = await t.tab(u.token);
     // A log whose replay is about 600 KB: every join ack carries it.
     const history = t.app.get(HistoryService);
     for (let i = 0; i < 10; i++) {

@@ -1,11 +1,6 @@
 import { Database } from '../src/database/database.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * Timestamps within one millisecond: two rows at the same microsecond, the others a few
@@ -16,31 +11,22 @@ const SAME_MILLISECOND = (column: string): string =>
      - make_interval(secs => least(n, 3) / 1000000.0)`;
 
 describeEachDatabase('keyset paging within one millisecond', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    ADMIN_EMAIL: 'pager@example.com',
+    ADMIN_PASSWORD: 'pagerpassword',
+    BUILTIN_TOKEN_DELAY_MS: '1',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+    MAX_CONCURRENT_RUNS_PER_USER: '10',
+  });
+
   let db: Database;
   let admin: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      ADMIN_EMAIL: 'pager@example.com',
-      ADMIN_PASSWORD: 'pagerpassword',
-      BUILTIN_TOKEN_DELAY_MS: '1',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-      MAX_CONCURRENT_RUNS_PER_USER: '10',
-    });
-    http = new Http(t.baseUrl);
     db = t.app.get(Database);
     admin = (
-      await http.post('/auth/login', { email: 'pager@example.com', password: 'pagerpassword' })
+      await t.http.post('/auth/login', { email: 'pager@example.com', password: 'pagerpassword' })
     ).body.accessToken;
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
   });
 
   /** Sets `column` of the rows with these ids (in order) to times within one millisecond. */
@@ -59,7 +45,7 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
     for (let pages = 0; pages < 50; pages++) {
       const sep = path.includes('?') ? '&' : '?';
       const q: string = `${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const r: { status: number; body: any } = await http.get(path + q, token);
+      const r: { status: number; body: any } = await t.http.get(path + q, token);
       expect(r.status).toBe(200);
       seen.push(...r.body.items.map((i: { id: string }) => i.id));
       cursor = r.body.nextCursor;
@@ -71,9 +57,10 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
   const sorted = (ids: string[]): string[] => [...ids].sort();
 
   it('sessions: own list and the admin list see every session exactly once', async () => {
-    const u = await http.register('pages');
+    const u = await t.http.register('pages');
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await http.post('/sessions', {}, u.accessToken)).body.id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await t.http.post('/sessions', {}, u.accessToken)).body.id);
     await squeeze('sessions', 'last_activity_at', ids);
     for (const limit of [1, 2]) {
       expect(sorted(await pageThrough('/sessions', u.accessToken, limit))).toEqual(sorted(ids));
@@ -85,7 +72,7 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
 
   it('users: the admin list sees every user exactly once', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await http.register('squeezed')).user.id);
+    for (let i = 0; i < 5; i++) ids.push((await t.http.register('squeezed')).user.id);
     await squeeze('users', 'created_at', ids);
     for (const limit of [1, 2]) {
       expect(sorted(await pageThrough('/admin/users?q=squeezed', admin, limit))).toEqual(
@@ -95,10 +82,10 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
   });
 
   it('runs: the admin list sees every run exactly once', async () => {
-    const u = await http.register('runs');
+    const u = await t.http.register('runs');
     for (let i = 0; i < 4; i++) {
-      const id = (await http.post('/sessions', {}, u.accessToken)).body.id;
-      const r = await http.post(
+      const id = (await t.http.post('/sessions', {}, u.accessToken)).body.id;
+      const r = await t.http.post(
         `/sessions/${id}/messages`,
         { content: 'hello', clientMessageId: `r${i}` },
         u.accessToken,
@@ -118,12 +105,12 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
   });
 
   it('a tampered cursor is VALIDATION_FAILED naming cursor on every paged list, never a 500', async () => {
-    const u = await http.register('tamper');
+    const u = await t.http.register('tamper');
     const id = '00000000-0000-4000-8000-000000000000';
-    const t = '2030-01-01T00:00:00.000400Z';
+    const at = '2030-01-01T00:00:00.000400Z';
     const bad: { t: unknown; id: unknown }[] = [
-      { t, id: 'x' },
-      { t, id: `${id}x` },
+      { t: at, id: 'x' },
+      { t: at, id: `${id}x` },
       { t: '0', id },
       { t: '1', id },
       { t: '-271821-04-20T00:00:00Z', id },
@@ -135,7 +122,7 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
       { t: '2030-01-01T24:00:00Z', id },
       { t: '0000-01-01T00:00:00Z', id },
       { t: 1893456000000, id },
-      { t, id: 42 },
+      { t: at, id: 42 },
     ];
     const lists: [string, string][] = [
       ['/sessions', u.accessToken],
@@ -147,7 +134,7 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
     for (const [path, token] of lists) {
       for (const c of bad) {
         const cursor = Buffer.from(JSON.stringify(c)).toString('base64url');
-        const r = await http.get(`${path}?cursor=${cursor}`, token);
+        const r = await t.http.get(`${path}?cursor=${cursor}`, token);
         expect({ path, c, status: r.status, code: r.body.code }).toEqual({
           path,
           c,
@@ -157,9 +144,9 @@ describeEachDatabase('keyset paging within one millisecond', (kind) => {
         expect(JSON.stringify(r.body.details)).toContain('cursor');
       }
       // What the service issues (microseconds) and older millisecond cursors are accepted.
-      for (const ok of [t, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:00Z']) {
+      for (const ok of [at, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:00Z']) {
         const cursor = Buffer.from(JSON.stringify({ t: ok, id })).toString('base64url');
-        expect((await http.get(`${path}?cursor=${cursor}`, token)).status).toBe(200);
+        expect((await t.http.get(`${path}?cursor=${cursor}`, token)).status).toBe(200);
       }
     }
   });

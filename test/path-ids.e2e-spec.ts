@@ -1,39 +1,25 @@
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { SseClient } from './support/sse.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /** UUIDs are case-insensitive: an id in a path names the same thing in any case. */
 describeEachDatabase('ids in paths, and stream tickets', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, { BUILTIN_TOKEN_DELAY_MS: '1' });
+
   let token: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, { BUILTIN_TOKEN_DELAY_MS: '1' });
-    http = new Http(t.baseUrl);
-    token = (await http.register('path-ids')).accessToken;
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    token = (await t.http.register('path-ids')).accessToken;
   });
 
   const session = async (): Promise<string> => {
-    const s = (await http.post('/sessions', {}, token)).body.id as string;
+    const s = (await t.http.post('/sessions', {}, token)).body.id as string;
     await t.app.get(HistoryService).append(s, [{ type: 'response', data: { content: 'hi' } }]);
     return s;
   };
   const ticketFor = async (path: string): Promise<string> => {
-    const r = await http.post(`/sessions/${path}/stream-tickets`, undefined, token);
+    const r = await t.http.post(`/sessions/${path}/stream-tickets`, undefined, token);
     expect(r.status).toBe(201);
     return r.body.ticket;
   };
@@ -83,20 +69,20 @@ describeEachDatabase('ids in paths, and stream tickets', (kind) => {
   it('upper-case session ids in paths name the same session', async () => {
     const s = await session();
     const S = s.toUpperCase();
-    const got = await http.get(`/sessions/${S}`, token);
+    const got = await t.http.get(`/sessions/${S}`, token);
     expect(got.status).toBe(200);
     expect(got.body.id).toBe(s);
-    const events = await http.get(`/sessions/${S}/events`, token);
+    const events = await t.http.get(`/sessions/${S}/events`, token);
     expect(events.body.items.map((e: any) => e.sessionId)).toEqual([s]);
     // A ticket issued at one spelling opens the stream at the other.
     expect((await streamByTicket(s, await ticketFor(S))).status).toBe(200);
-    const sent = await http.post(
+    const sent = await t.http.post(
       `/sessions/${S}/messages`,
       { content: 'hello', clientMessageId: 'upper' },
       token,
     );
     expect(sent.status).toBe(202);
-    expect((await http.request('DELETE', `/sessions/${S}`, { token })).status).toBe(204);
-    expect((await http.get(`/sessions/${s}`, token)).body.status).toBe('closed');
+    expect((await t.http.request('DELETE', `/sessions/${S}`, { token })).status).toBe(204);
+    expect((await t.http.get(`/sessions/${s}`, token)).body.status).toBe('closed');
   });
 });

@@ -1,44 +1,19 @@
 import { FaultPoints } from '../src/common/fault-points.js';
 import { UsageService } from '../src/quotas/usage.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ask } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describeEachDatabase('quotas', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const tabs: ChatTab[] = [];
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '20',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-      MAX_CONCURRENT_RUNS_PER_USER: '3',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '20',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+    MAX_CONCURRENT_RUNS_PER_USER: '3',
   });
 
   it("a cancelled run's usage is recorded", async () => {
-    const u = await ChatTab.user(http, 'usage');
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user('usage');
+    const c = await t.tab(u.token);
     await c.send('count to 10000');
     await c.log.until(() => c.events().filter((e) => e.type === 'generating').length >= 2, 15_000);
     expect((await ask(c.socket, 'run:cancel', { sessionId: c.sessionId })).ok).toBe(true);
@@ -59,9 +34,8 @@ describeEachDatabase('quotas', (kind) => {
   });
 
   it('a run is counted by the transaction that ends it, before any tab sees the end', async () => {
-    const u = await ChatTab.user(http, 'counted');
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user('counted');
+    const c = await t.tab(u.token);
     const runs = async () => (await t.app.get(UsageService).report({ userId: u.userId }))[0]?.runs;
     // Held after the closing commit: whatever the execution does after it has not happened yet.
     let held = t.app.get(FaultPoints).pause('run.closed');
@@ -85,14 +59,14 @@ describeEachDatabase('quotas', (kind) => {
   });
 
   it('the concurrent-runs cap answers QUOTA_EXCEEDED, also to sends racing for the last slot', async () => {
-    const u = await ChatTab.user(http, 'cap');
+    const u = await t.user('cap');
     const sessions: string[] = [];
     for (let i = 0; i < 6; i++) {
-      sessions.push((await http.post('/sessions', {}, u.token)).body.id);
+      sessions.push((await t.http.post('/sessions', {}, u.token)).body.id);
     }
     const sends = await Promise.all(
       sessions.map((id, i) =>
-        http.post(
+        t.http.post(
           `/sessions/${id}/messages`,
           { content: 'count to 10000', clientMessageId: `m${i}` },
           u.token,
@@ -109,11 +83,11 @@ describeEachDatabase('quotas', (kind) => {
       expect(r.body.message).toMatch(/At most 3 runs/);
     }
     // Another user is not affected; a slot freed by a cancel can be used again.
-    const other = await ChatTab.user(http, 'cap-other');
-    const mine = (await http.post('/sessions', {}, other.token)).body.id;
+    const other = await t.user('cap-other');
+    const mine = (await t.http.post('/sessions', {}, other.token)).body.id;
     expect(
       (
-        await http.post(
+        await t.http.post(
           `/sessions/${mine}/messages`,
           { content: 'hello', clientMessageId: 'x' },
           other.token,
@@ -121,24 +95,23 @@ describeEachDatabase('quotas', (kind) => {
       ).status,
     ).toBe(202);
     const busy = sessions[sends.findIndex((r) => r.status === 202)];
-    expect((await http.post(`/sessions/${busy}/cancel`, undefined, u.token)).status).toBe(202);
+    expect((await t.http.post(`/sessions/${busy}/cancel`, undefined, u.token)).status).toBe(202);
     const free = sessions[sends.findIndex((r) => r.status !== 202)];
     expect(
       (
-        await http.post(
+        await t.http.post(
           `/sessions/${free}/messages`,
           { content: 'hello', clientMessageId: 'again' },
           u.token,
         )
       ).status,
     ).toBe(202);
-    for (const id of sessions) await http.post(`/sessions/${id}/cancel`, undefined, u.token);
+    for (const id of sessions) await t.http.post(`/sessions/${id}/cancel`, undefined, u.token);
   });
 
   it('a retry answered at the cap gets QUOTA_EXCEEDED and the offer stays open', async () => {
-    const u = await ChatTab.user(http, 'cap-retry');
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
+    const u = await t.user('cap-retry');
+    const c = await t.tab(u.token);
     const agent = t.config.agent as { failFirstAttempts: number };
     agent.failFirstAttempts = 1;
     let failed: any;
@@ -151,9 +124,9 @@ describeEachDatabase('quotas', (kind) => {
     expect(failed).toMatchObject({ type: 'task_failed', data: { canRetry: true } });
     const others: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const id = (await http.post('/sessions', {}, u.token)).body.id;
+      const id = (await t.http.post('/sessions', {}, u.token)).body.id;
       others.push(id);
-      const r = await http.post(
+      const r = await t.http.post(
         `/sessions/${id}/messages`,
         { content: 'count to 10000', clientMessageId: `fill${i}` },
         u.token,
@@ -165,11 +138,13 @@ describeEachDatabase('quotas', (kind) => {
     expect(refused.error.code).toBe('QUOTA_EXCEEDED');
     // The whole answer rolled back: no interaction_resolved, no new run; the offer can still be used.
     expect(c.types(failed.seq)).not.toContain('interaction_resolved');
-    expect((await http.post(`/sessions/${others[0]}/cancel`, undefined, u.token)).status).toBe(202);
+    expect((await t.http.post(`/sessions/${others[0]}/cancel`, undefined, u.token)).status).toBe(
+      202,
+    );
     const accepted = await c.respond(failed.data.interactionId, { retry: true });
     expect(accepted.ok).toBe(true);
     const started = await c.next('task_started', failed.seq, 20_000);
     expect(started.data.attempt).toBe(2);
-    for (const id of others) await http.post(`/sessions/${id}/cancel`, undefined, u.token);
+    for (const id of others) await t.http.post(`/sessions/${id}/cancel`, undefined, u.token);
   });
 });

@@ -1,38 +1,24 @@
 import { Database } from '../src/database/database.js';
 import { RetentionService } from '../src/retention/retention.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const idOf = (token: string): string => token.split('.')[0];
 
 /** Retention keeps a used refresh token while its family can still be used, so reuse is caught. */
 describeEachDatabase('refresh token retention', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  // The defaults: used tokens are old enough to delete after 7 days, tokens live 30.
+  const t = useTestApp(kind);
+
   let db: Database;
 
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    // The defaults: used tokens are old enough to delete after 7 days, tokens live 30.
-    t = await startTestApp(target);
-    http = new Http(t.baseUrl);
+  beforeAll(() => {
     db = t.app.get(Database);
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
   const rotate = async (): Promise<{ used: string; live: string; access: string }> => {
-    const u = await http.register('rotate');
-    const r = await http.post('/auth/refresh', { refreshToken: u.refreshToken });
+    const u = await t.http.register('rotate');
+    const r = await t.http.post('/auth/refresh', { refreshToken: u.refreshToken });
     expect(r.status).toBe(200);
     return { used: u.refreshToken, live: r.body.refreshToken, access: r.body.accessToken };
   };
@@ -53,11 +39,11 @@ describeEachDatabase('refresh token retention', (kind) => {
     );
     await t.app.get(RetentionService).runOnce();
     expect(await exists(used)).toBe(true);
-    const reuse = await http.post('/auth/refresh', { refreshToken: used });
+    const reuse = await t.http.post('/auth/refresh', { refreshToken: used });
     expect(reuse.status).toBe(401);
     expect(reuse.body.message).toMatch(/already used/);
     // The family is revoked: the successor the thief would race for no longer works.
-    expect((await http.post('/auth/refresh', { refreshToken: live })).status).toBe(401);
+    expect((await t.http.post('/auth/refresh', { refreshToken: live })).status).toBe(401);
   });
 
   it('a used token whose family cannot be valid any more is deleted', async () => {
@@ -72,7 +58,7 @@ describeEachDatabase('refresh token retention', (kind) => {
     );
     // Signed out: the family is revoked.
     const revoked = await rotate();
-    const out = await http.request('POST', '/auth/logout', {
+    const out = await t.http.request('POST', '/auth/logout', {
       body: { refreshToken: revoked.live },
       token: revoked.access,
     });
@@ -107,7 +93,7 @@ describeEachDatabase('refresh token retention', (kind) => {
     expect(await exists(used)).toBe(false);
     expect(await exists(recent.used)).toBe(true);
     expect(await exists(live)).toBe(true);
-    expect((await http.post('/auth/refresh', { refreshToken: live })).status).toBe(200);
+    expect((await t.http.post('/auth/refresh', { refreshToken: live })).status).toBe(200);
   });
 
   it('an expired used token is refused as expired and revokes nothing, deleted or not', async () => {
@@ -117,10 +103,10 @@ describeEachDatabase('refresh token retention', (kind) => {
          expires_at = now() - interval '1 day' WHERE id = $1`,
       [idOf(used)],
     );
-    const presented = await http.post('/auth/refresh', { refreshToken: used });
+    const presented = await t.http.post('/auth/refresh', { refreshToken: used });
     expect(presented.status).toBe(401);
     expect(presented.body.message).not.toMatch(/already used/);
     // The family is not revoked: retention deleting the row later changes nothing.
-    expect((await http.post('/auth/refresh', { refreshToken: live })).status).toBe(200);
+    expect((await t.http.post('/auth/refresh', { refreshToken: live })).status).toBe(200);
   });
 });

@@ -4,45 +4,31 @@ import { Database } from '../src/database/database.js';
 import { RemindersRepository } from '../src/reminders/reminders.repository.js';
 import { CloseSessionUseCase } from '../src/sessions/usecases/close-session.usecase.js';
 import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * docs/protocol.md "Sessions": nothing follows `session_closed`; a reminder due in a closed session
  * is cancelled.
  */
 describeEachDatabase('reminders of closed sessions', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  // The passes below are run by the test; the timer's pass would only race them.
+  const t = useTestApp(kind, { REMINDER_POLL_INTERVAL_MS: '60000' });
+
   let token: string;
   let userId: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    // The passes below are run by the test; the timer's pass would only race them.
-    t = await startTestApp(target, { REMINDER_POLL_INTERVAL_MS: '60000' });
-    http = new Http(t.baseUrl);
-    const u = await http.register('closed-reminders');
+    const u = await t.http.register('closed-reminders');
     token = u.accessToken;
     userId = u.user.id;
   });
 
   afterEach(() => t.app.get(FaultPoints).disarm());
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
-  const session = async (): Promise<string> => (await http.post('/sessions', {}, token)).body.id;
+  const session = async (): Promise<string> => (await t.http.post('/sessions', {}, token)).body.id;
   const close = async (s: string): Promise<void> => {
-    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    expect((await t.http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
   };
   /** A reminder of the session, made earlier, due `dueInMs` from now (negative: already due). */
   const remind = async (s: string, dueInMs: number): Promise<string> => {
@@ -55,9 +41,11 @@ describeEachDatabase('reminders of closed sessions', (kind) => {
     return id;
   };
   const reminder = async (id: string): Promise<any> =>
-    (await http.get('/reminders?limit=100', token)).body.items.find((r: any) => r.id === id);
+    (await t.http.get('/reminders?limit=100', token)).body.items.find((r: any) => r.id === id);
   const types = async (s: string): Promise<string[]> =>
-    (await http.get(`/sessions/${s}/events?limit=1000`, token)).body.items.map((e: any) => e.type);
+    (await t.http.get(`/sessions/${s}/events?limit=1000`, token)).body.items.map(
+      (e: any) => e.type,
+    );
   /**
    * Resolves once a close that passed `session.close-requested` waits for the session row held
    * by the paused firing: on PostgreSQL its backend waits on a row lock; on PGlite its transaction

@@ -7,8 +7,8 @@ import {
 } from './support/databases.js';
 import { Http } from './support/http.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
 import { serviceUrl } from './support/services.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /** PGlite's first start (WAL replay, migrations) is slow on a loaded machine. */
 const START_MS = 120_000;
@@ -152,35 +152,21 @@ describeEachDatabase('a crash inside the tool round', (kind) => {
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 describe('reminders on two nodes', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
   const env = {
     REDIS_URL: redisUrl,
     JWT_SECRET: 'reminder-test-secret-shared-by-both-nodes',
     REMINDER_POLL_INTERVAL_MS: '50',
   };
-
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, env);
-    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-  });
-
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await target?.drop();
-  });
+  const a = useTestApp('postgres', env);
+  const b = a.node(env);
 
   it('never fires a reminder twice', async () => {
-    const http = new Http(a.baseUrl);
-    const user = await http.register('two-nodes');
+    const user = await a.http.register('two-nodes');
     const sessions: string[] = [];
     for (let i = 0; i < 3; i++) {
-      sessions.push((await http.post('/sessions', {}, user.accessToken)).body.id);
+      sessions.push((await a.http.post('/sessions', {}, user.accessToken)).body.id);
     }
-    const client = new pg.Client({ connectionString: target.url });
+    const client = new pg.Client({ connectionString: a.database.url });
     await client.connect();
     const COUNT = 60;
     try {

@@ -1,50 +1,28 @@
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { ReminderSchedulerService } from '../src/reminders/reminder-scheduler.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { ChatTab } from './support/chat.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describeEachDatabase('reminders', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const tabs: ChatTab[] = [];
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '1',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-      REMINDER_POLL_INTERVAL_MS: '100',
-    });
-    http = new Http(t.baseUrl);
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '1',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+    REMINDER_POLL_INTERVAL_MS: '100',
   });
 
   afterEach(() => {
     t.app.get(FaultPoints).disarm();
-    for (const c of tabs.splice(0)) c.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
   });
 
   const open = async (): Promise<ChatTab> => {
-    const u = await ChatTab.user(http, 'reminders');
-    const c = await ChatTab.open(t.baseUrl, u.token);
-    tabs.push(c);
-    return c;
+    const u = await t.user('reminders');
+    return t.tab(u.token);
   };
   const lastSeq = (c: ChatTab): number => c.events()[c.events().length - 1]?.seq ?? 0;
   const remindersOf = async (c: ChatTab, query = ''): Promise<any> =>
-    (await http.get(`/reminders${query}`, c.token)).body;
+    (await t.http.get(`/reminders${query}`, c.token)).body;
   const waitUntil = async (check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
@@ -120,7 +98,7 @@ describeEachDatabase('reminders', (kind) => {
     expect(fired).toMatchObject({ id: made.id, status: 'fired', firedAt: expect.any(String) });
     // Another pass finds nothing left to fire.
     expect(await t.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
-    const log = await http.get(`/sessions/${c.sessionId}/events`, c.token);
+    const log = await t.http.get(`/sessions/${c.sessionId}/events`, c.token);
     expect(log.body.items.filter((e: any) => e.type === 'reminder_due')).toHaveLength(1);
   });
 
@@ -137,13 +115,13 @@ describeEachDatabase('reminders', (kind) => {
     await waitUntil(() => Promise.resolve(failures >= 2));
     // Every pass so far claimed it and failed: each claim rolled back with its event.
     expect((await remindersOf(c)).items[0]).toMatchObject({ id: made.id, status: 'scheduled' });
-    const before = await http.get(`/sessions/${c.sessionId}/events`, c.token);
+    const before = await t.http.get(`/sessions/${c.sessionId}/events`, c.token);
     expect(before.body.items.filter((e: any) => e.type === 'reminder_due')).toHaveLength(0);
     t.app.get(FaultPoints).disarm('reminder.claimed');
     const due = await c.next('reminder_due', 0, 20_000);
     expect(due.data).toMatchObject({ reminderId: made.id, label: 'water the plants' });
     expect((await remindersOf(c)).items[0]).toMatchObject({ id: made.id, status: 'fired' });
-    const log = await http.get(`/sessions/${c.sessionId}/events`, c.token);
+    const log = await t.http.get(`/sessions/${c.sessionId}/events`, c.token);
     expect(log.body.items.filter((e: any) => e.type === 'reminder_due')).toHaveLength(1);
   });
 
@@ -152,26 +130,26 @@ describeEachDatabase('reminders', (kind) => {
     await c.send('remind me in 2 seconds to leave');
     await c.end();
     const [r] = (await remindersOf(c)).items;
-    const other = await http.register('other');
+    const other = await t.http.register('other');
     expect(
-      (await http.request('DELETE', `/reminders/${r.id}`, { token: other.accessToken })).status,
+      (await t.http.request('DELETE', `/reminders/${r.id}`, { token: other.accessToken })).status,
     ).toBe(404);
-    expect((await http.get('/reminders', other.accessToken)).body).toEqual({
+    expect((await t.http.get('/reminders', other.accessToken)).body).toEqual({
       items: [],
       nextCursor: null,
     });
-    expect((await http.request('DELETE', `/reminders/${r.id}`, { token: c.token })).status).toBe(
+    expect((await t.http.request('DELETE', `/reminders/${r.id}`, { token: c.token })).status).toBe(
       204,
     );
-    expect((await http.request('DELETE', `/reminders/${r.id}`, { token: c.token })).status).toBe(
+    expect((await t.http.request('DELETE', `/reminders/${r.id}`, { token: c.token })).status).toBe(
       204,
     );
-    expect((await http.request('DELETE', '/reminders/nope', { token: c.token })).body.code).toBe(
+    expect((await t.http.request('DELETE', '/reminders/nope', { token: c.token })).body.code).toBe(
       'NOT_FOUND',
     );
     await waitUntil(() => Promise.resolve(Date.now() > new Date(r.dueAt).getTime() + 300));
     expect(await t.app.get(ReminderSchedulerService).claimAndAnnounceDue()).toBe(0);
-    const log = await http.get(`/sessions/${c.sessionId}/events`, c.token);
+    const log = await t.http.get(`/sessions/${c.sessionId}/events`, c.token);
     expect(log.body.items.map((e: any) => e.type)).not.toContain('reminder_due');
     expect((await remindersOf(c)).items[0]).toMatchObject({ status: 'cancelled', firedAt: null });
   });
@@ -190,12 +168,12 @@ describeEachDatabase('reminders', (kind) => {
       items: [expect.objectContaining({ label: 'one' })],
       nextCursor: null,
     });
-    await http.request('DELETE', `/reminders/${second.items[0].id}`, { token: c.token });
+    await t.http.request('DELETE', `/reminders/${second.items[0].id}`, { token: c.token });
     expect((await remindersOf(c, '?status=cancelled')).items.map((r: any) => r.label)).toEqual([
       'one',
     ]);
     expect((await remindersOf(c, '?status=scheduled')).items).toHaveLength(2);
-    const bad = await http.get('/reminders?status=late', c.token);
+    const bad = await t.http.get('/reminders?status=late', c.token);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
   });
 

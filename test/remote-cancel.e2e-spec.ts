@@ -3,11 +3,9 @@ import { Redis } from 'ioredis';
 import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { Http } from './support/http.js';
 import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
 import { serviceUrl } from './support/services.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
@@ -31,20 +29,15 @@ type Message = { kind: string; requestId?: string; sessionId?: string; runId?: s
  * speaking the cluster protocol listens, and plays a stale node where a test needs one.
  */
 describe('remote cancel', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let c: TestApp;
+  const a = useTestApp('postgres', env);
+  const c = a.node(env, 'c');
   let db: Database;
   let listener: Redis;
   let peer: Redis;
   const heard: Message[] = [];
   let onMessage: ((m: Message) => void) | undefined;
-  const http = (node: TestApp) => new Http(node.baseUrl);
 
   beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, env);
-    c = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-c` });
     db = a.app.get(Database);
     peer = new Redis(redisUrl);
     listener = new Redis(redisUrl);
@@ -62,20 +55,17 @@ describe('remote cancel', () => {
     for (const node of [a, c]) node.app.get(FaultPoints).disarm();
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     listener?.disconnect();
     peer?.disconnect();
-    await c?.close();
-    await a?.close();
-    await target?.drop();
   });
 
   async function newSession() {
-    const token = (await http(a).register('remote-cancel')).accessToken;
-    const sessionId = (await http(a).post('/sessions', {}, token)).body.id as string;
-    const send = (node: TestApp, content: string) =>
-      http(node).post(`/sessions/${sessionId}/messages`, { content }, token);
-    const cancel = () => http(a).post(`/sessions/${sessionId}/cancel`, {}, token);
+    const token = (await a.http.register('remote-cancel')).accessToken;
+    const sessionId = (await a.http.post('/sessions', {}, token)).body.id as string;
+    const send = (node: AppUnderTest, content: string) =>
+      node.http.post(`/sessions/${sessionId}/messages`, { content }, token);
+    const cancel = () => a.http.post(`/sessions/${sessionId}/cancel`, {}, token);
     return { token, sessionId, send, cancel };
   }
 

@@ -2,44 +2,30 @@ import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
 import { CloseSessionUseCase } from '../src/sessions/usecases/close-session.usecase.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { lifecycleProblems, storedLog } from './support/lifecycle.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * A transaction that itself ends a run executing here (idle expiry, close) writes the text the
  * run buffered before that end, ahead of the run's closing event: those rows are not fenced.
  */
 describeEachDatabase('a transaction ending a run writes its earlier text first', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    // Streamed text stays buffered until the next append of the session.
+    GENERATING_COALESCE_MS: '5000',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+    RUN_STALE_AFTER_MS: '600000',
+  });
+
   let db: Database;
 
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      // Streamed text stays buffered until the next append of the session.
-      GENERATING_COALESCE_MS: '5000',
-      SESSION_SWEEP_INTERVAL_MS: '3600000',
-      RUN_STALE_AFTER_MS: '600000',
-    });
-    http = new Http(t.baseUrl);
+  beforeAll(() => {
     db = t.app.get(Database);
   });
 
   afterEach(() => t.app.get(FaultPoints).disarm());
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
 
   /**
    * Starts a run, holds it before its first chunk, runs `end` up to its fault point `at` (inside
@@ -50,11 +36,11 @@ describeEachDatabase('a transaction ending a run writes its earlier text first',
     at: 'expiry.claimed' | 'session.closing',
     end: (sessionId: string) => Promise<unknown>,
   ) {
-    const token = (await http.register('ending')).accessToken;
-    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
+    const token = (await t.http.register('ending')).accessToken;
+    const sessionId = (await t.http.post('/sessions', {}, token)).body.id as string;
     const faults = t.app.get(FaultPoints);
     const replying = faults.pause('run.reply-started');
-    const sent = await http.post(
+    const sent = await t.http.post(
       `/sessions/${sessionId}/messages`,
       { content: 'count to 200' },
       token,

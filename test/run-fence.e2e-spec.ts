@@ -6,15 +6,10 @@ import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { RunLifecycle } from '../src/runs/run-lifecycle.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { lifecycleProblems, settled, waitFor } from './support/lifecycle.js';
 import { serviceUrl } from './support/services.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
@@ -36,7 +31,7 @@ const fenceEnv = {
  * the session's appends): the send's transaction is the next write of the session.
  */
 async function textAfterEnd(
-  node: TestApp,
+  node: AppUnderTest,
   send: (content: string) => Promise<{ status: number; body: any }>,
   end: () => Promise<void>,
 ): Promise<{ runId: string; next: { status: number; body: any } }> {
@@ -60,7 +55,7 @@ async function textAfterEnd(
 }
 
 /** Records the app's appendDelta calls: the run, and the code the call was refused with. */
-function deltaCalls(node: TestApp): { runId: string | undefined; threw?: string }[] {
+function deltaCalls(node: AppUnderTest): { runId: string | undefined; threw?: string }[] {
   const history = node.app.get(HistoryService);
   const calls: { runId: string | undefined; threw?: string }[] = [];
   const original = history.appendDelta.bind(history);
@@ -78,35 +73,22 @@ function deltaCalls(node: TestApp): { runId: string | undefined; threw?: string 
 
 /** The defects of issue 23 about fencing a run's writes and remote cancels, on one node. */
 describeEachDatabase('run fencing (one node)', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, fenceEnv);
+
   let db: Database;
 
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, fenceEnv);
-    http = new Http(t.baseUrl);
+  beforeAll(() => {
     db = t.app.get(Database);
   });
 
   afterEach(() => t.app.get(FaultPoints).disarm());
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
-  async function newSession(): Promise<{ token: string; sessionId: string }> {
-    const token = (await http.register('fence')).accessToken;
-    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
-    return { token, sessionId };
-  }
+  const newSession = () => t.session('fence');
 
   it('text a run buffered after another writer ended it is not written by the next transaction', async () => {
     const s = await newSession();
     const send = (content: string) =>
-      http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+      t.http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
     const calls = deltaCalls(t);
     // The transaction another node runs when the executing node does not answer its cancel.
     const { runId, next } = await textAfterEnd(t, send, async () => {
@@ -126,7 +108,7 @@ describeEachDatabase('run fencing (one node)', (kind) => {
   it('a remote cancel ignores the won:false of a node holding a stale execution', async () => {
     const s = await newSession();
     const send = (content: string) =>
-      http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+      t.http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
     const first = await send('hello');
     await settled(db, s.sessionId);
     // PGlite is one process's database, so no second node can share it: the stale node is
@@ -149,7 +131,7 @@ describeEachDatabase('run fencing (one node)', (kind) => {
       const launch = t.app.get(FaultPoints).pause('run.before-launch');
       const sending = send('search replay');
       await launch.reached;
-      const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+      const cancel = await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
       launch.release();
       const sent = await sending;
       expect(cancel.status).toBe(202);
@@ -170,18 +152,12 @@ describeEachDatabase('run fencing (one node)', (kind) => {
  * takes the client's cancel; B and C execute runs.
  */
 describe('run fencing (several nodes)', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-  let c: TestApp;
+  const a = useTestApp('postgres', fenceEnv);
+  const b = a.node(fenceEnv, 'b');
+  const c = a.node(fenceEnv, 'c');
   let db: Database;
-  const http = (node: TestApp) => new Http(node.baseUrl);
 
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, fenceEnv);
-    b = await startTestApp(target, { ...fenceEnv, DATA_DIR: `${target.dataDir}-b` });
-    c = await startTestApp(target, { ...fenceEnv, DATA_DIR: `${target.dataDir}-c` });
+  beforeAll(() => {
     db = a.app.get(Database);
   });
 
@@ -189,29 +165,18 @@ describe('run fencing (several nodes)', () => {
     for (const node of [a, b, c]) node.app.get(FaultPoints).disarm();
   });
 
-  afterAll(async () => {
-    await c?.close();
-    await b?.close();
-    await a?.close();
-    await target?.drop();
-  });
-
-  async function newSession(): Promise<{ token: string; sessionId: string }> {
-    const token = (await http(a).register('fence-nodes')).accessToken;
-    const sessionId = (await http(a).post('/sessions', {}, token)).body.id as string;
-    return { token, sessionId };
-  }
+  const newSession = () => a.session('fence-nodes');
 
   it('a remote cancel that ended the run in the database: the executing node writes none of its text after task_cancelled', async () => {
     const s = await newSession();
     const sendOnB = (content: string) =>
-      http(b).post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+      b.http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
     // B never hears of the cancel: A ends the run as stored after its wait.
     b.app.get(FaultPoints).arm('cluster.cancel', () => {
       throw new Error('cancel lost (fault point)');
     });
     const { runId, next } = await textAfterEnd(b, sendOnB, async () => {
-      const cancel = await http(a).post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+      const cancel = await a.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
       expect(cancel.status).toBe(202);
     });
     expect(next.status).toBe(202);
@@ -223,8 +188,8 @@ describe('run fencing (several nodes)', () => {
 
   it('a stale execution answering won:false first does not turn a cancel the owner made into CONFLICT', async () => {
     const s = await newSession();
-    const send = (node: TestApp, content: string) =>
-      http(node).post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
+    const send = (node: AppUnderTest, content: string) =>
+      node.http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
     // B's execution of the first run has closed it but not let go yet.
     const stale = b.app.get(FaultPoints).pause('run.closed');
     expect((await send(b, 'hello')).status).toBe(202);
@@ -235,7 +200,7 @@ describe('run fencing (several nodes)', () => {
     await waitFor(async () => (await settledLog()).some((e) => e.type === 'request_confirmation'));
     // C cancels when asked, but its reply comes only after B's.
     const closing = c.app.get(FaultPoints).pause('run.closing');
-    const cancelling = http(a).post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const cancelling = a.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     await closing.reached;
     stale.release();
     await waitFor(() => Promise.resolve(!liveOn(b, s.sessionId)));
@@ -259,7 +224,7 @@ describe('run fencing (several nodes)', () => {
     }
   });
 
-  function liveOn(node: TestApp, sessionId: string): boolean {
+  function liveOn(node: AppUnderTest, sessionId: string): boolean {
     return node.app.get(LiveRuns).isLive(sessionId);
   }
 

@@ -2,12 +2,9 @@ import type { Socket } from 'socket.io-client';
 import { HitlClient } from '../client/sdk/index.js';
 import { socketIoFactory, type ChatSocketLike } from '../client/sdk/chat-socket.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, describeEachDatabase } from './support/databases.js';
+import { startTestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 async function until(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -18,19 +15,8 @@ async function until(pred: () => boolean, what: string, timeoutMs = 20_000): Pro
 }
 
 describeEachDatabase('client SDK against the real service', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp(kind, { BUILTIN_TOKEN_DELAY_MS: '1' });
   const sockets: ChatSocketLike[] = [];
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, { BUILTIN_TOKEN_DELAY_MS: '1' });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
 
   const newClient = () =>
     new HitlClient({

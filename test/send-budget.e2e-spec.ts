@@ -2,42 +2,25 @@ import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { MemoryThrottlerStorage } from '../src/quotas/memory-throttler.storage.js';
 import { RATE_LIMIT_STORAGE } from '../src/quotas/rate-limit.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /** Only a send that starts a run draws from RATE_LIMIT_MESSAGES_PER_MINUTE. */
 describeEachDatabase('the message budget', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '20',
-      RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
-      MAX_CONCURRENT_RUNS_PER_USER: '2',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '20',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
+    MAX_CONCURRENT_RUNS_PER_USER: '2',
   });
 
   it('is not used up by sends refused for the cap, busy, closed or invalid content', async () => {
-    const u = await http.register('budget');
+    const u = await t.http.register('budget');
     const token = u.accessToken;
-    const session = async (): Promise<string> => (await http.post('/sessions', {}, token)).body.id;
+    const session = async (): Promise<string> =>
+      (await t.http.post('/sessions', {}, token)).body.id;
     let n = 0;
     const send = (id: string, content = 'count to 10000') =>
-      http.post(`/sessions/${id}/messages`, { content, clientMessageId: `m${n++}` }, token);
+      t.http.post(`/sessions/${id}/messages`, { content, clientMessageId: `m${n++}` }, token);
     const [a, b, c, d, closed] = [
       await session(),
       await session(),
@@ -50,25 +33,25 @@ describeEachDatabase('the message budget', (kind) => {
     // At MAX_CONCURRENT_RUNS_PER_USER: retries are refused for the cap, never RATE_LIMITED.
     for (let i = 0; i < 5; i++) expect((await send(c)).body.code).toBe('QUOTA_EXCEEDED');
     for (let i = 0; i < 3; i++) expect((await send(a)).body.code).toBe('SESSION_BUSY');
-    expect((await http.request('DELETE', `/sessions/${closed}`, { token })).status).toBe(204);
+    expect((await t.http.request('DELETE', `/sessions/${closed}`, { token })).status).toBe(204);
     for (let i = 0; i < 3; i++) expect((await send(closed)).body.code).toBe('SESSION_CLOSED');
     for (let i = 0; i < 3; i++)
       expect((await send(c, '\u0000')).body.code).toBe('VALIDATION_FAILED');
-    expect((await http.post(`/sessions/${a}/cancel`, undefined, token)).status).toBe(202);
+    expect((await t.http.post(`/sessions/${a}/cancel`, undefined, token)).status).toBe(202);
     // The third send of the minute is accepted; the fourth is over the budget.
     expect((await send(c)).status).toBe(202);
-    expect((await http.post(`/sessions/${b}/cancel`, undefined, token)).status).toBe(202);
+    expect((await t.http.post(`/sessions/${b}/cancel`, undefined, token)).status).toBe(202);
     const over = await send(d);
     expect(over.status).toBe(429);
     expect(over.body.code).toBe('RATE_LIMITED');
     expect(over.body.retryAfterMs).toBeGreaterThan(0);
-    await http.post(`/sessions/${c}/cancel`, undefined, token);
+    await t.http.post(`/sessions/${c}/cancel`, undefined, token);
   });
 
   it('is not used up by sends refused for the daily token quota', async () => {
-    const u = await http.register('quota');
+    const u = await t.http.register('quota');
     const token = u.accessToken;
-    const id = (await http.post('/sessions', {}, token)).body.id;
+    const id = (await t.http.post('/sessions', {}, token)).body.id;
     const db = t.app.get(Database);
     // Today's tokens beyond any quota.
     await db.query(
@@ -77,7 +60,7 @@ describeEachDatabase('the message budget', (kind) => {
     );
     let n = 0;
     const send = () =>
-      http.post(
+      t.http.post(
         `/sessions/${id}/messages`,
         { content: 'count to 10000', clientMessageId: `q${n++}` },
         token,
@@ -85,35 +68,39 @@ describeEachDatabase('the message budget', (kind) => {
     for (let i = 0; i < 5; i++) expect((await send()).body.code).toBe('QUOTA_EXCEEDED');
     await db.query(`DELETE FROM usage_ledger WHERE user_id = $1`, [u.user.id]);
     // The whole budget is left: three sends (each in its own session, cancelled), then the limit.
-    const fresh = async (): Promise<string> => (await http.post('/sessions', {}, token)).body.id;
+    const fresh = async (): Promise<string> => (await t.http.post('/sessions', {}, token)).body.id;
     const sendIn = (sid: string) =>
-      http.post(
+      t.http.post(
         `/sessions/${sid}/messages`,
         { content: 'count to 10000', clientMessageId: `q${n++}` },
         token,
       );
     expect((await send()).status).toBe(202);
-    expect((await http.post(`/sessions/${id}/cancel`, undefined, token)).status).toBe(202);
+    expect((await t.http.post(`/sessions/${id}/cancel`, undefined, token)).status).toBe(202);
     for (let i = 0; i < 2; i++) {
       const sid = await fresh();
       expect((await sendIn(sid)).status).toBe(202);
-      expect((await http.post(`/sessions/${sid}/cancel`, undefined, token)).status).toBe(202);
+      expect((await t.http.post(`/sessions/${sid}/cancel`, undefined, token)).status).toBe(202);
     }
     expect((await sendIn(await fresh())).body.code).toBe('RATE_LIMITED');
   });
 
   it('a RATE_LIMITED send leaves nothing behind, later ones are refused before any lock, and its clientMessageId is accepted after the window', async () => {
-    const u = await http.register('flood');
+    const u = await t.http.register('flood');
     const token = u.accessToken;
-    const id = (await http.post('/sessions', {}, token)).body.id;
+    const id = (await t.http.post('/sessions', {}, token)).body.id;
     const db = t.app.get(Database);
     const send = (clientMessageId: string, sid = id) =>
-      http.post(`/sessions/${sid}/messages`, { content: 'count to 10000', clientMessageId }, token);
+      t.http.post(
+        `/sessions/${sid}/messages`,
+        { content: 'count to 10000', clientMessageId },
+        token,
+      );
     // The budget (3) used in other sessions, each run cancelled.
     for (let i = 0; i < 3; i++) {
-      const sid = (await http.post('/sessions', {}, token)).body.id;
+      const sid = (await t.http.post('/sessions', {}, token)).body.id;
       expect((await send(`ok${i}`, sid)).status).toBe(202);
-      expect((await http.post(`/sessions/${sid}/cancel`, undefined, token)).status).toBe(202);
+      expect((await t.http.post(`/sessions/${sid}/cancel`, undefined, token)).status).toBe(202);
     }
     const count = async (): Promise<Record<string, number>> => {
       const [r] = await db.query<Record<string, string>>(
@@ -151,29 +138,29 @@ describeEachDatabase('the message budget', (kind) => {
       const later = await send('late');
       expect(later.status).toBe(202);
       expect(later.body.seq).toBeGreaterThan(0);
-      await http.post(`/sessions/${id}/cancel`, undefined, token);
+      await t.http.post(`/sessions/${id}/cancel`, undefined, token);
     } finally {
       storage.now = Date.now;
     }
   });
 
   it('a resend of an accepted clientMessageId gets its first ack while the user is blocked', async () => {
-    const u = await http.register('resend');
+    const u = await t.http.register('resend');
     const token = u.accessToken;
-    const id = (await http.post('/sessions', {}, token)).body.id;
+    const id = (await t.http.post('/sessions', {}, token)).body.id;
     const send = (clientMessageId: string, sid = id) =>
-      http.post(`/sessions/${sid}/messages`, { content: 'hello', clientMessageId }, token);
+      t.http.post(`/sessions/${sid}/messages`, { content: 'hello', clientMessageId }, token);
     const first = await send('accepted');
     expect(first.status).toBe(202);
-    await http.post(`/sessions/${id}/cancel`, undefined, token);
+    await t.http.post(`/sessions/${id}/cancel`, undefined, token);
     // The rest of the budget (3) used in other sessions (each run cancelled, for the runs cap),
     // then one more send crosses it.
     for (let i = 0; i < 2; i++) {
-      const sid = (await http.post('/sessions', {}, token)).body.id;
+      const sid = (await t.http.post('/sessions', {}, token)).body.id;
       expect((await send(`more${i}`, sid)).status).toBe(202);
-      await http.post(`/sessions/${sid}/cancel`, undefined, token);
+      await t.http.post(`/sessions/${sid}/cancel`, undefined, token);
     }
-    const sid = (await http.post('/sessions', {}, token)).body.id;
+    const sid = (await t.http.post('/sessions', {}, token)).body.id;
     expect((await send('over', sid)).body.code).toBe('RATE_LIMITED');
     // Blocked now: a new send is refused, but the resend of the accepted one (its ack was lost,
     // say) is answered with the first ack, as the contract promises for any resend.

@@ -2,37 +2,19 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * A send to another user's session must look exactly like a send to a session that does not
  * exist, and must not touch that session: not flush what it has buffered, not lock its row.
  */
 describeEachDatabase('a send to a stranger’s session', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    // Streamed text stays buffered for 5 s unless something flushes it early.
-    t = await startTestApp(target, { GENERATING_COALESCE_MS: '5000' });
-    http = new Http(t.baseUrl);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
+  // Streamed text stays buffered for 5 s unless something flushes it early.
+  const t = useTestApp(kind, { GENERATING_COALESCE_MS: '5000' });
 
   const send = (sessionId: string, token: string, clientMessageId = randomUUID()) =>
-    http.post(`/sessions/${sessionId}/messages`, { content: 'hi', clientMessageId }, token);
+    t.http.post(`/sessions/${sessionId}/messages`, { content: 'hi', clientMessageId }, token);
 
   const stored = async (sessionId: string): Promise<number> => {
     const rows = await t.app
@@ -44,9 +26,9 @@ describeEachDatabase('a send to a stranger’s session', (kind) => {
   };
 
   it('gets what an unknown session gets, and leaves the owner’s buffered text alone', async () => {
-    const alice = await http.register('alice');
-    const bob = await http.register('bob');
-    const s = (await http.post('/sessions', {}, alice.accessToken)).body.id as string;
+    const alice = await t.http.register('alice');
+    const bob = await t.http.register('bob');
+    const s = (await t.http.post('/sessions', {}, alice.accessToken)).body.id as string;
     t.app.get(HistoryService).appendDelta(s, {}, 'half a sentence');
     const before = await stored(s);
 
@@ -58,7 +40,7 @@ describeEachDatabase('a send to a stranger’s session', (kind) => {
     // Bob's send did not write alice's buffered text early; her own send does (it settles first).
     expect(await stored(s)).toBe(before);
     expect((await send(s, alice.accessToken)).status).toBe(202);
-    const log = await http.get(`/sessions/${s}/events`, alice.accessToken);
+    const log = await t.http.get(`/sessions/${s}/events`, alice.accessToken);
     expect(log.body.items.slice(0, 2).map((e: { type: string }) => e.type)).toEqual([
       'generating',
       'user_message',
@@ -67,10 +49,10 @@ describeEachDatabase('a send to a stranger’s session', (kind) => {
 
   if (kind === 'postgres') {
     it('does not wait for (or take) the lock of the owner’s session row', async () => {
-      const alice = await http.register('alice');
-      const bob = await http.register('bob');
-      const s = (await http.post('/sessions', {}, alice.accessToken)).body.id as string;
-      const holder = new pg.Client({ connectionString: target.url });
+      const alice = await t.http.register('alice');
+      const bob = await t.http.register('bob');
+      const s = (await t.http.post('/sessions', {}, alice.accessToken)).body.id as string;
+      const holder = new pg.Client({ connectionString: t.database.url });
       await holder.connect();
       try {
         await holder.query('BEGIN');

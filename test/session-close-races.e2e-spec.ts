@@ -1,14 +1,10 @@
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { type RestSession, sessionCalls } from './support/rest-session.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * A close racing a cancel or an answer, held open with fault points: an action whose session was
@@ -16,24 +12,20 @@ import { startTestApp, type TestApp } from './support/test-app.js';
  * session shows one dialog at a time, also after a resume. Each test failed before its fix.
  */
 describeEachDatabase('a close racing an action; one dialog at a time', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    MAX_RETRIES: '2',
+    RUN_STALE_AFTER_MS: '60000',
+    SESSION_IDLE_TIMEOUT_MS: '60000',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+  });
+
   let db: Database;
   let faults: FaultPoints;
   // The config is read-only to the app; tests flip the failing attempts between runs.
   const agent = (): { failFirstAttempts: number } => t.config.agent;
 
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      MAX_RETRIES: '2',
-      RUN_STALE_AFTER_MS: '60000',
-      SESSION_IDLE_TIMEOUT_MS: '60000',
-      SESSION_SWEEP_INTERVAL_MS: '3600000',
-    });
-    http = new Http(t.baseUrl);
+  beforeAll(() => {
     db = t.app.get(Database);
     faults = t.app.get(FaultPoints);
   });
@@ -43,24 +35,9 @@ describeEachDatabase('a close racing an action; one dialog at a time', (kind) =>
     agent().failFirstAttempts = 0;
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
-  type S = { token: string; sessionId: string };
-
-  async function newSession(): Promise<S> {
-    const token = (await http.register('closerace')).accessToken;
-    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
-    return { token, sessionId };
-  }
-
-  const send = (s: S, content: string) =>
-    http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
-  const close = (s: S) => http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token });
-  const answer = (s: S, interactionId: string, response: unknown) =>
-    http.post(`/sessions/${s.sessionId}/interactions/${interactionId}`, { response }, s.token);
+  type S = RestSession;
+  const newSession = (): Promise<S> => t.session('closerace');
+  const { send, close, answer } = sessionCalls(t);
   const asked = (s: S, type: string, after = 0) =>
     waitFor(async () =>
       (await storedLog(db, s.sessionId)).find((e) => e.seq > after && e.type === type),
@@ -103,7 +80,7 @@ describeEachDatabase('a close racing an action; one dialog at a time', (kind) =>
     try {
       const sent = send(s, 'count to 50');
       await launch.reached;
-      const cancel = http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+      const cancel = t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
       await stored.reached;
       // The close commits in the window: it ends the run itself.
       expect((await close(s)).status).toBe(204);
@@ -162,7 +139,11 @@ describeEachDatabase('a close racing an action; one dialog at a time', (kind) =>
     const [a, b] = await intents(s.sessionId);
     expect([a.status, b.status]).toEqual(['abandoned', 'active']);
     const at = (await storedLog(db, s.sessionId)).at(-1)!.seq;
-    const resumed = await http.post(`/sessions/${s.sessionId}/intents/${a.id}/resume`, {}, s.token);
+    const resumed = await t.http.post(
+      `/sessions/${s.sessionId}/intents/${a.id}/resume`,
+      {},
+      s.token,
+    );
     expect(resumed.status).toBe(202);
     // A's new run asks its confirmation; B's offer was declined by the resume, before A's run.
     const question = await asked(s, 'request_confirmation', at);

@@ -3,12 +3,7 @@ import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { SessionExpiryService } from '../src/sessions/session-expiry.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import {
   type LogRow,
   lifecycleProblems,
@@ -16,16 +11,24 @@ import {
   storedLog,
   waitFor,
 } from './support/lifecycle.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { type RestSession, sessionCalls } from './support/rest-session.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * Closing a session (PROTOCOL.md "Guarantees": a closed session runs nothing) and cancels that
  * change exactly what they answer. Each test failed on the code before the fix of issue 23.
  */
 describeEachDatabase('closing a session, cancelling a run', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind, {
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    MAX_RETRIES: '2',
+    RUN_STALE_AFTER_MS: '60000',
+    SESSION_IDLE_TIMEOUT_MS: '60000',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+    ADMIN_EMAIL: 'closer@example.com',
+    ADMIN_PASSWORD: 'closerpassword',
+  });
+
   let db: Database;
   let faults: FaultPoints;
   let admin: string;
@@ -33,22 +36,9 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
   const agent = (): { failFirstAttempts: number } => t.config.agent;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      BUILTIN_TOKEN_DELAY_MS: '2',
-      MAX_RETRIES: '2',
-      RUN_STALE_AFTER_MS: '60000',
-      SESSION_IDLE_TIMEOUT_MS: '60000',
-      SESSION_SWEEP_INTERVAL_MS: '3600000',
-      ADMIN_EMAIL: 'closer@example.com',
-      ADMIN_PASSWORD: 'closerpassword',
-    });
-    http = new Http(t.baseUrl);
-    db = t.app.get(Database);
-    faults = t.app.get(FaultPoints);
-    admin = (
-      await http.post('/auth/login', { email: 'closer@example.com', password: 'closerpassword' })
-    ).body.accessToken as string;
+    db = t.get(Database);
+    faults = t.get(FaultPoints);
+    admin = await t.login('closer@example.com', 'closerpassword');
   });
 
   afterEach(() => {
@@ -56,24 +46,9 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     agent().failFirstAttempts = 0;
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
-
-  type S = { token: string; sessionId: string };
-
-  async function newSession(): Promise<S> {
-    const token = (await http.register('close')).accessToken;
-    const sessionId = (await http.post('/sessions', {}, token)).body.id as string;
-    return { token, sessionId };
-  }
-
-  const send = (s: S, content: string) =>
-    http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
-  const close = (s: S) => http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token });
-  const answer = (s: S, interactionId: string, response: unknown) =>
-    http.post(`/sessions/${s.sessionId}/interactions/${interactionId}`, { response }, s.token);
+  type S = RestSession;
+  const newSession = (): Promise<S> => t.session('close');
+  const { send, close, answer } = sessionCalls(t);
 
   const isClosed = (s: S) =>
     waitFor(async () => {
@@ -210,7 +185,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
       .live()
       .find((r) => r.spec.runId === sent.body.runId);
     // The close does not wait for the run (it ended it as stored): answered while the run is held.
-    const closing = http.post(`/admin/sessions/${s.sessionId}/close`, undefined, admin);
+    const closing = t.http.post(`/admin/sessions/${s.sessionId}/close`, undefined, admin);
     await isClosed(s);
     let timer: NodeJS.Timeout | undefined;
     const early = await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 5000)))]);
@@ -234,7 +209,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
       ['task_cancelled', { reason: 'admin' }],
       ['session_closed', { by: 'admin' }],
     ]);
-    const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const cancel = await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     expect(cancel.body.code).toBe('SESSION_CLOSED');
   });
 
@@ -244,7 +219,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     expect((await send(s, 'hello')).status).toBe(202);
     const offer = await retryOffered(s);
     const before = await settled(db, s.sessionId);
-    const cancel = await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
+    const cancel = await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);
     expect(cancel.status).toBe(409);
     expect(cancel.body.code).toBe('CONFLICT');
     expect(await storedLog(db, s.sessionId)).toHaveLength(before.length);
@@ -275,7 +250,11 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     const [a, b] = await intents(s.sessionId);
     expect([a.status, b.status]).toEqual(['abandoned', 'active']);
     const at = (await storedLog(db, s.sessionId)).length;
-    const resumed = await http.post(`/sessions/${s.sessionId}/intents/${a.id}/resume`, {}, s.token);
+    const resumed = await t.http.post(
+      `/sessions/${s.sessionId}/intents/${a.id}/resume`,
+      {},
+      s.token,
+    );
     expect(resumed.status).toBe(202);
     const offerA = await retryOffered(s, at);
     await settled(db, s.sessionId);
@@ -290,7 +269,7 @@ describeEachDatabase('closing a session, cancelling a run', (kind) => {
     await waitFor(
       async () => (await storedLog(db, s.sessionId)).at(-1)?.type === 'request_confirmation',
     );
-    expect((await http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token)).status).toBe(202);
+    expect((await t.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token)).status).toBe(202);
     expect(lifecycleProblems(await settled(db, s.sessionId))).toEqual([]);
     expect((await intents(s.sessionId)).map((i) => i.status)).toEqual(['cancelled', 'failed']);
   });

@@ -1,13 +1,8 @@
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { ask, type ClientSocket, connect } from './support/socket.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { ask, type ClientSocket } from './support/socket.js';
+import { useTestApp } from './support/use-test-app.js';
 
 async function until(pred: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -19,38 +14,20 @@ async function until(pred: () => Promise<boolean> | boolean, timeoutMs = 10_000)
 
 /** MAX_SESSIONS_PER_USER, RATE_LIMIT_SESSIONS_PER_MINUTE, MAX_JOINED_SESSIONS_PER_SOCKET. */
 describeEachDatabase('per-user session limits', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const sockets: ClientSocket[] = [];
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, {
-      MAX_SESSIONS_PER_USER: '3',
-      RATE_LIMIT_SESSIONS_PER_MINUTE: '6',
-      MAX_JOINED_SESSIONS_PER_SOCKET: '2',
-    });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+  const t = useTestApp(kind, {
+    MAX_SESSIONS_PER_USER: '3',
+    RATE_LIMIT_SESSIONS_PER_MINUTE: '6',
+    MAX_JOINED_SESSIONS_PER_SOCKET: '2',
   });
 
   const user = async (): Promise<{ token: string; socket: ClientSocket }> => {
-    const u = await http.register('limits');
-    const socket = await connect(t.baseUrl, u.accessToken);
-    sockets.push(socket);
+    const u = await t.http.register('limits');
+    const socket = await t.socket(u.accessToken);
     return { token: u.accessToken, socket };
   };
-  const restCreate = (token: string) => http.post('/sessions', {}, token);
-  const close = (token: string, id: string) => http.request('DELETE', `/sessions/${id}`, { token });
+  const restCreate = (token: string) => t.http.post('/sessions', {}, token);
+  const close = (token: string, id: string) =>
+    t.http.request('DELETE', `/sessions/${id}`, { token });
 
   it('active sessions per user are capped on REST and socket; closing one frees a slot', async () => {
     const { token, socket } = await user();
@@ -76,8 +53,7 @@ describeEachDatabase('per-user session limits', (kind) => {
   it('creates racing for the last slot: exactly one gets it', async () => {
     const { token, socket } = await user();
     for (let i = 0; i < 2; i++) expect((await restCreate(token)).status).toBe(201);
-    const second = await connect(t.baseUrl, token);
-    sockets.push(second);
+    const second = await t.socket(token);
     // The first create is held after its count; the second is sent meanwhile.
     const faults = t.app.get(FaultPoints);
     let release!: () => void;
@@ -122,7 +98,7 @@ describeEachDatabase('per-user session limits', (kind) => {
       release();
       faults.arm('session.counted', () => undefined);
     }
-    const listed = await http.get('/sessions?status=active', token);
+    const listed = await t.http.get('/sessions?status=active', token);
     expect(listed.body.items).toHaveLength(3);
   });
 
@@ -175,8 +151,7 @@ describeEachDatabase('per-user session limits', (kind) => {
     expect((await ask(socket, 'session:leave', { sessionId: ids[0] })).ok).toBe(true);
     expect((await ask(socket, 'session:join', { sessionId: ids[2] })).ok).toBe(true);
     // Another connection of the same user has its own allowance.
-    const other = await connect(t.baseUrl, token);
-    sockets.push(other);
+    const other = await t.socket(token);
     expect((await ask(other, 'session:join', { sessionId: ids[0] })).ok).toBe(true);
   });
 });

@@ -1,36 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Database } from '../src/database/database.js';
 import { HistoryService } from '../src/history/history.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describeEachDatabase } from './support/databases.js';
+import { useTestApp } from './support/use-test-app.js';
 
 describeEachDatabase('sessions REST', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind);
+
   let alice: { accessToken: string };
   let bob: { accessToken: string };
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target);
-    http = new Http(t.baseUrl);
-    alice = await http.register('alice');
-    bob = await http.register('bob');
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    alice = await t.http.register('alice');
+    bob = await t.http.register('bob');
   });
 
   it('creates a session and returns it with an empty state', async () => {
-    const created = await http.post('/sessions', { title: '  Trip  ' }, alice.accessToken);
+    const created = await t.http.post('/sessions', { title: '  Trip  ' }, alice.accessToken);
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.any(String),
@@ -40,33 +26,33 @@ describeEachDatabase('sessions REST', (kind) => {
       lastActivityAt: expect.any(String),
       lastSeq: 0,
     });
-    const got = await http.get(`/sessions/${created.body.id}`, alice.accessToken);
+    const got = await t.http.get(`/sessions/${created.body.id}`, alice.accessToken);
     expect(got.status).toBe(200);
     expect(got.body.state).toEqual({ run: null, pendingInteraction: null });
   });
 
   it('validates input: unknown fields, bad title, bad paging', async () => {
-    expect((await http.post('/sessions', { title: '' }, alice.accessToken)).status).toBe(400);
-    const extra = await http.post('/sessions', { title: 'x', owner: 'me' }, alice.accessToken);
+    expect((await t.http.post('/sessions', { title: '' }, alice.accessToken)).status).toBe(400);
+    const extra = await t.http.post('/sessions', { title: 'x', owner: 'me' }, alice.accessToken);
     expect(extra.body.details).toEqual([
       { field: 'owner', problems: ['owner is not an allowed field'] },
     ]);
-    expect((await http.get('/sessions?limit=0', alice.accessToken)).status).toBe(400);
-    expect((await http.get('/sessions?status=open', alice.accessToken)).status).toBe(400);
-    expect((await http.get('/sessions?cursor=%%%', alice.accessToken)).status).toBe(400);
+    expect((await t.http.get('/sessions?limit=0', alice.accessToken)).status).toBe(400);
+    expect((await t.http.get('/sessions?status=open', alice.accessToken)).status).toBe(400);
+    expect((await t.http.get('/sessions?cursor=%%%', alice.accessToken)).status).toBe(400);
   });
 
   it('lists own sessions newest activity first, with cursor pages', async () => {
-    const user = await http.register('lister');
+    const user = await t.http.register('lister');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++)
-      ids.push((await http.post('/sessions', { title: `s${i}` }, user.accessToken)).body.id);
+      ids.push((await t.http.post('/sessions', { title: `s${i}` }, user.accessToken)).body.id);
     // Activity on the oldest one moves it to the front.
     await t.app.get(HistoryService).append(ids[0], [{ type: 'response', data: { content: 'hi' } }]);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await http.get(
+      const page: any = await t.http.get(
         `/sessions?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
         user.accessToken,
       );
@@ -78,25 +64,25 @@ describeEachDatabase('sessions REST', (kind) => {
   });
 
   it('never shows one user another user’s session: NOT_FOUND everywhere', async () => {
-    const s = (await http.post('/sessions', {}, alice.accessToken)).body.id;
+    const s = (await t.http.post('/sessions', {}, alice.accessToken)).body.id;
     for (const path of [`/sessions/${s}`, `/sessions/${s}/events`, `/sessions/${s}/stream`]) {
-      const r = await http.get(path, bob.accessToken);
+      const r = await t.http.get(path, bob.accessToken);
       expect(r.status).toBe(404);
       expect(r.body.code).toBe('NOT_FOUND');
     }
     expect(
-      (await http.request('DELETE', `/sessions/${s}`, { token: bob.accessToken })).status,
+      (await t.http.request('DELETE', `/sessions/${s}`, { token: bob.accessToken })).status,
     ).toBe(404);
-    const missing = await http.get(`/sessions/${randomUUID()}`, bob.accessToken);
-    const malformed = await http.get('/sessions/not-a-uuid', bob.accessToken);
-    expect(missing.body).toEqual((await http.get(`/sessions/${s}`, bob.accessToken)).body);
+    const missing = await t.http.get(`/sessions/${randomUUID()}`, bob.accessToken);
+    const malformed = await t.http.get('/sessions/not-a-uuid', bob.accessToken);
+    expect(missing.body).toEqual((await t.http.get(`/sessions/${s}`, bob.accessToken)).body);
     expect(malformed.status).toBe(404);
-    const list = await http.get('/sessions', bob.accessToken);
+    const list = await t.http.get('/sessions', bob.accessToken);
     expect(list.body.items.map((x: { id: string }) => x.id)).not.toContain(s);
   });
 
   it('pages the event log after a seq, at most 1000 at a time', async () => {
-    const s = (await http.post('/sessions', {}, alice.accessToken)).body.id;
+    const s = (await t.http.post('/sessions', {}, alice.accessToken)).body.id;
     await t.app.get(HistoryService).append(
       s,
       Array.from({ length: 7 }, (_, i) => ({
@@ -104,10 +90,10 @@ describeEachDatabase('sessions REST', (kind) => {
         data: { content: `m${i}` },
       })),
     );
-    const first = await http.get(`/sessions/${s}/events?limit=3`, alice.accessToken);
+    const first = await t.http.get(`/sessions/${s}/events?limit=3`, alice.accessToken);
     expect(first.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
     expect(first.body.hasMore).toBe(true);
-    const rest = await http.get(`/sessions/${s}/events?afterSeq=3&limit=10`, alice.accessToken);
+    const rest = await t.http.get(`/sessions/${s}/events?afterSeq=3&limit=10`, alice.accessToken);
     expect(rest.body.items.map((e: { seq: number }) => e.seq)).toEqual([4, 5, 6, 7]);
     expect(rest.body.hasMore).toBe(false);
     expect(rest.body.items[0]).toEqual({
@@ -117,16 +103,16 @@ describeEachDatabase('sessions REST', (kind) => {
       createdAt: expect.any(String),
       data: { content: 'm3' },
     });
-    expect((await http.get(`/sessions/${s}/events?limit=1001`, alice.accessToken)).status).toBe(
+    expect((await t.http.get(`/sessions/${s}/events?limit=1001`, alice.accessToken)).status).toBe(
       400,
     );
-    expect((await http.get(`/sessions/${s}/events?afterSeq=-1`, alice.accessToken)).status).toBe(
+    expect((await t.http.get(`/sessions/${s}/events?afterSeq=-1`, alice.accessToken)).status).toBe(
       400,
     );
   });
 
   it('a replayed event is the event as delivered live, createdAt to the millisecond', async () => {
-    const s = (await http.post('/sessions', {}, alice.accessToken)).body.id;
+    const s = (await t.http.post('/sessions', {}, alice.accessToken)).body.id;
     const runId = randomUUID();
     const live = [
       ...(await t.app.get(HistoryService).append(s, [
@@ -141,7 +127,7 @@ describeEachDatabase('sessions REST', (kind) => {
         .get(HistoryService)
         .append(s, [{ type: 'response', data: { content: 'c' } }])),
     ];
-    const replayed = await http.get(`/sessions/${s}/events`, alice.accessToken);
+    const replayed = await t.http.get(`/sessions/${s}/events`, alice.accessToken);
     expect(replayed.body.items).toEqual(live);
     const rows = await t.app.get(Database).query<{
       created_at: Date;
@@ -152,20 +138,22 @@ describeEachDatabase('sessions REST', (kind) => {
   });
 
   it('closes a session: history kept, session_closed written, closing twice is harmless', async () => {
-    const s = (await http.post('/sessions', {}, alice.accessToken)).body.id;
-    const del = await http.request('DELETE', `/sessions/${s}`, { token: alice.accessToken });
+    const s = (await t.http.post('/sessions', {}, alice.accessToken)).body.id;
+    const del = await t.http.request('DELETE', `/sessions/${s}`, { token: alice.accessToken });
     expect(del.status).toBe(204);
-    const got = await http.get(`/sessions/${s}`, alice.accessToken);
+    const got = await t.http.get(`/sessions/${s}`, alice.accessToken);
     expect(got.body.status).toBe('closed');
-    const events = await http.get(`/sessions/${s}/events`, alice.accessToken);
+    const events = await t.http.get(`/sessions/${s}/events`, alice.accessToken);
     expect(events.body.items.map((e: { type: string; data: unknown }) => [e.type, e.data])).toEqual(
       [['session_closed', { by: 'user' }]],
     );
     expect(
-      (await http.request('DELETE', `/sessions/${s}`, { token: alice.accessToken })).status,
+      (await t.http.request('DELETE', `/sessions/${s}`, { token: alice.accessToken })).status,
     ).toBe(204);
-    expect((await http.get(`/sessions/${s}/events`, alice.accessToken)).body.items).toHaveLength(1);
-    const closedList = await http.get('/sessions?status=closed', alice.accessToken);
+    expect((await t.http.get(`/sessions/${s}/events`, alice.accessToken)).body.items).toHaveLength(
+      1,
+    );
+    const closedList = await t.http.get('/sessions?status=closed', alice.accessToken);
     expect(closedList.body.items.map((x: { id: string }) => x.id)).toContain(s);
   });
 });

@@ -8,15 +8,11 @@ import { HistoryRepository } from '../src/history/history.repository.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { PresenceService } from '../src/sessions/presence.service.js';
 import { SessionsService } from '../src/sessions/sessions.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
-import { ask, type ClientSocket, connect, EventLog } from './support/socket.js';
+import { ask, EventLog } from './support/socket.js';
 import { SseClient } from './support/sse.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
 const step = (n: number): NewEvent => ({
@@ -28,39 +24,20 @@ const seqsOf = (log: EventLog, sessionId: string): number[] =>
   log.of(sessionId).map((e: { seq: number }) => e.seq);
 
 /** Appends through the log of `app`: committed, then published to that node's EventBus. */
-const append = (app: TestApp, sessionId: string, n: number): Promise<unknown> =>
+const append = (app: AppUnderTest, sessionId: string, n: number): Promise<unknown> =>
   app.app.get(HistoryService).append(sessionId, [step(n)]);
 
 /** Commits an event without publishing it anywhere: another node's event whose relay was lost. */
-const appendUnannounced = (app: TestApp, sessionId: string, n: number): Promise<unknown> =>
+const appendUnannounced = (app: AppUnderTest, sessionId: string, n: number): Promise<unknown> =>
   app.app
     .get(HistoryRepository)
     .appendBatch([{ ord: 0, group: 0, sessionId, event: step(n), touch: true, fenced: false }]);
 
 describeEachDatabase('per-socket seq order', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
-  const sockets: ClientSocket[] = [];
-
-  beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target, { RATE_LIMIT_MESSAGES_PER_MINUTE: '1000' });
-    http = new Http(t.baseUrl);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
-  });
+  const t = useTestApp(kind, { RATE_LIMIT_MESSAGES_PER_MINUTE: '1000' });
 
   const joined = async (sessions: string[], token: string) => {
-    const socket = await connect(t.baseUrl, token);
-    sockets.push(socket);
+    const socket = await t.socket(token);
     const log = new EventLog(socket);
     for (const sessionId of sessions) {
       const r = await ask(socket, 'session:join', { sessionId });
@@ -70,10 +47,10 @@ describeEachDatabase('per-socket seq order', (kind) => {
   };
 
   const newSession = async (token: string): Promise<string> =>
-    (await http.post('/sessions', {}, token)).body.id as string;
+    (await t.http.post('/sessions', {}, token)).body.id as string;
 
   it('a seq that never arrived live is read from the log and delivered before the next one', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s = await newSession(u.accessToken);
     const { log } = await joined([s], u.accessToken);
     await append(t, s, 1);
@@ -85,11 +62,10 @@ describeEachDatabase('per-socket seq order', (kind) => {
   });
 
   it('a late joiner starts at the log end: no live flood of old events, then every new one', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s = await newSession(u.accessToken);
     for (let i = 1; i <= 40; i++) await append(t, s, i);
-    const socket = await connect(t.baseUrl, u.accessToken);
-    sockets.push(socket);
+    const socket = await t.socket(u.accessToken);
     const log = new EventLog(socket);
     const ack = await ask(socket, 'session:join', { sessionId: s, afterSeq: 40 });
     expect(ack).toMatchObject({ ok: true, events: [], hasMore: false });
@@ -99,7 +75,7 @@ describeEachDatabase('per-socket seq order', (kind) => {
   });
 
   it('a session has one sequencer per node while sockets watch it, none after the last leaves', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s = await newSession(u.accessToken);
     const fanout = t.app.get(SessionFanoutService);
     const bus = t.app.get(EventBus);
@@ -122,7 +98,7 @@ describeEachDatabase('per-socket seq order', (kind) => {
   });
 
   it('a socket in two sessions that leaves one keeps the other; leaving twice or rejoining is clean', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s1 = await newSession(u.accessToken);
     const s2 = await newSession(u.accessToken);
     const fanout = t.app.get(SessionFanoutService);
@@ -154,11 +130,10 @@ describeEachDatabase('per-socket seq order', (kind) => {
   });
 
   it('a join that fails after entering the room leaves it and releases the watch', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s1 = await newSession(u.accessToken);
     const s2 = await newSession(u.accessToken);
-    const socket = await connect(t.baseUrl, u.accessToken);
-    sockets.push(socket);
+    const socket = await t.socket(u.accessToken);
     const log = new EventLog(socket);
     const db = t.app.get(Database);
     // The replay read fails: the log's table is briefly missing.
@@ -182,7 +157,7 @@ describeEachDatabase('per-socket seq order', (kind) => {
   });
 
   it('leave then join, sent back to back, end joined even when the leave is slower to read', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s = await newSession(u.accessToken);
     const { socket, log } = await joined([s], u.accessToken);
     const sessionsService = t.app.get(SessionsService);
@@ -218,10 +193,9 @@ describeEachDatabase('per-socket seq order', (kind) => {
   });
 
   it('a failed join does not undo a join of the same session retried meanwhile', async () => {
-    const u = await http.register();
+    const u = await t.http.register();
     const s = await newSession(u.accessToken);
-    const socket = await connect(t.baseUrl, u.accessToken);
-    sockets.push(socket);
+    const socket = await t.socket(u.accessToken);
     const log = new EventLog(socket);
     const sessionsService = t.app.get(SessionsService);
     const page = sessionsService.page.bind(sessionsService);
@@ -256,28 +230,12 @@ const until = async (pred: () => boolean, timeoutMs = 10_000): Promise<void> => 
 const redisUrl = serviceUrl('TEST_REDIS_URL');
 
 describe('per-socket seq order across two nodes', () => {
-  let target: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-  const sockets: ClientSocket[] = [];
   const env = { REDIS_URL: redisUrl, JWT_SECRET: 'socket-order-test-secret-of-both-nodes' };
+  const a = useTestApp('postgres', env);
+  const b = a.node(env);
 
-  beforeAll(async () => {
-    target = await createTestDatabase('postgres');
-    a = await startTestApp(target, env);
-    b = await startTestApp(target, { ...env, DATA_DIR: `${target.dataDir}-b` });
-  });
-
-  afterAll(async () => {
-    for (const s of sockets.splice(0)) s.close();
-    await b?.close();
-    await a?.close();
-    await target?.drop();
-  });
-
-  const joinedOn = async (app: TestApp, token: string, sessionId: string) => {
-    const socket = await connect(app.baseUrl, token);
-    sockets.push(socket);
+  const joinedOn = async (app: AppUnderTest, token: string, sessionId: string) => {
+    const socket = await app.socket(token);
     const log = new EventLog(socket);
     expect((await ask(socket, 'session:join', { sessionId })).ok).toBe(true);
     return log;

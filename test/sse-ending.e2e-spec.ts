@@ -5,47 +5,32 @@ import { FaultPoints } from '../src/common/fault-points.js';
 import { HistoryService } from '../src/history/history.service.js';
 import { EventBus } from '../src/history/event-bus.js';
 import { PresenceService } from '../src/sessions/presence.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
-import { Http } from './support/http.js';
+import { describeEachDatabase } from './support/databases.js';
 import { serviceUrl } from './support/services.js';
 import { SseClient } from './support/sse.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 /**
  * docs/protocol.md "Server-Sent Events and stream tickets": an open stream ends when the session is
  * closed, however it was opened.
  */
 describeEachDatabase('SSE streams of closed sessions', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let api: Http;
+  // With Redis: a stream that never ends would also hold its session's channel subscription.
+  const t = useTestApp(kind, { REDIS_URL: serviceUrl('TEST_REDIS_URL') });
   let token: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    // With Redis: a stream that never ends would also hold its session's channel subscription.
-    t = await startTestApp(target, { REDIS_URL: serviceUrl('TEST_REDIS_URL') });
-    api = new Http(t.baseUrl);
-    token = (await api.register('sse-end')).accessToken;
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
+    token = (await t.http.register('sse-end')).accessToken;
   });
 
   /** A closed session whose log is 1, 2 (responses), 3 (session_closed). */
   const closedSession = async (): Promise<string> => {
-    const s = (await api.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     await t.app.get(HistoryService).append(s, [
       { type: 'response', data: { content: 'a' } },
       { type: 'response', data: { content: 'b' } },
     ]);
-    expect((await api.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    expect((await t.http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
     return s;
   };
   const open = (s: string, query = '', headers: Record<string, string> = {}): Promise<SseClient> =>
@@ -119,14 +104,14 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
   });
 
   it('a stream past the log of an open session ends when the session closes', async () => {
-    const s = (await api.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     // A Last-Event-ID beyond the log: session_closed (seq 1) is at or before the position.
     const read = t.app.get(FaultPoints).pause('stream.status-read');
     const c = await open(s, '', { 'last-event-id': '5' });
     // The stream has read the status (active) before the close, which it then only sees on the bus.
     await read.reached;
     read.release();
-    expect((await api.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    expect((await t.http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
     await c.waitFor(() => c.closed, 5000);
     expect(c.closed).toBe(true);
     expect(c.events()).toEqual([]);
@@ -134,7 +119,7 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
   });
 
   it('a stream past the log whose session_closed is lost on the bus ends on the next re-read', async () => {
-    const s = (await api.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     const read = t.app.get(FaultPoints).pause('stream.status-read');
     const c = await open(s, '', { 'last-event-id': '5' });
     await read.reached;
@@ -144,7 +129,7 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
     const publish = bus.publish.bind(bus);
     bus.publish = (e, origin) => (e.type === 'session_closed' ? undefined : publish(e, origin));
     try {
-      expect((await api.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+      expect((await t.http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
     } finally {
       bus.publish = publish;
     }
@@ -160,7 +145,7 @@ describeEachDatabase('SSE streams of closed sessions', (kind) => {
   });
 
   it('a client that leaves before its stream starts leaves nothing open', async () => {
-    const s = (await api.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     const server: http.Server = t.app.getHttpServer();
     const sockets: Socket[] = [];
     const onConnection = (k: Socket): void => void sockets.push(k);

@@ -3,36 +3,24 @@ import { EventBus } from '../src/history/event-bus.js';
 import { Database } from '../src/database/database.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { UsersService } from '../src/users/users.service.js';
-import {
-  createTestDatabase,
-  describeEachDatabase,
-  type TestDatabase,
-} from './support/databases.js';
+import { createTestDatabase, describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
 import { SseClient } from './support/sse.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp } from './support/test-app.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describeEachDatabase('SSE stream', (kind) => {
-  let target: TestDatabase;
-  let t: TestApp;
-  let http: Http;
+  const t = useTestApp(kind);
+
   let token: string;
   let history: HistoryService;
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
-    t = await startTestApp(target);
-    http = new Http(t.baseUrl);
-    token = (await http.register()).accessToken;
+    token = (await t.http.register()).accessToken;
     history = t.app.get(HistoryService);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await target?.drop();
   });
 
   const append = (s: string, n: number, tag = 'x'): Promise<unknown> =>
@@ -45,7 +33,7 @@ describeEachDatabase('SSE stream', (kind) => {
     );
 
   it('replays from seq 1, then goes live, in SSE format with id = seq', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     await append(s, 3);
     const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
       authorization: `Bearer ${token}`,
@@ -70,7 +58,7 @@ describeEachDatabase('SSE stream', (kind) => {
   });
 
   it('resumes after Last-Event-ID (or ?afterSeq=) with no duplicate at the seam', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     await append(s, 6);
     const byHeader = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream?afterSeq=1`, {
       authorization: `Bearer ${token}`,
@@ -94,7 +82,7 @@ describeEachDatabase('SSE stream', (kind) => {
   });
 
   it('joins a log that is being written: replay + live is exactly 1..n', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     const TOTAL = 300;
     const writing = (async () => {
       for (let i = 0; i < TOTAL / 10; i++) await append(s, 10);
@@ -113,7 +101,7 @@ describeEachDatabase('SSE stream', (kind) => {
   });
 
   it('releases its subscription when the client goes away', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     const bus = t.app.get(EventBus);
     const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
       authorization: `Bearer ${token}`,
@@ -128,22 +116,22 @@ describeEachDatabase('SSE stream', (kind) => {
   });
 
   it('rejects a bad Last-Event-ID and a missing token', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
-    const bad = await http.request('GET', `/sessions/${s}/stream`, {
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
+    const bad = await t.http.request('GET', `/sessions/${s}/stream`, {
       token,
       headers: { 'last-event-id': 'abc' },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
-    expect((await http.get(`/sessions/${s}/stream`)).status).toBe(401);
+    expect((await t.http.get(`/sessions/${s}/stream`)).status).toBe(401);
   });
 
   describe('stream tickets', () => {
     const ticketFor = async (s: string, tk = token) =>
-      http.post(`/sessions/${s}/stream-tickets`, undefined, tk);
+      t.http.post(`/sessions/${s}/stream-tickets`, undefined, tk);
 
     it('issues a single-use ticket that opens the stream without a header', async () => {
-      const s = (await http.post('/sessions', {}, token)).body.id;
+      const s = (await t.http.post('/sessions', {}, token)).body.id;
       await append(s, 2);
       const r = await ticketFor(s);
       expect(r.status).toBe(201);
@@ -162,28 +150,28 @@ describeEachDatabase('SSE stream', (kind) => {
       } finally {
         c.close();
       }
-      const again = await http.get(`/sessions/${s}/stream?ticket=${r.body.ticket}`);
+      const again = await t.http.get(`/sessions/${s}/stream?ticket=${r.body.ticket}`);
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('UNAUTHORIZED');
     });
 
     it('refuses a ticket for another session, an expired one and a made-up one', async () => {
-      const s1 = (await http.post('/sessions', {}, token)).body.id;
-      const s2 = (await http.post('/sessions', {}, token)).body.id;
+      const s1 = (await t.http.post('/sessions', {}, token)).body.id;
+      const s2 = (await t.http.post('/sessions', {}, token)).body.id;
       const wrong = (await ticketFor(s1)).body.ticket;
-      expect((await http.get(`/sessions/${s2}/stream?ticket=${wrong}`)).status).toBe(401);
+      expect((await t.http.get(`/sessions/${s2}/stream?ticket=${wrong}`)).status).toBe(401);
       const old = (await ticketFor(s1)).body.ticket;
       await t.app
         .get(Database)
         .query(`UPDATE stream_tickets SET expires_at = now() - interval '1 second'`);
-      const expired = await http.get(`/sessions/${s1}/stream?ticket=${old}`);
+      const expired = await t.http.get(`/sessions/${s1}/stream?ticket=${old}`);
       expect(expired.status).toBe(401);
       expect(expired.body.code).toBe('UNAUTHORIZED');
-      expect((await http.get(`/sessions/${s1}/stream?ticket=x`)).status).toBe(401);
+      expect((await t.http.get(`/sessions/${s1}/stream?ticket=x`)).status).toBe(401);
     });
 
     it('opens one stream for a ticket presented by several requests at once', async () => {
-      const s = (await http.post('/sessions', {}, token)).body.id;
+      const s = (await t.http.post('/sessions', {}, token)).body.id;
       const { ticket } = (await ticketFor(s)).body;
       const n = 6;
       // Every request has checked the ticket (valid, unused) before any of them uses it.
@@ -208,32 +196,32 @@ describeEachDatabase('SSE stream', (kind) => {
     });
 
     it('issues tickets only to the owner of the session', async () => {
-      const s = (await http.post('/sessions', {}, token)).body.id;
-      const other = (await http.register('other')).accessToken;
+      const s = (await t.http.post('/sessions', {}, token)).body.id;
+      const other = (await t.http.register('other')).accessToken;
       const r = await ticketFor(s, other);
       expect(r.status).toBe(404);
       expect(r.body.code).toBe('NOT_FOUND');
-      expect((await http.post(`/sessions/${s}/stream-tickets`)).status).toBe(401);
+      expect((await t.http.post(`/sessions/${s}/stream-tickets`)).status).toBe(401);
     });
   });
 
   it('ends an open stream when the session is closed', async () => {
-    const s = (await http.post('/sessions', {}, token)).body.id;
+    const s = (await t.http.post('/sessions', {}, token)).body.id;
     const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream`, {
       authorization: `Bearer ${token}`,
     });
     await new Promise((r) => setTimeout(r, 50));
-    expect((await http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
+    expect((await t.http.request('DELETE', `/sessions/${s}`, { token })).status).toBe(204);
     await c.waitFor(() => c.closed, 10_000);
     expect(c.closed).toBe(true);
     expect(c.events().at(-1)?.type).toBe('session_closed');
   });
 
   it('ends an open stream when its user is disabled', async () => {
-    const u = await http.register('doomed');
-    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
-    const ticket = (await http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken)).body
-      .ticket;
+    const u = await t.http.register('doomed');
+    const s = (await t.http.post('/sessions', {}, u.accessToken)).body.id;
+    const ticket = (await t.http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken))
+      .body.ticket;
     const c = await SseClient.open(`${t.baseUrl}/sessions/${s}/stream?ticket=${ticket}`, {});
     expect(c.status).toBe(200);
     await t.app.get(UsersService).update(u.user.id, { disabled: true });
@@ -242,12 +230,12 @@ describeEachDatabase('SSE stream', (kind) => {
   });
 
   it('refuses a ticket issued before its user was disabled', async () => {
-    const u = await http.register('banned');
-    const s = (await http.post('/sessions', {}, u.accessToken)).body.id;
-    const ticket = (await http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken)).body
-      .ticket;
+    const u = await t.http.register('banned');
+    const s = (await t.http.post('/sessions', {}, u.accessToken)).body.id;
+    const ticket = (await t.http.post(`/sessions/${s}/stream-tickets`, undefined, u.accessToken))
+      .body.ticket;
     await t.app.get(UsersService).update(u.user.id, { disabled: true });
-    const r = await http.get(`/sessions/${s}/stream?ticket=${ticket}`);
+    const r = await t.http.get(`/sessions/${s}/stream?ticket=${ticket}`);
     expect(r.status).toBe(401);
     expect(r.body.code).toBe('UNAUTHORIZED');
   });

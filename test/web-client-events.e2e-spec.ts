@@ -1,31 +1,25 @@
 import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { HistoryService } from '../src/history/history.service.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
 import { CHROMIUM, CHROMIUM_ARGS, WebChat } from './support/web-page.js';
+import { useTestApp } from './support/use-test-app.js';
 
 const ARTIFACTS = 'test-artifacts';
 
 describe('web client: retries and reminders in headless Chromium', () => {
-  let target: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp('pglite', {
+    AGENT_FAIL_FIRST_ATTEMPTS: '1',
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000',
+  });
   let browser: Browser;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    target = await createTestDatabase('pglite');
-    t = await startTestApp(target, {
-      AGENT_FAIL_FIRST_ATTEMPTS: '1',
-      AUTH_RATE_LIMIT_PER_MINUTE: '1000',
-    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await t?.close();
-    await target?.drop();
   });
 
   it('offers a retry after a failed attempt, and the retry answers', async () => {
