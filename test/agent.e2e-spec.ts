@@ -134,6 +134,31 @@ describeEachDatabase('agent over a real socket', (kind) => {
     );
   });
 
+  it('deny with a reason: interaction_resolved carries it, the model gets it, the answer quotes it', async () => {
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    await c.send('search replay');
+    const q = await c.next('request_confirmation');
+    for (const bad of [
+      { approved: false, reason: '' },
+      { approved: false, reason: '   ' },
+      { approved: false, reason: 'x'.repeat(501) },
+      { approved: false, reason: 7 },
+      { approved: true, reason: 'a reason only goes with a denial' },
+    ]) {
+      const refused = await c.respond(q.data.interactionId, bad);
+      expect(refused.error.code).toBe('VALIDATION_FAILED');
+      expect(refused.error.details.map((d: any) => d.field)).toEqual(['response.reason']);
+    }
+    const reason = 'not during the "freeze", please';
+    expect((await c.respond(q.data.interactionId, { approved: false, reason })).ok).toBe(true);
+    await c.end();
+    const resolved = c.events().find((e) => e.type === 'interaction_resolved');
+    expect(resolved.data).toMatchObject({ outcome: 'denied', reason });
+    expect(c.types()).not.toContain('tool_execution');
+    expect(c.events().find((e) => e.type === 'response').data.content).toContain(`"${reason}"`);
+  });
+
   it('an unanswered confirmation times out, is resolved once, and the run completes', async () => {
     const u = await t.user();
     const c = await t.tab(u.token);

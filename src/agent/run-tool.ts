@@ -81,8 +81,13 @@ export async function runTool(
       message: `Run ${tool.name} with ${JSON.stringify(args)}?`,
     });
     if (answer.outcome !== 'approved') {
+      // The model is told why (a denial's reason, as the person wrote it), as the tool's result.
+      const reason = (answer.response as { reason?: unknown } | undefined)?.reason;
       return toolMessage(call, {
         skipped: answer.outcome === 'timeout' ? 'no answer in time' : answer.outcome,
+        ...(answer.outcome === 'denied' && typeof reason === 'string'
+          ? { reason: reason.trim() }
+          : {}),
       });
     }
   }

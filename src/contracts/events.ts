@@ -46,6 +46,9 @@ export const INTERACTION_OUTCOMES = [
 ] as const;
 export type InteractionOutcome = (typeof INTERACTION_OUTCOMES)[number];
 
+/** The longest reason a denial may carry (`{approved: false, reason}`), in characters. */
+export const DENY_REASON_MAX = 500;
+
 export const CANCEL_REASONS = ['user', 'admin', 'expired', 'shutdown'] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
@@ -87,6 +90,8 @@ export interface EventDataMap {
     interactionId: string;
     outcome: InteractionOutcome;
     connectionId?: string;
+    /** A denied confirmation's reason, as the person gave it. */
+    reason?: string;
   };
   task_failed: { error: string; attempt: number; canRetry: boolean; interactionId?: string };
   task_completed: { usage: { promptTokens: number; completionTokens: number } };

@@ -2,6 +2,7 @@ import { ERROR_CODES } from './error-codes.js';
 import {
   CANCEL_REASONS,
   CLOSED_BY,
+  DENY_REASON_MAX,
   type EventDataMap,
   type EventType,
   type FormField,
@@ -107,6 +108,7 @@ export const EVENT_DATA_SCHEMAS = {
       interactionId: uuid,
       outcome: oneOf(INTERACTION_OUTCOMES),
       connectionId: uuid,
+      reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
     },
     ['interactionId', 'outcome'],
   ),
@@ -231,6 +233,13 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
     response: {
       oneOf: [
         obj({ approved: bool }),
+        obj(
+          {
+            approved: { type: 'boolean', enum: [false] },
+            reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
+          },
+          ['approved', 'reason'],
+        ),
         obj({ values: { type: 'object', additionalProperties: { type: 'string' } } }),
         obj({ retry: bool }),
       ],

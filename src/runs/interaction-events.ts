@@ -3,16 +3,23 @@ import type { InteractionRow } from './runs.repository.js';
 
 /**
  * The `interaction_resolved` event of an interaction row: tagged with the run and intent that
- * asked, and with the answering connection (in data and on the event) when a connection answered.
+ * asked, and with the answering connection (in data and on the event) when a connection answered,
+ * and a denial's reason when it gave one.
  */
 export function interactionResolved(
   row: Pick<InteractionRow, 'id' | 'run_id' | 'intent_id'>,
   outcome: InteractionOutcome,
   connectionId?: string,
+  reason?: string,
 ): NewEvent {
   return {
     type: 'interaction_resolved',
-    data: { interactionId: row.id, outcome, ...(connectionId ? { connectionId } : {}) },
+    data: {
+      interactionId: row.id,
+      outcome,
+      ...(connectionId ? { connectionId } : {}),
+      ...(reason ? { reason } : {}),
+    },
     runId: row.run_id,
     intentId: row.intent_id,
     ...(connectionId ? { connectionId } : {}),

@@ -17,6 +17,8 @@ export type Question =
 export interface AnsweredBy {
   connectionId?: string;
   response?: unknown;
+  /** A denial's reason, carried by its `interaction_resolved`. */
+  reason?: string;
 }
 
 type Resolution<T> = Promise<{ row: InteractionRow; result: T | undefined } | undefined>;
@@ -103,7 +105,9 @@ export class InteractionLifecycle {
     await this.faults.hit('interaction.resolved');
     if (row.kind === 'retry' && outcome !== 'retry')
       await this.store.transitionIntent(row.intent_id, 'failed');
-    await this.history.append(sessionId, [interactionResolved(row, outcome, by.connectionId)]);
+    await this.history.append(sessionId, [
+      interactionResolved(row, outcome, by.connectionId, by.reason),
+    ]);
     this.db.afterCommit(() => this.timers.clear(interactionId));
     return { row, result: then ? await then(row) : undefined };
   }

@@ -35,7 +35,7 @@ export class SendMessageDto implements Exactly<SendMessageDto, SendMessageReques
 export class RespondDto implements Exactly<RespondDto, RespondRequest> {
   @ApiProperty({
     description:
-      '{approved: boolean} for confirm, {values: {...}} for form, {retry: boolean} for retry',
+      '{approved: boolean} or {approved: false, reason} (1..500 characters) for confirm, {values: {...}} for form, {retry: boolean} for retry',
     example: { approved: true },
   })
   @IsDefined()

@@ -76,6 +76,9 @@ export function route(
 /** The final answer once a tool ran (or was skipped). */
 function answerFromTool(name: string, content: string): string {
   const r = JSON.parse(content) as Record<string, unknown>;
+  if (r.skipped === 'denied' && typeof r.reason === 'string') {
+    return `I did not run ${name}: you declined, saying "${r.reason}". Ask again if you want me to try.`;
+  }
   if (r.skipped) {
     return `I did not run ${name} (${str(r.skipped)}), so I cannot answer that with it. Ask again if you want me to try.`;
   }

@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
-import type { FormField, InteractionOutcome } from '../../contracts/events.js';
+import {
+  DENY_REASON_MAX,
+  type FormField,
+  type InteractionOutcome,
+} from '../../contracts/events.js';
 import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
 import type { InteractionRow } from '../../runs/runs.repository.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
@@ -33,13 +37,41 @@ function shapeError(expected: string): DomainError {
   ]);
 }
 
+/** What is wrong with a confirmation's `reason`, if anything (it goes only with a denial). */
+function reasonProblem(approved: boolean, reason: unknown): string | undefined {
+  if (approved) return 'goes only with approved: false';
+  if (typeof reason !== 'string') return 'must be a string';
+  if (reason.trim() === '') return 'must not be blank';
+  if (reason.length > DENY_REASON_MAX) return `must be at most ${DENY_REASON_MAX} characters`;
+  return undefined;
+}
+
+/** A denial's reason, trimmed, when the answer gave one (checked by outcomeOf). */
+function reasonOf(response: unknown): string | undefined {
+  return isObject(response) && typeof response.reason === 'string'
+    ? response.reason.trim()
+    : undefined;
+}
+
 /** Checks a response against its interaction's kind (and a form's fields); returns the outcome. */
 function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
   const keys = isObject(response) ? Object.keys(response) : [];
   switch (row.kind) {
     case 'confirm':
-      if (!isObject(response) || typeof response.approved !== 'boolean' || keys.length !== 1) {
-        throw shapeError('{approved: boolean}');
+      if (
+        !isObject(response) ||
+        typeof response.approved !== 'boolean' ||
+        keys.some((k) => k !== 'approved' && k !== 'reason')
+      ) {
+        throw shapeError('{approved: boolean} or {approved: false, reason: string}');
+      }
+      if ('reason' in response) {
+        const problem = reasonProblem(response.approved, response.reason);
+        if (problem) {
+          throw DomainError.validation(`The reason ${problem}`, [
+            { field: 'response.reason', problems: [problem] },
+          ]);
+        }
       }
       return response.approved ? 'approved' : 'denied';
     case 'retry':
@@ -107,7 +139,11 @@ export class AnswerInteractionUseCase {
 
     // The answer, its event and (for an accepted retry) the next run commit together, under
     // the session lock, and only while the session is still active.
-    const by = { connectionId: cmd.connectionId, response: cmd.response };
+    const by = {
+      connectionId: cmd.connectionId,
+      response: cmd.response,
+      reason: reasonOf(cmd.response),
+    };
     const won = await this.history
       .transaction(session.id, async (locked) => {
         assertOpen(locked);
