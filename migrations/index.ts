@@ -5,6 +5,7 @@ import { RemindersDueAt1732000010000 } from './1732000010000-reminders-due-at.js
 import { StreamTickets1732000011000 } from './1732000011000-stream-tickets.js';
 import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
 import { ActiveSessionsIndex1732000014000 } from './1732000014000-active-sessions-index.js';
+import { Steering1732000020000 } from './1732000020000-steering.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   StreamTickets1732000011000,
   RefreshGrace1732000013000,
   ActiveSessionsIndex1732000014000,
+  Steering1732000020000,
 ];

@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'session_expired',
   'session_closed',
   'reminder_due',
+  'intent_dequeued',
+  'head_changed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -49,8 +51,27 @@ export type InteractionOutcome = (typeof INTERACTION_OUTCOMES)[number];
 /** The longest reason a denial may carry (`{approved: false, reason}`), in characters. */
 export const DENY_REASON_MAX = 500;
 
-export const CANCEL_REASONS = ['user', 'admin', 'expired', 'shutdown'] as const;
+export const CANCEL_REASONS = [
+  'user',
+  'admin',
+  'expired',
+  'shutdown',
+  'interrupted',
+  'rolled_back',
+] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+/**
+ * What `message:send` does while the session is busy (a run going, or intents queued):
+ * refuse (SESSION_BUSY), queue the intent, or end the run and start at once (keeping, or rolling
+ * back, what the ended intent said).
+ */
+export const IF_BUSY_POLICIES = ['reject', 'enqueue', 'interrupt', 'rollback'] as const;
+export type IfBusyPolicy = (typeof IF_BUSY_POLICIES)[number];
+
+/** Why a queued intent left the queue without running (`intent_dequeued.reason`). */
+export const DEQUEUE_REASONS = ['user', 'closed', 'expired'] as const;
+export type DequeueReason = (typeof DEQUEUE_REASONS)[number];
 
 /** Who closed a session (`session_closed.by`). */
 export const CLOSED_BY = ['user', 'admin'] as const;
@@ -67,7 +88,14 @@ export interface FormField {
 }
 
 export interface EventDataMap {
-  user_message: { content: string; clientMessageId: string };
+  user_message: {
+    content: string;
+    clientMessageId: string;
+    /** The intent this one follows (its branch); null for the first of a conversation. */
+    parentIntentId: string | null;
+    /** Sent with `ifBusy: "enqueue"` while the session was busy: it waits in the queue. */
+    queued?: true;
+  };
   task_started: { attempt: number };
   thinking: { step: ThinkingStep; status: ThinkingStatus; detail?: string };
   generating: { delta: string };
@@ -100,6 +128,9 @@ export interface EventDataMap {
   session_closed: { by: ClosedBy };
   /** Written by the reminder scheduler (no intent, no run) into the session it was made in. */
   reminder_due: { reminderId: string; label: string; dueAt: string };
+  intent_dequeued: { intentId: string; reason: DequeueReason };
+  /** The session's head moved (session:checkout): new messages follow this intent. */
+  head_changed: { intentId: string };
 }
 
 /** One entry of a session's log, as clients receive it. */

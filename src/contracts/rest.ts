@@ -1,5 +1,5 @@
 import type { ErrorBody } from './error-codes.js';
-import type { SessionEvent } from './events.js';
+import type { IfBusyPolicy, SessionEvent } from './events.js';
 import type { SessionStatus } from './session.js';
 
 /**
@@ -94,13 +94,31 @@ export interface StreamTicket {
 export interface SendMessageRequest {
   content: string;
   clientMessageId?: string;
+  /** What happens while the session is busy (default `reject`: SESSION_BUSY). */
+  ifBusy?: IfBusyPolicy;
+  /** The intent this message follows instead of the head (editing); null: the very start. */
+  parentIntentId?: string | null;
 }
 
 export interface MessageAccepted {
   intentId: string;
-  runId: string;
+  /** The intent's first run; null while it waits in the queue. */
+  runId: string | null;
   /** seq of the `user_message` event the message wrote. */
   seq: number;
+  /** Present (true) when the intent was queued. */
+  queued?: true;
+  /** Its place in the queue when queued (1 = next). */
+  position?: number;
+}
+
+/** `PUT /sessions/:id/head`: the REST twin of `session:checkout`. */
+export interface CheckoutRequest {
+  intentId: string;
+}
+
+export interface HeadResponse {
+  headIntentId: string;
 }
 
 /** `POST /sessions/:id/interactions/:interactionId`: the REST twin of `interaction:respond`. */

@@ -3,6 +3,8 @@ import {
   CANCEL_REASONS,
   CLOSED_BY,
   DENY_REASON_MAX,
+  DEQUEUE_REASONS,
+  IF_BUSY_POLICIES,
   type EventDataMap,
   type EventType,
   type FormField,
@@ -15,6 +17,7 @@ import {
 } from './events.js';
 import {
   type InteractionView,
+  type QueuedIntentView,
   RUN_STATUSES,
   type RunView,
   SESSION_STATUSES,
@@ -69,7 +72,15 @@ function shape<T>(
 const oneOf = (values: readonly string[]): JsonSchema => ({ type: 'string', enum: [...values] });
 
 export const EVENT_DATA_SCHEMAS = {
-  user_message: shape<EventDataMap['user_message']>({ content: str, clientMessageId: str }),
+  user_message: shape<EventDataMap['user_message']>(
+    {
+      content: str,
+      clientMessageId: str,
+      parentIntentId: { ...uuid, type: ['string', 'null'] },
+      queued: { type: 'boolean', const: true },
+    },
+    ['content', 'clientMessageId', 'parentIntentId'],
+  ),
   task_started: shape<EventDataMap['task_started']>({ attempt: { type: 'integer', minimum: 1 } }),
   thinking: shape<EventDataMap['thinking']>(
     {
@@ -130,6 +141,11 @@ export const EVENT_DATA_SCHEMAS = {
     label: str,
     dueAt: dateTime,
   }),
+  intent_dequeued: shape<EventDataMap['intent_dequeued']>({
+    intentId: uuid,
+    reason: oneOf(DEQUEUE_REASONS),
+  }),
+  head_changed: shape<EventDataMap['head_changed']>({ intentId: uuid }),
 } satisfies Record<EventType, JsonSchema>;
 
 export function eventSchema(type: EventType): JsonSchema {
@@ -190,6 +206,12 @@ export const STATE_SCHEMA = shape<SessionStateView>({
       }),
     ],
   },
+  headIntentId: { ...uuid, type: ['string', 'null'] },
+  queue: {
+    type: 'array',
+    description: 'The queued intents, next first',
+    items: shape<QueuedIntentView>({ intentId: uuid, content: str, createdAt: dateTime }),
+  },
 });
 
 export const ERROR_SCHEMA = shape<SocketError>(
@@ -218,15 +240,24 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
     ['sessionId'],
   ),
   'session:leave': shape<ClientPayloads['session:leave']>({ sessionId: uuid }),
-  'message:send': shape<ClientPayloads['message:send']>({
-    sessionId: uuid,
-    content: {
-      type: 'string',
-      description:
-        'Trimmed, 1..MAX_MESSAGE_LENGTH (default 500) characters; no control characters but newline and tab',
+  'message:send': shape<ClientPayloads['message:send']>(
+    {
+      sessionId: uuid,
+      content: {
+        type: 'string',
+        description:
+          'Trimmed, 1..MAX_MESSAGE_LENGTH (default 500) characters; no control characters but newline and tab',
+      },
+      clientMessageId,
+      ifBusy: { ...oneOf(IF_BUSY_POLICIES), default: 'reject' },
+      parentIntentId: {
+        ...uuid,
+        type: ['string', 'null'],
+        description: 'The intent this message follows instead of the head; null: the very start',
+      },
     },
-    clientMessageId,
-  }),
+    ['sessionId', 'content', 'clientMessageId'],
+  ),
   'interaction:respond': shape<ClientPayloads['interaction:respond']>({
     sessionId: uuid,
     interactionId: uuid,
@@ -247,6 +278,15 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
   }),
   'run:cancel': shape<ClientPayloads['run:cancel']>({ sessionId: uuid }),
   'intent:resume': shape<ClientPayloads['intent:resume']>({ sessionId: uuid, intentId: uuid }),
+  'intent:cancel': shape<ClientPayloads['intent:cancel']>({ sessionId: uuid, intentId: uuid }),
+  'intent:regenerate': shape<ClientPayloads['intent:regenerate']>({
+    sessionId: uuid,
+    intentId: uuid,
+  }),
+  'session:checkout': shape<ClientPayloads['session:checkout']>({
+    sessionId: uuid,
+    intentId: uuid,
+  }),
 } satisfies Record<ClientEventName, JsonSchema>;
 
 /** The success ack of event E: `ok: true` and exactly the fields of E's ack in the contract. */
@@ -263,14 +303,23 @@ export const CLIENT_ACK_SCHEMAS = {
     hasMore: bool,
   }),
   'session:leave': ok<'session:leave'>({}),
-  'message:send': ok<'message:send'>({
-    intentId: uuid,
-    runId: uuid,
-    seq: { type: 'integer', minimum: 1 },
-  }),
+  'message:send': obj(
+    {
+      ok: { type: 'boolean', const: true },
+      intentId: uuid,
+      runId: { ...uuid, type: ['string', 'null'], description: 'null while the intent is queued' },
+      seq: { type: 'integer', minimum: 1 },
+      queued: { type: 'boolean', const: true },
+      position: { type: 'integer', minimum: 1, description: 'Place in the queue, 1 = next' },
+    },
+    ['ok', 'intentId', 'runId', 'seq'],
+  ),
   'interaction:respond': ok<'interaction:respond'>({}),
   'run:cancel': ok<'run:cancel'>({ runId: uuid }),
   'intent:resume': ok<'intent:resume'>({ runId: uuid }),
+  'intent:cancel': ok<'intent:cancel'>({}),
+  'intent:regenerate': ok<'intent:regenerate'>({ runId: uuid }),
+  'session:checkout': ok<'session:checkout'>({ headIntentId: uuid }),
 } satisfies Record<ClientEventName, JsonSchema>;
 
 export const ACK_FAILURE_SCHEMA = obj({

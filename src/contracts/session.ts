@@ -30,8 +30,20 @@ export function isActiveRunStatus(status: RunStatus): status is ActiveRunStatus 
   return (ACTIVE_RUN_STATUSES as readonly RunStatus[]).includes(status);
 }
 
-/** An intent's status; no response carries it yet, but run control and the log follow it. */
-export const INTENT_STATUSES = ['active', 'completed', 'abandoned', 'cancelled', 'failed'] as const;
+/**
+ * An intent's status; no response carries it yet, but run control and the log follow it.
+ * `queued`: waiting in the session's queue; `rolled_back`: ended by a `rollback` send, and out of
+ * the conversation memory.
+ */
+export const INTENT_STATUSES = [
+  'queued',
+  'active',
+  'completed',
+  'abandoned',
+  'cancelled',
+  'failed',
+  'rolled_back',
+] as const;
 export type IntentStatus = (typeof INTENT_STATUSES)[number];
 
 export interface SessionView {
@@ -62,9 +74,19 @@ export interface InteractionView {
   data: Record<string, unknown>;
 }
 
+/** One intent waiting in the session's queue (`state.queue`, next first). */
+export interface QueuedIntentView {
+  intentId: string;
+  content: string;
+  createdAt: string;
+}
+
 export interface SessionStateView {
   run: RunView | null;
   pendingInteraction: InteractionView | null;
+  /** The intent a new message follows by default; null before the first message. */
+  headIntentId: string | null;
+  queue: QueuedIntentView[];
 }
 
 export interface SessionWithState extends SessionView {

@@ -1,6 +1,6 @@
 import type { ErrorCode } from './error-codes.js';
-import type { MessageAccepted, Role, RunIdResponse } from './rest.js';
-import type { SessionEvent } from './events.js';
+import type { HeadResponse, MessageAccepted, Role, RunIdResponse } from './rest.js';
+import type { IfBusyPolicy, SessionEvent } from './events.js';
 import type { SessionStateView, SessionView } from './session.js';
 
 /** The typed Socket.IO contract of the `/chat` namespace (docs/protocol.md "Socket.IO"). */
@@ -32,6 +32,8 @@ export interface MessageSendPayload {
   sessionId: string;
   content: string;
   clientMessageId: string;
+  ifBusy?: IfBusyPolicy;
+  parentIntentId?: string | null;
 }
 export interface InteractionRespondPayload {
   sessionId: string;
@@ -45,6 +47,10 @@ export interface IntentResumePayload {
   sessionId: string;
   intentId: string;
 }
+/** `intent:cancel` (a queued intent), `intent:regenerate` and `session:checkout` name one intent. */
+export type IntentCancelPayload = IntentResumePayload;
+export type IntentRegeneratePayload = IntentResumePayload;
+export type SessionCheckoutPayload = IntentResumePayload;
 
 /** Each client event's payload (the first argument of its ClientToServerEvents signature). */
 export interface ClientPayloads {
@@ -55,6 +61,9 @@ export interface ClientPayloads {
   'interaction:respond': InteractionRespondPayload;
   'run:cancel': RunCancelPayload;
   'intent:resume': IntentResumePayload;
+  'intent:cancel': IntentCancelPayload;
+  'intent:regenerate': IntentRegeneratePayload;
+  'session:checkout': SessionCheckoutPayload;
 }
 
 export interface ClientAcks {
@@ -70,6 +79,9 @@ export interface ClientAcks {
   'interaction:respond': object;
   'run:cancel': RunIdResponse;
   'intent:resume': RunIdResponse;
+  'intent:cancel': object;
+  'intent:regenerate': RunIdResponse;
+  'session:checkout': HeadResponse;
 }
 
 export type ClientEventName = keyof ClientPayloads;
@@ -82,6 +94,9 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'interaction:respond',
   'run:cancel',
   'intent:resume',
+  'intent:cancel',
+  'intent:regenerate',
+  'session:checkout',
 ];
 
 export type ClientToServerEvents = {

@@ -16,11 +16,17 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   interrupted: ['running', 'awaiting_input'],
 };
 
-/** Intents: `active` while runs of it may still start; a retry or resume re-opens `abandoned`. */
+/**
+ * Intents: inserted `active` (or `queued`, waiting for the session's run to end); `active` while
+ * runs of it may still start. A queued intent starts (`active`) or is dequeued (`cancelled`); a
+ * retry or resume re-opens `abandoned`, a regenerate an ended one; `rollback` ends the active one.
+ */
 export const INTENT_TRANSITIONS: Readonly<Record<IntentStatus, readonly IntentStatus[]>> = {
-  active: ['abandoned'],
+  queued: [],
+  active: ['queued', 'abandoned', 'completed', 'failed', 'cancelled'],
   completed: ['active'],
-  cancelled: ['active'],
+  cancelled: ['active', 'queued'],
   failed: ['active'],
   abandoned: ['active'],
+  rolled_back: ['active'],
 };

@@ -1,0 +1,42 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Steering (docs/protocol.md "Steering"): intents form a tree and may wait in a queue.
+ * - intents.parent_intent_id: the intent each follows (its branch); null for a conversation's first.
+ *   No foreign key: the same session's intents are deleted only with their session.
+ * - intents.message_seq: seq of the intent's user_message, the queue's order (the session lock
+ *   serializes sends, so it rises with every send; created_at, a transaction's start, need not).
+ * - intents.status gains `queued` and `rolled_back`.
+ * - sessions.head_intent_id: the intent a new message follows by default.
+ * - intents_queue_idx: a session's queued intents in order, read on every run end.
+ */
+export class Steering1732000020000 implements MigrationInterface {
+  name = 'Steering1732000020000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE intents ADD COLUMN parent_intent_id uuid`);
+    await q.query(`ALTER TABLE intents ADD COLUMN message_seq bigint`);
+    await q.query(`ALTER TABLE intents DROP CONSTRAINT intents_status_check`);
+    await q.query(
+      `ALTER TABLE intents ADD CONSTRAINT intents_status_check CHECK (status IN
+         ('queued', 'active', 'completed', 'abandoned', 'cancelled', 'failed', 'rolled_back'))`,
+    );
+    await q.query(
+      `CREATE INDEX intents_queue_idx ON intents (session_id, message_seq) WHERE status = 'queued'`,
+    );
+    await q.query(`ALTER TABLE sessions ADD COLUMN head_intent_id uuid`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE sessions DROP COLUMN head_intent_id`);
+    await q.query(`DROP INDEX intents_queue_idx`);
+    await q.query(`UPDATE intents SET status = 'cancelled' WHERE status IN ('queued', 'rolled_back')`);
+    await q.query(`ALTER TABLE intents DROP CONSTRAINT intents_status_check`);
+    await q.query(
+      `ALTER TABLE intents ADD CONSTRAINT intents_status_check
+         CHECK (status IN ('active', 'completed', 'abandoned', 'cancelled', 'failed'))`,
+    );
+    await q.query(`ALTER TABLE intents DROP COLUMN message_seq`);
+    await q.query(`ALTER TABLE intents DROP COLUMN parent_intent_id`);
+  }
+}
