@@ -3,23 +3,11 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { TranscriptMessage } from '../../runs/transcript.js';
 import type { Tool } from '../tools/tool.js';
-import { type ConversationEntry, ConversationLogReader } from './conversation-log.reader.js';
+import { ConversationLogReader } from './conversation-log.reader.js';
+import { ConversationTree, type Turn } from './conversation-tree.js';
 import { systemPrompt } from './system-prompt.js';
 import type { TokenCounter } from './token-counter.js';
 import { TOKEN_COUNTER } from './token-counter.factory.js';
-
-/** One earlier intent as the model sees it: what the user said and the final answer, if any. */
-interface Turn {
-  intentId: string;
-  user: string;
-  response: string | undefined;
-  tokens: number;
-}
-
-interface SessionTurns {
-  lastSeq: number;
-  turns: Turn[];
-}
 
 export interface ConversationContext {
   system: string;
@@ -30,19 +18,33 @@ export interface ConversationContext {
 }
 
 const CACHED_SESSIONS = 1000;
+/** All cached sessions together hold at most this many characters of text. */
+const CACHED_CHARS = 50_000_000;
+/** Intents kept per session (the newest, by the seq of their message). */
+const REMEMBERED_INTENTS = 500;
+/**
+ * The most entries one incremental read takes. More than that logged since the last build (by
+ * other nodes, while this one had the session cached) and the session is read afresh instead.
+ */
+const MAX_CATCH_UP = 5000;
 
 /**
- * Builds each model call's context: a system prompt, then the session's earlier turns (user
- * message + final response of each earlier intent), newest kept first within CONTEXT_MAX_TOKENS
- * after the system prompt and the current transcript, oldest dropped whole.
+ * Builds each model call's context: a system prompt, then the earlier turns of the run's branch
+ * (user message + answer of each intent from the run's intent's parent back to the first),
+ * newest kept first within CONTEXT_MAX_TOKENS after the system prompt and the current
+ * transcript, oldest dropped whole.
  *
- * The turns come from the session log; a bounded LRU cache per session keeps those already read
- * (at most CONTEXT_MAX_TOKENS worth each), so a call reads only what was logged since the last.
- * Every node reads the same log, so the cache never holds anything the database does not.
+ * The turns come from the session log; a bounded LRU cache per session keeps the tree of its
+ * newest intents read so far, so a call reads only what was logged since the last. Every node
+ * reads the same log, so the cache never holds anything the database does not.
  */
 @Injectable()
 export class ConversationContextBuilder {
-  private readonly cache = new LRUCache<string, SessionTurns>({ max: CACHED_SESSIONS });
+  private readonly cache = new LRUCache<string, ConversationTree>({
+    max: CACHED_SESSIONS,
+    maxSize: CACHED_CHARS,
+    sizeCalculation: (tree) => Math.max(1, tree.chars),
+  });
   private readonly maxTokens: number;
 
   constructor(
@@ -61,63 +63,48 @@ export class ConversationContextBuilder {
     now?: Date;
   }): Promise<ConversationContext> {
     const system = systemPrompt(input.tools, input.now ?? new Date());
-    const turns = (await this.turnsOf(input.sessionId)).filter(
-      (t) => t.intentId !== input.intentId,
-    );
+    const tree = await this.treeOf(input.sessionId);
     let budget =
       this.maxTokens -
       this.counter.count(system) -
       input.transcript.reduce((n, m) => n + this.counter.count(m.content), 0);
-    let kept = 0;
-    for (let i = turns.length - 1; i >= 0 && turns[i].tokens <= budget; i--) {
-      budget -= turns[i].tokens;
-      kept++;
+    const chosen: Turn[] = [];
+    let droppedTurns = 0;
+    // Newest first; the first turn that does not fit is dropped with every older one.
+    for (const turn of tree.branch(input.intentId)) {
+      if (droppedTurns === 0 && turn.tokens <= budget) {
+        budget -= turn.tokens;
+        chosen.push(turn);
+      } else {
+        droppedTurns++;
+      }
     }
-    const chosen = turns.slice(turns.length - kept);
     return {
       system,
-      earlier: chosen.flatMap((t): TranscriptMessage[] => [
-        { role: 'user', content: t.user },
-        ...(t.response !== undefined ? [{ role: 'assistant' as const, content: t.response }] : []),
-      ]),
-      droppedTurns: turns.length - kept,
+      earlier: chosen
+        .reverse()
+        .flatMap((t): TranscriptMessage[] => [
+          { role: 'user', content: t.user },
+          ...(t.answer !== undefined ? [{ role: 'assistant' as const, content: t.answer }] : []),
+        ]),
+      droppedTurns,
     };
   }
 
-  private async turnsOf(sessionId: string): Promise<Turn[]> {
-    let entry = this.cache.get(sessionId);
-    const fresh = entry
-      ? await this.log.after(sessionId, entry.lastSeq)
-      : await this.log.newest(sessionId);
-    entry ??= { lastSeq: 0, turns: [] };
-    for (const e of fresh) this.apply(entry, e);
-    entry.turns = this.trim(entry.turns);
-    this.cache.set(sessionId, entry);
-    return entry.turns;
-  }
-
-  private apply(s: SessionTurns, e: ConversationEntry): void {
-    s.lastSeq = Math.max(s.lastSeq, e.seq);
-    const existing = s.turns.find((t) => t.intentId === e.intentId);
-    if (e.kind === 'user') {
-      if (!existing) s.turns.push(this.turn(e.intentId, e.text, undefined));
-      return;
+  private async treeOf(sessionId: string): Promise<ConversationTree> {
+    let tree = this.cache.get(sessionId);
+    const fresh = tree && (await this.log.after(sessionId, tree.lastSeq, MAX_CATCH_UP));
+    if (tree && fresh && fresh.length < MAX_CATCH_UP) {
+      tree.apply(fresh);
+    } else {
+      tree = new ConversationTree({
+        maxIntents: REMEMBERED_INTENTS,
+        count: (text) => this.counter.count(text),
+      });
+      tree.apply(await this.log.newest(sessionId, REMEMBERED_INTENTS));
     }
-    // A response of an intent whose message was trimmed away is no use on its own.
-    if (existing) Object.assign(existing, this.turn(e.intentId, existing.user, e.text));
-  }
-
-  private turn(intentId: string, user: string, response: string | undefined): Turn {
-    const tokens = this.counter.count(user) + (response ? this.counter.count(response) : 0);
-    return { intentId, user, response, tokens };
-  }
-
-  /** Keeps the newest turns that could ever fit the budget; older ones can never be sent. */
-  private trim(turns: Turn[]): Turn[] {
-    let total = 0;
-    let i = turns.length;
-    while (i > 0 && total + turns[i - 1].tokens <= this.maxTokens) total += turns[--i].tokens;
-    // The newest turn stays even when it alone is over budget: it may be the current intent.
-    return turns.slice(Math.min(i, turns.length - 1));
+    // Set again after every read: the tree's size changed.
+    this.cache.set(sessionId, tree);
+    return tree;
   }
 }
