@@ -68,7 +68,12 @@ describeEachDatabase('retry, expiry, quota, crash recovery', (kind) => {
     await c.next('interaction_resolved', failed.seq);
     expect(c.events().find((e) => e.type === 'interaction_resolved').data.outcome).toBe('no_retry');
     const state = (await t.http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
-    expect(state).toEqual({ run: null, pendingInteraction: null });
+    expect(state).toEqual({
+      run: null,
+      pendingInteraction: null,
+      headIntentId: expect.any(String),
+      queue: [],
+    });
   });
 
   it('an unanswered retry offer times out and the intent fails', async () => {

@@ -50,7 +50,12 @@ describeEachDatabase('agent over a real socket', (kind) => {
     expect(streamed).toBe(response.data.content);
     expect(events.every((e) => e.type === 'user_message' || e.runId === ack.runId)).toBe(true);
     const state = (await t.http.get(`/sessions/${c.sessionId}`, u.token)).body.state;
-    expect(state).toEqual({ run: null, pendingInteraction: null });
+    expect(state).toEqual({
+      run: null,
+      pendingInteraction: null,
+      headIntentId: ack.intentId,
+      queue: [],
+    });
   });
 
   it('count to n streams the numbers; anything else gets the help reply', async () => {

@@ -105,7 +105,12 @@ describeEachDatabase('idle session expiry', (kind) => {
 
     const after = await t.http.get(`/sessions/${s.sessionId}`, user.accessToken);
     expect(after.body.status).toBe('active');
-    expect(after.body.state).toEqual({ run: null, pendingInteraction: null });
+    expect(after.body.state).toEqual({
+      run: null,
+      pendingInteraction: null,
+      headIntentId: null,
+      queue: [],
+    });
 
     // Still idle, but already expired for this idle spell: nothing more is written.
     await sleep(400);

@@ -190,7 +190,12 @@ describeEachDatabase('socket gateway /chat', (kind) => {
     expect(joined.events).toHaveLength(500);
     expect(joined.hasMore).toBe(true);
     expect(joined.session.lastSeq).toBe(520);
-    expect(joined.state).toEqual({ run: null, pendingInteraction: null });
+    expect(joined.state).toEqual({
+      run: null,
+      pendingInteraction: null,
+      headIntentId: null,
+      queue: [],
+    });
     expect((await ask(sock, 'session:leave', { sessionId: s })).ok).toBe(true);
   });
 

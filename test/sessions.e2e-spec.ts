@@ -28,7 +28,12 @@ describeEachDatabase('sessions REST', (kind) => {
     });
     const got = await t.http.get(`/sessions/${created.body.id}`, alice.accessToken);
     expect(got.status).toBe(200);
-    expect(got.body.state).toEqual({ run: null, pendingInteraction: null });
+    expect(got.body.state).toEqual({
+      run: null,
+      pendingInteraction: null,
+      headIntentId: null,
+      queue: [],
+    });
   });
 
   it('validates input: unknown fields, bad title, bad paging', async () => {

@@ -1,4 +1,8 @@
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  type TestDatabase,
+} from './support/databases.js';
 import { Http } from './support/http.js';
 import { startServerProcess } from './support/server-process.js';
 
@@ -29,7 +33,11 @@ describeEachDatabase('the queue across a restart', (kind) => {
     const path = `/sessions/${sessionId}/messages`;
     const running = await http1.post(path, { content: 'count to 5000' }, u.accessToken);
     expect(running.status).toBe(202);
-    const q1 = await http1.post(path, { content: 'what is 2 + 2', ifBusy: 'enqueue' }, u.accessToken);
+    const q1 = await http1.post(
+      path,
+      { content: 'what is 2 + 2', ifBusy: 'enqueue' },
+      u.accessToken,
+    );
     const q2 = await http1.post(path, { content: 'recap', ifBusy: 'enqueue' }, u.accessToken);
     expect([q1.body.position, q2.body.position]).toEqual([1, 2]);
     await first.stop('SIGTERM');
@@ -49,8 +57,9 @@ describeEachDatabase('the queue across a restart', (kind) => {
       const at = (type: string, intentId: string): number[] =>
         events.filter((e) => e.type === type && e.intentId === intentId).map((e) => e.seq);
       // The run the stop cut off ended (resumable); nothing started twice.
-      expect(events.find((e) => e.runId === running.body.runId && e.type === 'task_cancelled'))
-        .toMatchObject({ data: { reason: 'shutdown' } });
+      expect(
+        events.find((e) => e.runId === running.body.runId && e.type === 'task_cancelled'),
+      ).toMatchObject({ data: { reason: 'shutdown' } });
       expect(at('task_started', q1.body.intentId)).toHaveLength(1);
       expect(at('task_started', q2.body.intentId)).toHaveLength(1);
       expect(at('task_started', q2.body.intentId)[0]).toBeGreaterThan(
