@@ -1,7 +1,14 @@
 import { LiveRuns } from '../src/runs/live-runs.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
-import { lifecycleProblems, settled, storedLog, waitFor } from './support/lifecycle.js';
+import { SessionQueue } from '../src/runs/session-queue.js';
+import {
+  lifecycleProblems,
+  queueProblems,
+  settled,
+  storedLog,
+  waitFor,
+} from './support/lifecycle.js';
 import { useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
@@ -157,5 +164,33 @@ describe('run lifecycle races on two nodes', () => {
     const log = await settled(db, s.sessionId);
     expect(lifecycleProblems(log)).toEqual([]);
     expect(log.filter((e) => e.type === 'user_message')).toHaveLength(1);
+  });
+
+  it('two nodes freeing a session at the same moment start each queued intent exactly once', async () => {
+    const s = await newSession();
+    const send = (node: typeof a, content: string, ifBusy?: string) =>
+      node.http.post(`/sessions/${s.sessionId}/messages`, { content, ifBusy }, s.token);
+    // A's run ends while it holds the session lock at the queue's start; B tries to start the
+    // same queue meanwhile (what its sweep or its own ending run does).
+    const gate = a.app.get(FaultPoints).pause('queue.starting');
+    const running = await send(a, 'count to 30');
+    expect(running.status).toBe(202);
+    const q1 = await send(b, 'what is 1 + 1', 'enqueue');
+    const q2 = await send(b, 'what is 2 + 2', 'enqueue');
+    expect([q1.body.position, q2.body.position]).toEqual([1, 2]);
+    await gate.reached;
+    const fromB = b.app.get(SessionQueue).startNext(s.sessionId);
+    gate.release();
+    await fromB;
+    await waitFor(async () =>
+      (await storedLog(db, s.sessionId)).some(
+        (e) => e.type === 'task_completed' && e.intentId === q2.body.intentId,
+      ),
+    );
+    const log = await settled(db, s.sessionId);
+    expect(lifecycleProblems(log)).toEqual([]);
+    expect(queueProblems(log)).toEqual([]);
+    const starts = log.filter((e) => e.type === 'task_started').map((e) => e.intentId);
+    expect(starts).toEqual([running.body.intentId, q1.body.intentId, q2.body.intentId]);
   });
 });

@@ -31,7 +31,8 @@ export class LiveRuns implements OnModuleInit, OnModuleDestroy, BeforeApplicatio
     // execution of it here is stopped at once, without writing (the heartbeat would find out
     // later; until then it would go on calling the model for nothing).
     this.stopListening = this.cluster.on((m) => {
-      if (m.kind === 'abandon') this.abandon(m.sessionId, 'ended elsewhere', m.runId);
+      if (m.kind === 'abandon')
+        this.abandon(m.sessionId, m.runId ? 'interrupted by a send' : 'session closed', m.runId);
     });
   }
 

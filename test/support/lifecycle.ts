@@ -4,6 +4,7 @@ export interface LogRow {
   seq: number;
   type: string;
   runId: string | null;
+  intentId: string | null;
   data: any;
 }
 
@@ -15,15 +16,18 @@ export async function storedLog(db: Database, sessionId: string): Promise<LogRow
     seq: string;
     message_type: string;
     run_id: string | null;
+    intent_id: string | null;
     content: any;
   }>(
-    `SELECT seq, message_type, run_id, content FROM chat_history WHERE session_id = $1 ORDER BY seq`,
+    `SELECT seq, message_type, run_id, intent_id, content FROM chat_history
+     WHERE session_id = $1 ORDER BY seq`,
     [sessionId],
   );
   return rows.map((r) => ({
     seq: Number(r.seq),
     type: r.message_type,
     runId: r.run_id,
+    intentId: r.intent_id,
     data: r.content,
   }));
 }
@@ -86,6 +90,25 @@ export function lifecycleProblems(log: LogRow[]): string[] {
       open.delete(e.runId);
     }
     if (open.size > 1) problems.push(`two open runs at seq ${e.seq}`);
+  }
+  return problems;
+}
+
+/**
+ * The queue's promise, from a settled log: every intent sent queued either starts once (one
+ * first `task_started`) or leaves the queue once (`intent_dequeued`), never both, never twice.
+ */
+export function queueProblems(log: LogRow[]): string[] {
+  const problems: string[] = [];
+  for (const m of log.filter((e) => e.type === 'user_message' && e.data?.queued)) {
+    const started = log.filter(
+      (e) => e.type === 'task_started' && e.intentId === m.intentId && e.data?.attempt === 1,
+    ).length;
+    const dequeued = log.filter(
+      (e) => e.type === 'intent_dequeued' && e.data?.intentId === m.intentId,
+    ).length;
+    if (started + dequeued !== 1)
+      problems.push(`queued intent of seq ${m.seq}: started ${started}, dequeued ${dequeued}`);
   }
   return problems;
 }
