@@ -52,7 +52,11 @@ describeEachDatabase('idle session expiry', (kind) => {
       );
     });
     await t.app.get(HistoryService).append(sessionId, [
-      { type: 'user_message', data: { content: 'search x', clientMessageId: 'c1' }, intentId },
+      {
+        type: 'user_message',
+        data: { content: 'search x', clientMessageId: 'c1', parentIntentId: null },
+        intentId,
+      },
       { type: 'task_started', data: { attempt: 1 }, runId, intentId },
     ]);
     return { sessionId, runId, intentId, interactionId };

@@ -143,7 +143,7 @@ describeEachDatabase('operations hardening', (kind) => {
       await history.append(watcher.sessionId, [
         {
           type: 'user_message',
-          data: { content: 'x'.repeat(60_000), clientMessageId: `big-${i}` },
+          data: { content: 'x'.repeat(60_000), clientMessageId: `big-${i}`, parentIntentId: null },
         },
       ]);
     }

@@ -221,6 +221,9 @@ export function reduceChat(state: ChatState, e: SessionEvent): ChatState {
         remindersFired: [...s.remindersFired, { ...e.data, seq: e.seq }],
         timeline: [...s.timeline, { kind: 'reminder', seq: e.seq, ...e.data }],
       };
+    case 'intent_dequeued':
+    case 'head_changed':
+      return s;
   }
 }
 

@@ -37,7 +37,9 @@ export class AgentController {
   @ApiErrors(
     'NOT_FOUND',
     'VALIDATION_FAILED',
+    'CONFLICT',
     'SESSION_BUSY',
+    'QUEUE_FULL',
     'SESSION_CLOSED',
     'RATE_LIMITED',
     'QUOTA_EXCEEDED',
@@ -52,6 +54,8 @@ export class AgentController {
       sessionId: id,
       content: dto.content,
       clientMessageId: dto.clientMessageId ?? randomUUID(),
+      ifBusy: dto.ifBusy,
+      parentIntentId: dto.parentIntentId,
     });
   }
 

@@ -2,10 +2,10 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { RemindersModule } from '../reminders/reminders.module.js';
 import { RUN_EXECUTOR } from '../runs/run-executor.js';
-import { RunLauncher } from '../runs/run-launcher.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
+import { SteeringController } from './steering.controller.js';
 import { AgentRepository } from './agent.repository.js';
 import { AgentToolkit } from './agent-toolkit.js';
 import { ConversationContextBuilder } from './context/conversation-context.builder.js';
@@ -20,6 +20,7 @@ import { ToolRegistry } from './tools/tool-registry.js';
 import { AnswerInteractionUseCase } from './usecases/answer-interaction.usecase.js';
 import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
+import { RegenerateIntentUseCase } from './usecases/regenerate-intent.usecase.js';
 import { RunStarts } from './usecases/run-starts.js';
 import { QuestionLookup } from './usecases/question-lookup.js';
 import { SendMessageUseCase } from './usecases/send-message.usecase.js';
@@ -34,11 +35,11 @@ function providerFor(config: AppConfig): LlmProvider {
 /**
  * What the agent does inside a run (model providers, tools, context, the executor) and the use
  * cases people drive it with. The run engine (runs/) starts executions through RUN_EXECUTOR,
- * which is the RunFactory here; RunLauncher is provided here, next to it.
+ * which is the RunFactory here (RunLauncher looks it up when it first launches).
  */
 @Module({
   imports: [SessionsModule, RemindersModule, RunsModule],
-  controllers: [AgentController],
+  controllers: [AgentController, SteeringController],
   providers: [
     { provide: LLM_PROVIDER, inject: [APP_CONFIG], useFactory: providerFor },
     AgentRepository,
@@ -50,14 +51,20 @@ function providerFor(config: AppConfig): LlmProvider {
     AgentToolkit,
     RunFactory,
     { provide: RUN_EXECUTOR, useExisting: RunFactory },
-    RunLauncher,
     SendMessageUseCase,
     AnswerInteractionUseCase,
     CancelRunUseCase,
     RunStarts,
     QuestionLookup,
     ResumeIntentUseCase,
+    RegenerateIntentUseCase,
   ],
-  exports: [SendMessageUseCase, AnswerInteractionUseCase, CancelRunUseCase, ResumeIntentUseCase],
+  exports: [
+    SendMessageUseCase,
+    AnswerInteractionUseCase,
+    CancelRunUseCase,
+    ResumeIntentUseCase,
+    RegenerateIntentUseCase,
+  ],
 })
 export class AgentModule {}

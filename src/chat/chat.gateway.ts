@@ -10,6 +10,7 @@ import { CHAT_NAMESPACE, CLIENT_EVENTS, type ClientEventName } from '../contract
 import { ChatConnections } from './chat-connections.js';
 import { RunCommands } from './run-commands.js';
 import { SessionCommands } from './session-commands.js';
+import { SteeringCommands } from './steering-commands.js';
 import { failure } from './socket-errors.js';
 import {
   type ChatNamespace,
@@ -20,8 +21,8 @@ import {
 
 /**
  * The /chat namespace, transport only. The connection lifecycle (authentication, memberships,
- * fan-out, guards, shutdown) is ChatConnections'; the commands are SessionCommands' and
- * RunCommands'. Here each client event is decoded, validated against its payload class, handed
+ * fan-out, guards, shutdown) is ChatConnections'; the commands are SessionCommands',
+ * RunCommands' and SteeringCommands'. Here each client event is decoded, validated against its payload class, handed
  * to its command, and gets exactly one ack (or an `error` event when it came without one).
  */
 @WebSocketGateway({ namespace: CHAT_NAMESPACE })
@@ -42,9 +43,14 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     @Inject(ChatConnections) private readonly connections: ChatConnections,
     @Inject(SessionCommands) sessionCommands: SessionCommands,
     @Inject(RunCommands) runCommands: RunCommands,
+    @Inject(SteeringCommands) steeringCommands: SteeringCommands,
   ) {
     // Typed as the whole table: a client event left without a command does not build.
-    this.handlers = { ...sessionCommands.handlers, ...runCommands.handlers };
+    this.handlers = {
+      ...sessionCommands.handlers,
+      ...runCommands.handlers,
+      ...steeringCommands.handlers,
+    };
   }
 
   get connectedCount(): number {

@@ -5,6 +5,7 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { ChatConnections } from './chat-connections.js';
 import { ChatGateway } from './chat.gateway.js';
 import { RunCommands } from './run-commands.js';
+import { SteeringCommands } from './steering-commands.js';
 import { SessionCommands } from './session-commands.js';
 import { SessionFanoutService } from './session-fanout.service.js';
 import { RunsModule } from '../runs/runs.module.js';
@@ -20,6 +21,7 @@ import { SocketMemberships } from './socket-memberships.js';
     SocketMemberships,
     SessionCommands,
     RunCommands,
+    SteeringCommands,
     SessionFanoutService,
   ],
   exports: [ChatConnections, SessionFanoutService],

@@ -9,7 +9,10 @@ import type {
   SocketData,
 } from '../contracts/socket.js';
 import {
+  IntentCancelPayload,
+  IntentRegeneratePayload,
   IntentResumePayload,
+  SessionCheckoutPayload,
   InteractionRespondPayload,
   MessageSendPayload,
   RunCancelPayload,
@@ -52,6 +55,9 @@ const PAYLOAD_CLASSES: { [E in ClientEventName]: new () => ClientPayloads[E] } =
   'interaction:respond': InteractionRespondPayload,
   'run:cancel': RunCancelPayload,
   'intent:resume': IntentResumePayload,
+  'intent:cancel': IntentCancelPayload,
+  'intent:regenerate': IntentRegeneratePayload,
+  'session:checkout': SessionCheckoutPayload,
 };
 
 /** Validates `payload` against event E's class and runs E's handler with it. */

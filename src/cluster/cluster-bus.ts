@@ -36,7 +36,7 @@ export type ClusterMessage =
    */
   | { kind: 'not-executing'; requestId: string; runId: string; executing: string }
   /** The session was closed: whatever of it executes on a node stops without writing. */
-  | { kind: 'abandon'; sessionId: string };
+  | { kind: 'abandon'; sessionId: string; runId?: string };
 
 type Handler = (m: ClusterMessage) => void;
 

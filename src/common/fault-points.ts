@@ -42,6 +42,8 @@ export type FaultPoint =
   | 'join.owned'
   /** A send holds the session row lock, before its busy check. */
   | 'send.locked'
+  /** A session is free and has a queued intent, in the freeing transaction, before it starts it. */
+  | 'queue.starting'
   /** A cancel found no run executing here or on another node, before it ends one as stored. */
   | 'cancel.not-live'
   /** An answer found its session active, before it reads the interaction. */

@@ -43,6 +43,8 @@ export interface AppConfig {
     readonly maxJoinedSessionsPerSocket: number;
     /** Budget of the model input (system prompt, earlier turns, current transcript). */
     readonly contextMaxTokens: number;
+    /** Intents waiting in one session's queue (ifBusy "enqueue"). */
+    readonly queueMax: number;
   };
   readonly timeouts: {
     readonly confirmationMs: number;

@@ -109,6 +109,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       sessionsPerMinute: env.RATE_LIMIT_SESSIONS_PER_MINUTE,
       maxJoinedSessionsPerSocket: env.MAX_JOINED_SESSIONS_PER_SOCKET,
       contextMaxTokens: env.CONTEXT_MAX_TOKENS,
+      queueMax: env.QUEUE_MAX,
     },
     timeouts: {
       confirmationMs: env.CONFIRMATION_TIMEOUT_MS,

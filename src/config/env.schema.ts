@@ -90,6 +90,13 @@ export class EnvSchema extends ServiceEnvSchema {
   @Max(1000000)
   CONTEXT_MAX_TOKENS = 4000;
 
+  @Doc('queued intents per session (message:send with ifBusy "enqueue"); beyond: QUEUE_FULL')
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QUEUE_MAX = 5;
+
   @Doc('how often each node claims due reminders')
   @Transform(toInt)
   @IsInt()

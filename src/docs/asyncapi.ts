@@ -20,13 +20,19 @@ const CLIENT_DESCRIPTIONS: Record<ClientEventName, string> = {
     'Join the session room, then replay every event with seq > afterSeq (at most 500; page the rest over REST). Live events may arrive before this ack; clients drop seqs they have seen.',
   'session:leave': 'Stop receiving the session’s events on this connection.',
   'message:send':
-    'Start a new intent. SESSION_BUSY while a run is running or awaiting input; the same clientMessageId returns the first ack again; a retry on offer is declined (no_retry).',
+    'Start a new intent, following parentIntentId (an intent of the session that is not queued; null: the start) or else the head. While a run goes or intents are queued, ifBusy decides: reject (default, SESSION_BUSY), enqueue (ack runId null, queued, position; QUEUE_FULL past QUEUE_MAX), interrupt (task_cancelled interrupted, then the new intent starts), rollback (as interrupt, and the ended intent leaves the conversation memory). The same clientMessageId returns the first ack again; a retry on offer is declined (no_retry).',
   'interaction:respond':
     '{approved} for confirm, {values} for form, {retry} for retry. The first answer from any tab wins; later ones get INTERACTION_RESOLVED; SESSION_CLOSED once the session is closed.',
   'run:cancel':
     'Cancel the active run within 500 ms; CONFLICT when nothing runs (and then nothing changes: a retry on offer stays open); SESSION_CLOSED in a closed session.',
   'intent:resume':
     'A new run of an abandoned intent, or of one whose last run was interrupted; CONFLICT otherwise; SESSION_CLOSED in a closed session.',
+  'intent:cancel':
+    'Remove a queued intent (intent_dequeued, reason user); CONFLICT for an intent that is not queued; NOT_FOUND for one not of this session.',
+  'intent:regenerate':
+    'A new run (task_started with the next attempt) of the head intent when it is completed, failed or cancelled; its answer replaces the earlier one in the conversation memory. CONFLICT for any other intent or while a run is active.',
+  'session:checkout':
+    'Make an intent the head (head_changed): the next message follows it. CONFLICT while a run is active or for a queued intent.',
 };
 
 /** The AsyncAPI 3.0 document of the /chat namespace, built from the typed contract. */

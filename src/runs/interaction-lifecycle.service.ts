@@ -7,6 +7,7 @@ import { interactionResolved } from './interaction-events.js';
 import type { InteractionRow } from './runs.repository.js';
 import { InteractionTimers } from './interaction-timers.js';
 import type { RunRef } from './run-ref.js';
+import { SessionQueue } from './session-queue.js';
 import { RunsStore } from './runs.store.js';
 
 export type Question =
@@ -37,6 +38,7 @@ export class InteractionLifecycle {
     @Inject(Database) private readonly db: Database,
     @Inject(InteractionTimers) private readonly timers: InteractionTimers,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(SessionQueue) private readonly queue: SessionQueue,
   ) {}
 
   /** running → awaiting_input with the question stored and published; false if the run moved. */
@@ -108,6 +110,9 @@ export class InteractionLifecycle {
     await this.history.append(sessionId, [
       interactionResolved(row, outcome, by.connectionId, by.reason),
     ]);
+    // A retry offer declined or expired frees the session: its next queued intent starts (a
+    // new message declines offers only once its own run is inserted, so nothing starts then).
+    if (row.kind === 'retry' && outcome !== 'retry') await this.queue.startNextInTx(sessionId);
     this.db.afterCommit(() => this.timers.clear(interactionId));
     return { row, result: then ? await then(row) : undefined };
   }

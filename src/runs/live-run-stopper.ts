@@ -14,8 +14,9 @@ export class LiveRunStopper {
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
   ) {}
 
-  stopEverywhere(sessionId: string): void {
-    this.runControl.abandonLive(sessionId);
-    this.cluster.publish({ kind: 'abandon', sessionId });
+  /** Every execution of the session's runs, or only of `runId`, on any node. */
+  stopEverywhere(sessionId: string, runId?: string): void {
+    this.runControl.abandonLive(sessionId, runId);
+    this.cluster.publish({ kind: 'abandon', sessionId, ...(runId ? { runId } : {}) });
   }
 }

@@ -31,7 +31,7 @@ export class LiveRuns implements OnModuleInit, OnModuleDestroy, BeforeApplicatio
     // execution of it here is stopped at once, without writing (the heartbeat would find out
     // later; until then it would go on calling the model for nothing).
     this.stopListening = this.cluster.on((m) => {
-      if (m.kind === 'abandon') this.abandon(m.sessionId, 'session closed');
+      if (m.kind === 'abandon') this.abandon(m.sessionId, 'ended elsewhere', m.runId);
     });
   }
 
@@ -86,9 +86,13 @@ export class LiveRuns implements OnModuleInit, OnModuleDestroy, BeforeApplicatio
     return { runId: run.spec.runId, won };
   }
 
-  /** Stops a run here without writing (its state was changed by another writer). */
-  abandon(sessionId: string, why: string): void {
-    this.bySession.get(sessionId)?.abandon(why);
+  /**
+   * Stops a run here without writing (its state was changed by another writer): the session's,
+   * or only the given run (an interrupting send ends one run and starts the next at once).
+   */
+  abandon(sessionId: string, why: string, runId?: string): void {
+    const run = this.bySession.get(sessionId);
+    if (run && (runId === undefined || run.spec.runId === runId)) run.abandon(why);
   }
 
   /** Graceful shutdown: every live run ends with task_cancelled {reason: shutdown} (resumable). */

@@ -95,8 +95,8 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Stops a run executing here whose state another transaction has just ended. */
-  abandonLive(sessionId: string): void {
-    this.live.abandon(sessionId, 'ended elsewhere');
+  abandonLive(sessionId: string, runId?: string): void {
+    this.live.abandon(sessionId, 'ended elsewhere', runId);
   }
 
   /**

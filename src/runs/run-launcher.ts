@@ -1,17 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { LiveRuns } from './live-runs.js';
 import { RUN_EXECUTOR, type RunExecutor } from './run-executor.js';
 import type { RunSpec } from './run-spec.js';
 
 /**
  * Executes runs whose rows are committed, through the executor the agent module provides
- * (RUN_EXECUTOR), and hands them to LiveRuns. Provided next to the executor (AgentModule), so
- * the engine's folder needs nothing of the agent's.
+ * (RUN_EXECUTOR), and hands them to LiveRuns. The executor is looked up on first use, not
+ * injected: it is built from the engine's own services (the lifecycle starts queued intents
+ * through this launcher), so injecting it would make a cycle; the engine's folder still needs
+ * nothing of the agent's.
  */
 @Injectable()
 export class RunLauncher {
+  private executor: RunExecutor | undefined;
+
   constructor(
-    @Inject(RUN_EXECUTOR) private readonly executor: RunExecutor,
+    @Inject(ModuleRef) private readonly refs: ModuleRef,
     @Inject(LiveRuns) private readonly live: LiveRuns,
   ) {}
 
@@ -26,6 +31,7 @@ export class RunLauncher {
    */
   launch(spec: RunSpec): boolean {
     if (!this.live.accepting) return false;
+    this.executor ??= this.refs.get<RunExecutor>(RUN_EXECUTOR, { strict: false });
     this.live.start(this.executor.create(spec));
     return true;
   }

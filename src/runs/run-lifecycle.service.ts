@@ -11,6 +11,10 @@ import type { RunRow } from './runs.repository.js';
 import { OpenQuestions } from './open-questions.js';
 import type { RunRef } from './run-ref.js';
 import { RunsStore } from './runs.store.js';
+import { SessionQueue } from './session-queue.js';
+
+/** A cancel for these reasons frees the session for its next queued intent. */
+const startsQueue = (reason: CancelReason): boolean => reason === 'user' || reason === 'admin';
 
 /** cancelSession's answer when the session's run turned out to execute in this process. */
 export const RUN_IS_LIVE = Symbol('run executes here');
@@ -43,6 +47,7 @@ export class RunLifecycle {
     @Inject(FaultPoints) private readonly faults: FaultPoints,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SessionQueue) private readonly queue: SessionQueue,
   ) {}
 
   /** task_started, only while the run is still `running` (a cancel may have come first). */
@@ -70,13 +75,36 @@ export class RunLifecycle {
         { type: 'task_completed', data: { usage } },
       ]);
       await this.countRun(run);
+      await this.queue.startNextInTx(run.sessionId);
       return true;
     });
   }
 
-  /** Cancels this run (its own cancel, or one on its behalf): task_cancelled if it won. */
+  /**
+   * Cancels this run (its own cancel, or one on its behalf): task_cancelled if it won. A cancel
+   * by a person (user, admin) lets the session's next queued intent start.
+   */
   cancel(run: RunRef, reason: CancelReason): Promise<boolean> {
-    return this.history.transaction(run.sessionId, () => this.cancelInTx(run, reason));
+    return this.history.transaction(run.sessionId, async () => {
+      const won = await this.cancelInTx(run, reason);
+      if (won && startsQueue(reason)) await this.queue.startNextInTx(run.sessionId);
+      return won;
+    });
+  }
+
+  /**
+   * `interrupt` / `rollback` sends, in the caller's session transaction: ends the session's
+   * active run (task_cancelled with that reason, its open questions cancelled), the intent
+   * `cancelled` or `rolled_back`. The ended run, if one was active; the caller starts the new
+   * intent in the same transaction, ahead of any queued one.
+   */
+  async interruptInTx(
+    sessionId: string,
+    reason: 'interrupted' | 'rolled_back',
+  ): Promise<RunRef | undefined> {
+    const active = await this.store.activeRun(sessionId);
+    if (!active) return undefined;
+    return (await this.cancelInTx(refOf(active), reason)) ? refOf(active) : undefined;
   }
 
   /**
@@ -95,22 +123,25 @@ export class RunLifecycle {
       // Decided under the session lock: a run launched since the caller looked must stop itself
       // (its own writes in flight come first), never be ended behind its back.
       if (executesHere(active.id)) return RUN_IS_LIVE;
-      return (await this.cancelInTx(refOf(active), reason)) ? active.id : undefined;
+      if (!(await this.cancelInTx(refOf(active), reason))) return undefined;
+      if (startsQueue(reason)) await this.queue.startNextInTx(sessionId);
+      return active.id;
     });
   }
 
   /**
    * Ends whatever the session has going, inside the caller's session transaction (idle expiry,
-   * close): its active run, and every open question with its intent (a retry offer too).
-   * `then` is written right after those events, in the same append (a close's session_closed):
-   * so nothing the run had buffered can be written between them. Returns the run id when a run
-   * was cancelled.
+   * close): its queue (intent_dequeued each, first), its active run, and every open question with
+   * its intent (a retry offer too). `then` is written right after those events, in the same
+   * append (a close's session_closed): so nothing the run had buffered can be written between
+   * them. Returns the run id when a run was cancelled.
    */
   async cancelSessionInTx(
     sessionId: string,
     reason: CancelReason,
     then: NewEvent[] = [],
   ): Promise<string | undefined> {
+    await this.queue.dropAllInTx(sessionId, reason === 'expired' ? 'expired' : 'closed');
     const active = await this.store.activeRun(sessionId);
     if (active && (await this.cancelInTx(refOf(active), reason, then))) return active.id;
     const resolved = await this.questions.closeAll(sessionId);
@@ -136,7 +167,8 @@ export class RunLifecycle {
       const before: NewEvent[] = step
         ? [{ type: 'thinking', data: { step, status: 'failed', detail: error } }]
         : [];
-      if (run.attempt - 1 < this.config.agent.maxRetries) {
+      const offered = run.attempt - 1 < this.config.agent.maxRetries;
+      if (offered) {
         await this.questions.offerRetry(run, error, before);
       } else {
         await this.store.transitionIntent(run.intentId, 'failed');
@@ -146,6 +178,8 @@ export class RunLifecycle {
         ]);
       }
       await this.countRun(run);
+      // A retry on offer holds the queue until it is answered or expires.
+      if (!offered) await this.queue.startNextInTx(run.sessionId);
       return true;
     });
   }
@@ -173,28 +207,50 @@ export class RunLifecycle {
     return this.store.saveCheckpoint(runId, checkpoint);
   }
 
-  /** Inserts a new intent and its first run, in the caller's session transaction. */
-  async startIntent(run: RunRef, content: string, nodeId: string, checkpoint: object) {
+  /**
+   * Inserts a new intent (following `message.parentIntentId`, its user_message at
+   * `message.seq`) and its first run, in the caller's session transaction.
+   */
+  async startIntent(
+    run: RunRef,
+    message: { content: string; parentIntentId: string | null; seq: number },
+    nodeId: string,
+    checkpoint: object,
+  ) {
     return this.store.insertIntentWithRun(
-      { id: run.intentId, sessionId: run.sessionId, userId: run.userId, content },
+      {
+        id: run.intentId,
+        sessionId: run.sessionId,
+        userId: run.userId,
+        content: message.content,
+        parentIntentId: message.parentIntentId,
+        messageSeq: message.seq,
+      },
       { id: run.runId, attempt: run.attempt, nodeId, checkpoint },
     );
   }
 
   /**
-   * The next run of an existing intent (retry or resume), in the caller's session transaction:
-   * only for an intent still active or abandoned, re-opened by its own checked transition.
+   * The next run of an existing intent, in the caller's session transaction, re-opened by its
+   * own checked transition: a retry or resume (`from: "checkpoint"`) of an intent still active
+   * or abandoned goes on from the last run's checkpoint; a regenerate (`from: "start"`) of an
+   * ended intent (completed, failed, cancelled) starts over from its message.
    */
-  async startNextAttempt(intentId: string, nodeId: string) {
+  async startNextAttempt(
+    intentId: string,
+    nodeId: string,
+    from: 'checkpoint' | 'start' = 'checkpoint',
+  ) {
     const intent = await this.store.findIntent(intentId, true);
     if (!intent) throw DomainError.notFound('Intent');
-    if (intent.status === 'abandoned') await this.store.transitionIntent(intentId, 'active');
-    else if (intent.status !== 'active')
+    const reopens = from === 'start' ? ['completed', 'failed', 'cancelled'] : ['abandoned'];
+    if (reopens.includes(intent.status)) await this.store.transitionIntent(intentId, 'active');
+    else if (from === 'start' || intent.status !== 'active')
       throw new DomainError('CONFLICT', `This intent is ${intent.status}; it cannot run again`);
     const last = await this.store.lastRun(intentId);
-    const checkpoint = (last?.checkpoint as { transcript: unknown[] } | null) ?? {
-      transcript: [{ role: 'user', content: intent.content }],
-    };
+    const fresh = { transcript: [{ role: 'user', content: intent.content }] };
+    const checkpoint =
+      from === 'start' ? fresh : ((last?.checkpoint as { transcript: unknown[] } | null) ?? fresh);
     const run: RunRef = {
       runId: randomUUID(),
       intentId,
@@ -216,7 +272,14 @@ export class RunLifecycle {
     const resolved = await this.questions.closeAll(run.sessionId);
     const keepResumable = reason === 'expired' || reason === 'shutdown';
     for (const i of new Set([run.intentId, ...resolved.map((r) => r.intent_id)]))
-      await this.store.transitionIntent(i, keepResumable ? 'abandoned' : 'cancelled');
+      await this.store.transitionIntent(
+        i,
+        keepResumable
+          ? 'abandoned'
+          : reason === 'rolled_back' && i === run.intentId
+            ? 'rolled_back'
+            : 'cancelled',
+      );
     await this.history.append(
       run.sessionId,
       [

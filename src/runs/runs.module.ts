@@ -13,17 +13,28 @@ import { RunLifecycle } from './run-lifecycle.service.js';
 import { RunQuestions } from './run-questions.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsStore } from './runs.store.js';
+import { QueueStore } from './queue.store.js';
+import { RunLauncher } from './run-launcher.js';
+import { SessionQueue } from './session-queue.js';
+import { SessionBranches } from './session-branches.js';
+import { QueueSweeper } from './queue-sweeper.js';
 
 /**
  * The run engine: the one owner of runs, intents and interactions (their tables and state
  * machines), and of the control paths around them: the runs executing here (LiveRuns), cancel
  * local and remote, heartbeats and takeover, questions' timers and answers from other nodes.
  * What a run does inside is the agent's (agent/); it is started through RunLauncher, which
- * reaches the agent's executor by the RUN_EXECUTOR token.
+ * reaches the agent's executor by the RUN_EXECUTOR token. A session's queue of intents
+ * (SessionQueue) starts the next one in the transaction that frees the session.
  */
 @Module({
   providers: [
     RunsStore,
+    QueueStore,
+    RunLauncher,
+    SessionQueue,
+    SessionBranches,
+    QueueSweeper,
     RunsRepository,
     RunLifecycle,
     OpenQuestions,
@@ -40,6 +51,10 @@ import { RunsStore } from './runs.store.js';
   ],
   exports: [
     RunsStore,
+    QueueStore,
+    RunLauncher,
+    SessionQueue,
+    SessionBranches,
     RunsRepository,
     RunLifecycle,
     InteractionLifecycle,

@@ -39,12 +39,20 @@ export class RunsStore {
 
   /** A new intent and its first (running) run, in one statement: one round trip on the send path. */
   async insertIntentWithRun(
-    i: { id: string; sessionId: string; userId: string; content: string },
+    i: {
+      id: string;
+      sessionId: string;
+      userId: string;
+      content: string;
+      parentIntentId: string | null;
+      messageSeq: number;
+    },
     r: { id: string; attempt: number; nodeId: string; checkpoint: object },
   ): Promise<RunRow> {
     const rows = await this.db.query<RunRow>(
       `WITH intent AS (
-         INSERT INTO intents (id, session_id, user_id, content) VALUES ($1, $2, $3, $4) RETURNING id
+         INSERT INTO intents (id, session_id, user_id, content, parent_intent_id, message_seq)
+         VALUES ($1, $2, $3, $4, $9, $10) RETURNING id
        )
        INSERT INTO runs (id, intent_id, session_id, user_id, attempt, node_id, checkpoint)
        SELECT $5, intent.id, $2, $3, $6, $7, $8::jsonb FROM intent RETURNING ${RUN_COLUMNS}`,
@@ -57,6 +65,8 @@ export class RunsStore {
         r.attempt,
         r.nodeId,
         JSON.stringify(r.checkpoint),
+        i.parentIntentId,
+        i.messageSeq,
       ],
     );
     return rows[0];

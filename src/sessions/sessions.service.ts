@@ -93,13 +93,15 @@ export class SessionsService {
   }
 
   async state(sessionId: string): Promise<SessionStateView> {
-    const [run, interaction] = await Promise.all([
+    const [run, interaction, steering] = await Promise.all([
       this.runs.activeRun(sessionId),
       this.runs.pendingInteraction(sessionId),
+      this.runs.steering(sessionId),
     ]);
     return {
       run: run ? toRunView(run) : null,
       pendingInteraction: interaction ? toInteractionView(interaction) : null,
+      ...steering,
     };
   }
 

@@ -88,9 +88,14 @@ export class Engine {
         : await this.newSession();
     const run: RunRef = { ...owner, runId: randomUUID(), intentId: randomUUID(), attempt: 1 };
     await this.history.transaction(run.sessionId, () =>
-      this.lifecycle.startIntent(run, 'hello', opts.nodeId ?? this.launcher.nodeId, {
-        transcript: [{ role: 'user', content: 'hello' }],
-      }),
+      this.lifecycle.startIntent(
+        run,
+        { content: 'hello', parentIntentId: null, seq: 0 },
+        opts.nodeId ?? this.launcher.nodeId,
+        {
+          transcript: [{ role: 'user', content: 'hello' }],
+        },
+      ),
     );
     return run;
   }
@@ -183,7 +188,6 @@ export async function startEngine(
         inject: [RunLifecycle],
         useFactory: (l: RunLifecycle) => new TestExecutor(l),
       },
-      RunLauncher,
     ],
   }).compile();
   module.useLogger(false);

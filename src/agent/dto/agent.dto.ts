@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IF_BUSY_POLICIES, type IfBusyPolicy } from '../../contracts/events.js';
 import type {
+  CheckoutRequest,
+  HeadResponse,
   MessageAccepted,
   OkResponse,
   RespondRequest,
@@ -30,6 +33,35 @@ export class SendMessageDto implements Exactly<SendMessageDto, SendMessageReques
     message: 'clientMessageId must be 1-128 letters, digits, or . _ : -',
   })
   clientMessageId?: string;
+
+  @ApiPropertyOptional({
+    enum: IF_BUSY_POLICIES,
+    default: 'reject',
+    description:
+      'While a run goes or intents are queued: reject (SESSION_BUSY), enqueue, interrupt the run, or roll it back',
+  })
+  @IsOptional()
+  @IsIn(IF_BUSY_POLICIES)
+  ifBusy?: IfBusyPolicy;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: 'The intent this message follows instead of the head (editing); null: the start',
+  })
+  @IsOptional()
+  @IsUUID()
+  parentIntentId?: string | null;
+}
+
+export class CheckoutDto implements Exactly<CheckoutDto, CheckoutRequest> {
+  @ApiProperty({ format: 'uuid', description: 'The intent to make the head' })
+  @IsUUID()
+  intentId!: string;
+}
+
+export class HeadDto implements Exactly<HeadDto, HeadResponse> {
+  @ApiProperty({ format: 'uuid' }) headIntentId!: string;
 }
 
 export class RespondDto implements Exactly<RespondDto, RespondRequest> {
@@ -44,8 +76,18 @@ export class RespondDto implements Exactly<RespondDto, RespondRequest> {
 
 export class SendMessageAckDto implements Exactly<SendMessageAckDto, MessageAccepted> {
   @ApiProperty({ format: 'uuid' }) intentId!: string;
-  @ApiProperty({ format: 'uuid' }) runId!: string;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'null while the intent is queued',
+  })
+  runId!: string | null;
   @ApiProperty({ description: 'seq of the user_message event' }) seq!: number;
+  @ApiPropertyOptional({ enum: [true], description: 'present when the intent was queued' })
+  queued?: true;
+  @ApiPropertyOptional({ minimum: 1, description: 'place in the queue when queued, 1 = next' })
+  position?: number;
 }
 
 export class RunIdDto implements Exactly<RunIdDto, RunIdResponse> {

@@ -12,10 +12,11 @@ import { RunLauncher } from '../../runs/run-launcher.js';
 
 /**
  * Starting runs: `first` (a new intent's first run, message:send) and `next` (a new run of an
- * existing intent: retry after a failure, resume after expiry or interruption; attempt = last
- * attempt + 1, from the last run's checkpointed transcript) run inside the caller's session
- * transaction, `launch` after its commit. A session shows one dialog at a time: a start declines
- * (`no_retry`, its intent `failed`) another intent's retry offer still open.
+ * existing intent: retry after a failure, resume after expiry or interruption, from the last
+ * run's checkpointed transcript; regenerate, from the message; attempt = last attempt + 1) run
+ * inside the caller's session transaction, `launch` after its commit. A session shows one dialog
+ * at a time: a start declines (`no_retry`, its intent `failed`) another intent's retry offer
+ * still open; declined after the run is inserted, so the session's queue stays behind it.
  */
 @Injectable()
 export class RunStarts {
@@ -28,34 +29,43 @@ export class RunStarts {
   ) {}
 
   /**
-   * A new intent and its first run (one statement): SESSION_BUSY while a run is going, then the
-   * daily quota and the concurrent-runs cap; a retry offer still open is declined.
+   * A new intent and its first run (one statement), whose user_message is at `message.seq`:
+   * the daily quota and the concurrent-runs cap first (the caller checked the session is free,
+   * or ended its run); a retry offer still open is declined once the run is in.
    */
-  async first(run: RunRef, content: string, by: AnsweredBy): Promise<RunSpec> {
-    if (await this.store.activeRun(run.sessionId)) throw busyForMessage();
-    await this.quotas.admitRun(run.userId);
-    const transcript: TranscriptMessage[] = [{ role: 'user', content }];
+  async first(
+    run: RunRef,
+    message: { content: string; parentIntentId: string | null; seq: number },
+    by: AnsweredBy,
+  ): Promise<RunSpec> {
+    const transcript: TranscriptMessage[] = [{ role: 'user', content: message.content }];
+    await this.lifecycle.startIntent(run, message, this.launcher.nodeId, { transcript });
     await this.declineOffers(run.sessionId, by);
-    await this.lifecycle.startIntent(run, content, this.launcher.nodeId, { transcript });
     return { ...run, transcript };
   }
 
+  /**
+   * A new run of an existing intent: `checkpoint` for a retry or resume (goes on from the last
+   * run's transcript), `start` for a regenerate (starts over from the message).
+   */
   async next(
     intentId: string,
     sessionId: string,
     userId: string,
     by: AnsweredBy = {},
+    from: 'checkpoint' | 'start' = 'checkpoint',
   ): Promise<RunSpec> {
     if (await this.store.activeRun(sessionId))
       throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
     // Beyond the cap the caller's whole transaction rolls back (a retry offer stays open).
     await this.quotas.assertRunSlot(userId);
-    // A resumed intent's run must not leave another intent's offer open beside its own dialog.
-    await this.declineOffers(sessionId, { connectionId: by.connectionId }, intentId);
     const { run, checkpoint } = await this.lifecycle.startNextAttempt(
       intentId,
       this.launcher.nodeId,
+      from,
     );
+    // A resumed intent's run must not leave another intent's offer open beside its own dialog.
+    await this.declineOffers(sessionId, { connectionId: by.connectionId }, intentId);
     return { ...run, transcript: checkpoint.transcript as TranscriptMessage[] };
   }
 

@@ -12,6 +12,13 @@ import { isUuid } from '../../common/uuid.js';
 import { checkContent } from './message-rules.js';
 import { busyForMessage, RunStarts } from './run-starts.js';
 import type { MessageAccepted } from '../../contracts/rest.js';
+import type { IfBusyPolicy } from '../../contracts/events.js';
+import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
+import { QueueStore } from '../../runs/queue.store.js';
+import { RunsStore } from '../../runs/runs.store.js';
+import { SessionBranches } from '../../runs/session-branches.js';
+import { LiveRunStopper } from '../../runs/live-run-stopper.js';
+import type { RunRef } from '../../runs/run-ref.js';
 
 export interface SendMessageCommand {
   userId: string;
@@ -19,10 +26,20 @@ export interface SendMessageCommand {
   content: string;
   clientMessageId: string;
   connectionId?: string;
+  ifBusy?: IfBusyPolicy;
+  parentIntentId?: string | null;
 }
 
 /** The ack of `message:send` and its REST twin. */
 export type SendMessageAck = MessageAccepted;
+
+interface Accepted {
+  ack: SendMessageAck;
+  /** The run to launch once committed; none when the intent was queued. */
+  spec: RunSpec | undefined;
+  /** The run an `interrupt` / `rollback` ended. */
+  ended: RunRef | undefined;
+}
 
 const ACK_WAIT_MS = 5000;
 
@@ -48,6 +65,11 @@ export class SendMessageUseCase {
     @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
     @Inject(RunStarts) private readonly starts: RunStarts,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(SessionBranches) private readonly branches: SessionBranches,
+    @Inject(RunsStore) private readonly runs: RunsStore,
+    @Inject(QueueStore) private readonly queue: QueueStore,
+    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(LiveRunStopper) private readonly stopper: LiveRunStopper,
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
@@ -75,7 +97,7 @@ export class SendMessageUseCase {
       userId: cmd.userId,
       attempt: 1,
     };
-    let accepted: { ack: SendMessageAck; spec: RunSpec } | 'duplicate';
+    let accepted: Accepted | 'duplicate';
     try {
       accepted = await this.history.transaction(
         session.id,
@@ -88,21 +110,46 @@ export class SendMessageUseCase {
           if (locked?.status !== 'active')
             throw new DomainError('SESSION_CLOSED', 'This session is closed');
           await this.faults.hit('send.locked');
-          const spec = await this.starts.first(run, content, { connectionId: cmd.connectionId });
+          const parentIntentId = await this.branches.parentFor(session.id, cmd.parentIntentId);
+          const busy = await this.whenBusy(session.id, cmd.ifBusy ?? 'reject');
+          if (!busy.queueAt) await this.quotas.admitRun(cmd.userId);
           const stored = await this.history.append(session.id, [
             {
               type: 'user_message',
-              data: { content, clientMessageId: cmd.clientMessageId },
+              data: {
+                content,
+                clientMessageId: cmd.clientMessageId,
+                parentIntentId,
+                ...(busy.queueAt ? { queued: true as const } : {}),
+              },
               intentId: run.intentId,
               ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
             },
           ]);
-          const done = { intentId: run.intentId, runId: run.runId, seq: stored[0].seq };
-          await this.repo.completeClientMessage(session.id, cmd.clientMessageId, done);
+          const message = { content, parentIntentId, seq: stored[0].seq };
+          let ack: SendMessageAck;
+          let spec: RunSpec | undefined;
+          if (busy.queueAt) {
+            await this.queue.insertIntent({
+              ...message,
+              id: run.intentId,
+              sessionId: session.id,
+              userId: cmd.userId,
+              messageSeq: message.seq,
+              status: 'queued',
+            });
+            ack = { intentId: run.intentId, runId: null, seq: message.seq, queued: true };
+            ack.position = busy.queueAt;
+          } else {
+            spec = await this.starts.first(run, message, { connectionId: cmd.connectionId });
+            ack = { intentId: run.intentId, runId: run.runId, seq: message.seq };
+          }
+          await this.branches.moveHead(session.id, run.intentId);
+          await this.repo.completeClientMessage(session.id, cmd.clientMessageId, ack);
           // Counted with the send's own commit, on the connection it already holds; drawn from
           // the per-minute budget last (QuotaPolicy.chargeMessage).
           await this.quotas.chargeMessage(cmd.userId);
-          return { ack: done, spec };
+          return { ack, spec, ended: busy.ended };
         },
         cmd.userId,
       );
@@ -114,10 +161,49 @@ export class SendMessageUseCase {
       const first = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
       return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
     }
-    await this.faults.hit('run.before-launch');
-    this.starts.launch(accepted.spec);
-    this.logger.log({ ...run, userId: cmd.userId }, 'message accepted');
+    // The interrupted run was ended in the send's transaction: its execution stops, writing
+    // nothing more, wherever it runs (only that run: the new one may start here next).
+    if (accepted.ended) this.stopper.stopEverywhere(session.id, accepted.ended.runId);
+    if (accepted.spec) {
+      await this.faults.hit('run.before-launch');
+      this.starts.launch(accepted.spec);
+    }
+    this.logger.log(
+      { ...run, runId: accepted.ack.runId, queued: accepted.ack.queued === true },
+      'message accepted',
+    );
     return accepted.ack;
+  }
+
+  /**
+   * What `ifBusy` does while the session is busy (a run going, or intents queued): `reject`
+   * refuses (SESSION_BUSY), `enqueue` queues (QUEUE_FULL past QUEUE_MAX; `queueAt` is the
+   * place it gets), `interrupt` / `rollback` end the active run here, in the send's
+   * transaction, so the new intent starts right after it, ahead of the queue.
+   */
+  private async whenBusy(
+    sessionId: string,
+    policy: IfBusyPolicy,
+  ): Promise<{ queueAt?: number; ended?: RunRef }> {
+    const active = await this.runs.activeRun(sessionId);
+    const queued = await this.queue.queuedCount(sessionId);
+    if (!active && queued === 0) return {};
+    if (policy === 'reject') throw busyForMessage();
+    if (policy === 'enqueue') {
+      const max = this.config.limits.queueMax;
+      if (queued >= max)
+        throw new DomainError(
+          'QUEUE_FULL',
+          `This session already has ${max} queued messages; wait for one to start or remove one`,
+          { queued, max },
+        );
+      return { queueAt: queued + 1 };
+    }
+    const ended = await this.lifecycle.interruptInTx(
+      sessionId,
+      policy === 'rollback' ? 'rolled_back' : 'interrupted',
+    );
+    return { ended };
   }
 
   /** The first send's ack; if that send is still writing its user_message, wait for its seq. */

@@ -1,5 +1,6 @@
 import {
   IsDefined,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -12,6 +13,7 @@ import {
 } from 'class-validator';
 import { CLIENT_MESSAGE_ID } from '../../agent/dto/agent.dto.js';
 import type * as Wire from '../../contracts/socket.js';
+import { IF_BUSY_POLICIES, type IfBusyPolicy } from '../../contracts/events.js';
 import type { Exactly } from '../../common/exactly.js';
 
 // Each class validates one client event's payload and implements that event's payload type in
@@ -41,6 +43,9 @@ export class MessageSendPayload implements Exactly<MessageSendPayload, Wire.Mess
     message: 'clientMessageId must be 1-128 letters, digits, or . _ : -',
   })
   clientMessageId!: string;
+  @IsOptional() @IsIn(IF_BUSY_POLICIES) ifBusy?: IfBusyPolicy;
+  /** null (the very start) passes IsOptional; a string must be an intent id. */
+  @IsOptional() @IsUUID() parentIntentId?: string | null;
 }
 
 export class InteractionRespondPayload implements Exactly<
@@ -57,6 +62,27 @@ export class RunCancelPayload implements Exactly<RunCancelPayload, Wire.RunCance
 }
 
 export class IntentResumePayload implements Exactly<IntentResumePayload, Wire.IntentResumePayload> {
+  @IsUUID() sessionId!: string;
+  @IsUUID() intentId!: string;
+}
+
+export class IntentCancelPayload implements Exactly<IntentCancelPayload, Wire.IntentCancelPayload> {
+  @IsUUID() sessionId!: string;
+  @IsUUID() intentId!: string;
+}
+
+export class IntentRegeneratePayload implements Exactly<
+  IntentRegeneratePayload,
+  Wire.IntentRegeneratePayload
+> {
+  @IsUUID() sessionId!: string;
+  @IsUUID() intentId!: string;
+}
+
+export class SessionCheckoutPayload implements Exactly<
+  SessionCheckoutPayload,
+  Wire.SessionCheckoutPayload
+> {
   @IsUUID() sessionId!: string;
   @IsUUID() intentId!: string;
 }

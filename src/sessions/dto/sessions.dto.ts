@@ -24,6 +24,7 @@ import {
   type RunStatus,
   type RunView,
   type SessionStateView,
+  type QueuedIntentView,
   type SessionStatus,
   type SessionView,
   type SessionWithState,
@@ -102,9 +103,24 @@ export class InteractionDto implements Exactly<InteractionDto, InteractionView> 
   data!: Record<string, unknown>;
 }
 
+export class QueuedIntentDto implements Exactly<QueuedIntentDto, QueuedIntentView> {
+  @ApiProperty({ format: 'uuid' }) intentId!: string;
+  @ApiProperty() content!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
 export class SessionStateDto implements Exactly<SessionStateDto, SessionStateView> {
   @ApiProperty({ type: RunDto, nullable: true }) run!: RunDto | null;
   @ApiProperty({ type: InteractionDto, nullable: true }) pendingInteraction!: InteractionDto | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The intent a new message follows by default',
+  })
+  headIntentId!: string | null;
+  @ApiProperty({ type: [QueuedIntentDto], description: 'Queued intents, next first' })
+  queue!: QueuedIntentDto[];
 }
 
 export class SessionWithStateDto
