@@ -83,7 +83,7 @@ describe('web client steering in headless Chromium: queue, interrupt, edit, bran
     // The other tab shows the queue too, and may change it.
     await b.page.getByTestId('queued-text').filter({ hasText: 'what is 2+2' }).waitFor();
     await shot(a, 'queued');
-    await b.page.getByRole('button', { name: 'Remove queued message: what is 2+2' }).click();
+    await b.page.getByRole('button', { name: 'Remove from queue: what is 2+2' }).click();
     await a.page.getByTestId('queued-text').filter({ hasText: 'what is 2+2' }).waitFor({
       state: 'detached',
     });
@@ -127,13 +127,13 @@ describe('web client steering in headless Chromium: queue, interrupt, edit, bran
 
     // Escape leaves the message as it was and sends nothing.
     await turn(a, 'what is 1+1').getByRole('button', { name: 'Edit' }).click();
-    await a.page.getByLabel('Edited message').fill('what is 9+9');
-    await a.page.getByLabel('Edited message').press('Escape');
-    await a.page.getByLabel('Edited message').waitFor({ state: 'detached' });
+    await a.page.getByLabel('Edited text').fill('what is 9+9');
+    await a.page.getByLabel('Edited text').press('Escape');
+    await a.page.getByLabel('Edited text').waitFor({ state: 'detached' });
 
     await turn(a, 'what is 2+2').getByRole('button', { name: 'Edit' }).click();
-    await a.page.getByLabel('Edited message').fill('what is 5+5');
-    await a.page.getByLabel('Edited message').press('Enter');
+    await a.page.getByLabel('Edited text').fill('what is 5+5');
+    await a.page.getByLabel('Edited text').press('Enter');
     await a.waitForAnswer(/5\+5 = 10/);
     let seen = await agreed(a, b);
     expect(seen.messages).toEqual(['what is 1+1', 'what is 5+5']);

@@ -12,7 +12,7 @@ function QueuedMessages(props: {
   const remove = (intentId: string) =>
     props.room.cancelQueued(intentId).catch((err: unknown) => props.onError(errorText(err)));
   return (
-    <ol class="queue" aria-label="Queued messages">
+    <ol class="queue" aria-label="Queue">
       {props.queue.map((q) => (
         <li key={q.intentId} class="msg user queued" data-testid="queued-message">
           <span class="muted small">Queued</span>
@@ -22,7 +22,7 @@ function QueuedMessages(props: {
           <button
             type="button"
             class="link"
-            aria-label={`Remove queued message: ${q.content}`}
+            aria-label={`Remove from queue: ${q.content}`}
             onClick={() => void remove(q.intentId)}
           >
             ×

@@ -52,7 +52,7 @@ export function UserTurn(props: {
       ) : (
         <textarea
           class="edit"
-          aria-label="Edited message"
+          aria-label="Edited text"
           rows={2}
           maxLength={500}
           value={editing}
@@ -77,7 +77,7 @@ export function UserTurn(props: {
           </span>
         )}
         {n > 1 && (
-          <span class="versions" role="group" aria-label="Versions of this message">
+          <span class="versions" role="group" aria-label="Versions">
             <button
               type="button"
               class="link"
