@@ -212,9 +212,6 @@ export function reduceChat(state: ChatState, e: SessionEvent): ChatState {
         pending: null,
         timeline: [...s.timeline, { kind: 'notice', seq: e.seq, text: 'Session closed' }],
       };
-    case 'intent_dequeued':
-    case 'head_changed':
-      return s;
     case 'reminder_due':
       return {
         ...s,
