@@ -166,6 +166,62 @@ describe('HitlClient', () => {
     client.disconnect();
   });
 
+  it('sends steering requests with their options and passes a queued ack through', async () => {
+    const { client, sockets } = makeClient();
+    const room = await connectAndJoin(client, sockets);
+    const s = sockets[0];
+    s.fire('session:event', {
+      ...ev(3),
+      type: 'user_message',
+      intentId: 'a',
+      data: { content: 'hi', clientMessageId: 'c', parentIntentId: 'root' },
+    });
+    expect(room.headIntentId).toBe('a');
+
+    const queued = room.send('later', { ifBusy: 'enqueue' });
+    await until(() => s.last('message:send') !== undefined);
+    expect(s.last('message:send')!.payload).toMatchObject({ content: 'later', ifBusy: 'enqueue' });
+    expect(s.last('message:send')!.payload).not.toHaveProperty('parentIntentId');
+    s.last('message:send')!.ack({
+      ok: true,
+      intentId: 'q',
+      runId: null,
+      seq: 4,
+      queued: true,
+      position: 1,
+    });
+    await expect(queued).resolves.toEqual({
+      intentId: 'q',
+      runId: null,
+      seq: 4,
+      queued: true,
+      position: 1,
+    });
+
+    const edited = room.edit('a', 'hello', { ifBusy: 'interrupt' });
+    await until(() => s.last('message:send')!.payload.content === 'hello');
+    expect(s.last('message:send')!.payload).toMatchObject({
+      parentIntentId: 'root',
+      ifBusy: 'interrupt',
+    });
+    s.last('message:send')!.ack({ ok: true, intentId: 'a2', runId: 'r2', seq: 5 });
+    await edited;
+    await expect(room.edit('nope', 'x')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // [event, the call, the intent it names, its ack, what the call resolves to]
+    const calls: [string, Promise<unknown>, string, object, unknown][] = [
+      ['intent:cancel', room.cancelQueued('q'), 'q', {}, undefined],
+      ['intent:regenerate', room.regenerate(), 'a', { runId: 'r3' }, { runId: 'r3' }],
+      ['session:checkout', room.checkout('a'), 'a', { headIntentId: 'a' }, { headIntentId: 'a' }],
+    ];
+    for (const [event, done, intentId, ack, result] of calls) {
+      expect(s.last(event)!.payload).toEqual({ sessionId: 's1', intentId });
+      s.last(event)!.ack({ ok: true, ...ack });
+      await expect(done).resolves.toEqual(result);
+    }
+    client.disconnect();
+  });
+
   it('ends a for-await loop over room.stream() when the room is left', async () => {
     const { client, sockets } = makeClient();
     const room = await connectAndJoin(client, sockets);

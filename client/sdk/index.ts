@@ -17,7 +17,18 @@ export {
   HitlClient,
   type HitlClientOptions,
 } from './hitl-client.js';
+export {
+  activePath,
+  canRegenerate,
+  conversation,
+  type ConversationItem,
+  latestRuns,
+  type RunItem,
+  siblingsOf,
+  type Turn,
+} from './conversation.js';
 export { ApiError, type FetchLike, HttpTransport } from './http.js';
+export { type IntentNode, type IntentTreeState } from './intent-tree.js';
 export {
   type ChatState,
   initialChatState,
@@ -28,11 +39,12 @@ export {
   type TimelineItem,
   withJoinState,
 } from './reducer.js';
-export { RestApi } from './rest-api.js';
+export { RestApi, type SendOptions } from './rest-api.js';
 export { SequencedLog } from './sequenced-log.js';
 export { type EventSourceFactory, type EventSourceLike, SessionRoom } from './session-room.js';
 // The contract's status lists, re-exported so an app checks statuses against the same values.
 export {
+  IF_BUSY_POLICIES,
   INTERACTION_KINDS,
   isActiveRunStatus,
   REMINDER_STATUSES,
@@ -48,11 +60,13 @@ export type {
   EventPage,
   EventType,
   FormField,
+  IfBusyPolicy,
   InteractionKind,
   InteractionOutcome,
   ListSessionsQuery,
   MessageAccepted,
   Page,
+  QueuedIntentView,
   ReminderStatus,
   ReminderView,
   RunIdResponse,

@@ -5,6 +5,12 @@ import type {
   SessionEvent,
   SessionStateView,
 } from '@hitl/contracts';
+import {
+  initialIntentTree,
+  type IntentTreeState,
+  reduceIntents,
+  withJoinTree,
+} from './intent-tree.js';
 
 /** One thinking step of a run, as its latest `thinking` event left it. */
 export type StepView = EventDataMap['thinking'];
@@ -58,8 +64,12 @@ export type PendingInteraction =
       attempt: number;
     };
 
-/** What a chat UI shows, derived only from the session's events. */
-export interface ChatState {
+/**
+ * What a chat UI shows, derived only from the session's events: every item in log order
+ * (`timeline`), and the intents as a tree with the head and the queue (see `conversation()` for
+ * the branch a page shows).
+ */
+export interface ChatState extends IntentTreeState {
   lastSeq: number;
   timeline: TimelineItem[];
   pending: PendingInteraction | null;
@@ -67,15 +77,19 @@ export interface ChatState {
   runStatus: RunStatus | null;
   remindersFired: { reminderId: string; label: string; dueAt: string; seq: number }[];
   closed: boolean;
+  /** Reduced from seq 1 on: the log alone tells the queue and the head. */
+  fromStart: boolean;
 }
 
 export const initialChatState: ChatState = {
+  ...initialIntentTree,
   lastSeq: 0,
   timeline: [],
   pending: null,
   runStatus: null,
   remindersFired: [],
   closed: false,
+  fromStart: false,
 };
 
 type RunItem = Extract<TimelineItem, { kind: 'run' }>;
@@ -125,7 +139,8 @@ function withStep(steps: StepView[], s: StepView): StepView[] {
 /** The pure reducer: state after one more event. Events at or below `lastSeq` change nothing. */
 export function reduceChat(state: ChatState, e: SessionEvent): ChatState {
   if (e.seq <= state.lastSeq) return state;
-  const s: ChatState = { ...state, lastSeq: e.seq };
+  const fromStart = state.fromStart || (state.lastSeq === 0 && e.seq === 1);
+  const s = reduceIntents<ChatState>({ ...state, lastSeq: e.seq, fromStart }, e);
   const ids = { runId: e.runId, intentId: e.intentId };
   switch (e.type) {
     case 'user_message':
@@ -214,9 +229,13 @@ export function reduceEvents(events: readonly SessionEvent[], from = initialChat
   return events.reduce(reduceChat, from);
 }
 
-/** Adds what only the join ack knows (a retry offer's expiry) to a state built from events. */
+/**
+ * Adds what only the join ack knows to a state built from events: a retry offer's expiry, and
+ * the queue and head when the state did not see the log from its start.
+ */
 export function withJoinState(state: ChatState, join: SessionStateView): ChatState {
+  const s = withJoinTree(state, join, state.fromStart);
   const p = join.pendingInteraction;
-  if (!p || !state.pending || state.pending.id !== p.id) return state;
-  return { ...state, pending: { ...state.pending, expiresAt: p.expiresAt } };
+  if (!p || !s.pending || s.pending.id !== p.id) return s;
+  return { ...s, pending: { ...s.pending, expiresAt: p.expiresAt } };
 }

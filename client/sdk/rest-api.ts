@@ -1,5 +1,7 @@
 import type {
+  CheckoutRequest,
   CreateSessionRequest,
+  HeadResponse,
   EventPage,
   ListSessionsQuery,
   MessageAccepted,
@@ -21,6 +23,9 @@ const q = (params: Record<string, string | number | undefined>): string => {
     .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
   return parts.length ? `?${parts.join('&')}` : '';
 };
+
+/** What a send may add to its text: the busy policy and the intent it follows. */
+export type SendOptions = Pick<SendMessageRequest, 'ifBusy' | 'parentIntentId'>;
 
 /** The REST API with the caller's token; a 401 is retried once after a refresh. */
 export class RestApi {
@@ -78,8 +83,13 @@ export class RestApi {
     }
   }
 
-  sendMessage(id: string, content: string, clientMessageId: string): Promise<MessageAccepted> {
-    const body: SendMessageRequest = { content, clientMessageId };
+  sendMessage(
+    id: string,
+    content: string,
+    clientMessageId: string,
+    opts: SendOptions = {},
+  ): Promise<MessageAccepted> {
+    const body: SendMessageRequest = { content, clientMessageId, ...opts };
     return this.call('POST', `/sessions/${encodeURIComponent(id)}/messages`, body);
   }
 
@@ -96,6 +106,24 @@ export class RestApi {
   resume(id: string, intentId: string): Promise<RunIdResponse> {
     const path = `/sessions/${encodeURIComponent(id)}/intents/${encodeURIComponent(intentId)}/resume`;
     return this.call('POST', path);
+  }
+
+  regenerate(id: string, intentId: string): Promise<RunIdResponse> {
+    const path = `/sessions/${encodeURIComponent(id)}/intents/${encodeURIComponent(intentId)}/regenerate`;
+    return this.call('POST', path);
+  }
+
+  /** Removes a queued intent (the REST twin of `intent:cancel`). */
+  cancelQueued(id: string, intentId: string): Promise<void> {
+    return this.call(
+      'DELETE',
+      `/sessions/${encodeURIComponent(id)}/queue/${encodeURIComponent(intentId)}`,
+    );
+  }
+
+  checkout(id: string, intentId: string): Promise<HeadResponse> {
+    const body: CheckoutRequest = { intentId };
+    return this.call('PUT', `/sessions/${encodeURIComponent(id)}/head`, body);
   }
 
   streamTicket(id: string): Promise<StreamTicket> {

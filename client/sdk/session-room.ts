@@ -1,27 +1,22 @@
 import {
   type MessageAccepted,
+  type QueuedIntentView,
   type SessionEvent,
   type SessionStateView,
   type SessionView,
-  SSE_EVENT_NAME,
 } from '@hitl/contracts';
 import { newClientMessageId, type SocketRequests } from './chat-socket.js';
 import { ApiError } from './http.js';
 import { type ChatState, initialChatState, reduceChat, withJoinState } from './reducer.js';
-import type { RestApi } from './rest-api.js';
+import type { RestApi, SendOptions } from './rest-api.js';
 import { SequencedLog } from './sequenced-log.js';
+import { type EventSourceFactory, SseFollower } from './sse-follower.js';
 
-/** What the SDK needs of a browser EventSource (a factory is injectable for other runtimes). */
-export interface EventSourceLike {
-  addEventListener(type: string, fn: (e: { data: string }) => void): void;
-  onopen: ((e: unknown) => void) | null;
-  onerror: ((e: unknown) => void) | null;
-  close(): void;
-}
-export type EventSourceFactory = (url: string) => EventSourceLike;
+export type { EventSourceFactory, EventSourceLike } from './sse-follower.js';
 
 interface Outgoing {
   content: string;
+  opts: SendOptions;
   inFlight: boolean;
   resolve: (ack: MessageAccepted) => void;
   reject: (err: unknown) => void;
@@ -45,9 +40,7 @@ export class SessionRoom {
   /** Wakes the stream() loops waiting for an event, so that leave() ends them. */
   private readonly wakers = new Set<() => void>();
   private requests: SocketRequests | null = null;
-  private sse: EventSourceLike | null = null;
-  private sseWanted = false;
-  private sseRetry: ReturnType<typeof setTimeout> | undefined;
+  private readonly sse: SseFollower;
   left = false;
 
   constructor(
@@ -66,6 +59,20 @@ export class SessionRoom {
       gapDelayMs: opts.gapDelayMs,
       fetchAfter: (after) => this.api.events(sessionId, after, 1000),
       deliver: (e) => this.deliver(e),
+      onError: opts.onError,
+    });
+    this.sse = new SseFollower(sessionId, api, {
+      factory: opts.eventSource,
+      lastSeq: () => this.log.lastSeq,
+      accept: (e) => this.log.accept(e),
+      prepare: async () => {
+        if (!this.joinState) this.joinState = (await this.api.getSession(sessionId)).state;
+      },
+      done: () => this.left || this.state.closed,
+      onOpen: () => {
+        this.opts.onSseOpen?.();
+        this.flushOutbox();
+      },
       onError: opts.onError,
     });
   }
@@ -132,12 +139,70 @@ export class SessionRoom {
     this.requests = null;
   }
 
-  send(content: string): Promise<MessageAccepted> {
+  /**
+   * Sends a message. `ifBusy` says what happens while the agent works (default `reject`:
+   * SESSION_BUSY); with `enqueue` the ack may say `{runId: null, queued: true, position}`.
+   * `parentIntentId` makes it follow that intent instead of the head.
+   */
+  send(content: string, opts: SendOptions = {}): Promise<MessageAccepted> {
     const id = newClientMessageId();
+    const clean: SendOptions = {};
+    if (opts.ifBusy !== undefined) clean.ifBusy = opts.ifBusy;
+    if (opts.parentIntentId !== undefined) clean.parentIntentId = opts.parentIntentId;
     return new Promise((resolve, reject) => {
-      this.outbox.set(id, { content, inFlight: false, resolve, reject });
+      this.outbox.set(id, { content, opts: clean, inFlight: false, resolve, reject });
       this.flush(id);
     });
+  }
+
+  /**
+   * Edits an earlier message: sends the new text after the edited message's parent, so it becomes
+   * a new version beside it (the earlier branch stays and can be checked out again).
+   */
+  edit(
+    intentId: string,
+    content: string,
+    opts: Pick<SendOptions, 'ifBusy'> = {},
+  ): Promise<MessageAccepted> {
+    const node = this.state.intents[intentId];
+    if (!node) return Promise.reject(new ApiError('NOT_FOUND', 'No such message in this session'));
+    return this.send(content, { ...opts, parentIntentId: node.parentIntentId });
+  }
+
+  /** The queued intents, next first. */
+  get queue(): readonly QueuedIntentView[] {
+    return this.state.queue;
+  }
+
+  get headIntentId(): string | null {
+    return this.state.headIntentId;
+  }
+
+  /** Removes a queued message before it runs. */
+  async cancelQueued(intentId: string): Promise<void> {
+    if (!this.connected()) return this.api.cancelQueued(this.sessionId, intentId);
+    await this.requests!.request('intent:cancel', { sessionId: this.sessionId, intentId });
+  }
+
+  /** A new answer to the head's message (the head by default); it replaces the earlier one. */
+  async regenerate(intentId = this.state.headIntentId): Promise<{ runId: string }> {
+    if (!intentId) throw new ApiError('CONFLICT', 'Nothing to regenerate yet');
+    if (!this.connected()) return this.api.regenerate(this.sessionId, intentId);
+    const ack = await this.requests!.request('intent:regenerate', {
+      sessionId: this.sessionId,
+      intentId,
+    });
+    return { runId: ack.runId };
+  }
+
+  /** Makes that intent the head: its branch is the conversation, new messages follow it. */
+  async checkout(intentId: string): Promise<{ headIntentId: string }> {
+    if (!this.connected()) return this.api.checkout(this.sessionId, intentId);
+    const ack = await this.requests!.request('session:checkout', {
+      sessionId: this.sessionId,
+      intentId,
+    });
+    return { headIntentId: ack.headIntentId };
   }
 
   get unacknowledged(): number {
@@ -184,50 +249,11 @@ export class SessionRoom {
 
   /** Follows the session over SSE (stream ticket) while the socket cannot connect. */
   startSse(): void {
-    if (this.sseWanted || this.left || !this.opts.eventSource) return;
-    this.sseWanted = true;
-    void this.openSse();
+    if (!this.left) this.sse.start();
   }
 
   stopSse(): void {
-    this.sseWanted = false;
-    clearTimeout(this.sseRetry);
-    this.sse?.close();
-    this.sse = null;
-  }
-
-  private async openSse(): Promise<void> {
-    const factory = this.opts.eventSource;
-    if (!this.sseWanted || !factory || this.state.closed) return;
-    try {
-      if (!this.joinState) this.joinState = (await this.api.getSession(this.sessionId)).state;
-      const { ticket } = await this.api.streamTicket(this.sessionId);
-      if (!this.sseWanted) return;
-      const es = factory(this.api.streamUrl(this.sessionId, ticket, this.log.lastSeq));
-      this.sse = es;
-      es.addEventListener(SSE_EVENT_NAME, (m) =>
-        this.log.accept(JSON.parse(m.data) as SessionEvent),
-      );
-      es.onopen = () => {
-        this.opts.onSseOpen?.();
-        this.flushOutbox();
-      };
-      // A ticket is single use, so EventSource's own reconnect cannot work: open anew instead.
-      es.onerror = () => {
-        es.close();
-        if (this.sse === es) this.sse = null;
-        this.retrySse();
-      };
-    } catch (err) {
-      this.opts.onError?.(err);
-      this.retrySse();
-    }
-  }
-
-  private retrySse(): void {
-    if (!this.sseWanted) return;
-    clearTimeout(this.sseRetry);
-    this.sseRetry = setTimeout(() => void this.openSse(), 2000);
+    this.sse.stop();
   }
 
   private connected(): boolean {
@@ -242,19 +268,21 @@ export class SessionRoom {
     const out = this.outbox.get(clientMessageId);
     if (!out || out.inFlight) return;
     const viaSocket = this.connected();
-    if (!viaSocket && !this.sse) return;
+    if (!viaSocket && !this.sse.open) return;
     out.inFlight = true;
     const sent = viaSocket
       ? this.requests!.request('message:send', {
           sessionId: this.sessionId,
           content: out.content,
           clientMessageId,
+          ...out.opts,
         })
-      : this.api.sendMessage(this.sessionId, out.content, clientMessageId);
+      : this.api.sendMessage(this.sessionId, out.content, clientMessageId, out.opts);
     sent.then(
       (ack) => {
         this.outbox.delete(clientMessageId);
-        out.resolve({ intentId: ack.intentId, runId: ack.runId, seq: ack.seq });
+        const { intentId, runId, seq, queued, position } = ack;
+        out.resolve(queued ? { intentId, runId, seq, queued, position } : { intentId, runId, seq });
       },
       (err: unknown) => {
         out.inFlight = false;

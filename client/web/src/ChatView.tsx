@@ -1,21 +1,21 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
-  ApiError,
+  canRegenerate,
   type ChatState,
+  conversation,
   initialChatState,
   isActiveRunStatus,
   type SessionRoom,
 } from '@hitl/sdk';
 import { client } from './client';
+import { Composer } from './Composer';
+import { errorText as message } from './errors';
 import { InteractionDialog } from './InteractionDialog';
 import { Timeline } from './Timeline';
-
-const message = (err: unknown) => (err instanceof ApiError ? err.message : 'Something went wrong');
 
 export function ChatView(props: { sessionId: string; connected: boolean; onActivity: () => void }) {
   const [room, setRoom] = useState<SessionRoom | null>(null);
   const [state, setState] = useState<ChatState>(initialChatState);
-  const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -58,31 +58,11 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [room]);
 
-  useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [state.timeline]);
+  useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [state.timeline, state.queue]);
 
   const active = state.runStatus !== null && isActiveRunStatus(state.runStatus);
-
-  const send = async (e: Event) => {
-    e.preventDefault();
-    const content = draft.trim();
-    if (!room || !content) return;
-    setError(null);
-    setDraft('');
-    try {
-      await room.send(content);
-    } catch (err) {
-      setDraft(content);
-      setError(message(err));
-    }
-  };
-
-  const cancel = async () => {
-    try {
-      await room?.cancel();
-    } catch (err) {
-      setError(message(err));
-    }
-  };
+  // Everything shown comes from the log, so every tab of the session shows the same.
+  const items = useMemo(() => conversation(state), [state]);
 
   if (loadError)
     return (
@@ -103,55 +83,41 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
         </div>
       )}
       <div class="timeline" aria-live="polite" data-testid="timeline">
-        {state.timeline.length === 0 && (
+        {items.length === 0 && (
           <p class="muted center">
             Try “what is 2+3*4”, “search replay”, “remind me to stretch in 10 minutes”, “count to
             200” or “recap”.
           </p>
         )}
-        <Timeline items={state.timeline} />
+        <Timeline
+          items={items}
+          room={room}
+          busy={active}
+          canRegenerate={canRegenerate(state)}
+          onError={setError}
+        />
         <div ref={bottom} />
       </div>
+      {error && (
+        <p class="error pad" role="alert" data-testid="chat-error">
+          {error}
+          <button
+            type="button"
+            class="link"
+            aria-label="Dismiss error"
+            onClick={() => setError(null)}
+          >
+            ×
+          </button>
+        </p>
+      )}
       {state.pending && (
         <InteractionDialog key={state.pending.id} pending={state.pending} room={room} />
       )}
       {state.closed ? (
         <p class="muted pad">This session is closed.</p>
       ) : (
-        <form class="composer" onSubmit={(e) => void send(e)}>
-          <label class="sr-only" for="message">
-            Message
-          </label>
-          <textarea
-            id="message"
-            name="message"
-            rows={2}
-            maxLength={500}
-            placeholder="Message the agent"
-            value={draft}
-            onInput={(e) => setDraft(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && !e.shiftKey) {
-                e.preventDefault();
-                e.currentTarget.form?.requestSubmit();
-              }
-            }}
-          />
-          {active ? (
-            <button type="button" class="danger" onClick={() => void cancel()}>
-              Cancel run
-            </button>
-          ) : (
-            <button type="submit" class="primary" disabled={!draft.trim()}>
-              Send
-            </button>
-          )}
-          {error && (
-            <p class="error full" role="alert">
-              {error}
-            </p>
-          )}
-        </form>
+        <Composer room={room} queue={state.queue} active={active} />
       )}
     </section>
   );

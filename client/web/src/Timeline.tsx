@@ -1,4 +1,14 @@
-import { isActiveRunStatus, type RunStatus, type StepView, type TimelineItem } from '@hitl/sdk';
+import {
+  type ConversationItem,
+  isActiveRunStatus,
+  type RunItem,
+  type RunStatus,
+  type SessionRoom,
+  type StepView,
+} from '@hitl/sdk';
+import { Fragment } from 'preact';
+import { errorText } from './errors';
+import { UserTurn } from './UserTurn';
 
 const STEP_LABELS: Record<StepView['step'], string> = {
   intent_recognition: 'Understanding the request',
@@ -17,7 +27,13 @@ const STATUS_LABELS: Record<RunStatus, string> = {
   interrupted: 'Interrupted',
 };
 
-type RunItem = Extract<TimelineItem, { kind: 'run' }>;
+/** A run's label: a cancel by a newer message reads as stopped, not as the user's cancel. */
+function statusLabel(run: RunItem): string {
+  if (run.cancelReason === 'interrupted') return 'Stopped';
+  if (run.cancelReason === 'rolled_back') return 'Rolled back';
+  const label = STATUS_LABELS[run.status];
+  return run.cancelReason && run.cancelReason !== 'user' ? `${label} (${run.cancelReason})` : label;
+}
 
 function Steps({ run }: { run: RunItem }) {
   if (run.steps.length === 0) return null;
@@ -43,14 +59,13 @@ function Steps({ run }: { run: RunItem }) {
   );
 }
 
-function Run({ run }: { run: RunItem }) {
+function Run({ run, onRegenerate }: { run: RunItem; onRegenerate?: () => void }) {
   const streaming = run.status === 'running' && !run.final;
   return (
     <article class={`msg agent run-${run.status}`} data-testid="agent-message" aria-label="Agent">
       <header class="muted small">
         Agent{run.attempt > 1 ? ` · attempt ${run.attempt}` : ''} ·{' '}
-        <span data-testid="run-status">{STATUS_LABELS[run.status]}</span>
-        {run.cancelReason ? ` (${run.cancelReason})` : ''}
+        <span data-testid="run-status">{statusLabel(run)}</span>
       </header>
       <Steps run={run} />
       {(run.text || streaming) && (
@@ -60,28 +75,47 @@ function Run({ run }: { run: RunItem }) {
         </p>
       )}
       {run.error && <p class="error">{run.error}</p>}
+      {onRegenerate && (
+        <footer class="run-tools">
+          <button type="button" class="link small" onClick={onRegenerate}>
+            Regenerate
+          </button>
+        </footer>
+      )}
     </article>
   );
 }
 
-export function Timeline({ items }: { items: TimelineItem[] }) {
+/** The shown branch: each user message with its intent's latest answer, reminders between. */
+export function Timeline(props: {
+  items: ConversationItem[];
+  room: SessionRoom;
+  busy: boolean;
+  /** The head's answer may be asked again (offered on the last answer only). */
+  canRegenerate: boolean;
+  onError: (message: string) => void;
+}) {
+  const last = props.items.findLast((it) => it.kind === 'turn');
+  const regenerate = () => {
+    props.room.regenerate().catch((err: unknown) => props.onError(errorText(err)));
+  };
   return (
     <>
-      {items.map((it) => {
+      {props.items.map((it) => {
         switch (it.kind) {
-          case 'user':
+          case 'turn':
             return (
-              <article
-                key={`u${it.seq}`}
-                class="msg user"
-                data-testid="user-message"
-                aria-label="You"
-              >
-                <p class="text">{it.content}</p>
-              </article>
+              <Fragment key={`t${it.intentId}`}>
+                <UserTurn turn={it} room={props.room} busy={props.busy} onError={props.onError} />
+                {it.run && (
+                  <Run
+                    key={`r${it.run.runId}`}
+                    run={it.run}
+                    onRegenerate={it === last && props.canRegenerate ? regenerate : undefined}
+                  />
+                )}
+              </Fragment>
             );
-          case 'run':
-            return <Run key={`r${it.runId}`} run={it} />;
           case 'reminder':
             return (
               <p key={`m${it.seq}`} class="reminder" data-testid="reminder">
