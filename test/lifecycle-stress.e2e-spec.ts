@@ -19,8 +19,9 @@ import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
 /**
- * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending,
- * cancelling, answering, retrying and resuming at random, and one session of each user closed at
+ * Randomized lifecycle stress: several tabs per session, a few sessions, two users, sending (with
+ * a random ifBusy policy, now and then as an edit of an earlier message), cancelling, answering,
+ * retrying and resuming at random, and one session of each user closed at
  * a random moment meanwhile (its tabs keep acting now and then: SESSION_CLOSED); then, once
  * everything is quiet, the guarantees of docs/protocol.md ("Guarantees") are checked from the log
  * read over REST and from what every socket got. The seed is printed; `STRESS_SEED=<n>` replays

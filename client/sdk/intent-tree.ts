@@ -99,10 +99,14 @@ export function reduceIntents<S extends IntentTreeState>(s: S, e: SessionEvent):
       });
     case 'head_changed':
       return { ...s, headIntentId: e.data.intentId };
-    case 'task_cancelled':
-      return e.data.reason === 'rolled_back' && e.intentId
-        ? patch(s, e.intentId, { rolledBack: true })
+    case 'task_cancelled': {
+      if (!e.intentId) return s;
+      // A queued intent's run cancelled before it began (no task_started) left the queue too.
+      const left = s.intents[e.intentId]?.queued
+        ? patch(withoutQueued(s, e.intentId), e.intentId, { queued: false })
         : s;
+      return e.data.reason === 'rolled_back' ? patch(left, e.intentId, { rolledBack: true }) : left;
+    }
     case 'session_closed':
       // Closing drops the queue (the service also logs an intent_dequeued for each).
       return s.queue.length ? { ...s, queue: [] } : s;

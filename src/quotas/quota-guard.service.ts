@@ -26,6 +26,14 @@ export class QuotaGuard {
    * (lockUserForLimits), so two starts racing for the last slot are serialized (the second counts
    * the first's run) on every node; the lock is held until the run row commits.
    */
+  /**
+   * Takes the user's limits lock now, for a transaction that will touch the usage ledger before
+   * it admits a run (an interrupting send ends a run first): locks go user row, then ledger.
+   */
+  holdLimits(userId: string): Promise<void> {
+    return lockUserForLimits(this.db, userId);
+  }
+
   async assertCanStartRun(userId: string): Promise<void> {
     if (!this.db.inTransaction)
       throw new Error('assertCanStartRun needs the run-inserting transaction');

@@ -31,6 +31,11 @@ export class QuotaPolicy {
     await this.guard.assertCanStartRun(userId);
   }
 
+  /** The user's limits lock, first, in a transaction that ends a run before it admits one. */
+  holdLimits(userId: string): Promise<void> {
+    return this.guard.holdLimits(userId);
+  }
+
   /** Inside the transaction that inserts another attempt's run: the concurrent-runs cap alone. */
   assertRunSlot(userId: string): Promise<void> {
     return this.guard.assertCanStartRun(userId);

@@ -74,8 +74,8 @@ export class RunLifecycle {
         { type: 'response', data: { content: answer } },
         { type: 'task_completed', data: { usage } },
       ]);
-      await this.countRun(run);
       await this.queue.startNextInTx(run.sessionId);
+      await this.countRun(run);
       return true;
     });
   }
@@ -86,9 +86,7 @@ export class RunLifecycle {
    */
   cancel(run: RunRef, reason: CancelReason): Promise<boolean> {
     return this.history.transaction(run.sessionId, async () => {
-      const won = await this.cancelInTx(run, reason);
-      if (won && startsQueue(reason)) await this.queue.startNextInTx(run.sessionId);
-      return won;
+      return this.cancelInTx(run, reason, [], startsQueue(reason));
     });
   }
 
@@ -123,9 +121,9 @@ export class RunLifecycle {
       // Decided under the session lock: a run launched since the caller looked must stop itself
       // (its own writes in flight come first), never be ended behind its back.
       if (executesHere(active.id)) return RUN_IS_LIVE;
-      if (!(await this.cancelInTx(refOf(active), reason))) return undefined;
-      if (startsQueue(reason)) await this.queue.startNextInTx(sessionId);
-      return active.id;
+      return (await this.cancelInTx(refOf(active), reason, [], startsQueue(reason)))
+        ? active.id
+        : undefined;
     });
   }
 
@@ -177,9 +175,9 @@ export class RunLifecycle {
           { type: 'task_failed', data: { error, attempt: run.attempt, canRetry: false } },
         ]);
       }
-      await this.countRun(run);
       // A retry on offer holds the queue until it is answered or expires.
       if (!offered) await this.queue.startNextInTx(run.sessionId);
+      await this.countRun(run);
       return true;
     });
   }
@@ -266,6 +264,7 @@ export class RunLifecycle {
     run: RunRef,
     reason: CancelReason,
     then: NewEvent[] = [],
+    startQueue = false,
   ): Promise<boolean> {
     if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
     await this.faults.hit('run.closing');
@@ -289,11 +288,16 @@ export class RunLifecycle {
       ],
       { activity: reason !== 'expired' },
     );
+    if (startQueue) await this.queue.startNextInTx(run.sessionId);
     await this.countRun(run);
     return true;
   }
 
-  /** Last of the close (the ledger row stays locked only until the commit); one run = one attempt. */
+  /**
+   * Last of the close (the ledger row stays locked only until the commit); one run = one attempt.
+   * After the queue's start, which locks the user's row (the concurrent-runs cap): every
+   * transaction takes the user's row before the ledger's, as a send does, or two would deadlock.
+   */
   private countRun(run: RunRef): Promise<void> {
     return this.usage.record(run.userId, { runs: 1 });
   }

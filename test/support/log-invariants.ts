@@ -72,6 +72,22 @@ export function checkSessionLog(
   for (const runId of ackedRuns) {
     if (!seen.has(runId)) say(`[no-closing-event] run ${runId}: acked, no event of it in the log`);
   }
+  // The queue: a message sent queued starts once (its intent's first task_started) or leaves
+  // the queue once (intent_dequeued), never both.
+  for (const m of log.filter((e) => e.type === 'user_message' && e.data?.queued)) {
+    // Started: a run of it wrote something (a run cancelled before its task_started still
+    // writes its task_cancelled); the first attempt's task_started at most once.
+    const ran = log.some((e) => e.intentId === m.intentId && e.runId) ? 1 : 0;
+    const firstStarts = log.filter(
+      (e) => e.type === 'task_started' && e.intentId === m.intentId && e.data?.attempt === 1,
+    ).length;
+    const dequeued = log.filter(
+      (e) => e.type === 'intent_dequeued' && e.data?.intentId === m.intentId,
+    ).length;
+    if (ran + dequeued !== 1 || firstStarts > 1)
+      say(`[queue] seq ${m.seq}: ran ${ran}, first starts ${firstStarts}, dequeued ${dequeued}`);
+  }
+
   for (const runId of ackedCancels) {
     const end = closedBy.get(runId);
     if (!end) say(`[cancel-not-honoured] run ${runId}: acked ok, no closing event`);

@@ -43,6 +43,8 @@ export async function quiesce(
       // A closed session is left as its close left it: checkAll says if anything is still open.
       if (got.status === 'closed') continue;
       const state = got.state;
+      // Queued messages start as the runs in front end (the cancels below end them).
+      if (state.queue.length > 0) busy = true;
       if (state.run && ['running', 'awaiting_input'].includes(state.run.status)) {
         busy = true;
         const r = await s.http.post(`/sessions/${s.id}/cancel`, {}, s.token);

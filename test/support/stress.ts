@@ -20,9 +20,11 @@ export function stressSeed(): number {
 }
 
 const MESSAGES = ['count to 50', 'search x', 'remind me', 'what is 1+2'];
+const IF_BUSY = ['reject', 'enqueue', 'interrupt', 'rollback'];
 /** Errors an action may get by racing the others; anything else is a finding. */
 const EXPECTED: Record<string, string[]> = {
-  'message:send': ['SESSION_BUSY'],
+  // QUEUE_FULL: an enqueue past QUEUE_MAX; CONFLICT: an edit whose parent is queued.
+  'message:send': ['SESSION_BUSY', 'QUEUE_FULL', 'CONFLICT'],
   // SESSION_BUSY: a retry accepted while another run of the session (a resumed intent) goes on.
   'interaction:respond': ['INTERACTION_RESOLVED', 'NOT_FOUND', 'VALIDATION_FAILED', 'SESSION_BUSY'],
   'run:cancel': ['CONFLICT'],
@@ -170,12 +172,16 @@ export class StressDriver {
     if (r < 0.35) {
       this.onSend();
       const content = this.pick(MESSAGES);
+      // Any policy while busy; now and then an edit (a message following an earlier intent).
+      const parent = this.rnd() < 0.2 ? this.pick(tab.intents()) : undefined;
       const ack = await this.call(tab, 'message:send', {
         sessionId,
         content,
         clientMessageId: `m${this.actions}`,
+        ifBusy: this.pick(IF_BUSY),
+        ...(parent ? { parentIntentId: parent } : {}),
       });
-      if (ack?.ok) this.started(sessionId, ack.runId as string);
+      if (ack?.ok && ack.runId) this.started(sessionId, ack.runId as string);
     } else if (r < 0.55) {
       const ack = await this.call(tab, 'run:cancel', { sessionId });
       if (ack?.ok) this.cancelled(sessionId, ack.runId as string);

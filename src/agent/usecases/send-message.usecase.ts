@@ -111,7 +111,7 @@ export class SendMessageUseCase {
             throw new DomainError('SESSION_CLOSED', 'This session is closed');
           await this.faults.hit('send.locked');
           const parentIntentId = await this.branches.parentFor(session.id, cmd.parentIntentId);
-          const busy = await this.whenBusy(session.id, cmd.ifBusy ?? 'reject');
+          const busy = await this.whenBusy(session.id, cmd.userId, cmd.ifBusy ?? 'reject');
           if (!busy.queueAt) await this.quotas.admitRun(cmd.userId);
           const stored = await this.history.append(session.id, [
             {
@@ -183,6 +183,7 @@ export class SendMessageUseCase {
    */
   private async whenBusy(
     sessionId: string,
+    userId: string,
     policy: IfBusyPolicy,
   ): Promise<{ queueAt?: number; ended?: RunRef }> {
     const active = await this.runs.activeRun(sessionId);
@@ -199,6 +200,9 @@ export class SendMessageUseCase {
         );
       return { queueAt: queued + 1 };
     }
+    // Ending the run writes the usage ledger; the user's row is locked before it, as admitRun
+    // (next) and every other transaction lock them.
+    await this.quotas.holdLimits(userId);
     const ended = await this.lifecycle.interruptInTx(
       sessionId,
       policy === 'rollback' ? 'rolled_back' : 'interrupted',
