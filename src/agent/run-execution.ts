@@ -167,7 +167,7 @@ export class RunExecution {
   }
 
   private async steps(): Promise<void> {
-    if (!(await this.deps.lifecycle.begin(this.ref))) this.lost('start');
+    if (!(await this.deps.lifecycle.begin(this.ref, this.spec.announced))) this.lost('start');
     await this.thinking('intent_recognition', 'started');
     const failFirst = this.agent.failFirstAttempts;
     if (this.spec.attempt <= failFirst) {

@@ -56,6 +56,17 @@ export class QueueStore {
     );
   }
 
+  /** The next queued intent to start: none while its user is disabled (it waits, queued). */
+  async nextToStart(sessionId: string): Promise<QueuedIntentRow | undefined> {
+    const rows = await this.db.query<QueuedIntentRow>(
+      `SELECT ${QUEUED_COLUMNS} FROM intents i WHERE session_id = $1 AND status = 'queued'
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = i.user_id AND u.disabled)
+       ORDER BY message_seq LIMIT 1`,
+      [sessionId],
+    );
+    return rows[0];
+  }
+
   async queuedCount(sessionId: string): Promise<number> {
     const rows = await this.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM intents WHERE session_id = $1 AND status = 'queued'`,
@@ -73,6 +84,43 @@ export class QueueStore {
       [intentId, sessionId],
     );
     return rows[0];
+  }
+
+  /**
+   * The intent itself or its nearest ancestor that still belongs in the conversation: one that
+   * ran or is still queued (not one taken back before it ran); null when there is none.
+   */
+  async nearestKept(intentId: string): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `WITH RECURSIVE up(id, parent, kept, depth) AS (
+         SELECT i.id, i.parent_intent_id,
+                i.status = 'queued' OR EXISTS (SELECT 1 FROM runs r WHERE r.intent_id = i.id), 0
+           FROM intents i WHERE i.id = $1
+         UNION ALL
+         SELECT i.id, i.parent_intent_id,
+                i.status = 'queued' OR EXISTS (SELECT 1 FROM runs r WHERE r.intent_id = i.id),
+                up.depth + 1
+           FROM intents i JOIN up ON i.id = up.parent
+          WHERE NOT up.kept AND up.depth < 10000
+       )
+       SELECT id FROM up WHERE kept ORDER BY depth LIMIT 1`,
+      [intentId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * The head of a session logged before heads were kept: its newest intent that ran (what a
+   * message then followed). Null for a session with none.
+   */
+  async newestRan(sessionId: string): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT i.id FROM intents i WHERE i.session_id = $1
+         AND EXISTS (SELECT 1 FROM runs r WHERE r.intent_id = i.id)
+       ORDER BY i.created_at DESC LIMIT 1`,
+      [sessionId],
+    );
+    return rows[0]?.id ?? null;
   }
 
   async head(sessionId: string): Promise<string | null> {
@@ -98,6 +146,7 @@ export class QueueStore {
     const rows = await this.db.query<{ session_id: string }>(
       `SELECT i.session_id FROM intents i
         WHERE i.status = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = i.user_id AND u.disabled)
           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.session_id = i.session_id
                             AND r.status = ANY($2::text[]))
           AND NOT EXISTS (SELECT 1 FROM interactions x WHERE x.session_id = i.session_id

@@ -20,6 +20,11 @@ export class RunLauncher {
     @Inject(LiveRuns) private readonly live: LiveRuns,
   ) {}
 
+  /** Whether this node still starts runs (not once it is shutting down). */
+  get accepting(): boolean {
+    return this.live.accepting;
+  }
+
   /** This node's id, written into the runs it starts. */
   get nodeId(): string {
     return this.live.nodeId;

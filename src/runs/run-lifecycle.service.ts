@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DomainError } from '../common/domain-error.js';
 import { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, NewEvent, ThinkingStep } from '../contracts/events.js';
 import { HistoryService } from '../history/history.service.js';
@@ -50,12 +48,16 @@ export class RunLifecycle {
     @Inject(SessionQueue) private readonly queue: SessionQueue,
   ) {}
 
-  /** task_started, only while the run is still `running` (a cancel may have come first). */
-  begin(run: RunRef): Promise<boolean> {
+  /**
+   * task_started, only while the run is still `running` (a cancel may have come first); for an
+   * `announced` run (a queued intent's, whose start wrote it) only the check.
+   */
+  begin(run: RunRef, announced = false): Promise<boolean> {
     return this.history.transaction(run.sessionId, async () => {
       const row = await this.store.lockRun(run.runId);
       if (row?.status !== 'running') return false;
-      await this.append(run, [{ type: 'task_started', data: { attempt: run.attempt } }]);
+      if (!announced)
+        await this.append(run, [{ type: 'task_started', data: { attempt: run.attempt } }]);
       return true;
     });
   }
@@ -160,12 +162,15 @@ export class RunLifecycle {
    */
   fail(run: RunRef, error: string, step: ThinkingStep | undefined): Promise<boolean> {
     return this.history.transaction(run.sessionId, async () => {
-      if (!(await this.store.transitionRun(run.runId, 'failed'))) return false;
+      const row = await this.store.transitionRun(run.runId, 'failed');
+      if (!row) return false;
       await this.faults.hit('run.closing');
       const before: NewEvent[] = step
         ? [{ type: 'thinking', data: { step, status: 'failed', detail: error } }]
         : [];
-      const offered = run.attempt - 1 < this.config.agent.maxRetries;
+      // Retries count from the intent's first attempt, or from its latest regenerate.
+      const first = Number((row.checkpoint as { firstAttempt?: number } | null)?.firstAttempt ?? 1);
+      const offered = run.attempt - first < this.config.agent.maxRetries;
       if (offered) {
         await this.questions.offerRetry(run, error, before);
       } else {
@@ -203,61 +208,6 @@ export class RunLifecycle {
   /** Saves the transcript so far; false once the run is no longer active. */
   checkpoint(runId: string, checkpoint: object): Promise<boolean> {
     return this.store.saveCheckpoint(runId, checkpoint);
-  }
-
-  /**
-   * Inserts a new intent (following `message.parentIntentId`, its user_message at
-   * `message.seq`) and its first run, in the caller's session transaction.
-   */
-  async startIntent(
-    run: RunRef,
-    message: { content: string; parentIntentId: string | null; seq: number },
-    nodeId: string,
-    checkpoint: object,
-  ) {
-    return this.store.insertIntentWithRun(
-      {
-        id: run.intentId,
-        sessionId: run.sessionId,
-        userId: run.userId,
-        content: message.content,
-        parentIntentId: message.parentIntentId,
-        messageSeq: message.seq,
-      },
-      { id: run.runId, attempt: run.attempt, nodeId, checkpoint },
-    );
-  }
-
-  /**
-   * The next run of an existing intent, in the caller's session transaction, re-opened by its
-   * own checked transition: a retry or resume (`from: "checkpoint"`) of an intent still active
-   * or abandoned goes on from the last run's checkpoint; a regenerate (`from: "start"`) of an
-   * ended intent (completed, failed, cancelled) starts over from its message.
-   */
-  async startNextAttempt(
-    intentId: string,
-    nodeId: string,
-    from: 'checkpoint' | 'start' = 'checkpoint',
-  ) {
-    const intent = await this.store.findIntent(intentId, true);
-    if (!intent) throw DomainError.notFound('Intent');
-    const reopens = from === 'start' ? ['completed', 'failed', 'cancelled'] : ['abandoned'];
-    if (reopens.includes(intent.status)) await this.store.transitionIntent(intentId, 'active');
-    else if (from === 'start' || intent.status !== 'active')
-      throw new DomainError('CONFLICT', `This intent is ${intent.status}; it cannot run again`);
-    const last = await this.store.lastRun(intentId);
-    const fresh = { transcript: [{ role: 'user', content: intent.content }] };
-    const checkpoint =
-      from === 'start' ? fresh : ((last?.checkpoint as { transcript: unknown[] } | null) ?? fresh);
-    const run: RunRef = {
-      runId: randomUUID(),
-      intentId,
-      sessionId: intent.session_id,
-      userId: intent.user_id,
-      attempt: (last?.attempt ?? 0) + 1,
-    };
-    await this.store.insertRun({ ...run, id: run.runId, nodeId, checkpoint });
-    return { run, checkpoint };
   }
 
   private async cancelInTx(

@@ -125,7 +125,7 @@ describeEachDatabase('RunLifecycle: endings and their events', (kind) => {
     const [offer] = await engine.store.pendingOf({ sessionId: first.sessionId });
     const { run } = await engine.history.transaction(first.sessionId, async () => {
       await engine.store.resolveInteraction(offer.id, 'retry', null, null);
-      return engine.lifecycle.startNextAttempt(first.intentId, engine.launcher.nodeId);
+      return engine.attempts.startNextAttempt(first.intentId, engine.launcher.nodeId);
     });
     expect(run.attempt).toBe(2);
     expect(await engine.lifecycle.begin(run)).toBe(true);

@@ -9,6 +9,12 @@ export interface RunSpec {
   userId: string;
   attempt: number;
   transcript: TranscriptMessage[];
+  /**
+   * Its task_started is already in the log: a queued intent's run announces its start in the
+   * transaction that took it off the queue, so the log says it left the queue whatever happens
+   * to the run before its execution begins.
+   */
+  announced?: boolean;
 }
 
 /** Why a run stopped early; carried as the AbortSignal's reason. */

@@ -17,6 +17,7 @@ import { QueueStore } from './queue.store.js';
 import { RunLauncher } from './run-launcher.js';
 import { SessionQueue } from './session-queue.js';
 import { SessionBranches } from './session-branches.js';
+import { AttemptStarts } from './attempt-starts.js';
 import { QueueSweeper } from './queue-sweeper.js';
 
 /**
@@ -34,6 +35,8 @@ import { QueueSweeper } from './queue-sweeper.js';
     RunLauncher,
     SessionQueue,
     SessionBranches,
+    AttemptStarts,
+    AttemptStarts,
     QueueSweeper,
     RunsRepository,
     RunLifecycle,
@@ -55,6 +58,7 @@ import { QueueSweeper } from './queue-sweeper.js';
     RunLauncher,
     SessionQueue,
     SessionBranches,
+    AttemptStarts,
     RunsRepository,
     RunLifecycle,
     InteractionLifecycle,

@@ -182,7 +182,8 @@ export class RunsStore {
   /** Saves the transcript of a run that is still active; false once it is not. */
   async saveCheckpoint(runId: string, checkpoint: object): Promise<boolean> {
     const r = await this.db.execute(
-      `UPDATE runs SET checkpoint = $2::jsonb, heartbeat_at = now()
+      `UPDATE runs SET checkpoint = coalesce(checkpoint, '{}'::jsonb) || $2::jsonb,
+         heartbeat_at = now()
        WHERE id = $1 AND status = ANY($3::text[])`,
       [runId, JSON.stringify(checkpoint), ACTIVE_RUN_STATUSES],
     );

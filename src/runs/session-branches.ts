@@ -25,13 +25,38 @@ export class SessionBranches {
    * head.
    */
   async parentFor(sessionId: string, asked: string | null | undefined): Promise<string | null> {
-    if (asked === undefined) return this.store.head(sessionId);
+    if (asked === undefined)
+      return (await this.store.head(sessionId)) ?? (await this.store.newestRan(sessionId));
     if (asked === null) return null;
-    const intent = await this.store.branchIntent(sessionId, asked.toLowerCase());
+    return (await this.followable(sessionId, asked, 'followed')).id;
+  }
+
+  /** An intent of the session that ran: NOT_FOUND when unknown, CONFLICT when it never ran. */
+  private async followable(sessionId: string, intentId: string, what: string) {
+    const intent = await this.store.branchIntent(sessionId, intentId.toLowerCase());
     if (!intent) throw DomainError.notFound('Intent');
     if (intent.status === 'queued')
-      throw new DomainError('CONFLICT', 'A queued intent cannot be followed; it has not run yet');
-    return intent.id;
+      throw new DomainError('CONFLICT', `A queued intent cannot be ${what}; it has not run yet`);
+    if (!intent.ran) throw new DomainError('CONFLICT', `This message was taken back before it ran`);
+    return intent;
+  }
+
+  /**
+   * After queued intents left without running: a head among them goes back to the nearest
+   * intent that still belongs in the conversation (`head_changed`), in the caller's transaction.
+   */
+  async repairHead(sessionId: string, opts: { activity?: boolean } = {}): Promise<void> {
+    const head = await this.store.head(sessionId);
+    if (!head) return;
+    const kept = await this.store.nearestKept(head);
+    if (kept === head) return;
+    await this.store.setHead(sessionId, kept);
+    if (kept)
+      await this.history.append(
+        sessionId,
+        [{ type: 'head_changed', intentId: kept, data: { intentId: kept } }],
+        opts,
+      );
   }
 
   /** The head moves to a new intent (sent, or regenerated), in the caller's transaction. */
@@ -52,10 +77,7 @@ export class SessionBranches {
         if (locked?.userId !== userId) throw DomainError.notFound('Session');
         if (locked.status !== 'active')
           throw new DomainError('SESSION_CLOSED', 'This session is closed');
-        const intent = await this.store.branchIntent(sessionId, intentId.toLowerCase());
-        if (!intent) throw DomainError.notFound('Intent');
-        if (intent.status === 'queued')
-          throw new DomainError('CONFLICT', 'A queued intent cannot be checked out');
+        const intent = await this.followable(sessionId, intentId, 'checked out');
         if (await this.runs.activeRun(sessionId))
           throw new DomainError('CONFLICT', 'A run of this session is going; wait or cancel it');
         if ((await this.store.head(sessionId)) !== intent.id) {

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/uuid.js';
 import { FaultPoints } from '../common/fault-points.js';
-import type { DequeueReason, NewEvent } from '../contracts/events.js';
+import type { DequeueReason } from '../contracts/events.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
 import { QuotaPolicy } from '../quotas/quota-policy.service.js';
@@ -11,6 +11,7 @@ import { QueueStore } from './queue.store.js';
 import { RunLauncher } from './run-launcher.js';
 import type { RunSpec } from './run-spec.js';
 import { RunsStore } from './runs.store.js';
+import { SessionBranches } from './session-branches.js';
 
 /**
  * A session's queue of intents (`message:send` with `ifBusy: "enqueue"`): the next one starts in
@@ -32,6 +33,7 @@ export class SessionQueue {
     @Inject(RunLauncher) private readonly launcher: RunLauncher,
     @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(SessionBranches) private readonly branches: SessionBranches,
   ) {}
 
   /**
@@ -40,9 +42,11 @@ export class SessionQueue {
    * after the commit; the spec, or undefined when nothing started.
    */
   async startNextInTx(sessionId: string): Promise<RunSpec | undefined> {
+    // A node shutting down leaves the queue to the node that comes up (QueueSweeper).
+    if (!this.launcher.accepting) return undefined;
     if (await this.runs.activeRun(sessionId)) return undefined;
     if ((await this.runs.pendingOf({ sessionId, kind: 'retry' })).length) return undefined;
-    const [next] = await this.queue.queued(sessionId, 1);
+    const next = await this.queue.nextToStart(sessionId);
     if (!next) return undefined;
     await this.faults.hit('queue.starting');
     try {
@@ -61,6 +65,7 @@ export class SessionQueue {
       userId: next.user_id,
       attempt: 1,
       transcript,
+      announced: true,
     };
     await this.runs.insertRun({
       id: spec.runId,
@@ -71,6 +76,16 @@ export class SessionQueue {
       nodeId: this.launcher.nodeId,
       checkpoint: { transcript },
     });
+    // Off the queue now, in the log too: after the closing event in front of it, in this very
+    // transaction (the execution's begin() then only checks the run is still running).
+    await this.history.append(sessionId, [
+      {
+        type: 'task_started',
+        data: { attempt: 1 },
+        runId: spec.runId,
+        intentId: spec.intentId,
+      },
+    ]);
     this.db.afterCommit(() => {
       this.logger.log(
         { sessionId, intentId: spec.intentId, runId: spec.runId },
@@ -102,12 +117,16 @@ export class SessionQueue {
         })),
         { activity: reason !== 'expired' },
       );
+    // An expired session goes on: its head must not stay on a message that never ran.
+    if (queued.length && reason !== 'closed')
+      await this.branches.repairHead(sessionId, { activity: reason !== 'expired' });
     return queued.length;
   }
 
   /**
    * `intent:cancel`: one queued intent leaves (`intent_dequeued {reason: "user"}`); CONFLICT for
-   * an intent that is not queued. When it was the head, the head goes back to its parent.
+   * an intent that is not queued. When it was the head, the head goes back to the nearest intent
+   * before it that ran or is still queued (`head_changed`).
    */
   async dequeue(sessionId: string, intentId: string, userId: string): Promise<void> {
     if (!isUuid(sessionId)) throw DomainError.notFound('Session');
@@ -125,15 +144,10 @@ export class SessionQueue {
           !(await this.runs.transitionIntent(intentId, 'cancelled'))
         )
           throw new DomainError('CONFLICT', `This intent is ${intent.status}, not queued`);
-        const events: NewEvent[] = [
+        await this.history.append(sessionId, [
           { type: 'intent_dequeued', intentId, data: { intentId, reason: 'user' } },
-        ];
-        const parent = intent.parent_intent_id;
-        if ((await this.queue.head(sessionId)) === intentId && parent) {
-          await this.queue.setHead(sessionId, parent);
-          events.push({ type: 'head_changed', intentId: parent, data: { intentId: parent } });
-        }
-        await this.history.append(sessionId, events);
+        ]);
+        await this.branches.repairHead(sessionId);
       },
       userId,
     );

@@ -15,6 +15,7 @@ import { LiveRuns } from '../../src/runs/live-runs.js';
 import { RunControlService } from '../../src/runs/run-control.service.js';
 import { RUN_EXECUTOR } from '../../src/runs/run-executor.js';
 import { RunLauncher } from '../../src/runs/run-launcher.js';
+import { AttemptStarts } from '../../src/runs/attempt-starts.js';
 import { RunLifecycle } from '../../src/runs/run-lifecycle.service.js';
 import type { RunRef } from '../../src/runs/run-ref.js';
 import type { RunRow } from '../../src/runs/runs.repository.js';
@@ -43,6 +44,7 @@ export class Engine {
   readonly store: RunsStore;
   readonly live: LiveRuns;
   readonly launcher: RunLauncher;
+  readonly attempts: AttemptStarts;
   readonly control: RunControlService;
   readonly stopper: LiveRunStopper;
   readonly faults: FaultPoints;
@@ -55,6 +57,7 @@ export class Engine {
     this.store = module.get(RunsStore);
     this.live = module.get(LiveRuns);
     this.launcher = module.get(RunLauncher);
+    this.attempts = module.get(AttemptStarts);
     this.control = module.get(RunControlService);
     this.stopper = module.get(LiveRunStopper);
     this.faults = module.get(FaultPoints);
@@ -88,7 +91,7 @@ export class Engine {
         : await this.newSession();
     const run: RunRef = { ...owner, runId: randomUUID(), intentId: randomUUID(), attempt: 1 };
     await this.history.transaction(run.sessionId, () =>
-      this.lifecycle.startIntent(
+      this.attempts.startIntent(
         run,
         { content: 'hello', parentIntentId: null, seq: 0 },
         opts.nodeId ?? this.launcher.nodeId,

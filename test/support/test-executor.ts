@@ -78,7 +78,7 @@ export class HeldExecution implements LiveExecution {
   }
 
   private async execute(): Promise<void> {
-    this.began = await this.lifecycle.begin(this.ref);
+    this.began = await this.lifecycle.begin(this.ref, this.spec.announced);
     if (!this.began) return;
     const stopped = new Promise<never>((_, reject) => {
       const stop = (): void => reject(this.signal.reason as Error);

@@ -21,6 +21,8 @@ export type ConversationEntry = { seq: number; intentId: string } & (
   | { kind: 'rolled_back' }
   /** `intent_dequeued`: a queued intent left the queue without ever running. */
   | { kind: 'dequeued' }
+  /** `task_failed`: a run failed; what it streamed is not an answer. */
+  | { kind: 'failed'; runId: string }
   /** A run's final `response`. */
   | { kind: 'response'; runId: string; text: string }
   /** A run's streamed text (`generating`), its answer when the run ended without a response. */

@@ -12,7 +12,7 @@ interface Row {
 
 /** The events the memory is made of; of task_cancelled only a rollback matters. */
 const WHERE_CONVERSATION = `message_type IN ('user_message', 'task_started', 'intent_dequeued',
-    'response', 'generating')
+    'response', 'generating', 'task_failed')
   OR (message_type = 'task_cancelled' AND content->>'reason' = 'rolled_back')`;
 
 const COLUMNS = `seq, intent_id, run_id, message_type, content`;
@@ -92,6 +92,8 @@ function toEntry(r: Row): ConversationEntry | undefined {
       return { ...base, kind: 'rolled_back' };
     case 'intent_dequeued':
       return { ...base, kind: 'dequeued' };
+    case 'task_failed':
+      return { ...base, kind: 'failed', runId };
     case 'response':
       return { ...base, kind: 'response', runId, text: str(c.content) };
     case 'generating':

@@ -37,6 +37,10 @@ class Log {
     return this.add({ intentId, kind: 'rolled_back' });
   }
 
+  fail(intentId: string, runId = `${intentId}-run1`): this {
+    return this.add({ intentId, kind: 'failed', runId });
+  }
+
   dequeue(intentId: string): this {
     return this.add({ intentId, kind: 'dequeued' });
   }
@@ -137,6 +141,13 @@ describe('ConversationTree', () => {
     log.delta('a', 'once upon ').delta('a', 'a time');
     log.send('b', 'stop, tell me another', 'a').start('b');
     expect(branch(treeOf(log), 'b')).toEqual(['long story => once upon a time']);
+  });
+
+  it('does not take what a failed run streamed as an answer', () => {
+    const log = new Log().send('a', 'long story', null).start('a');
+    log.delta('a', 'once upon ').fail('a');
+    log.send('b', 'try again later', 'a').start('b');
+    expect(branch(treeOf(log), 'b')).toEqual(['long story => -']);
   });
 
   it('gives a message without any answer alone', () => {

@@ -128,6 +128,14 @@ export class ConversationTree {
       case 'delta':
         this.addText(node, e.runId, e.kind, e.text);
         return;
+      case 'failed':
+        // A failed attempt's partial text is no answer (a cancelled or interrupted one's is).
+        if (node.answer?.runId === e.runId && node.answer.response === undefined) {
+          this.held -= answerChars(node.answer);
+          node.answer = undefined;
+          node.tokens = undefined;
+        }
+        return;
     }
   }
 

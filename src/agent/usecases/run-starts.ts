@@ -3,12 +3,12 @@ import { DomainError } from '../../common/domain-error.js';
 import { PG_UNIQUE_VIOLATION, sqlState } from '../../database/sql-executor.js';
 import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
 import { type AnsweredBy, InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
-import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import type { RunRef } from '../../runs/run-ref.js';
 import { RunsStore } from '../../runs/runs.store.js';
 import type { TranscriptMessage } from '../../runs/transcript.js';
 import type { RunSpec } from '../../runs/run-spec.js';
 import { RunLauncher } from '../../runs/run-launcher.js';
+import { AttemptStarts } from '../../runs/attempt-starts.js';
 
 /**
  * Starting runs: `first` (a new intent's first run, message:send) and `next` (a new run of an
@@ -21,7 +21,7 @@ import { RunLauncher } from '../../runs/run-launcher.js';
 @Injectable()
 export class RunStarts {
   constructor(
-    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
+    @Inject(AttemptStarts) private readonly attempts: AttemptStarts,
     @Inject(RunsStore) private readonly store: RunsStore,
     @Inject(RunLauncher) private readonly launcher: RunLauncher,
     @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
@@ -39,7 +39,7 @@ export class RunStarts {
     by: AnsweredBy,
   ): Promise<RunSpec> {
     const transcript: TranscriptMessage[] = [{ role: 'user', content: message.content }];
-    await this.lifecycle.startIntent(run, message, this.launcher.nodeId, { transcript });
+    await this.attempts.startIntent(run, message, this.launcher.nodeId, { transcript });
     await this.declineOffers(run.sessionId, by);
     return { ...run, transcript };
   }
@@ -59,7 +59,7 @@ export class RunStarts {
       throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
     // Beyond the cap the caller's whole transaction rolls back (a retry offer stays open).
     await this.quotas.assertRunSlot(userId);
-    const { run, checkpoint } = await this.lifecycle.startNextAttempt(
+    const { run, checkpoint } = await this.attempts.startNextAttempt(
       intentId,
       this.launcher.nodeId,
       from,
