@@ -130,4 +130,30 @@ describeEachDatabase('OpenAI-compatible provider (against a fake server)', (kind
     await new Promise((res) => setTimeout(res, 150));
     expect(fake.aborted).toContain(index);
   });
+
+  it('regenerate: the model of a later message sees the regenerated answer, once, not the first', async () => {
+    const c = await open();
+    fake.script([{ chunk: FakeOpenAi.text('first answer') }]);
+    const a = await c.send('Tell me a fact');
+    await c.end();
+    fake.script([{ chunk: FakeOpenAi.text('second answer') }]);
+    const again = await ask(c.socket, 'intent:regenerate', {
+      sessionId: c.sessionId,
+      intentId: a.intentId,
+    });
+    expect(again.ok).toBe(true);
+    await c.log.until(() => c.types().filter((x) => x === 'task_completed').length === 2);
+    // The regenerate starts over from the message: the first answer is not in its input.
+    const regenerated = fake.requests[fake.requests.length - 1];
+    expect(JSON.stringify(regenerated.messages)).not.toContain('first answer');
+    fake.script([{ chunk: FakeOpenAi.text('ok') }]);
+    await c.send('And another');
+    await c.log.until(() => c.types().filter((x) => x === 'task_completed').length === 3);
+    const later = fake.requests[fake.requests.length - 1].messages.slice(1);
+    expect(later).toEqual([
+      { role: 'user', content: 'Tell me a fact' },
+      { role: 'assistant', content: 'second answer' },
+      { role: 'user', content: 'And another' },
+    ]);
+  });
 });

@@ -130,6 +130,27 @@ describeEachDatabase('steering the conversation', (kind) => {
     expect(recap).not.toContain('search replay');
   });
 
+  it('rollback while streaming and interrupt while waiting on a confirmation', async () => {
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    const a = await send(c, 'count to 400');
+    await c.next('generating');
+    const b = await send(c, 'search replay', { ifBusy: 'rollback' });
+    expect(await endOf(c, a.intentId)).toMatchObject({ data: { reason: 'rolled_back' } });
+    const question = await c.next('request_confirmation');
+    expect(question.intentId).toBe(b.intentId);
+    const now = await send(c, 'recap', { ifBusy: 'interrupt' });
+    expect(await endOf(c, b.intentId)).toMatchObject({ data: { reason: 'interrupted' } });
+    const resolved = of(c, 'interaction_resolved').map((e) => [
+      e.data.interactionId,
+      e.data.outcome,
+    ]);
+    expect(resolved).toEqual([[question.data.interactionId, 'cancelled']]);
+    const recap = await recapOf(c, now.intentId);
+    expect(recap).toContain('search replay');
+    expect(recap).not.toContain('count to 400');
+  });
+
   it('edit and checkout: memory follows the branch; an unknown or queued parent is refused', async () => {
     const u = await t.user();
     const c = await t.tab(u.token);

@@ -89,6 +89,14 @@ export class InteractionLifecycle {
     return this.history.transaction(args[0], () => this.resolveInTx(...args));
   }
 
+  /**
+   * A retry offer declined because another run starts in the caller's transaction (a new
+   * message, a resume): like resolveInTx, but the session is not free, so its queue waits.
+   */
+  declineInTx(sessionId: string, interactionId: string, by: AnsweredBy): Resolution<undefined> {
+    return this.resolveInTx(sessionId, interactionId, 'no_retry', by, undefined, false);
+  }
+
   /** Like resolve, inside the caller's session transaction. */
   async resolveInTx<T>(
     sessionId: string,
@@ -96,6 +104,7 @@ export class InteractionLifecycle {
     outcome: InteractionOutcome,
     by: AnsweredBy,
     then?: (row: InteractionRow) => Promise<T>,
+    freesSession = true,
   ): Resolution<T> {
     const row = await this.store.resolveInteraction(
       interactionId,
@@ -110,9 +119,9 @@ export class InteractionLifecycle {
     await this.history.append(sessionId, [
       interactionResolved(row, outcome, by.connectionId, by.reason),
     ]);
-    // A retry offer declined or expired frees the session: its next queued intent starts (a
-    // new message declines offers only once its own run is inserted, so nothing starts then).
-    if (row.kind === 'retry' && outcome !== 'retry') await this.queue.startNextInTx(sessionId);
+    // A retry offer declined or expired frees the session: its next queued intent starts.
+    if (freesSession && row.kind === 'retry' && outcome !== 'retry')
+      await this.queue.startNextInTx(sessionId);
     this.db.afterCommit(() => this.timers.clear(interactionId));
     return { row, result: then ? await then(row) : undefined };
   }

@@ -16,7 +16,7 @@ import { AttemptStarts } from '../../runs/attempt-starts.js';
  * run's checkpointed transcript; regenerate, from the message; attempt = last attempt + 1) run
  * inside the caller's session transaction, `launch` after its commit. A session shows one dialog
  * at a time: a start declines (`no_retry`, its intent `failed`) another intent's retry offer
- * still open; declined after the run is inserted, so the session's queue stays behind it.
+ * still open (`declineOffers`, which leaves the session's queue waiting behind the new run).
  */
 @Injectable()
 export class RunStarts {
@@ -30,17 +30,15 @@ export class RunStarts {
 
   /**
    * A new intent and its first run (one statement), whose user_message is at `message.seq`:
-   * the daily quota and the concurrent-runs cap first (the caller checked the session is free,
-   * or ended its run); a retry offer still open is declined once the run is in.
+   * the caller checked the session is free (or ended its run), admitted the run and declined
+   * any retry offer (declineOffers) before it logged the message.
    */
   async first(
     run: RunRef,
     message: { content: string; parentIntentId: string | null; seq: number },
-    by: AnsweredBy,
   ): Promise<RunSpec> {
     const transcript: TranscriptMessage[] = [{ role: 'user', content: message.content }];
     await this.attempts.startIntent(run, message, this.launcher.nodeId, { transcript });
-    await this.declineOffers(run.sessionId, by);
     return { ...run, transcript };
   }
 
@@ -59,13 +57,13 @@ export class RunStarts {
       throw new DomainError('SESSION_BUSY', 'A run of this session is still going');
     // Beyond the cap the caller's whole transaction rolls back (a retry offer stays open).
     await this.quotas.assertRunSlot(userId);
+    // A resumed intent's run must not leave another intent's offer open beside its own dialog.
+    await this.declineOffers(sessionId, { connectionId: by.connectionId }, intentId);
     const { run, checkpoint } = await this.attempts.startNextAttempt(
       intentId,
       this.launcher.nodeId,
       from,
     );
-    // A resumed intent's run must not leave another intent's offer open beside its own dialog.
-    await this.declineOffers(sessionId, { connectionId: by.connectionId }, intentId);
     return { ...run, transcript: checkpoint.transcript as TranscriptMessage[] };
   }
 
@@ -74,10 +72,11 @@ export class RunStarts {
     return spec.runId;
   }
 
-  private async declineOffers(sessionId: string, by: AnsweredBy, keepIntentId?: string) {
+  /** Declines every retry offer of the session but `keepIntentId`'s (a run is starting). */
+  async declineOffers(sessionId: string, by: AnsweredBy, keepIntentId?: string) {
     for (const offer of await this.store.pendingOf({ sessionId, kind: 'retry' }))
       if (offer.intent_id !== keepIntentId)
-        await this.interactions.resolveInTx(sessionId, offer.id, 'no_retry', by);
+        await this.interactions.declineInTx(sessionId, offer.id, by);
   }
 }
 

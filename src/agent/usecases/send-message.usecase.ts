@@ -112,7 +112,11 @@ export class SendMessageUseCase {
           await this.faults.hit('send.locked');
           const parentIntentId = await this.branches.parentFor(session.id, cmd.parentIntentId);
           const busy = await this.whenBusy(session.id, cmd.userId, cmd.ifBusy ?? 'reject');
-          if (!busy.queueAt) await this.quotas.admitRun(cmd.userId);
+          if (!busy.queueAt) {
+            await this.quotas.admitRun(cmd.userId);
+            // The session shows one dialog: a retry on offer closes before the new message.
+            await this.starts.declineOffers(session.id, { connectionId: cmd.connectionId });
+          }
           const stored = await this.history.append(session.id, [
             {
               type: 'user_message',
@@ -141,7 +145,7 @@ export class SendMessageUseCase {
             ack = { intentId: run.intentId, runId: null, seq: message.seq, queued: true };
             ack.position = busy.queueAt;
           } else {
-            spec = await this.starts.first(run, message, { connectionId: cmd.connectionId });
+            spec = await this.starts.first(run, message);
             ack = { intentId: run.intentId, runId: run.runId, seq: message.seq };
           }
           await this.branches.moveHead(session.id, run.intentId);
