@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       maxConcurrentRunsPerUser: 3,
       maxSessionsPerUser: 1000,
       sessionsPerMinute: 30,
+      queueMax: 5,
       maxJoinedSessionsPerSocket: 50,
       contextMaxTokens: 4000,
     });
