@@ -137,6 +137,31 @@ describeEachDatabase('idle session expiry', (kind) => {
     }
   });
 
+  it('drops the queue (intent_dequeued expired) and moves a head among it back, before session_expired', async () => {
+    const sessionId = (await t.http.post('/sessions', {}, user.accessToken)).body.id;
+    const path = `/sessions/${sessionId}/messages`;
+    const asked = await t.http.post(path, { content: 'search x' }, user.accessToken);
+    expect(asked.status).toBe(202);
+    const q1 = await t.http.post(path, { content: 'one', ifBusy: 'enqueue' }, user.accessToken);
+    const q2 = await t.http.post(path, { content: 'two', ifBusy: 'enqueue' }, user.accessToken);
+    expect([q1.body.position, q2.body.position]).toEqual([1, 2]);
+    await sleep(400);
+    await t.app.get(SessionExpiryService).sweep();
+    const events = (await t.http.get(`/sessions/${sessionId}/events`, user.accessToken)).body
+      .items as { type: string; data: any }[];
+    const tail = events.slice(events.findIndex((e) => e.type === 'intent_dequeued'));
+    expect(tail.map((e) => [e.type, e.data.reason ?? e.data.intentId ?? e.data.outcome])).toEqual([
+      ['intent_dequeued', 'expired'],
+      ['intent_dequeued', 'expired'],
+      ['head_changed', asked.body.intentId],
+      ['interaction_resolved', 'cancelled'],
+      ['task_cancelled', 'expired'],
+      ['session_expired', undefined],
+    ]);
+    const state = (await t.http.get(`/sessions/${sessionId}`, user.accessToken)).body.state;
+    expect(state).toMatchObject({ queue: [], headIntentId: asked.body.intentId, run: null });
+  });
+
   it('expires again after new activity goes idle', async () => {
     const sessionId = (await t.http.post('/sessions', {}, user.accessToken)).body.id;
     const history = t.app.get(HistoryService);
