@@ -1,6 +1,15 @@
 import { describeEachDatabase } from './support/databases.js';
 import { ask, type ClientSocket } from './support/socket.js';
+import { serviceUrl } from './support/services.js';
 import { useTestApp } from './support/use-test-app.js';
+
+/**
+ * A round trip on the socket: whatever the server emitted to it before this ack has arrived
+ * (what it emits to a user's room goes out at once, so an event meant for it would be here).
+ */
+async function settled(socket: ClientSocket): Promise<void> {
+  expect((await ask(socket, 'session:create', {})).ok).toBe(true);
+}
 
 /** Every `inbox` event a socket receives, in arrival order, with a wait for one. */
 class InboxLog {
@@ -43,14 +52,6 @@ describeEachDatabase('inbox', (kind) => {
 
   const titled = async (token: string, title: string): Promise<string> =>
     (await t.http.post('/sessions', { title }, token)).body.id as string;
-
-  /**
-   * A round trip on the socket: whatever the server emitted to it before this ack has arrived
-   * (what it emits to a user's room goes out at once, so an event meant for it would be here).
-   */
-  const settled = async (socket: ClientSocket): Promise<void> => {
-    expect((await ask(socket, 'session:create', {})).ok).toBe(true);
-  };
 
   it('a question in one session reaches every socket of the user as pending, then resolved', async () => {
     const u = await t.user('inbox');
@@ -181,5 +182,55 @@ describeEachDatabase('inbox', (kind) => {
       });
     }
     expect((await t.http.get('/interactions?status=pending', undefined)).status).toBe(401);
+  });
+});
+
+describe('inbox across two nodes on one PostgreSQL and Redis', () => {
+  const env = {
+    REDIS_URL: serviceUrl('TEST_REDIS_URL'),
+    JWT_SECRET: 'inbox-test-secret-shared-by-both-nodes',
+    BUILTIN_TOKEN_DELAY_MS: '2',
+    AGENT_FAIL_FIRST_ATTEMPTS: '1',
+    RETRY_TIMEOUT_MS: '60000',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
+  };
+  const a = useTestApp('postgres', env);
+  const b = a.node(env);
+
+  it('a retry offered on node B reaches the user on node A once, opened and closed', async () => {
+    const u = await a.user('inbox-cluster');
+    const onA = await a.socket(u.token);
+    const onB = await b.socket(u.token);
+    const [inA, inB] = [onA, onB].map((s) => new InboxLog(s));
+    const sessionId = (await b.http.post('/sessions', { title: 'Gamma' }, u.token)).body.id;
+    const sent = await b.http.post(
+      `/sessions/${sessionId}/messages`,
+      { content: '1 + 1' },
+      u.token,
+    );
+    expect(sent.status).toBe(202);
+    await inA.until({ sessionId, kind: 'retry', status: 'pending' });
+    const [offer] = inA.items;
+    const listed = (await a.http.get('/interactions?status=pending', u.token)).body.items;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        interactionId: offer.interactionId,
+        sessionTitle: 'Gamma',
+        kind: 'retry',
+      }),
+    ]);
+    const answered = await a.http.post(
+      `/sessions/${sessionId}/interactions/${offer.interactionId}`,
+      { response: { retry: false } },
+      u.token,
+    );
+    expect(answered.status).toBe(200);
+    const resolved = { ...offer, status: 'resolved' };
+    await inA.until(resolved);
+    await inB.until(resolved);
+    await settled(onA);
+    await settled(onB);
+    expect(inA.items).toEqual([offer, resolved]);
+    expect(inB.items).toEqual([offer, resolved]);
   });
 });
