@@ -7,7 +7,7 @@ import { userRoom } from './room-names.js';
 import type { ChatNamespace } from './socket-handlers.js';
 
 /** The interaction a committed event opens or closes, if any. */
-export function inboxChange(
+function inboxChange(
   event: SessionEvent,
 ): { interactionId: string; status: InboxStatus } | undefined {
   if (event.type === 'request_confirmation' || event.type === 'component')

@@ -5,7 +5,7 @@ import { InboxRepository, type PendingInteractionRow } from '../runs/inbox.repos
 
 const DEFAULT_LIMIT = 20;
 
-export function toPendingInteraction(r: PendingInteractionRow): PendingInteraction {
+function toPendingInteraction(r: PendingInteractionRow): PendingInteraction {
   const { tool, title } = r.payload;
   return {
     interactionId: r.id,
