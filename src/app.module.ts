@@ -14,6 +14,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
+import { InboxModule } from './inbox/inbox.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { LoggingModule } from './observability/logging.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         QuotasModule,
         AgentModule,
         ChatModule,
+        InboxModule,
         AdminModule,
         RetentionModule,
         HealthModule,

@@ -36,7 +36,9 @@ describe('API documents', () => {
     expect(document).toBeDefined();
     const names = Object.values((doc.components as any).messages).map((m: any) => m.name);
     for (const e of CLIENT_EVENTS) expect(names).toEqual(expect.arrayContaining([e, `${e} ack`]));
-    expect(names).toEqual(expect.arrayContaining(['session:event', 'auth_expired', 'error']));
+    expect(names).toEqual(
+      expect.arrayContaining(['session:event', 'inbox', 'auth_expired', 'error']),
+    );
     const schemas = Object.keys((doc.components as any).schemas);
     expect(schemas.filter((s) => s.endsWith('Event') && s !== 'SessionEvent')).toHaveLength(
       EVENT_TYPES.length,
@@ -66,6 +68,7 @@ describe('API documents', () => {
       '/admin/usage',
       '/admin/stats',
       '/reminders',
+      '/interactions',
     ]) {
       expect(paths).toContain(p);
     }

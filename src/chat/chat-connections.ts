@@ -8,6 +8,7 @@ import {
 import { LiveRuns } from '../runs/live-runs.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { InboxFanout } from './inbox-fanout.js';
 import { sessionRoom } from './room-names.js';
 import { SessionFanoutService } from './session-fanout.service.js';
 import { SlowConsumerGuard } from './slow-consumer-guard.js';
@@ -20,8 +21,8 @@ const SHUTDOWN_FLUSH_MS = 150;
 /**
  * The life of the /chat connections on this node, from the handshake to the shutdown:
  * authentication (SocketAuthentication), room memberships (SocketMemberships), committed session
- * events out to the sockets of each session's room, the slow consumer guard, and the connected
- * count. The gateway hands it the namespace and each connect and disconnect; it handles no
+ * events out to the sockets of each session's room, `inbox` events to each user's room, the slow
+ * consumer guard, and the connected count. The gateway hands it the namespace and each connect and disconnect; it handles no
  * client event.
  */
 @Injectable()
@@ -37,6 +38,7 @@ export class ChatConnections implements BeforeApplicationShutdown, OnApplication
     @Inject(SessionFanoutService) private readonly fanout: SessionFanoutService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
+    @Inject(InboxFanout) private readonly inbox: InboxFanout,
   ) {}
 
   get connectedCount(): number {
@@ -61,6 +63,7 @@ export class ChatConnections implements BeforeApplicationShutdown, OnApplication
       ns.local.to(sessionRoom(sessionId)).emit('session:event', event);
       this.metrics.eventsEmitted.inc({ type: event.type });
     });
+    this.inbox.attach(ns);
     this.slowConsumers = new SlowConsumerGuard(
       this.config.limits.socketMaxBufferBytes,
       this.metrics,

@@ -8,6 +8,7 @@ import { RunCommands } from './run-commands.js';
 import { SteeringCommands } from './steering-commands.js';
 import { SessionCommands } from './session-commands.js';
 import { SessionFanoutService } from './session-fanout.service.js';
+import { InboxFanout } from './inbox-fanout.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SocketAuthentication } from './socket-authentication.js';
 import { SocketMemberships } from './socket-memberships.js';
@@ -23,6 +24,7 @@ import { SocketMemberships } from './socket-memberships.js';
     RunCommands,
     SteeringCommands,
     SessionFanoutService,
+    InboxFanout,
   ],
   exports: [ChatConnections, SessionFanoutService],
 })

@@ -1,5 +1,5 @@
 import type { ErrorBody } from './error-codes.js';
-import type { IfBusyPolicy, SessionEvent } from './events.js';
+import type { IfBusyPolicy, InteractionKind, SessionEvent } from './events.js';
 import type { SessionStatus } from './session.js';
 
 /**
@@ -152,6 +152,30 @@ export interface ReminderView {
   status: ReminderStatus;
   createdAt: string;
   firedAt: string | null;
+}
+
+/** The statuses `GET /interactions` lists by (only the open questions, for now). */
+export const INTERACTION_LIST_STATUSES = ['pending'] as const;
+export type InteractionListStatus = (typeof INTERACTION_LIST_STATUSES)[number];
+
+/** `GET /interactions?status=pending&limit=&cursor=`. */
+export interface ListInteractionsQuery extends PageQuery {
+  /** Default `pending`. */
+  status?: InteractionListStatus;
+}
+
+/** One open question of the user's, in any of their sessions (the inbox). */
+export interface PendingInteraction {
+  interactionId: string;
+  sessionId: string;
+  sessionTitle: string | null;
+  kind: InteractionKind;
+  /** A confirmation's tool. */
+  tool?: string;
+  /** A form's title. */
+  title?: string;
+  createdAt: string;
+  expiresAt: string;
 }
 
 export type { ErrorBody };

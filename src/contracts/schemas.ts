@@ -24,7 +24,14 @@ import {
   type SessionStateView,
   type SessionView,
 } from './session.js';
-import type { ClientAcks, ClientEventName, ClientPayloads, SocketError } from './socket.js';
+import {
+  type ClientAcks,
+  type ClientEventName,
+  type ClientPayloads,
+  INBOX_STATUSES,
+  type InboxEvent,
+  type SocketError,
+} from './socket.js';
 
 /**
  * JSON schemas of the wire contract, one per event type, client payload and ack. Typed against
@@ -227,6 +234,14 @@ export const ERROR_SCHEMA = shape<SocketError>(
   },
   ['code', 'message'],
 );
+
+/** The `inbox` server event: an interaction of the user's opened (pending) or closed (resolved). */
+export const INBOX_SCHEMA = shape<InboxEvent>({
+  interactionId: uuid,
+  sessionId: uuid,
+  kind: oneOf(INTERACTION_KINDS),
+  status: oneOf(INBOX_STATUSES),
+});
 
 const clientMessageId = { type: 'string', pattern: '^[\\w.:-]{1,128}$' };
 

@@ -1,6 +1,6 @@
 import type { ErrorCode } from './error-codes.js';
 import type { HeadResponse, MessageAccepted, Role, RunIdResponse } from './rest.js';
-import type { IfBusyPolicy, SessionEvent } from './events.js';
+import type { IfBusyPolicy, InteractionKind, SessionEvent } from './events.js';
 import type { SessionStateView, SessionView } from './session.js';
 
 /** The typed Socket.IO contract of the `/chat` namespace (docs/protocol.md "Socket.IO"). */
@@ -103,8 +103,21 @@ export type ClientToServerEvents = {
   [E in ClientEventName]: (payload: ClientPayloads[E], ack: AckFn<ClientAcks[E]>) => void;
 };
 
+export const INBOX_STATUSES = ['pending', 'resolved'] as const;
+export type InboxStatus = (typeof INBOX_STATUSES)[number];
+
+/** `inbox`: one of the user's interactions opened or closed, in whichever of their sessions. */
+export interface InboxEvent {
+  interactionId: string;
+  sessionId: string;
+  kind: InteractionKind;
+  status: InboxStatus;
+}
+
 export interface ServerToClientEvents {
   'session:event': (event: SessionEvent) => void;
+  /** To every socket of the user, whatever sessions it joined; not persisted. */
+  inbox: (event: InboxEvent) => void;
   auth_expired: (info: { message: string }) => void;
   error: (error: SocketError & { event?: string }) => void;
 }

@@ -6,6 +6,7 @@ import {
   CLIENT_PAYLOAD_SCHEMAS,
   ERROR_SCHEMA,
   eventSchema,
+  INBOX_SCHEMA,
   type JsonSchema,
 } from '../contracts/schemas.js';
 
@@ -76,6 +77,13 @@ export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
       'One entry of a session log, to every socket in the session room, in seq order; persisted before it is sent.',
     payload: { $ref: '#/components/schemas/SessionEvent' },
   };
+  messages.inbox = {
+    name: 'inbox',
+    title: 'inbox',
+    summary:
+      'One of the user’s interactions opened (pending) or closed (resolved), in any of their sessions: to every socket of the user, whatever sessions it joined, after the commit. Not persisted; the list is GET /interactions?status=pending.',
+    payload: INBOX_SCHEMA,
+  };
   messages.authExpired = {
     name: 'auth_expired',
     title: 'auth_expired',
@@ -92,7 +100,7 @@ export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
       properties: { ...(ERROR_SCHEMA.properties as object), event: { type: 'string' } },
     },
   };
-  for (const name of ['sessionEvent', 'authExpired', 'error']) {
+  for (const name of ['sessionEvent', 'inbox', 'authExpired', 'error']) {
     channelMessages[name] = ref(name);
     operations[`send${pascal(name)}`] = {
       action: 'send',

@@ -12,6 +12,7 @@ import { OpenQuestions } from './open-questions.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
 import { RunQuestions } from './run-questions.js';
 import { RunsRepository } from './runs.repository.js';
+import { InboxRepository } from './inbox.repository.js';
 import { RunsStore } from './runs.store.js';
 import { QueueStore } from './queue.store.js';
 import { RunLauncher } from './run-launcher.js';
@@ -39,6 +40,7 @@ import { QueueSweeper } from './queue-sweeper.js';
     AttemptStarts,
     QueueSweeper,
     RunsRepository,
+    InboxRepository,
     RunLifecycle,
     OpenQuestions,
     InteractionLifecycle,
@@ -60,6 +62,7 @@ import { QueueSweeper } from './queue-sweeper.js';
     SessionBranches,
     AttemptStarts,
     RunsRepository,
+    InboxRepository,
     RunLifecycle,
     InteractionLifecycle,
     InteractionSweeper,
