@@ -6,6 +6,7 @@ import { StreamTickets1732000011000 } from './1732000011000-stream-tickets.js';
 import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
 import { ActiveSessionsIndex1732000014000 } from './1732000014000-active-sessions-index.js';
 import { Steering1732000020000 } from './1732000020000-steering.js';
+import { ApprovalGrants1732000021000 } from './1732000021000-approval-grants.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   RefreshGrace1732000013000,
   ActiveSessionsIndex1732000014000,
   Steering1732000020000,
+  ApprovalGrants1732000021000,
 ];

@@ -120,6 +120,8 @@ export function reduceIntents<S extends IntentTreeState>(s: S, e: SessionEvent):
     case 'task_completed':
     case 'session_expired':
     case 'reminder_due':
+    case 'approval_granted':
+    case 'approval_revoked':
       return s;
   }
 }

@@ -220,6 +220,8 @@ export function reduceChat(state: ChatState, e: SessionEvent): ChatState {
       };
     case 'intent_dequeued':
     case 'head_changed':
+    case 'approval_granted':
+    case 'approval_revoked':
       return s;
   }
 }

@@ -5,6 +5,7 @@ import { RUN_EXECUTOR } from '../runs/run-executor.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
+import { ApprovalsController } from './approvals.controller.js';
 import { SteeringController } from './steering.controller.js';
 import { AgentRepository } from './agent.repository.js';
 import { AgentToolkit } from './agent-toolkit.js';
@@ -39,7 +40,7 @@ function providerFor(config: AppConfig): LlmProvider {
  */
 @Module({
   imports: [SessionsModule, RemindersModule, RunsModule],
-  controllers: [AgentController, SteeringController],
+  controllers: [AgentController, SteeringController, ApprovalsController],
   providers: [
     { provide: LLM_PROVIDER, inject: [APP_CONFIG], useFactory: providerFor },
     AgentRepository,

@@ -34,7 +34,8 @@ export interface ToolCallRun {
 
 /**
  * One tool call: parameter_extraction (a form for what is missing or unreadable), a confirmation
- * when the tool needs one, then tool_execution. A question that is denied, times out or is
+ * when the tool needs one and the session holds no standing grant of it (then tool_execution
+ * says the grant approved it), then tool_execution. A question that is denied, times out or is
  * cancelled skips the tool; the model is told so and answers without it. `key` is the call's
  * idempotency key (toolCallKey): a call already completed under it is not run again.
  */
@@ -74,7 +75,10 @@ export async function runTool(
   }
   await run.thinking('parameter_extraction', 'completed', JSON.stringify(args));
 
-  if (tool.needsConfirmation) {
+  // A grant is read at each call, so a revoke applies from the next one.
+  const byGrant =
+    tool.needsConfirmation && (await run.agent.grants.has(run.spec.sessionId, tool.name));
+  if (tool.needsConfirmation && !byGrant) {
     const answer = await run.ask('confirm', {
       tool: tool.name,
       arguments: args,
@@ -92,7 +96,11 @@ export async function runTool(
     }
   }
 
-  await run.thinking('tool_execution', 'started', tool.name);
+  await run.thinking(
+    'tool_execution',
+    'started',
+    byGrant ? `${tool.name} (approved by a standing grant for this session)` : tool.name,
+  );
   const { runId, intentId, userId, sessionId } = run.spec;
   await run.agent.toolCalls.begin(key, { intentId, runId, tool: tool.name });
   const result = await abortable(

@@ -19,6 +19,8 @@ export const EVENT_TYPES = [
   'reminder_due',
   'intent_dequeued',
   'head_changed',
+  'approval_granted',
+  'approval_revoked',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -47,6 +49,13 @@ export const INTERACTION_OUTCOMES = [
   'cancelled',
 ] as const;
 export type InteractionOutcome = (typeof INTERACTION_OUTCOMES)[number];
+
+/**
+ * How far an approval reaches (`{approved: true, scope}`): this call only (the default), or
+ * every later call of the same tool in the session, until revoked (a standing grant).
+ */
+export const APPROVAL_SCOPES = ['once', 'session'] as const;
+export type ApprovalScope = (typeof APPROVAL_SCOPES)[number];
 
 /** The longest reason a denial may carry (`{approved: false, reason}`), in characters. */
 export const DENY_REASON_MAX = 500;
@@ -120,6 +129,8 @@ export interface EventDataMap {
     connectionId?: string;
     /** A denied confirmation's reason, as the person gave it. */
     reason?: string;
+    /** An approved confirmation's scope (`once` unless the answer asked for `session`). */
+    scope?: ApprovalScope;
   };
   task_failed: { error: string; attempt: number; canRetry: boolean; interactionId?: string };
   task_completed: { usage: { promptTokens: number; completionTokens: number } };
@@ -131,6 +142,10 @@ export interface EventDataMap {
   intent_dequeued: { intentId: string; reason: DequeueReason };
   /** The session's head moved (session:checkout): new messages follow this intent. */
   head_changed: { intentId: string };
+  /** A confirmation approved with scope session: the tool runs unasked in this session. */
+  approval_granted: { tool: string; scope: 'session'; interactionId: string };
+  /** A standing grant was revoked (REST): the tool asks again from its next call. */
+  approval_revoked: { tool: string };
 }
 
 /** One entry of a session's log, as clients receive it. */

@@ -131,6 +131,22 @@ export interface RunIdResponse {
   runId: string;
 }
 
+/** One standing grant of `GET /sessions/:id/approvals` (docs/protocol.md "Approvals"). */
+export interface ApprovalGrantView {
+  tool: string;
+  scope: 'session';
+  grantedAt: string;
+  /** Who approved it: the user, and the connection the answer came from (none over REST). */
+  grantedBy: { userId: string; connectionId?: string };
+  /** The confirmation whose answer made the grant. */
+  interactionId: string;
+}
+
+/** `GET /sessions/:id/approvals`: every standing grant of the session (a short list, one page). */
+export interface ApprovalsList {
+  items: ApprovalGrantView[];
+}
+
 export interface OkResponse {
   ok: boolean;
 }

@@ -1,5 +1,6 @@
 import { ERROR_CODES } from './error-codes.js';
 import {
+  APPROVAL_SCOPES,
   CANCEL_REASONS,
   CLOSED_BY,
   DENY_REASON_MAX,
@@ -127,6 +128,7 @@ export const EVENT_DATA_SCHEMAS = {
       outcome: oneOf(INTERACTION_OUTCOMES),
       connectionId: uuid,
       reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
+      scope: oneOf(APPROVAL_SCOPES),
     },
     ['interactionId', 'outcome'],
   ),
@@ -153,6 +155,12 @@ export const EVENT_DATA_SCHEMAS = {
     reason: oneOf(DEQUEUE_REASONS),
   }),
   head_changed: shape<EventDataMap['head_changed']>({ intentId: uuid }),
+  approval_granted: shape<EventDataMap['approval_granted']>({
+    tool: str,
+    scope: { type: 'string', const: 'session' },
+    interactionId: uuid,
+  }),
+  approval_revoked: shape<EventDataMap['approval_revoked']>({ tool: str }),
 } satisfies Record<EventType, JsonSchema>;
 
 export function eventSchema(type: EventType): JsonSchema {
@@ -278,13 +286,19 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
     interactionId: uuid,
     response: {
       oneOf: [
-        obj({ approved: bool }),
+        obj(
+          {
+            approved: { type: 'boolean', enum: [true] },
+            scope: { ...oneOf(APPROVAL_SCOPES), default: 'once' },
+          },
+          ['approved'],
+        ),
         obj(
           {
             approved: { type: 'boolean', enum: [false] },
             reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
           },
-          ['approved', 'reason'],
+          ['approved'],
         ),
         obj({ values: { type: 'object', additionalProperties: { type: 'string' } } }),
         obj({ retry: bool }),

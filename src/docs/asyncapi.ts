@@ -23,7 +23,7 @@ const CLIENT_DESCRIPTIONS: Record<ClientEventName, string> = {
   'message:send':
     'Start a new intent, following parentIntentId (an intent of the session that is not queued; null: the start) or else the head. While a run goes or intents are queued, ifBusy decides: reject (default, SESSION_BUSY), enqueue (ack runId null, queued, position; QUEUE_FULL past QUEUE_MAX), interrupt (task_cancelled interrupted, then the new intent starts), rollback (as interrupt, and the ended intent leaves the conversation memory). The same clientMessageId returns the first ack again; a retry on offer is declined (no_retry).',
   'interaction:respond':
-    '{approved} for confirm, {values} for form, {retry} for retry. The first answer from any tab wins; later ones get INTERACTION_RESOLVED; SESSION_CLOSED once the session is closed.',
+    '{approved} for confirm (with scope session: the tool runs unasked for the rest of the session, approval_granted), {values} for form, {retry} for retry. The first answer from any tab wins; later ones get INTERACTION_RESOLVED; SESSION_CLOSED once the session is closed.',
   'run:cancel':
     'Cancel the active run within 500 ms; CONFLICT when nothing runs (and then nothing changes: a retry on offer stays open); SESSION_CLOSED in a closed session.',
   'intent:resume':

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventDataMap, InteractionOutcome } from '../contracts/events.js';
+import type { ApprovalScope, EventDataMap, InteractionOutcome } from '../contracts/events.js';
 import { FaultPoints } from '../common/fault-points.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
+import { ApprovalGrants } from './approval-grants.js';
 import { interactionResolved } from './interaction-events.js';
 import type { InteractionRow } from './runs.repository.js';
 import { InteractionTimers } from './interaction-timers.js';
@@ -20,6 +21,10 @@ export interface AnsweredBy {
   response?: unknown;
   /** A denial's reason, carried by its `interaction_resolved`. */
   reason?: string;
+  /** An approval's scope; `session` also grants the tool for the session (ApprovalGrants). */
+  scope?: ApprovalScope;
+  /** The user who answered (a grant records them). */
+  userId?: string;
 }
 
 type Resolution<T> = Promise<{ row: InteractionRow; result: T | undefined } | undefined>;
@@ -39,6 +44,7 @@ export class InteractionLifecycle {
     @Inject(InteractionTimers) private readonly timers: InteractionTimers,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
     @Inject(SessionQueue) private readonly queue: SessionQueue,
+    @Inject(ApprovalGrants) private readonly grants: ApprovalGrants,
   ) {}
 
   /** running → awaiting_input with the question stored and published; false if the run moved. */
@@ -116,9 +122,19 @@ export class InteractionLifecycle {
     await this.faults.hit('interaction.resolved');
     if (row.kind === 'retry' && outcome !== 'retry')
       await this.store.transitionIntent(row.intent_id, 'failed');
+    const approval = row.kind === 'confirm' && outcome === 'approved';
+    const scope = approval ? (by.scope ?? 'once') : undefined;
     await this.history.append(sessionId, [
-      interactionResolved(row, outcome, by.connectionId, by.reason),
+      interactionResolved(row, outcome, by.connectionId, by.reason, scope),
     ]);
+    // A standing grant commits with the answer that made it, its event right after.
+    if (scope === 'session' && by.userId)
+      await this.grants.grantInTx(
+        sessionId,
+        String(row.payload.tool),
+        { userId: by.userId, connectionId: by.connectionId, interactionId: row.id },
+        { runId: row.run_id, intentId: row.intent_id },
+      );
     // A retry offer declined or expired frees the session: its next queued intent starts.
     if (freesSession && row.kind === 'retry' && outcome !== 'retry')
       await this.queue.startNextInTx(sessionId);

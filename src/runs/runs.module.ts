@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApprovalGrants } from './approval-grants.js';
 import { ClusterAnswers } from './cluster-answers.js';
 import { InteractionHub } from './interaction-hub.js';
 import { InteractionLifecycle } from './interaction-lifecycle.service.js';
@@ -27,7 +28,8 @@ import { QueueSweeper } from './queue-sweeper.js';
  * local and remote, heartbeats and takeover, questions' timers and answers from other nodes.
  * What a run does inside is the agent's (agent/); it is started through RunLauncher, which
  * reaches the agent's executor by the RUN_EXECUTOR token. A session's queue of intents
- * (SessionQueue) starts the next one in the transaction that frees the session.
+ * (SessionQueue) starts the next one in the transaction that frees the session. Standing
+ * approval grants (ApprovalGrants) are written with the answer that makes them.
  */
 @Module({
   providers: [
@@ -53,6 +55,7 @@ import { QueueSweeper } from './queue-sweeper.js';
     RunFencing,
     InteractionSweeper,
     ClusterAnswers,
+    ApprovalGrants,
   ],
   exports: [
     RunsStore,
@@ -70,6 +73,7 @@ import { QueueSweeper } from './queue-sweeper.js';
     LiveRuns,
     RunControlService,
     LiveRunStopper,
+    ApprovalGrants,
   ],
 })
 export class RunsModule {}

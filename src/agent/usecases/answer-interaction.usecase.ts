@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
 import {
+  APPROVAL_SCOPES,
+  type ApprovalScope,
   DENY_REASON_MAX,
   type FormField,
   type InteractionOutcome,
@@ -46,6 +48,21 @@ function reasonProblem(approved: boolean, reason: unknown): string | undefined {
   return undefined;
 }
 
+/** What is wrong with a confirmation's `scope`, if anything (it goes only with an approval). */
+function scopeProblem(approved: boolean, scope: unknown): string | undefined {
+  if (!approved) return 'goes only with approved: true';
+  if (!APPROVAL_SCOPES.includes(scope as ApprovalScope))
+    return `must be one of ${APPROVAL_SCOPES.join(', ')}`;
+  return undefined;
+}
+
+/** An approval's scope when the answer gave one (checked by outcomeOf). */
+function scopeOf(response: unknown): ApprovalScope | undefined {
+  return isObject(response) && typeof response.scope === 'string'
+    ? (response.scope as ApprovalScope)
+    : undefined;
+}
+
 /** A denial's reason, trimmed, when the answer gave one (checked by outcomeOf). */
 function reasonOf(response: unknown): string | undefined {
   return isObject(response) && typeof response.reason === 'string'
@@ -61,15 +78,25 @@ function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
       if (
         !isObject(response) ||
         typeof response.approved !== 'boolean' ||
-        keys.some((k) => k !== 'approved' && k !== 'reason')
+        keys.some((k) => k !== 'approved' && k !== 'reason' && k !== 'scope')
       ) {
-        throw shapeError('{approved: boolean} or {approved: false, reason: string}');
+        throw shapeError(
+          '{approved: true, scope?: "once" | "session"} or {approved: false, reason?: string}',
+        );
       }
       if ('reason' in response) {
         const problem = reasonProblem(response.approved, response.reason);
         if (problem) {
           throw DomainError.validation(`The reason ${problem}`, [
             { field: 'response.reason', problems: [problem] },
+          ]);
+        }
+      }
+      if ('scope' in response) {
+        const problem = scopeProblem(response.approved, response.scope);
+        if (problem) {
+          throw DomainError.validation(`The scope ${problem}`, [
+            { field: 'response.scope', problems: [problem] },
           ]);
         }
       }
@@ -137,12 +164,14 @@ export class AnswerInteractionUseCase {
     const outcome = outcomeOf(row, cmd.response);
     if (outcome === 'retry') await this.quotas.assertTokensLeft(cmd.userId);
 
-    // The answer, its event and (for an accepted retry) the next run commit together, under
-    // the session lock, and only while the session is still active.
+    // The answer, its event and (for an accepted retry) the next run, or (for scope session)
+    // the grant, commit together, under the session lock, and only while the session is active.
     const by = {
       connectionId: cmd.connectionId,
       response: cmd.response,
       reason: reasonOf(cmd.response),
+      scope: scopeOf(cmd.response),
+      userId: cmd.userId,
     };
     const won = await this.history
       .transaction(session.id, async (locked) => {
