@@ -120,6 +120,10 @@ export interface EventDataMap {
     connectionId?: string;
     /** A denied confirmation's reason, as the person gave it. */
     reason?: string;
+    /** The arguments an approved confirmation's tool ran with, when the answer gave them. */
+    arguments?: Record<string, unknown>;
+    /** With `arguments`: whether they differ from the arguments asked about. */
+    edited?: boolean;
   };
   task_failed: { error: string; attempt: number; canRetry: boolean; interactionId?: string };
   task_completed: { usage: { promptTokens: number; completionTokens: number } };

@@ -120,6 +120,11 @@ export const EVENT_DATA_SCHEMAS = {
       outcome: oneOf(INTERACTION_OUTCOMES),
       connectionId: uuid,
       reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
+      arguments: {
+        type: 'object',
+        description: 'What the tool ran with, when the approval gave arguments',
+      },
+      edited: { ...bool, description: 'With arguments: whether they differ from those asked' },
     },
     ['interactionId', 'outcome'],
   ),
@@ -263,13 +268,23 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
     interactionId: uuid,
     response: {
       oneOf: [
-        obj({ approved: bool }),
+        obj(
+          {
+            approved: { type: 'boolean', enum: [true] },
+            arguments: {
+              type: 'object',
+              description: "Run the tool with these instead (checked against the tool's schema)",
+            },
+            scope: { type: 'string', enum: ['once'], default: 'once' },
+          },
+          ['approved'],
+        ),
         obj(
           {
             approved: { type: 'boolean', enum: [false] },
             reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
           },
-          ['approved', 'reason'],
+          ['approved'],
         ),
         obj({ values: { type: 'object', additionalProperties: { type: 'string' } } }),
         obj({ retry: bool }),

@@ -1,16 +1,16 @@
-import type { InteractionOutcome, NewEvent } from '../contracts/events.js';
+import type { EventDataMap, InteractionOutcome, NewEvent } from '../contracts/events.js';
 import type { InteractionRow } from './runs.repository.js';
 
 /**
  * The `interaction_resolved` event of an interaction row: tagged with the run and intent that
  * asked, and with the answering connection (in data and on the event) when a connection answered,
- * and a denial's reason when it gave one.
+ * and what the answer adds: a denial's reason, an approval's edited arguments.
  */
 export function interactionResolved(
   row: Pick<InteractionRow, 'id' | 'run_id' | 'intent_id'>,
   outcome: InteractionOutcome,
   connectionId?: string,
-  reason?: string,
+  answer: Pick<EventDataMap['interaction_resolved'], 'reason' | 'arguments' | 'edited'> = {},
 ): NewEvent {
   return {
     type: 'interaction_resolved',
@@ -18,7 +18,8 @@ export function interactionResolved(
       interactionId: row.id,
       outcome,
       ...(connectionId ? { connectionId } : {}),
-      ...(reason ? { reason } : {}),
+      ...(answer.reason ? { reason: answer.reason } : {}),
+      ...(answer.arguments ? { arguments: answer.arguments, edited: answer.edited ?? true } : {}),
     },
     runId: row.run_id,
     intentId: row.intent_id,

@@ -20,6 +20,10 @@ export interface AnsweredBy {
   response?: unknown;
   /** A denial's reason, carried by its `interaction_resolved`. */
   reason?: string;
+  /** An approval's edited arguments (what the tool runs with), carried by `interaction_resolved`. */
+  arguments?: Record<string, unknown>;
+  /** Whether those differ from the arguments asked about. */
+  edited?: boolean;
 }
 
 type Resolution<T> = Promise<{ row: InteractionRow; result: T | undefined } | undefined>;
@@ -116,9 +120,7 @@ export class InteractionLifecycle {
     await this.faults.hit('interaction.resolved');
     if (row.kind === 'retry' && outcome !== 'retry')
       await this.store.transitionIntent(row.intent_id, 'failed');
-    await this.history.append(sessionId, [
-      interactionResolved(row, outcome, by.connectionId, by.reason),
-    ]);
+    await this.history.append(sessionId, [interactionResolved(row, outcome, by.connectionId, by)]);
     // A retry offer declined or expired frees the session: its next queued intent starts.
     if (freesSession && row.kind === 'retry' && outcome !== 'retry')
       await this.queue.startNextInTx(sessionId);

@@ -67,7 +67,7 @@ export class HeadDto implements Exactly<HeadDto, HeadResponse> {
 export class RespondDto implements Exactly<RespondDto, RespondRequest> {
   @ApiProperty({
     description:
-      '{approved: boolean} or {approved: false, reason} (1..500 characters) for confirm, {values: {...}} for form, {retry: boolean} for retry',
+      "{approved: true, arguments?, scope?: 'once'} (arguments: run the tool with these instead, checked against its schema) or {approved: false, reason?} (1..500 characters) for confirm, {values: {...}} for form, {retry: boolean} for retry",
     example: { approved: true },
   })
   @IsDefined()
