@@ -194,10 +194,14 @@ export class RunExecution {
         answer = out.text;
         break;
       }
+      const ran: ToolCall[] = [];
       for (const [i, call] of out.calls.entries()) {
-        const key = toolCallKey(this.spec.intentId, at, i, call.name);
-        transcript.push(await runTool(this, call, key));
+        const done = await runTool(this, call, toolCallKey(this.spec.intentId, at, i, call.name));
+        ran.push(done.call);
+        transcript.push(done.message);
       }
+      // The calls as they ran (a person may have edited their arguments): what the model sees next.
+      transcript[at] = { role: 'assistant', content: out.text, toolCalls: ran };
       if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, { transcript })))
         this.lost('checkpoint');
       phase = 'respond';

@@ -32,27 +32,44 @@ export interface ToolCallRun {
   ): Promise<InteractionAnswer>;
 }
 
+/** A tool call's result for the model, and the call as it ran (a person may edit its arguments). */
+export interface ToolCallDone {
+  call: ToolCall;
+  message: TranscriptMessage;
+}
+
+function editedArguments(response: unknown): Record<string, unknown> | undefined {
+  const args = (response as { arguments?: unknown } | undefined)?.arguments;
+  return typeof args === 'object' && args !== null && !Array.isArray(args)
+    ? (args as Record<string, unknown>)
+    : undefined;
+}
+
 /**
  * One tool call: parameter_extraction (a form for what is missing or unreadable), a confirmation
  * when the tool needs one and the session holds no standing grant of it (then tool_execution
  * says the grant approved it), then tool_execution. A question that is denied, times out or is
- * cancelled skips the tool; the model is told so and answers without it. `key` is the call's
- * idempotency key (toolCallKey): a call already completed under it is not run again.
+ * cancelled skips the tool; the model is told so and answers without it. An approval with
+ * arguments (checked against the tool's schema when it was given) runs the tool with those, and
+ * the call is returned with them, so the model's transcript holds the call as it ran. `key` is
+ * the call's idempotency key (toolCallKey): a call already completed under it is not run again.
  */
 export async function runTool(
   run: ToolCallRun,
-  call: ToolCall,
+  asked: ToolCall,
   key: string,
-): Promise<TranscriptMessage> {
+): Promise<ToolCallDone> {
+  let call = asked;
+  const done = (message: TranscriptMessage): ToolCallDone => ({ call, message });
   const tool = run.agent.tools.get(call.name);
-  if (!tool) return toolMessage(call, { error: `unknown tool ${call.name}` });
+  if (!tool) return done(toolMessage(call, { error: `unknown tool ${call.name}` }));
   const earlier = await run.agent.toolCalls.completedResult(key);
   if (earlier !== undefined) {
-    return { role: 'tool', toolCallId: call.id, name: call.name, content: earlier };
+    return done({ role: 'tool', toolCallId: call.id, name: call.name, content: earlier });
   }
 
   await run.thinking('parameter_extraction', 'started');
-  const args: Record<string, unknown> = { ...call.arguments };
+  let args: Record<string, unknown> = { ...call.arguments };
   const unusable = new Set(tool.invalidArguments?.(args) ?? []);
   const missing = tool.required.filter((k) => blank(args[k]) || unusable.has(k));
   if (missing.length > 0) {
@@ -67,9 +84,11 @@ export async function runTool(
         'failed',
         `${missing.join(', ')} not given (${answer.outcome})`,
       );
-      return toolMessage(call, {
-        skipped: answer.outcome === 'timeout' ? 'the form timed out' : answer.outcome,
-      });
+      return done(
+        toolMessage(call, {
+          skipped: answer.outcome === 'timeout' ? 'the form timed out' : answer.outcome,
+        }),
+      );
     }
     Object.assign(args, (answer.response as { values: Record<string, unknown> }).values);
   }
@@ -87,12 +106,19 @@ export async function runTool(
     if (answer.outcome !== 'approved') {
       // The model is told why (a denial's reason, as the person wrote it), as the tool's result.
       const reason = (answer.response as { reason?: unknown } | undefined)?.reason;
-      return toolMessage(call, {
-        skipped: answer.outcome === 'timeout' ? 'no answer in time' : answer.outcome,
-        ...(answer.outcome === 'denied' && typeof reason === 'string'
-          ? { reason: reason.trim() }
-          : {}),
-      });
+      return done(
+        toolMessage(call, {
+          skipped: answer.outcome === 'timeout' ? 'no answer in time' : answer.outcome,
+          ...(answer.outcome === 'denied' && typeof reason === 'string'
+            ? { reason: reason.trim() }
+            : {}),
+        }),
+      );
+    }
+    const given = editedArguments(answer.response);
+    if (given) {
+      args = { ...given };
+      call = { ...call, arguments: given };
     }
   }
 
@@ -110,5 +136,5 @@ export async function runTool(
   await run.faults.hit('tool.executed');
   await run.agent.toolCalls.complete(key, result.content);
   await run.thinking('tool_execution', 'completed', result.summary);
-  return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content };
+  return done({ role: 'tool', toolCallId: call.id, name: call.name, content: result.content });
 }

@@ -131,6 +131,10 @@ export interface EventDataMap {
     reason?: string;
     /** An approved confirmation's scope (`once` unless the answer asked for `session`). */
     scope?: ApprovalScope;
+    /** The arguments an approved confirmation's tool ran with, when the answer gave them. */
+    arguments?: Record<string, unknown>;
+    /** With `arguments`: whether they differ from the arguments asked about. */
+    edited?: boolean;
   };
   task_failed: { error: string; attempt: number; canRetry: boolean; interactionId?: string };
   task_completed: { usage: { promptTokens: number; completionTokens: number } };

@@ -129,6 +129,11 @@ export const EVENT_DATA_SCHEMAS = {
       connectionId: uuid,
       reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
       scope: oneOf(APPROVAL_SCOPES),
+      arguments: {
+        type: 'object',
+        description: 'What the tool ran with, when the approval gave arguments',
+      },
+      edited: { ...bool, description: 'With arguments: whether they differ from those asked' },
     },
     ['interactionId', 'outcome'],
   ),
@@ -289,6 +294,10 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
         obj(
           {
             approved: { type: 'boolean', enum: [true] },
+            arguments: {
+              type: 'object',
+              description: "Run the tool with these instead (checked against the tool's schema)",
+            },
             scope: { ...oneOf(APPROVAL_SCOPES), default: 'once' },
           },
           ['approved'],

@@ -25,6 +25,10 @@ export interface AnsweredBy {
   scope?: ApprovalScope;
   /** The user who answered (a grant records them). */
   userId?: string;
+  /** An approval's edited arguments (what the tool runs with), carried by `interaction_resolved`. */
+  arguments?: Record<string, unknown>;
+  /** Whether those differ from the arguments asked about. */
+  edited?: boolean;
 }
 
 type Resolution<T> = Promise<{ row: InteractionRow; result: T | undefined } | undefined>;
@@ -125,7 +129,12 @@ export class InteractionLifecycle {
     const approval = row.kind === 'confirm' && outcome === 'approved';
     const scope = approval ? (by.scope ?? 'once') : undefined;
     await this.history.append(sessionId, [
-      interactionResolved(row, outcome, by.connectionId, by.reason, scope),
+      interactionResolved(row, outcome, by.connectionId, {
+        reason: by.reason,
+        arguments: by.arguments,
+        edited: by.edited,
+        scope,
+      }),
     ]);
     // A standing grant commits with the answer that made it, its event right after.
     if (scope === 'session' && by.userId)

@@ -67,7 +67,7 @@ export class HeadDto implements Exactly<HeadDto, HeadResponse> {
 export class RespondDto implements Exactly<RespondDto, RespondRequest> {
   @ApiProperty({
     description:
-      '{approved: true, scope?: "once" | "session"} (session: a standing grant of the tool) or {approved: false, reason?} (1..500 characters) for confirm, {values: {...}} for form, {retry: boolean} for retry',
+      '{approved: true, arguments?, scope?: "once" | "session"} (arguments: run the tool with these instead, checked against its schema; session: a standing grant of the tool) or {approved: false, reason?} (1..500 characters) for confirm, {values: {...}} for form, {retry: boolean} for retry',
     example: { approved: true },
   })
   @IsDefined()

@@ -1,18 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
-import {
-  APPROVAL_SCOPES,
-  type ApprovalScope,
-  DENY_REASON_MAX,
-  type FormField,
-  type InteractionOutcome,
-} from '../../contracts/events.js';
+import type { FormField, InteractionOutcome } from '../../contracts/events.js';
 import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
 import type { InteractionRow } from '../../runs/runs.repository.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { HistoryService } from '../../history/history.service.js';
 import { assertOpen } from '../../sessions/sessions.service.js';
 import { InteractionSweeper } from '../../runs/interaction-sweeper.service.js';
+import { ToolRegistry } from '../tools/tool-registry.js';
+import { type ConfirmAnswer, confirmAnswer } from './confirm-answer.js';
 import { formValueProblem } from './form-values.js';
 import { QuestionLookup } from './question-lookup.js';
 import { busyOnConflict, RunStarts } from './run-starts.js';
@@ -39,72 +35,24 @@ function shapeError(expected: string): DomainError {
   ]);
 }
 
-/** What is wrong with a confirmation's `reason`, if anything (it goes only with a denial). */
-function reasonProblem(approved: boolean, reason: unknown): string | undefined {
-  if (approved) return 'goes only with approved: false';
-  if (typeof reason !== 'string') return 'must be a string';
-  if (reason.trim() === '') return 'must not be blank';
-  if (reason.length > DENY_REASON_MAX) return `must be at most ${DENY_REASON_MAX} characters`;
-  return undefined;
-}
-
-/** What is wrong with a confirmation's `scope`, if anything (it goes only with an approval). */
-function scopeProblem(approved: boolean, scope: unknown): string | undefined {
-  if (!approved) return 'goes only with approved: true';
-  if (!APPROVAL_SCOPES.includes(scope as ApprovalScope))
-    return `must be one of ${APPROVAL_SCOPES.join(', ')}`;
-  return undefined;
-}
-
-/** An approval's scope when the answer gave one (checked by outcomeOf). */
-function scopeOf(response: unknown): ApprovalScope | undefined {
-  return isObject(response) && typeof response.scope === 'string'
-    ? (response.scope as ApprovalScope)
-    : undefined;
-}
-
-/** A denial's reason, trimmed, when the answer gave one (checked by outcomeOf). */
-function reasonOf(response: unknown): string | undefined {
-  return isObject(response) && typeof response.reason === 'string'
-    ? response.reason.trim()
-    : undefined;
-}
-
-/** Checks a response against its interaction's kind (and a form's fields); returns the outcome. */
-function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
+/**
+ * Checks a response against its interaction's kind (a confirm's edited arguments against the
+ * tool's schema, a form's values against its fields); returns the outcome and what the answer adds
+ * to `interaction_resolved`.
+ */
+function answerOf(
+  row: InteractionRow,
+  response: unknown,
+  tools: ToolRegistry,
+): ConfirmAnswer | { outcome: InteractionOutcome } {
   const keys = isObject(response) ? Object.keys(response) : [];
   switch (row.kind) {
     case 'confirm':
-      if (
-        !isObject(response) ||
-        typeof response.approved !== 'boolean' ||
-        keys.some((k) => k !== 'approved' && k !== 'reason' && k !== 'scope')
-      ) {
-        throw shapeError(
-          '{approved: true, scope?: "once" | "session"} or {approved: false, reason?: string}',
-        );
-      }
-      if ('reason' in response) {
-        const problem = reasonProblem(response.approved, response.reason);
-        if (problem) {
-          throw DomainError.validation(`The reason ${problem}`, [
-            { field: 'response.reason', problems: [problem] },
-          ]);
-        }
-      }
-      if ('scope' in response) {
-        const problem = scopeProblem(response.approved, response.scope);
-        if (problem) {
-          throw DomainError.validation(`The scope ${problem}`, [
-            { field: 'response.scope', problems: [problem] },
-          ]);
-        }
-      }
-      return response.approved ? 'approved' : 'denied';
+      return confirmAnswer(row, response, tools);
     case 'retry':
       if (!isObject(response) || typeof response.retry !== 'boolean' || keys.length !== 1)
         throw shapeError('{retry: boolean}');
-      return response.retry ? 'retry' : 'no_retry';
+      return { outcome: response.retry ? 'retry' : 'no_retry' };
     case 'form': {
       if (!isObject(response) || !isObject(response.values) || keys.length !== 1)
         throw shapeError('{values: {...}}');
@@ -134,7 +82,7 @@ function outcomeOf(row: InteractionRow, response: unknown): InteractionOutcome {
       }
       if (problems.length)
         throw DomainError.validation('Invalid form values; the form stays open', problems);
-      return 'submitted';
+      return { outcome: 'submitted' };
     }
   }
 }
@@ -153,6 +101,7 @@ export class AnswerInteractionUseCase {
     @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
     @Inject(RunStarts) private readonly starts: RunStarts,
     @Inject(HistoryService) private readonly history: HistoryService,
+    @Inject(ToolRegistry) private readonly tools: ToolRegistry,
   ) {}
 
   async execute(cmd: AnswerCommand): Promise<void> {
@@ -161,7 +110,7 @@ export class AnswerInteractionUseCase {
       cmd.sessionId,
       cmd.interactionId,
     );
-    const outcome = outcomeOf(row, cmd.response);
+    const { outcome, ...answered } = answerOf(row, cmd.response, this.tools);
     if (outcome === 'retry') await this.quotas.assertTokensLeft(cmd.userId);
 
     // The answer, its event and (for an accepted retry) the next run, or (for scope session)
@@ -169,9 +118,8 @@ export class AnswerInteractionUseCase {
     const by = {
       connectionId: cmd.connectionId,
       response: cmd.response,
-      reason: reasonOf(cmd.response),
-      scope: scopeOf(cmd.response),
       userId: cmd.userId,
+      ...answered,
     };
     const won = await this.history
       .transaction(session.id, async (locked) => {

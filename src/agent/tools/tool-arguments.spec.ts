@@ -1,0 +1,56 @@
+import type { Tool } from './tool.js';
+import { ToolArguments } from './tool-arguments.js';
+
+function tool(parameters: Record<string, unknown>, required: string[] = []): Tool {
+  return {
+    name: 't',
+    description: 'a test tool',
+    parameters,
+    needsConfirmation: true,
+    required,
+    formFields: [],
+    execute: () => Promise.resolve({ content: '{}', summary: '' }),
+  };
+}
+
+describe('ToolArguments', () => {
+  const checker = new ToolArguments();
+
+  it('names every bad argument at once, nested ones by their dotted path', () => {
+    const t = tool({
+      type: 'object',
+      properties: {
+        n: { type: 'integer', minimum: 1 },
+        where: {
+          type: 'object',
+          properties: { city: { type: 'string' } },
+          required: ['city'],
+        },
+      },
+      required: ['n', 'where'],
+      additionalProperties: false,
+    });
+    expect(checker.problems(t, { n: 0, where: {}, x: true }, 'response.arguments')).toEqual([
+      { field: 'response.arguments.x', problems: ['is not a parameter of this tool'] },
+      { field: 'response.arguments.n', problems: ['must be >= 1'] },
+      { field: 'response.arguments.where.city', problems: ['is required'] },
+    ]);
+    expect(checker.problems(t, { n: 2, where: { city: 'Oslo' } }, 'r')).toEqual([]);
+  });
+
+  it('refuses a required argument left blank, and one the tool cannot use', () => {
+    const t = tool({ type: 'object', properties: { q: { type: 'string' } } }, ['q']);
+    expect(checker.problems(t, { q: '  ' }, 'a')).toEqual([
+      { field: 'a.q', problems: ['must not be blank'] },
+    ]);
+    const picky = { ...t, invalidArguments: () => ['q'] };
+    expect(checker.problems(picky, { q: 'x' }, 'a')).toEqual([
+      { field: 'a.q', problems: ['cannot be used as given'] },
+    ]);
+  });
+
+  it('takes schemas with keywords it does not know (they only describe)', () => {
+    const t = tool({ type: 'object', 'x-ui': { widget: 'text' }, properties: {} });
+    expect(checker.problems(t, {}, 'a')).toEqual([]);
+  });
+});

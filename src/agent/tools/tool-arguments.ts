@@ -1,0 +1,62 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FieldProblem } from '../../contracts/error-codes.js';
+import type { Tool } from './tool.js';
+
+const blank = (v: unknown): boolean => typeof v === 'string' && v.trim() === '';
+
+/** The argument an ajv error is about, as a dotted path (`a.0.b`); '' for the object itself. */
+function pathOf(e: ErrorObject): string {
+  const parts = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const params = e.params as { missingProperty?: string; additionalProperty?: string };
+  if (e.keyword === 'required' && params.missingProperty) parts.push(params.missingProperty);
+  if (e.keyword === 'additionalProperties' && params.additionalProperty)
+    parts.push(params.additionalProperty);
+  return parts.join('.');
+}
+
+function problemOf(e: ErrorObject): string {
+  if (e.keyword === 'required') return 'is required';
+  if (e.keyword === 'additionalProperties') return 'is not a parameter of this tool';
+  return e.message ?? `fails ${e.keyword}`;
+}
+
+/**
+ * Checks arguments a person gave a tool (an edited confirmation) against the tool's parameter
+ * JSON schema, the one the model is offered, compiled once per tool. A required argument that is
+ * blank, or one the tool says it cannot use, is refused too: the model's own calls would have
+ * had those asked for with a form, and an approval has no form to fall back on.
+ */
+export class ToolArguments {
+  // allErrors: every bad field is named at once; strict off: a tool's schema (an MCP server's,
+  // say) may carry keywords ajv does not know, and those only describe.
+  private readonly ajv = new Ajv({ allErrors: true, strict: false });
+  private readonly compiled = new WeakMap<Tool, ValidateFunction>();
+
+  /** What is wrong with `args` for `tool`, each named by `<prefix>.<argument>`; [] when none. */
+  problems(tool: Tool, args: Record<string, unknown>, prefix: string): FieldProblem[] {
+    const byField = new Map<string, string[]>();
+    const add = (path: string, problem: string): void => {
+      const field = path ? `${prefix}.${path}` : prefix;
+      const list = byField.get(field) ?? [];
+      if (!list.includes(problem)) list.push(problem);
+      byField.set(field, list);
+    };
+    const validate = this.validator(tool);
+    if (!validate(args)) for (const e of validate.errors ?? []) add(pathOf(e), problemOf(e));
+    for (const name of tool.required) if (blank(args[name])) add(name, 'must not be blank');
+    for (const name of tool.invalidArguments?.(args) ?? []) add(name, 'cannot be used as given');
+    return [...byField].map(([field, problems]) => ({ field, problems }));
+  }
+
+  private validator(tool: Tool): ValidateFunction {
+    let v = this.compiled.get(tool);
+    if (!v) {
+      v = this.ajv.compile(tool.parameters);
+      this.compiled.set(tool, v);
+    }
+    return v;
+  }
+}
