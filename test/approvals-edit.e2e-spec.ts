@@ -68,6 +68,7 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
       connectionId: expect.any(String),
       arguments: { query: 'zebra quartz' },
       edited: true,
+      scope: 'once',
     });
     const response = c.events().find((e) => e.type === 'response').data.content;
     expect(response).toContain('"zebra quartz"');
