@@ -94,27 +94,4 @@ export function lifecycleProblems(log: LogRow[]): string[] {
   return problems;
 }
 
-/**
- * The queue's promise, from a settled log: every intent sent queued either starts once (one
- * first `task_started`) or leaves the queue once (`intent_dequeued`), never both, never twice.
- */
-export function queueProblems(log: LogRow[]): string[] {
-  const problems: string[] = [];
-  for (const m of log.filter((e) => e.type === 'user_message' && e.data?.queued)) {
-    // Started: a run of it wrote something (a run cancelled before its task_started still
-    // writes its task_cancelled); the first attempt's task_started at most once.
-    const ran = log.some((e) => e.intentId === m.intentId && e.runId) ? 1 : 0;
-    const firstStarts = log.filter(
-      (e) => e.type === 'task_started' && e.intentId === m.intentId && e.data?.attempt === 1,
-    ).length;
-    const dequeued = log.filter(
-      (e) => e.type === 'intent_dequeued' && e.data?.intentId === m.intentId,
-    ).length;
-    if (ran + dequeued !== 1 || firstStarts > 1)
-      problems.push(
-        `[queue] seq ${m.seq}: ran ${ran}, first starts ${firstStarts}, dequeued ${dequeued}`,
-      );
-  }
-
-  return problems;
-}
+export { queueProblems } from './log-invariants.js';

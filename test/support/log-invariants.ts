@@ -72,22 +72,7 @@ export function checkSessionLog(
   for (const runId of ackedRuns) {
     if (!seen.has(runId)) say(`[no-closing-event] run ${runId}: acked, no event of it in the log`);
   }
-  // The queue: a message sent queued starts once (its intent's first task_started) or leaves
-  // the queue once (intent_dequeued), never both.
-  for (const m of log.filter((e) => e.type === 'user_message' && e.data?.queued)) {
-    // Started: a run of it wrote something (a run cancelled before its task_started still
-    // writes its task_cancelled); the first attempt's task_started at most once.
-    const ran = log.some((e) => e.intentId === m.intentId && e.runId) ? 1 : 0;
-    const firstStarts = log.filter(
-      (e) => e.type === 'task_started' && e.intentId === m.intentId && e.data?.attempt === 1,
-    ).length;
-    const dequeued = log.filter(
-      (e) => e.type === 'intent_dequeued' && e.data?.intentId === m.intentId,
-    ).length;
-    if (ran + dequeued !== 1 || firstStarts > 1)
-      say(`[queue] seq ${m.seq}: ran ${ran}, first starts ${firstStarts}, dequeued ${dequeued}`);
-  }
-
+  for (const p of queueProblems(log)) say(p);
   for (const runId of ackedCancels) {
     const end = closedBy.get(runId);
     if (!end) say(`[cancel-not-honoured] run ${runId}: acked ok, no closing event`);
@@ -179,4 +164,35 @@ export function summarize(problems: string[], examples = 3): string {
   return [...byKind]
     .map(([kind, ps]) => `${kind}: ${ps.length}\n  ${ps.slice(0, examples).join('\n  ')}`)
     .join('\n');
+}
+
+/**
+ * The queue's promise, from a settled log: every intent sent queued either starts once (a run of
+ * it wrote something: one cancelled before its task_started still writes task_cancelled; its first
+ * task_started at most once) or leaves the queue once (`intent_dequeued`), never both.
+ */
+export function queueProblems(
+  log: readonly {
+    seq: number;
+    type: string;
+    runId?: string | null;
+    intentId?: string | null;
+    data: any;
+  }[],
+): string[] {
+  const problems: string[] = [];
+  for (const m of log.filter((e) => e.type === 'user_message' && e.data?.queued)) {
+    const ran = log.some((e) => e.intentId === m.intentId && e.runId) ? 1 : 0;
+    const firstStarts = log.filter(
+      (e) => e.type === 'task_started' && e.intentId === m.intentId && e.data?.attempt === 1,
+    ).length;
+    const dequeued = log.filter(
+      (e) => e.type === 'intent_dequeued' && e.data?.intentId === m.intentId,
+    ).length;
+    if (ran + dequeued !== 1 || firstStarts > 1)
+      problems.push(
+        `[queue] seq ${m.seq}: ran ${ran}, first starts ${firstStarts}, dequeued ${dequeued}`,
+      );
+  }
+  return problems;
 }
