@@ -4,12 +4,7 @@ import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 import { keysetPage, type Page } from '../common/page.js';
 import { Database } from '../database/database.js';
 import type { SqlExecutor } from '../database/sql-executor.js';
-import type {
-  InteractionView,
-  QueuedIntentView,
-  RunStatus,
-  RunView,
-} from '../contracts/session.js';
+import type { InteractionView, RunStatus, RunView } from '../contracts/session.js';
 
 export interface RunRow {
   id: string;
@@ -110,31 +105,6 @@ export class RunsRepository {
       [sessionId, ACTIVE_RUN_STATUSES],
     );
     return rows[0];
-  }
-
-  /** The session's head and queued intents (next first), for its state. */
-  async steering(
-    sessionId: string,
-  ): Promise<{ headIntentId: string | null; queue: QueuedIntentView[] }> {
-    const [head, queued] = await Promise.all([
-      this.db.query<{ head_intent_id: string | null }>(
-        `SELECT head_intent_id FROM sessions WHERE id = $1`,
-        [sessionId],
-      ),
-      this.db.query<{ id: string; content: string; created_at: Date }>(
-        `SELECT id, content, created_at FROM intents WHERE session_id = $1 AND status = 'queued'
-         ORDER BY message_seq`,
-        [sessionId],
-      ),
-    ]);
-    return {
-      headIntentId: head[0]?.head_intent_id ?? null,
-      queue: queued.map((q) => ({
-        intentId: q.id,
-        content: q.content,
-        createdAt: q.created_at.toISOString(),
-      })),
-    };
   }
 
   async pendingInteraction(

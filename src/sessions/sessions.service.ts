@@ -6,6 +6,7 @@ import type { SessionEvent } from '../contracts/events.js';
 import type { LockedSession } from '../history/history.repository.js';
 import { HistoryService, MAX_REPLAY_LIMIT } from '../history/history.service.js';
 import { RunsRepository, toInteractionView, toRunView } from '../runs/runs.repository.js';
+import { QueueStore } from '../runs/queue.store.js';
 import { type SessionRow, SessionsRepository, toSessionView } from './sessions.repository.js';
 import type {
   SessionStateView,
@@ -29,6 +30,7 @@ export class SessionsService {
   constructor(
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
     @Inject(RunsRepository) private readonly runs: RunsRepository,
+    @Inject(QueueStore) private readonly queue: QueueStore,
     @Inject(HistoryService) private readonly history: HistoryService,
   ) {}
 
@@ -93,15 +95,21 @@ export class SessionsService {
   }
 
   async state(sessionId: string): Promise<SessionStateView> {
-    const [run, interaction, steering] = await Promise.all([
+    const [run, interaction, headIntentId, queued] = await Promise.all([
       this.runs.activeRun(sessionId),
       this.runs.pendingInteraction(sessionId),
-      this.runs.steering(sessionId),
+      this.queue.head(sessionId),
+      this.queue.queued(sessionId),
     ]);
     return {
       run: run ? toRunView(run) : null,
       pendingInteraction: interaction ? toInteractionView(interaction) : null,
-      ...steering,
+      headIntentId,
+      queue: queued.map((q) => ({
+        intentId: q.id,
+        content: q.content,
+        createdAt: q.created_at.toISOString(),
+      })),
     };
   }
 
