@@ -23,6 +23,7 @@ import { CancelRunUseCase } from './usecases/cancel-run.usecase.js';
 import { ResumeIntentUseCase } from './usecases/resume-intent.usecase.js';
 import { RegenerateIntentUseCase } from './usecases/regenerate-intent.usecase.js';
 import { RunStarts } from './usecases/run-starts.js';
+import { BusySession } from './usecases/busy-session.js';
 import { QuestionLookup } from './usecases/question-lookup.js';
 import { SendMessageUseCase } from './usecases/send-message.usecase.js';
 
@@ -56,6 +57,7 @@ function providerFor(config: AppConfig): LlmProvider {
     AnswerInteractionUseCase,
     CancelRunUseCase,
     RunStarts,
+    BusySession,
     QuestionLookup,
     ResumeIntentUseCase,
     RegenerateIntentUseCase,

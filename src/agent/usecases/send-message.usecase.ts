@@ -13,12 +13,9 @@ import { checkContent } from './message-rules.js';
 import { busyForMessage, RunStarts } from './run-starts.js';
 import type { MessageAccepted } from '../../contracts/rest.js';
 import type { IfBusyPolicy } from '../../contracts/events.js';
-import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { QueueStore } from '../../runs/queue.store.js';
-import { RunsStore } from '../../runs/runs.store.js';
+import { BusySession } from './busy-session.js';
 import { SessionBranches } from '../../runs/session-branches.js';
-import { LiveRunStopper } from '../../runs/live-run-stopper.js';
-import type { RunRef } from '../../runs/run-ref.js';
 
 export interface SendMessageCommand {
   userId: string;
@@ -37,8 +34,6 @@ interface Accepted {
   ack: SendMessageAck;
   /** The run to launch once committed; none when the intent was queued. */
   spec: RunSpec | undefined;
-  /** The run an `interrupt` / `rollback` ended. */
-  ended: RunRef | undefined;
 }
 
 const ACK_WAIT_MS = 5000;
@@ -66,10 +61,8 @@ export class SendMessageUseCase {
     @Inject(RunStarts) private readonly starts: RunStarts,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
     @Inject(SessionBranches) private readonly branches: SessionBranches,
-    @Inject(RunsStore) private readonly runs: RunsStore,
     @Inject(QueueStore) private readonly queue: QueueStore,
-    @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
-    @Inject(LiveRunStopper) private readonly stopper: LiveRunStopper,
+    @Inject(BusySession) private readonly busy: BusySession,
   ) {}
 
   async execute(cmd: SendMessageCommand): Promise<SendMessageAck> {
@@ -111,8 +104,8 @@ export class SendMessageUseCase {
             throw new DomainError('SESSION_CLOSED', 'This session is closed');
           await this.faults.hit('send.locked');
           const parentIntentId = await this.branches.parentFor(session.id, cmd.parentIntentId);
-          const busy = await this.whenBusy(session.id, cmd.userId, cmd.ifBusy ?? 'reject');
-          if (!busy.queueAt) {
+          const queueAt = await this.busy.admit(session.id, cmd.userId, cmd.ifBusy ?? 'reject');
+          if (!queueAt) {
             await this.quotas.admitRun(cmd.userId);
             // The session shows one dialog: a retry on offer closes before the new message.
             await this.starts.declineOffers(session.id, { connectionId: cmd.connectionId });
@@ -124,7 +117,7 @@ export class SendMessageUseCase {
                 content,
                 clientMessageId: cmd.clientMessageId,
                 parentIntentId,
-                ...(busy.queueAt ? { queued: true as const } : {}),
+                ...(queueAt ? { queued: true as const } : {}),
               },
               intentId: run.intentId,
               ...(cmd.connectionId ? { connectionId: cmd.connectionId } : {}),
@@ -133,7 +126,7 @@ export class SendMessageUseCase {
           const message = { content, parentIntentId, seq: stored[0].seq };
           let ack: SendMessageAck;
           let spec: RunSpec | undefined;
-          if (busy.queueAt) {
+          if (queueAt) {
             await this.queue.insertIntent({
               ...message,
               id: run.intentId,
@@ -143,7 +136,7 @@ export class SendMessageUseCase {
               status: 'queued',
             });
             ack = { intentId: run.intentId, runId: null, seq: message.seq, queued: true };
-            ack.position = busy.queueAt;
+            ack.position = queueAt;
           } else {
             spec = await this.starts.first(run, message);
             ack = { intentId: run.intentId, runId: run.runId, seq: message.seq };
@@ -153,7 +146,7 @@ export class SendMessageUseCase {
           // Counted with the send's own commit, on the connection it already holds; drawn from
           // the per-minute budget last (QuotaPolicy.chargeMessage).
           await this.quotas.chargeMessage(cmd.userId);
-          return { ack, spec, ended: busy.ended };
+          return { ack, spec };
         },
         cmd.userId,
       );
@@ -165,9 +158,6 @@ export class SendMessageUseCase {
       const first = await this.repo.findClientMessage(session.id, cmd.clientMessageId);
       return this.awaitAck(session.id, cmd.clientMessageId, first ?? {});
     }
-    // The interrupted run was ended in the send's transaction: its execution stops, writing
-    // nothing more, wherever it runs (only that run: the new one may start here next).
-    if (accepted.ended) this.stopper.stopEverywhere(session.id, accepted.ended.runId);
     if (accepted.spec) {
       await this.faults.hit('run.before-launch');
       this.starts.launch(accepted.spec);
@@ -177,41 +167,6 @@ export class SendMessageUseCase {
       'message accepted',
     );
     return accepted.ack;
-  }
-
-  /**
-   * What `ifBusy` does while the session is busy (a run going, or intents queued): `reject`
-   * refuses (SESSION_BUSY), `enqueue` queues (QUEUE_FULL past QUEUE_MAX; `queueAt` is the
-   * place it gets), `interrupt` / `rollback` end the active run here, in the send's
-   * transaction, so the new intent starts right after it, ahead of the queue.
-   */
-  private async whenBusy(
-    sessionId: string,
-    userId: string,
-    policy: IfBusyPolicy,
-  ): Promise<{ queueAt?: number; ended?: RunRef }> {
-    const active = await this.runs.activeRun(sessionId);
-    const queued = await this.queue.queuedCount(sessionId);
-    if (!active && queued === 0) return {};
-    if (policy === 'reject') throw busyForMessage();
-    if (policy === 'enqueue') {
-      const max = this.config.limits.queueMax;
-      if (queued >= max)
-        throw new DomainError(
-          'QUEUE_FULL',
-          `This session already has ${max} queued messages; wait for one to start or remove one`,
-          { queued, max },
-        );
-      return { queueAt: queued + 1 };
-    }
-    // Ending the run writes the usage ledger; the user's row is locked before it, as admitRun
-    // (next) and every other transaction lock them.
-    await this.quotas.holdLimits(userId);
-    const ended = await this.lifecycle.interruptInTx(
-      sessionId,
-      policy === 'rollback' ? 'rolled_back' : 'interrupted',
-    );
-    return { ended };
   }
 
   /** The first send's ack; if that send is still writing its user_message, wait for its seq. */
