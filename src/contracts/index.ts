@@ -1,6 +1,7 @@
 /**
  * The wire contract as a package (`@hitl/contracts`): the types and constants the server, the
- * client SDK and the web page share. The JSON schemas are at `@hitl/contracts/schemas`. Nothing
+ * client SDK and the web page share. The JSON schemas are at `@hitl/contracts/schemas` (events,
+ * state) and `@hitl/contracts/socket-schemas` (client payloads and acks). Nothing
  * here imports the server, so a browser bundle or a Node script can depend on it alone.
  */
 export * from './error-codes.js';

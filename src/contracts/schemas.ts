@@ -5,7 +5,6 @@ import {
   CLOSED_BY,
   DENY_REASON_MAX,
   DEQUEUE_REASONS,
-  IF_BUSY_POLICIES,
   type EventDataMap,
   type EventType,
   type FormField,
@@ -25,29 +24,23 @@ import {
   type SessionStateView,
   type SessionView,
 } from './session.js';
-import {
-  type ClientAcks,
-  type ClientEventName,
-  type ClientPayloads,
-  INBOX_STATUSES,
-  type InboxEvent,
-  type SocketError,
-} from './socket.js';
+import { INBOX_STATUSES, type InboxEvent, type SocketError } from './socket.js';
 
 /**
  * JSON schemas of the wire contract, one per event type, client payload and ack. Typed against
  * the contract's names (`satisfies Record<EventType, …>`), so a new event type or client event
  * without a schema does not compile, and each object schema is built by `shape<T>` from the
  * contract type it describes, so a field the type has and the schema lacks (or the reverse)
- * does not compile either. The AsyncAPI document is built from these.
+ * does not compile either. The AsyncAPI document is built from these (the client events' payloads
+ * and acks are in socket-schemas.ts).
  */
 export type JsonSchema = Record<string, unknown>;
 
-const uuid = { type: 'string', format: 'uuid' };
+export const uuid = { type: 'string', format: 'uuid' };
 const dateTime = { type: 'string', format: 'date-time' };
 const str = { type: 'string' };
-const int = { type: 'integer', minimum: 0 };
-const bool = { type: 'boolean' };
+export const int = { type: 'integer', minimum: 0 };
+export const bool = { type: 'boolean' };
 
 export function obj(
   properties: Record<string, JsonSchema>,
@@ -67,7 +60,7 @@ type RequiredKeys<T> = {
  * `required` only fields T does not mark optional. It may be left out (all required) only when
  * T has no optional field, so an optional field is never documented as required.
  */
-function shape<T>(
+export function shape<T>(
   properties: { [K in keyof T]-?: JsonSchema },
   ...required: [keyof T] extends [RequiredKeys<T>]
     ? [list?: readonly RequiredKeys<T>[]]
@@ -77,7 +70,10 @@ function shape<T>(
 }
 
 /** A string schema whose values are one of a contract's `as const` lists. */
-const oneOf = (values: readonly string[]): JsonSchema => ({ type: 'string', enum: [...values] });
+export const oneOf = (values: readonly string[]): JsonSchema => ({
+  type: 'string',
+  enum: [...values],
+});
 
 export const EVENT_DATA_SCHEMAS = {
   user_message: shape<EventDataMap['user_message']>(
@@ -254,113 +250,4 @@ export const INBOX_SCHEMA = shape<InboxEvent>({
   sessionId: uuid,
   kind: oneOf(INTERACTION_KINDS),
   status: oneOf(INBOX_STATUSES),
-});
-
-const clientMessageId = { type: 'string', pattern: '^[\\w.:-]{1,128}$' };
-
-export const CLIENT_PAYLOAD_SCHEMAS = {
-  'session:create': shape<ClientPayloads['session:create']>(
-    { title: { type: 'string', minLength: 1, maxLength: 200 } },
-    [],
-  ),
-  'session:join': shape<ClientPayloads['session:join']>(
-    { sessionId: uuid, afterSeq: { ...int, default: 0 } },
-    ['sessionId'],
-  ),
-  'session:leave': shape<ClientPayloads['session:leave']>({ sessionId: uuid }),
-  'message:send': shape<ClientPayloads['message:send']>(
-    {
-      sessionId: uuid,
-      content: {
-        type: 'string',
-        description:
-          'Trimmed, 1..MAX_MESSAGE_LENGTH (default 500) characters; no control characters but newline and tab',
-      },
-      clientMessageId,
-      ifBusy: { ...oneOf(IF_BUSY_POLICIES), default: 'reject' },
-      parentIntentId: {
-        ...uuid,
-        type: ['string', 'null'],
-        description: 'The intent this message follows instead of the head; null: the very start',
-      },
-    },
-    ['sessionId', 'content', 'clientMessageId'],
-  ),
-  'interaction:respond': shape<ClientPayloads['interaction:respond']>({
-    sessionId: uuid,
-    interactionId: uuid,
-    response: {
-      oneOf: [
-        obj(
-          {
-            approved: { type: 'boolean', enum: [true] },
-            arguments: {
-              type: 'object',
-              description: "Run the tool with these instead (checked against the tool's schema)",
-            },
-            scope: { ...oneOf(APPROVAL_SCOPES), default: 'once' },
-          },
-          ['approved'],
-        ),
-        obj(
-          {
-            approved: { type: 'boolean', enum: [false] },
-            reason: { type: 'string', minLength: 1, maxLength: DENY_REASON_MAX },
-          },
-          ['approved'],
-        ),
-        obj({ values: { type: 'object', additionalProperties: { type: 'string' } } }),
-        obj({ retry: bool }),
-      ],
-    },
-  }),
-  'run:cancel': shape<ClientPayloads['run:cancel']>({ sessionId: uuid }),
-  'intent:resume': shape<ClientPayloads['intent:resume']>({ sessionId: uuid, intentId: uuid }),
-  'intent:cancel': shape<ClientPayloads['intent:cancel']>({ sessionId: uuid, intentId: uuid }),
-  'intent:regenerate': shape<ClientPayloads['intent:regenerate']>({
-    sessionId: uuid,
-    intentId: uuid,
-  }),
-  'session:checkout': shape<ClientPayloads['session:checkout']>({
-    sessionId: uuid,
-    intentId: uuid,
-  }),
-} satisfies Record<ClientEventName, JsonSchema>;
-
-/** The success ack of event E: `ok: true` and exactly the fields of E's ack in the contract. */
-const ok = <E extends ClientEventName>(properties: {
-  [K in keyof ClientAcks[E]]-?: JsonSchema;
-}): JsonSchema => obj({ ok: { type: 'boolean', const: true }, ...properties });
-
-export const CLIENT_ACK_SCHEMAS = {
-  'session:create': ok<'session:create'>({ session: SESSION_SCHEMA }),
-  'session:join': ok<'session:join'>({
-    session: SESSION_SCHEMA,
-    state: STATE_SCHEMA,
-    events: { type: 'array', maxItems: 500, items: { $ref: '#/components/schemas/SessionEvent' } },
-    hasMore: bool,
-  }),
-  'session:leave': ok<'session:leave'>({}),
-  'message:send': obj(
-    {
-      ok: { type: 'boolean', const: true },
-      intentId: uuid,
-      runId: { ...uuid, type: ['string', 'null'], description: 'null while the intent is queued' },
-      seq: { type: 'integer', minimum: 1 },
-      queued: { type: 'boolean', const: true },
-      position: { type: 'integer', minimum: 1, description: 'Place in the queue, 1 = next' },
-    },
-    ['ok', 'intentId', 'runId', 'seq'],
-  ),
-  'interaction:respond': ok<'interaction:respond'>({}),
-  'run:cancel': ok<'run:cancel'>({ runId: uuid }),
-  'intent:resume': ok<'intent:resume'>({ runId: uuid }),
-  'intent:cancel': ok<'intent:cancel'>({}),
-  'intent:regenerate': ok<'intent:regenerate'>({ runId: uuid }),
-  'session:checkout': ok<'session:checkout'>({ headIntentId: uuid }),
-} satisfies Record<ClientEventName, JsonSchema>;
-
-export const ACK_FAILURE_SCHEMA = obj({
-  ok: { type: 'boolean', const: false },
-  error: ERROR_SCHEMA,
 });

@@ -1,14 +1,11 @@
 import { EVENT_TYPES } from '../contracts/events.js';
 import { CLIENT_EVENTS, CHAT_NAMESPACE, type ClientEventName } from '../contracts/socket.js';
+import { ERROR_SCHEMA, eventSchema, INBOX_SCHEMA, type JsonSchema } from '../contracts/schemas.js';
 import {
   ACK_FAILURE_SCHEMA,
   CLIENT_ACK_SCHEMAS,
   CLIENT_PAYLOAD_SCHEMAS,
-  ERROR_SCHEMA,
-  eventSchema,
-  INBOX_SCHEMA,
-  type JsonSchema,
-} from '../contracts/schemas.js';
+} from '../contracts/socket-schemas.js';
 
 /** `session:join` → `sessionJoin` (AsyncAPI component keys allow no colon). */
 const key = (event: string): string =>
