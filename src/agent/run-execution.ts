@@ -2,19 +2,25 @@ import { Logger } from '@nestjs/common';
 import type { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason, EventDataMap, NewEvent, ThinkingStep } from '../contracts/events.js';
 import type { HistoryService } from '../history/history.service.js';
-import { DomainError } from '../common/domain-error.js';
 import type { QuotaPolicy } from '../quotas/quota-policy.service.js';
 import type { UsageMeter } from '../quotas/usage-meter.js';
 import type { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import type { RunRef } from '../runs/run-ref.js';
 import type { InteractionAnswer } from '../runs/interaction-hub.js';
-import type { ToolCall, TranscriptMessage } from '../runs/transcript.js';
-import { AgentFailure, RunCancelled, type RunSpec, RunSuperseded } from '../runs/run-spec.js';
-import type { RunQuestions } from '../runs/run-questions.js';
+import type { PausedRuns } from '../runs/paused-runs.js';
+import type { TranscriptMessage } from '../runs/transcript.js';
+import {
+  AgentFailure,
+  type PausePoint,
+  RunCancelled,
+  type RunSpec,
+  RunSuperseded,
+} from '../runs/run-spec.js';
+import type { QuestionData, RunQuestions } from '../runs/run-questions.js';
 import { runTool } from './run-tool.js';
-import { abortable } from './tools/tool.js';
 import { toolCallKey } from './tools/tool-call.ledger.js';
 import type { AgentToolkit } from './agent-toolkit.js';
+import { callModel, openRound } from './model-call.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -24,6 +30,8 @@ export interface RunExecutionDeps {
   lifecycle: RunLifecycle;
   /** Questions to the user (confirm, form) and the wait for their answers. */
   questions: RunQuestions;
+  /** Where a run waiting on a question is let go of at shutdown (parked). */
+  pauses: PausedRuns;
   /** The model, the tools, the context and the tokenizer. */
   agent: AgentToolkit;
   /** The run's own events (thinking steps, streamed text). */
@@ -37,8 +45,10 @@ export interface RunExecutionDeps {
  * One attempt of the agent at an intent. Its state lives in `runs` and moves only through the
  * RunLifecycle, whose every transition says whether this run won: a run that loses one (ended
  * elsewhere, taken over, fenced) aborts its signal and writes nothing more. Steps are told as
- * `thinking` events, text streams as `generating`, pauses are questions (RunQuestions).
- * Cancellation is the AbortSignal, which reaches the model call and the tool.
+ * `thinking` events, text streams as `generating`, pauses are questions (RunQuestions), each
+ * asked after a checkpoint of the transcript so far: a run adopted after its node stopped
+ * (RunSpec.resume) replays that transcript silently up to the question and goes on from its
+ * answer. Cancellation is the AbortSignal, which reaches the model call and the tool.
  */
 export class RunExecution {
   private readonly logger = new Logger(RunExecution.name);
@@ -47,22 +57,38 @@ export class RunExecution {
   private cancelWon = false;
   private step: ThinkingStep | undefined;
   private done: Promise<void> | undefined;
-  private readonly meter: UsageMeter;
+  readonly meter: UsageMeter;
+  private readonly transcript: TranscriptMessage[];
+  /** Set while replaying to the question an adopted run paused at; nothing is written meanwhile. */
+  private replay: PausePoint | undefined;
+  /** Whether it waits on a question now (a shutdown then parks it instead of cancelling). */
+  private waiting = false;
 
   constructor(
     readonly spec: RunSpec,
     private readonly deps: RunExecutionDeps,
   ) {
     this.meter = deps.quotas.meter(spec.userId, deps.agent.tokens);
+    if (spec.usage) Object.assign(this.meter.totals, spec.usage);
+    this.transcript = [...spec.transcript];
+    this.replay = spec.resume;
   }
 
-  /** For runTool: the tools and their ledger (and the fault points, below). */
+  /** For runTool and callModel: the tools and their ledger, the history, the quotas. */
   get agent(): AgentToolkit {
     return this.deps.agent;
   }
 
   get faults(): FaultPoints {
     return this.deps.faults;
+  }
+
+  get history(): HistoryService {
+    return this.deps.history;
+  }
+
+  get quotas(): QuotaPolicy {
+    return this.deps.quotas;
   }
 
   get signal(): AbortSignal {
@@ -92,6 +118,22 @@ export class RunExecution {
     return this.cancelWon;
   }
 
+  /**
+   * The node stops. A run waiting on a question is parked (its question stays open, any node
+   * adopts it once answered); one answered meanwhile, or doing anything else, is cancelled
+   * `shutdown` as before (resumable).
+   */
+  async shutdown(): Promise<void> {
+    if (!this.waiting) {
+      await this.cancel('shutdown');
+      return;
+    }
+    this.abandon('parked: the node stops');
+    await this.done;
+    if (await this.deps.pauses.park(this.spec.runId)) return;
+    await this.deps.lifecycle.cancel(this.ref, 'shutdown');
+  }
+
   /** Stops the run without writing anything (its state was changed by somebody else). */
   abandon(why: string): void {
     if (!this.signal.aborted) this.controller.abort(new RunSuperseded(why));
@@ -112,18 +154,43 @@ export class RunExecution {
     detail?: string,
   ): Promise<void> {
     this.step = status === 'started' ? step : undefined;
+    // A replay retraces steps the log already tells.
+    if (this.replay) return;
     await this.append([
       { type: 'thinking', data: { step, status, ...(detail !== undefined ? { detail } : {}) } },
     ]);
   }
 
-  ask<K extends 'confirm' | 'form'>(
+  /** Whether a replay is to find this tool call's question asked already (and not ask again). */
+  replays(callKey: string, kind: PausePoint['kind']): boolean {
+    return this.replay?.callKey === callKey && this.replay.kind === kind;
+  }
+
+  /**
+   * Asks a tool call's question: after a checkpoint of the transcript so far (with where it
+   * pauses and the usage), so the run can be adopted and replayed to it; a replay gets the
+   * answer the question already has (or waits for it) instead.
+   */
+  async ask<K extends 'confirm' | 'form'>(
     kind: K,
-    data: K extends 'confirm'
-      ? Omit<EventDataMap['request_confirmation'], 'interactionId' | 'expiresAt'>
-      : Omit<EventDataMap['component'], 'interactionId' | 'expiresAt'>,
+    data: QuestionData<K>,
+    callKey: string,
   ): Promise<InteractionAnswer> {
-    return this.deps.questions.ask(this.ref, this.signal, kind, data);
+    const point = { callKey, kind };
+    if (this.replay) {
+      const resumes = this.replays(callKey, kind);
+      const answer = await this.deps.questions.asked(this.ref, this.signal, point, resumes);
+      if (resumes) this.replay = undefined;
+      return answer;
+    }
+    const paused = { transcript: this.transcript, pausedAt: point, usage: this.meter.totals };
+    if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, paused))) this.lost('checkpoint');
+    this.waiting = true;
+    try {
+      return await this.deps.questions.ask(this.ref, this.signal, point, data);
+    } finally {
+      this.waiting = false;
+    }
   }
 
   private async execute(): Promise<void> {
@@ -166,7 +233,9 @@ export class RunExecution {
     throw new RunSuperseded(transition);
   }
 
-  private async steps(): Promise<void> {
+  /** task_started (unless an adopted run's, which has it), and a failure on purpose if asked. */
+  private async begin(): Promise<void> {
+    if (this.spec.resume) return;
     if (!(await this.deps.lifecycle.begin(this.ref, this.spec.announced))) this.lost('start');
     await this.thinking('intent_recognition', 'started');
     const failFirst = this.agent.failFirstAttempts;
@@ -175,16 +244,22 @@ export class RunExecution {
         `Attempt ${this.spec.attempt} failed on purpose (AGENT_FAIL_FIRST_ATTEMPTS=${failFirst})`,
       );
     }
-    const transcript = [...this.spec.transcript];
+  }
+
+  private async steps(): Promise<void> {
+    await this.begin();
+    const transcript = this.transcript;
     let phase: 'recognize' | 'respond' = 'recognize';
-    if (transcript[transcript.length - 1]?.role === 'tool') {
+    const open = openRound(transcript);
+    if (open || transcript[transcript.length - 1]?.role === 'tool') {
       await this.thinking('intent_recognition', 'completed', 'resumed after the tool step');
+      if (open) await this.toolCalls(open.at, open.from);
       phase = 'respond';
     }
+    if (this.replay) throw new AgentFailure('The run could not go back to the question it paused at');
     let answer: string | undefined;
     for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
-      const out = await this.callModel(transcript, phase);
-      const at = transcript.length;
+      const out = await callModel(this, transcript, phase);
       transcript.push({
         role: 'assistant',
         content: out.text,
@@ -194,20 +269,11 @@ export class RunExecution {
         answer = out.text;
         break;
       }
-      const ran: ToolCall[] = [];
-      for (const [i, call] of out.calls.entries()) {
-        const done = await runTool(this, call, toolCallKey(this.spec.intentId, at, i, call.name));
-        ran.push(done.call);
-        transcript.push(done.message);
-      }
-      // The calls as they ran (a person may have edited their arguments): what the model sees next.
-      transcript[at] = { role: 'assistant', content: out.text, toolCalls: ran };
-      if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, { transcript })))
-        this.lost('checkpoint');
+      await this.toolCalls(transcript.length - 1, 0);
       phase = 'respond';
     }
     // Out of tool rounds: one last call without tools, so the model answers with what it has.
-    answer ??= (await this.callModel(transcript, 'respond', false)).text;
+    answer ??= (await callModel(this, transcript, 'respond', false)).text;
     this.signal.throwIfAborted();
     if (!answer.trim()) {
       throw new AgentFailure(
@@ -220,81 +286,25 @@ export class RunExecution {
   }
 
   /**
-   * One model call. In the recognition phase the first text chunk means "the answer is a reply":
-   * intent_recognition completes and response_generation starts before the text is streamed.
+   * The tool calls of the assistant message at `at`, from call `from` on, then a checkpoint.
+   * Each call is written back as it ran (a person may have edited its arguments) before the next
+   * one starts: what the model sees next, and what a checkpoint before a question holds.
    */
-  private async callModel(
-    transcript: TranscriptMessage[],
-    phase: 'recognize' | 'respond',
-    offerTools = true,
-  ): Promise<{ text: string; calls: ToolCall[] }> {
-    await this.assertQuota();
-    // Built for each call: the transcript grows with every tool round, and the earlier turns
-    // must give way for it to keep the whole input within CONTEXT_MAX_TOKENS.
-    const context = await this.agent.context.build({
-      sessionId: this.spec.sessionId,
-      intentId: this.spec.intentId,
-      transcript,
-      tools: this.agent.tools.all(),
-    });
-    if (phase === 'respond') await this.thinking('response_generation', 'started');
-    let text = '';
-    const calls: ToolCall[] = [];
-    let generating = phase === 'respond';
-    const messages = [...context.earlier, ...transcript];
-    this.meter.beginCall([context.system, ...messages.map((m) => m.content)]);
-    try {
-      const stream = this.agent.provider.stream({
-        system: context.system,
-        messages,
-        tools: offerTools ? this.agent.tools.all() : [],
-        signal: this.signal,
-      });
-      const iterator = stream[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await abortable(iterator.next(), this.signal);
-        if (next.done) break;
-        const chunk = next.value;
-        if (chunk.type === 'usage') {
-          await this.meter.reported(chunk.promptTokens, chunk.completionTokens);
-        } else if (chunk.type === 'tool_call') {
-          this.meter.received(JSON.stringify(chunk.call.arguments));
-          if (offerTools) calls.push(chunk.call);
-        } else if (chunk.text) {
-          this.meter.received(chunk.text);
-          if (!generating) {
-            await this.thinking('intent_recognition', 'completed', 'reply');
-            await this.thinking('response_generation', 'started');
-            generating = true;
-            await this.faults.hit('run.reply-started');
-          }
-          // A cancel that arrived during the steps above ends the run; it is not an empty answer.
-          this.signal.throwIfAborted();
-          text += chunk.text;
-          this.deps.history.appendDelta(this.spec.sessionId, this.spec, chunk.text);
-          await this.faults.hit('run.streamed');
-        }
-      }
-    } finally {
-      await this.meter.endCall();
+  private async toolCalls(at: number, from: number): Promise<void> {
+    const first = this.transcript[at];
+    const calls = first.role === 'assistant' ? (first.toolCalls ?? []) : [];
+    for (let i = from; i < calls.length; i++) {
+      const call = calls[i];
+      const done = await runTool(this, call, toolCallKey(this.spec.intentId, at, i, call.name));
+      const message = this.transcript[at];
+      if (message.role === 'assistant')
+        this.transcript[at] = {
+          ...message,
+          toolCalls: (message.toolCalls ?? []).map((c, j) => (j === i ? done.call : c)),
+        };
+      this.transcript.push(done.message);
     }
-    if (phase === 'recognize' && !generating) {
-      await this.thinking(
-        'intent_recognition',
-        'completed',
-        calls.length ? `tool: ${calls.map((c) => c.name).join(', ')}` : 'reply',
-      );
-    }
-    if (generating && calls.length === 0) await this.thinking('response_generation', 'completed');
-    return { text, calls };
-  }
-
-  /** The daily token quota, checked before every model call; running out fails the attempt. */
-  private async assertQuota(): Promise<void> {
-    try {
-      await this.deps.quotas.assertTokensLeft(this.spec.userId);
-    } catch (err) {
-      throw err instanceof DomainError ? new AgentFailure(err.message) : err;
-    }
+    const saved = { transcript: this.transcript, pausedAt: null, usage: this.meter.totals };
+    if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, saved))) this.lost('checkpoint');
   }
 }

@@ -2,7 +2,8 @@ import type { ToolCall, TranscriptMessage } from '../runs/transcript.js';
 import type { FaultPoints } from '../common/fault-points.js';
 import type { EventDataMap, ThinkingStep } from '../contracts/events.js';
 import type { InteractionAnswer } from '../runs/interaction-hub.js';
-import type { RunSpec } from '../runs/run-spec.js';
+import type { QuestionData } from '../runs/run-questions.js';
+import type { PausePoint, RunSpec } from '../runs/run-spec.js';
 import type { AgentToolkit } from './agent-toolkit.js';
 import { abortable } from './tools/tool.js';
 
@@ -24,12 +25,14 @@ export interface ToolCallRun {
     status: EventDataMap['thinking']['status'],
     detail?: string,
   ): Promise<void>;
+  /** Asks the call's question (`callKey` names the call, so an adopted run finds it again). */
   ask<K extends 'confirm' | 'form'>(
     kind: K,
-    data: K extends 'confirm'
-      ? Omit<EventDataMap['request_confirmation'], 'interactionId' | 'expiresAt'>
-      : Omit<EventDataMap['component'], 'interactionId' | 'expiresAt'>,
+    data: QuestionData<K>,
+    callKey: string,
   ): Promise<InteractionAnswer>;
+  /** Whether the run replays to this very question (it was asked: no grant can skip it now). */
+  replays(callKey: string, kind: PausePoint['kind']): boolean;
 }
 
 /** A tool call's result for the model, and the call as it ran (a person may edit its arguments). */
@@ -73,11 +76,15 @@ export async function runTool(
   const unusable = new Set(tool.invalidArguments?.(args) ?? []);
   const missing = tool.required.filter((k) => blank(args[k]) || unusable.has(k));
   if (missing.length > 0) {
-    const answer = await run.ask('form', {
-      kind: 'form',
-      title: `${tool.name}: ${missing.join(' and ')} needed`,
-      fields: tool.formFields.filter((f) => missing.includes(f.name)),
-    });
+    const answer = await run.ask(
+      'form',
+      {
+        kind: 'form',
+        title: `${tool.name}: ${missing.join(' and ')} needed`,
+        fields: tool.formFields.filter((f) => missing.includes(f.name)),
+      },
+      key,
+    );
     if (answer.outcome !== 'submitted') {
       await run.thinking(
         'parameter_extraction',
@@ -91,18 +98,26 @@ export async function runTool(
       );
     }
     Object.assign(args, (answer.response as { values: Record<string, unknown> }).values);
+    // The call as it runs: the model's transcript shows the values the person gave.
+    call = { ...call, arguments: { ...args } };
   }
   await run.thinking('parameter_extraction', 'completed', JSON.stringify(args));
 
   // A grant is read at each call, so a revoke applies from the next one.
   const byGrant =
-    tool.needsConfirmation && (await run.agent.grants.has(run.spec.sessionId, tool.name));
+    tool.needsConfirmation &&
+    !run.replays(key, 'confirm') &&
+    (await run.agent.grants.has(run.spec.sessionId, tool.name));
   if (tool.needsConfirmation && !byGrant) {
-    const answer = await run.ask('confirm', {
-      tool: tool.name,
-      arguments: args,
-      message: `Run ${tool.name} with ${JSON.stringify(args)}?`,
-    });
+    const answer = await run.ask(
+      'confirm',
+      {
+        tool: tool.name,
+        arguments: args,
+        message: `Run ${tool.name} with ${JSON.stringify(args)}?`,
+      },
+      key,
+    );
     if (answer.outcome !== 'approved') {
       // The model is told why (a denial's reason, as the person wrote it), as the tool's result.
       const reason = (answer.response as { reason?: unknown } | undefined)?.reason;

@@ -50,6 +50,8 @@ export type FaultPoint =
   | 'answer.checked'
   /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
   | 'interaction.resolved'
+  /** A node is about to adopt a parked run (its question answered), before the UPDATE. */
+  | 'pause.adopting'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
   /** An SSE request's ticket and session passed their checks, before the ticket is used. */

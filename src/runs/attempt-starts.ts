@@ -55,10 +55,13 @@ export class AttemptStarts {
     const last = await this.store.lastRun(intentId);
     const attempt = (last?.attempt ?? 0) + 1;
     const fresh = { transcript: [{ role: 'user', content: intent.content }] };
-    const checkpoint =
-      from === 'start'
-        ? { ...fresh, firstAttempt: attempt }
-        : ((last?.checkpoint as { transcript: unknown[] } | null) ?? fresh);
+    // A checkpoint taken at a question says where that run paused: not where the next one does.
+    const { pausedAt: _paused, usage: _usage, ...kept } = (last?.checkpoint ?? fresh) as {
+      transcript: unknown[];
+      pausedAt?: unknown;
+      usage?: unknown;
+    };
+    const checkpoint = from === 'start' ? { ...fresh, firstAttempt: attempt } : kept;
     const run: RunRef = {
       runId: randomUUID(),
       intentId,

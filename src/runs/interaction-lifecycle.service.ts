@@ -52,7 +52,7 @@ export class InteractionLifecycle {
   ) {}
 
   /** running → awaiting_input with the question stored and published; false if the run moved. */
-  ask(run: RunRef, q: Question, expiresAt: Date): Promise<boolean> {
+  ask(run: RunRef, q: Question, expiresAt: Date, callKey?: string): Promise<boolean> {
     return this.history.transaction(run.sessionId, async () => {
       if (!(await this.store.transitionRun(run.runId, 'awaiting_input'))) return false;
       const id = q.data.interactionId;
@@ -64,6 +64,7 @@ export class InteractionLifecycle {
         kind: q.kind,
         payload: q.data,
         expiresAt,
+        callKey,
       });
       const ids = { runId: run.runId, intentId: run.intentId };
       await this.history.append(run.sessionId, [
@@ -76,9 +77,12 @@ export class InteractionLifecycle {
     });
   }
 
-  /** awaiting_input → running once answered; false if the run was ended meanwhile. */
-  async answered(run: RunRef): Promise<boolean> {
-    return (await this.store.transitionRun(run.runId, 'running')) !== undefined;
+  /**
+   * awaiting_input → running once answered, by the node holding the run; false if the run was
+   * ended, parked or adopted by another node meanwhile.
+   */
+  async answered(run: RunRef, nodeId: string): Promise<boolean> {
+    return (await this.store.transitionRun(run.runId, 'running', { nodeId })) !== undefined;
   }
 
   /**

@@ -12,6 +12,7 @@ import { InteractionLifecycle } from './interaction-lifecycle.service.js';
 import { InteractionTimers } from './interaction-timers.js';
 import { type AnsweredRow, RunsStore } from './runs.store.js';
 import { InteractionHub } from './interaction-hub.js';
+import { PausedRuns } from './paused-runs.js';
 
 const SWEEP_MS = 1000;
 
@@ -37,6 +38,7 @@ export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplica
     @Inject(InteractionHub) private readonly hub: InteractionHub,
     @Inject(InteractionTimers) private readonly timers: InteractionTimers,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(PausedRuns) private readonly pauses: PausedRuns,
   ) {
     timers.setHandler((id) => this.expire(id));
   }
@@ -67,12 +69,18 @@ export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
-  /** Hands a resolved question's answer to its run: here, or to the node that runs it. */
+  /**
+   * Hands a resolved question's answer to its run: here, to the node that runs it, or (a parked
+   * run, whose node stopped) to this node, which adopts the run.
+   */
   hand(row: AnsweredRow): void {
     if (row.kind === 'retry' || !row.outcome) return;
     const answer = { outcome: row.outcome, response: row.response ?? undefined };
     if (this.hub.deliver(row.id, answer)) return;
     this.cluster.publish({ kind: 'answer', interactionId: row.id, ...answer });
+    this.pauses.adopt(row.run_id).catch((err: unknown) => {
+      this.logger.warn({ err, runId: row.run_id }, 'could not adopt a paused run');
+    });
   }
 
   private async sweep(): Promise<void> {
@@ -86,6 +94,7 @@ export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplica
           response: row.response ?? undefined,
         });
       }
+      await this.pauses.adoptReady();
     } catch (err) {
       this.logger.warn({ err }, 'interaction sweep failed');
     }

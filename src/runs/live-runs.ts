@@ -96,9 +96,12 @@ export class LiveRuns implements OnModuleInit, OnModuleDestroy, BeforeApplicatio
     if (run && (runId === undefined || run.spec.runId === runId)) run.abandon(why);
   }
 
-  /** Graceful shutdown: every live run ends with task_cancelled {reason: shutdown} (resumable). */
+  /**
+   * Graceful shutdown: every live run ends with task_cancelled {reason: shutdown} (resumable),
+   * except those waiting on a question, which are parked for another node (or the next start).
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.bySession.values()].map((r) => r.cancel('shutdown')));
+    await Promise.all([...this.bySession.values()].map((r) => r.shutdown()));
   }
 }

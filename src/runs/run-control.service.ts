@@ -158,6 +158,8 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
       if (this.live.executes(sessionId, active.id)) return undefined;
       if (active.id === refused?.runId) return { asked: active.id };
       asked = active.id;
+      // A parked run is executed by no node: nobody to ask.
+      if (active.parked_at) return { asked };
       const reply = await this.askOwner(sessionId, active.id, reason);
       if (reply === undefined) {
         this.logger.warn(

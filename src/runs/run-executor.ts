@@ -15,6 +15,8 @@ export interface LiveExecution {
   cancel(reason: CancelReason): Promise<boolean>;
   /** Stops it without writing (another writer changed the run's state). */
   abandon(why: string): void;
+  /** The node stops: cancels it (`shutdown`), or parks it when it waits on a question. */
+  shutdown(): Promise<void>;
 }
 
 /** Makes executions of committed runs: what the engine reaches the agent through. */

@@ -12,6 +12,7 @@ import { PeriodicJob } from '../common/periodic-job.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
 import { RunsStore } from './runs.store.js';
 import { LiveRuns } from './live-runs.js';
+import { PausedRuns } from './paused-runs.js';
 
 /**
  * Who may keep a run going. With `stale` = RUN_STALE_AFTER_MS:
@@ -20,7 +21,9 @@ import { LiveRuns } from './live-runs.js';
  *   it over (a slow node stops itself; it never runs alongside its replacement);
  * - every stale/4 any node takes over runs not renewed for `stale` (one conditional UPDATE per
  *   run, fenced on owner and heartbeat): interrupted, retry offered. That includes runs nothing
- *   ever executed (a launch that failed or was refused at shutdown).
+ *   ever executed (a launch that failed or was refused at shutdown). A run waiting on a question
+ *   is not interrupted but parked (PausedRuns): its question stays open, and the node that sees
+ *   it answered adopts it.
  * At start-up without Redis every active run is left from a previous process: all are taken over.
  */
 @Injectable()
@@ -45,6 +48,7 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(RunLifecycle) private readonly lifecycle: RunLifecycle,
     @Inject(ClusterBus) private readonly cluster: ClusterBus,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(PausedRuns) private readonly pauses: PausedRuns,
   ) {
     this.staleAfterMs = config.timeouts.runStaleAfterMs;
     const job = (name: string, run: () => Promise<void> | void): PeriodicJob =>
@@ -113,7 +117,10 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
-  /** Interrupts active runs not renewed for `staleMs` (0: every active run). */
+  /**
+   * Parks waiting runs and interrupts the other active runs not renewed for `staleMs` (0: every
+   * active run); then adopts the parked runs already answered.
+   */
   private async takeOver(staleMs: number): Promise<void> {
     try {
       // 0 means "every active run": a little ahead of now, for the clocks of app and database.
@@ -125,11 +132,17 @@ export class RunFencing implements OnApplicationBootstrap, BeforeApplicationShut
       });
       const mine = new Set(this.liveRuns.live().map((r) => r.spec.runId));
       const taken: string[] = [];
+      const parked: string[] = [];
       for (const row of rows) {
         if (mine.has(row.id)) continue;
-        if (await this.lifecycle.interrupt(row, { staleBefore })) taken.push(row.id);
+        const holder = { nodeId: row.node_id, staleBefore };
+        if (row.status === 'awaiting_input' && (await this.pauses.park(row.id, holder)))
+          parked.push(row.id);
+        else if (await this.lifecycle.interrupt(row, { staleBefore })) taken.push(row.id);
       }
       if (taken.length) this.logger.warn({ runs: taken }, 'interrupted runs taken over');
+      if (parked.length) this.logger.log({ runs: parked }, 'parked waiting runs taken over');
+      await this.pauses.adoptReady();
     } catch (err) {
       this.logger.error({ err }, 'taking over stale runs failed');
     }

@@ -15,6 +15,20 @@ export interface RunSpec {
    * to the run before its execution begins.
    */
   announced?: boolean;
+  /**
+   * An adopted paused run (PausedRuns): it replays its transcript, writing nothing, up to the
+   * question it paused at, and goes on from that question's stored answer. Its task_started is
+   * in the log already.
+   */
+  resume?: PausePoint;
+  /** Tokens the run used before it paused (an adopted run's usage goes on from there). */
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
+/** Where a run paused: the tool call (its ledger key) and the kind of question it asked. */
+export interface PausePoint {
+  callKey: string;
+  kind: 'confirm' | 'form';
 }
 
 /** Why a run stopped early; carried as the AbortSignal's reason. */

@@ -21,6 +21,8 @@ import { SessionQueue } from './session-queue.js';
 import { SessionBranches } from './session-branches.js';
 import { AttemptStarts } from './attempt-starts.js';
 import { QueueSweeper } from './queue-sweeper.js';
+import { PausedRuns } from './paused-runs.js';
+import { PausedRunsStore } from './paused-runs.store.js';
 
 /**
  * The run engine: the one owner of runs, intents and interactions (their tables and state
@@ -29,7 +31,9 @@ import { QueueSweeper } from './queue-sweeper.js';
  * What a run does inside is the agent's (agent/); it is started through RunLauncher, which
  * reaches the agent's executor by the RUN_EXECUTOR token. A session's queue of intents
  * (SessionQueue) starts the next one in the transaction that frees the session. Standing
- * approval grants (ApprovalGrants) are written with the answer that makes them.
+ * approval grants (ApprovalGrants) are written with the answer that makes them. A run waiting
+ * on a question outlives its process: parked, then adopted by whichever node sees it answered
+ * (PausedRuns).
  */
 @Module({
   providers: [
@@ -39,8 +43,9 @@ import { QueueSweeper } from './queue-sweeper.js';
     SessionQueue,
     SessionBranches,
     AttemptStarts,
-    AttemptStarts,
     QueueSweeper,
+    PausedRuns,
+    PausedRunsStore,
     RunsRepository,
     InboxRepository,
     RunLifecycle,
@@ -74,6 +79,7 @@ import { QueueSweeper } from './queue-sweeper.js';
     RunControlService,
     LiveRunStopper,
     ApprovalGrants,
+    PausedRuns,
   ],
 })
 export class RunsModule {}

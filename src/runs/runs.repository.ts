@@ -14,6 +14,8 @@ export interface RunRow {
   attempt: number;
   status: RunStatus;
   node_id: string;
+  /** Set while no node holds the run: it waits on a question (PausedRuns). */
+  parked_at: Date | null;
   started_at: Date;
   ended_at: Date | null;
   checkpoint: unknown;
@@ -32,7 +34,7 @@ export interface InteractionRow {
 }
 
 const RUN_COLUMNS =
-  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint';
+  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint, parked_at';
 const INTERACTION_COLUMNS =
   'id, run_id, intent_id, session_id, kind, payload, expires_at, resolved_at, outcome';
 

@@ -24,7 +24,7 @@ export interface AnsweredRow extends InteractionRow {
 }
 
 const RUN_COLUMNS =
-  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint';
+  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint, parked_at';
 const INTERACTION_COLUMNS =
   'id, run_id, intent_id, session_id, kind, payload, expires_at, resolved_at, outcome';
 
@@ -123,6 +123,7 @@ export class RunsStore {
          ended_at = CASE WHEN $3 = ANY($6::text[]) THEN NULL ELSE now() END
        WHERE id = $1 AND status = ANY($2::text[])
          AND ($4::text IS NULL OR node_id = $4) AND ($5::timestamptz IS NULL OR heartbeat_at < $5)
+         AND ($3 <> 'running' OR parked_at IS NULL)
        RETURNING ${RUN_COLUMNS}`,
       [
         runId,
@@ -196,13 +197,14 @@ export class RunsStore {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE runs SET heartbeat_at = now()
        WHERE id = ANY($1::uuid[]) AND node_id = $2 AND status = ANY($3::text[])
+         AND parked_at IS NULL
        RETURNING id`,
       [runIds, nodeId, ACTIVE_RUN_STATUSES],
     );
     return rows.map((r) => r.id);
   }
 
-  /** Active runs not renewed since `staleBefore` (of other nodes unless `anyNode`). */
+  /** Active runs not renewed since `staleBefore` (of other nodes unless `anyNode`), not parked. */
   async staleRuns(opts: {
     nodeId: string;
     staleBefore: Date;
@@ -211,6 +213,7 @@ export class RunsStore {
     return this.db.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs
        WHERE status = ANY($4::text[]) AND heartbeat_at < $2 AND ($3 OR node_id <> $1)
+         AND parked_at IS NULL
        ORDER BY started_at LIMIT 100`,
       [opts.nodeId, opts.staleBefore, opts.anyNode, ACTIVE_RUN_STATUSES],
     );
@@ -224,11 +227,22 @@ export class RunsStore {
     kind: InteractionKind;
     payload: object;
     expiresAt: Date;
+    /** The tool call that asks it (its ledger key), for a run that adopts the question. */
+    callKey?: string;
   }): Promise<void> {
     await this.db.query(
-      `INSERT INTO interactions (id, run_id, intent_id, session_id, kind, payload, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
-      [i.id, i.runId, i.intentId, i.sessionId, i.kind, JSON.stringify(i.payload), i.expiresAt],
+      `INSERT INTO interactions (id, run_id, intent_id, session_id, kind, payload, expires_at, call_key)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+      [
+        i.id,
+        i.runId,
+        i.intentId,
+        i.sessionId,
+        i.kind,
+        JSON.stringify(i.payload),
+        i.expiresAt,
+        i.callKey ?? null,
+      ],
     );
   }
 

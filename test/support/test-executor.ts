@@ -72,6 +72,11 @@ export class HeldExecution implements LiveExecution {
     return this.cancelWon;
   }
 
+  /** A held execution never waits on a question: a shutdown cancels it. */
+  async shutdown(): Promise<void> {
+    await this.cancel('shutdown');
+  }
+
   abandon(why: string): void {
     this.abandons.push(why);
     if (!this.signal.aborted) this.controller.abort(new RunSuperseded(why));
