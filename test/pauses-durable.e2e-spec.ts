@@ -3,6 +3,7 @@ import {
   describeEachDatabase,
   type TestDatabase,
 } from './support/databases.js';
+import { FakeOpenAi } from './support/fake-openai.js';
 import { Http } from './support/http.js';
 import { lifecycleProblems, waitFor, type LogRow } from './support/lifecycle.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
@@ -38,7 +39,11 @@ class Chat {
 
   async log(): Promise<Event[]> {
     const r = await this.http.get(`/sessions/${this.sessionId}/events?limit=1000`, this.token);
-    return r.body.items.map((e: any) => ({ ...e, runId: e.runId ?? null, intentId: e.intentId ?? null }));
+    return r.body.items.map((e: any) => ({
+      ...e,
+      runId: e.runId ?? null,
+      intentId: e.intentId ?? null,
+    }));
   }
 
   /** Waits for the first event of `type` (after `afterSeq`). */
@@ -145,6 +150,75 @@ describeEachDatabase('pauses that outlive their process', (kind) => {
     }, 120_000);
   }
 
+  it('the model is not asked again: after a restart the paused round goes on with the call as edited, and the usage so far counts', async () => {
+    const fake = new FakeOpenAi();
+    await fake.start();
+    try {
+      fake.script(
+        [
+          {
+            chunk: FakeOpenAi.toolCall(0, {
+              id: 'c1',
+              name: 'calculator',
+              args: '{"expression":"6*7"}',
+            }),
+          },
+          {
+            chunk: FakeOpenAi.toolCall(1, {
+              id: 'c2',
+              name: 'search_docs',
+              args: '{"query":"replay"}',
+            }),
+          },
+          { chunk: FakeOpenAi.usage(20, 5) },
+        ],
+        [{ chunk: FakeOpenAi.text('Done.') }, { chunk: FakeOpenAi.usage(30, 4) }],
+      );
+      const openai = {
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: fake.baseUrl,
+        OPENAI_API_KEY: 'test-key',
+        LLM_MODEL: 'fake-model',
+      };
+      const first = await start(openai);
+      const chat = await Chat.open(first, 'pause-model');
+      const runId = await chat.send('six times seven, then search');
+      const question = await chat.event('request_confirmation');
+      expect(question.data.arguments).toEqual({ query: 'replay' });
+      await first.stop('SIGTERM');
+
+      chat.on(await start(openai));
+      const answer = { approved: true, arguments: { query: 'idle expiry' } };
+      expect((await chat.respond(question.data.interactionId, answer)).status).toBe(200);
+      const done = await chat.event('task_completed', question.seq);
+      expect(done.runId).toBe(runId);
+      expect(done.data.usage).toEqual({ promptTokens: 50, completionTokens: 9 });
+      const log = await chat.log();
+      continuedOnce(log, runId, question);
+      // Two model calls in all: the one before the pause, the one after both tools ran.
+      expect(fake.requests).toHaveLength(2);
+      const second = fake.requests[1].messages;
+      const calls = second.find((m: any) => m.role === 'assistant').tool_calls;
+      expect(calls.map((c: any) => c.function)).toEqual([
+        { name: 'calculator', arguments: '{"expression":"6*7"}' },
+        { name: 'search_docs', arguments: '{"query":"idle expiry"}' },
+      ]);
+      expect(second.filter((m: any) => m.role === 'tool').map((m: any) => m.tool_call_id)).toEqual([
+        'c1',
+        'c2',
+      ]);
+      // The calculator ran once, before the stop; search_docs once, after the answer.
+      const executions = log.filter(
+        (e) =>
+          e.type === 'thinking' && e.data.step === 'tool_execution' && e.data.status === 'started',
+      );
+      expect(executions.map((e) => e.data.detail)).toEqual(['calculator', 'search_docs']);
+      expect(executions[1].seq).toBeGreaterThan(question.seq);
+    } finally {
+      await fake.stop();
+    }
+  }, 120_000);
+
   it('a question whose deadline passed while no node was up resolves timeout at start, and the run goes on', async () => {
     const first = await start({ CONFIRMATION_TIMEOUT_MS: '1500' });
     const chat = await Chat.open(first, 'pause-deadline');
@@ -165,9 +239,7 @@ describeEachDatabase('pauses that outlive their process', (kind) => {
     expect(done.runId).toBe(runId);
     const log = await chat.log();
     continuedOnce(log, runId, question);
-    expect(log.some((e) => e.type === 'thinking' && e.data.step === 'tool_execution')).toBe(
-      false,
-    );
+    expect(log.some((e) => e.type === 'thinking' && e.data.step === 'tool_execution')).toBe(false);
   }, 120_000);
 
   it('a form answered after a restart is checked, and its values go on into the same run', async () => {

@@ -189,7 +189,7 @@ export class EnvSchema extends ServiceEnvSchema {
   AGENT_FAIL_FIRST_ATTEMPTS = 0;
 
   @Doc(
-    'a run not renewed this long is taken over (interrupted, retry offered); its node gives it up at 0.6 × this',
+    'a run not renewed this long is taken over (interrupted, retry offered; one waiting on a question is parked, its question kept); its node gives it up at 0.6 × this',
   )
   @Transform(toInt)
   @IsInt()
