@@ -3,6 +3,14 @@
  * (`@hitl/contracts`, the package in src/contracts), so event names, payloads, acks and statuses
  * cannot drift from the server.
  */
+export {
+  type ArgumentField,
+  argumentFields,
+  type ArgumentKind,
+  argumentsOf,
+  type ArgumentValues,
+  initialValues,
+} from './argument-fields.js';
 export { AuthClient, memoryTokenStore, type StoredAuth, type TokenStore } from './auth.js';
 export {
   backoffDelay,

@@ -1,13 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import { type ConfirmResponse, DENY_REASON_MAX, type PendingInteraction } from '@hitl/sdk';
 import {
   type ArgumentField,
   argumentFields,
   argumentsOf,
   type ArgumentValues,
+  type ConfirmResponse,
+  DENY_REASON_MAX,
   initialValues,
-} from './argument-fields';
+  type PendingInteraction,
+} from '@hitl/sdk';
 import { useToolSchema } from './tools';
 
 type Confirm = Extract<PendingInteraction, { kind: 'confirm' }>;
@@ -109,7 +111,7 @@ export function ConfirmBody(props: {
   const allow = (scope: 'once' | 'session') => {
     setLocal({});
     if (!edited) return props.answer({ approved: true, scope });
-    const { args, problems } = argumentsOf(fields, shown);
+    const { args, problems } = argumentsOf(fields, shown, pending.arguments);
     if (Object.keys(problems).length > 0) return setLocal(problems);
     props.answer({ approved: true, arguments: args, scope });
   };

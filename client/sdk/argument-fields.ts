@@ -1,5 +1,12 @@
+/*
+ * A confirmation's arguments as form inputs, from the tool's parameter JSON schema (`GET /tools`),
+ * and the inputs back as the `arguments` of `{approved: true, arguments}`. Only the common
+ * schema shapes get their own input (string, number/integer, boolean, string enum); anything else
+ * is edited as JSON text, so every argument stays editable.
+ */
+
 /** How an argument is edited: a text box, a number box, a checkbox, a choice, or JSON text. */
-type ArgumentKind = 'text' | 'number' | 'boolean' | 'choice' | 'json';
+export type ArgumentKind = 'text' | 'number' | 'boolean' | 'choice' | 'json';
 
 export interface ArgumentField {
   name: string;
@@ -52,7 +59,10 @@ export function argumentFields(
 }
 
 /** The inputs' first values: the arguments the call was asked with. */
-export function initialValues(fields: ArgumentField[], args: Record<string, unknown>) {
+export function initialValues(
+  fields: ArgumentField[],
+  args: Record<string, unknown>,
+): ArgumentValues {
   const out: ArgumentValues = {};
   for (const f of fields) {
     const v = args[f.name];
@@ -65,19 +75,21 @@ export function initialValues(fields: ArgumentField[], args: Record<string, unkn
 
 /**
  * The arguments the inputs say, or the problems only this page can see (JSON that does not
- * parse). A blank optional input is left out; a blank required one is sent, so the service names
- * it. A number box's text that is not a number is sent as text: the service names that too.
+ * parse). A blank optional input is left out, and so is an unticked optional checkbox the asked
+ * call did not have; a blank required one is sent, so the service names it. A number box's text
+ * that is not a number is sent as text: the service names that too.
  */
 export function argumentsOf(
   fields: ArgumentField[],
   values: ArgumentValues,
+  asked: Record<string, unknown> = {},
 ): { args: Record<string, unknown>; problems: Record<string, string> } {
   const args: Record<string, unknown> = {};
   const problems: Record<string, string> = {};
   for (const f of fields) {
     const v = values[f.name];
     if (typeof v === 'boolean') {
-      args[f.name] = v;
+      if (v || f.required || f.name in asked) args[f.name] = v;
       continue;
     }
     if (v.trim() === '' && !f.required) continue;
