@@ -98,6 +98,30 @@ describe('web client: approvals in headless Chromium', () => {
     await context.close();
   }, 120_000);
 
+  it('lists the tools with their parameter schemas at GET /tools, for signed-in users only', async () => {
+    const context = await browser.newContext();
+    const chat = new WebChat(await context.newPage());
+    await chat.signUp(t.baseUrl, `tools-${Date.now()}@example.com`);
+    const list = await asUser<{ items: { name: string; needsConfirmation: boolean }[] }>(
+      chat.page,
+      'GET',
+      '/tools',
+    );
+    expect(list.items.find((x) => x.name === 'search_docs')).toEqual({
+      name: 'search_docs',
+      description: expect.any(String),
+      parameters: expect.objectContaining({ type: 'object', required: ['query'] }),
+      needsConfirmation: true,
+    });
+    expect(list.items.map((x) => x.name)).toEqual(
+      expect.arrayContaining(['calculator', 'create_reminder']),
+    );
+    const anonymous = await fetch(`${t.baseUrl}/tools`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { code: string }).code).toBe('UNAUTHORIZED');
+    await context.close();
+  });
+
   it('shows in the header badge a question asked in another session, live', async () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
     const chat = new WebChat(await context.newPage());
