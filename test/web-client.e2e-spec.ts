@@ -92,7 +92,7 @@ describe('web client in headless Chromium', () => {
         ),
       ).toBe(true);
     }
-    await second.page.getByRole('button', { name: 'Approve' }).click();
+    await second.page.getByRole('button', { name: 'Allow once' }).click();
     await dialogA.waitFor({ state: 'detached', timeout: 15_000 });
     // Focus goes back where it was before the dialog opened: the message box.
     await first.page.waitForFunction(

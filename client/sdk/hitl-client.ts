@@ -7,6 +7,7 @@ import {
   SocketRequests,
 } from './chat-socket.js';
 import { ApiError, type FetchLike, HttpTransport } from './http.js';
+import { Inbox } from './inbox.js';
 import { RestApi } from './rest-api.js';
 import { type EventSourceFactory, SessionRoom } from './session-room.js';
 
@@ -52,6 +53,8 @@ const defaultEventSource = (): EventSourceFactory | null => {
 export class HitlClient {
   readonly auth: AuthClient;
   readonly api: RestApi;
+  /** The user's open questions across all their sessions, live (`inbox` events). */
+  readonly inbox: Inbox;
   private readonly opts: Required<
     Pick<
       HitlClientOptions,
@@ -81,6 +84,7 @@ export class HitlClient {
     const http = new HttpTransport(options.baseUrl ?? '', options.fetch);
     this.auth = new AuthClient(http, options.tokenStore);
     this.api = new RestApi(http, this.auth);
+    this.inbox = new Inbox(this.api, options.onError);
   }
 
   get connection(): ConnectionInfo {
@@ -175,11 +179,14 @@ export class HitlClient {
     const requests = new SocketRequests(socket);
     this.socket = socket;
     socket.on('session:event', (e) => this.rooms.get(e.sessionId)?.receive(e));
+    socket.on('inbox', (e) => this.inbox.receive(e));
     socket.on('auth_expired', () => (this.forceRefresh = true));
     socket.on('connect', () => {
       if (this.socket !== socket) return;
       this.requests = requests;
       this.setInfo({ status: 'connected', transport: 'websocket', failures: 0 });
+      // inbox events sent while disconnected are lost (not persisted): read the list again.
+      if (this.inbox.followed) void this.inbox.refresh();
       for (const room of this.rooms.values()) {
         room.attach(requests).catch((err: unknown) => this.opts.onError?.(err));
       }

@@ -13,13 +13,17 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** The field problems of a VALIDATION_FAILED error, by field name. */
-  fieldErrors(): Record<string, string> {
+  /**
+   * The field problems of a VALIDATION_FAILED error, by field name, without `prefix`: a form's
+   * `values.` by default; `response.arguments.` (ARGUMENT_FIELD_PREFIX) names a confirmation's
+   * edited arguments by their path. Fields outside the prefix keep their whole name.
+   */
+  fieldErrors(prefix = 'values.'): Record<string, string> {
     const out: Record<string, string> = {};
     if (!Array.isArray(this.details)) return out;
     for (const d of this.details as { field?: unknown; problems?: unknown }[]) {
       if (typeof d.field !== 'string') continue;
-      const field = d.field.replace(/^values\./, '');
+      const field = d.field.startsWith(prefix) ? d.field.slice(prefix.length) : d.field;
       out[field] = Array.isArray(d.problems) ? d.problems.map(String).join('; ') : this.message;
     }
     return out;

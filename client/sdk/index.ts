@@ -3,6 +3,14 @@
  * (`@hitl/contracts`, the package in src/contracts), so event names, payloads, acks and statuses
  * cannot drift from the server.
  */
+export {
+  type ArgumentField,
+  argumentFields,
+  type ArgumentKind,
+  argumentsOf,
+  type ArgumentValues,
+  initialValues,
+} from './argument-fields.js';
 export { AuthClient, memoryTokenStore, type StoredAuth, type TokenStore } from './auth.js';
 export {
   backoffDelay,
@@ -28,9 +36,11 @@ export {
   type Turn,
 } from './conversation.js';
 export { ApiError, type FetchLike, HttpTransport } from './http.js';
+export { Inbox } from './inbox.js';
 export { type IntentNode, type IntentTreeState } from './intent-tree.js';
 export {
   type ChatState,
+  type GrantView,
   initialChatState,
   type PendingInteraction,
   reduceChat,
@@ -39,11 +49,20 @@ export {
   type TimelineItem,
   withJoinState,
 } from './reducer.js';
+export {
+  ARGUMENT_FIELD_PREFIX,
+  type ConfirmResponse,
+  type FormResponse,
+  type InteractionResponse,
+  type RetryResponse,
+} from './responses.js';
 export { RestApi, type SendOptions } from './rest-api.js';
 export { SequencedLog } from './sequenced-log.js';
 export { type EventSourceFactory, type EventSourceLike, SessionRoom } from './session-room.js';
 // The contract's status lists, re-exported so an app checks statuses against the same values.
 export {
+  APPROVAL_SCOPES,
+  DENY_REASON_MAX,
   IF_BUSY_POLICIES,
   INTERACTION_KINDS,
   isActiveRunStatus,
@@ -53,19 +72,25 @@ export {
 } from '@hitl/contracts';
 // The contract types a client meets, re-exported so the SDK alone is enough to type an app.
 export type {
+  ApprovalGrantView,
+  ApprovalScope,
+  ApprovalsList,
   AuthResponse,
   CancelReason,
   ErrorCode,
   EventDataMap,
   EventPage,
   EventType,
+  FieldProblem,
   FormField,
   IfBusyPolicy,
+  InboxEvent,
   InteractionKind,
   InteractionOutcome,
   ListSessionsQuery,
   MessageAccepted,
   Page,
+  PendingInteraction as InboxItem,
   QueuedIntentView,
   ReminderStatus,
   ReminderView,
@@ -77,5 +102,7 @@ export type {
   SessionView,
   SessionWithState,
   ThinkingStep,
+  ToolsList,
+  ToolView,
   UserView,
 } from '@hitl/contracts';

@@ -64,6 +64,13 @@ export type PendingInteraction =
       attempt: number;
     };
 
+/** A standing grant as the log tells it: the answer that made it, and its event's seq. */
+export interface GrantView {
+  tool: string;
+  interactionId: string;
+  seq: number;
+}
+
 /**
  * What a chat UI shows, derived only from the session's events: every item in log order
  * (`timeline`), and the intents as a tree with the head and the queue (see `conversation()` for
@@ -77,6 +84,11 @@ export interface ChatState extends IntentTreeState {
   runStatus: RunStatus | null;
   remindersFired: { reminderId: string; label: string; dueAt: string; seq: number }[];
   closed: boolean;
+  /**
+   * The standing grants by tool ("Allow for this chat"), from `approval_granted` /
+   * `approval_revoked`. Complete only when `fromStart`; `GET /sessions/:id/approvals` lists them all.
+   */
+  grants: Record<string, GrantView>;
   /** Reduced from seq 1 on: the log alone tells the queue and the head. */
   fromStart: boolean;
 }
@@ -89,6 +101,7 @@ export const initialChatState: ChatState = {
   runStatus: null,
   remindersFired: [],
   closed: false,
+  grants: {},
   fromStart: false,
 };
 
@@ -218,10 +231,18 @@ export function reduceChat(state: ChatState, e: SessionEvent): ChatState {
         remindersFired: [...s.remindersFired, { ...e.data, seq: e.seq }],
         timeline: [...s.timeline, { kind: 'reminder', seq: e.seq, ...e.data }],
       };
+    case 'approval_granted': {
+      const { tool, interactionId } = e.data;
+      return { ...s, grants: { ...s.grants, [tool]: { tool, interactionId, seq: e.seq } } };
+    }
+    case 'approval_revoked': {
+      if (!(e.data.tool in s.grants)) return s;
+      const grants = { ...s.grants };
+      delete grants[e.data.tool];
+      return { ...s, grants };
+    }
     case 'intent_dequeued':
     case 'head_changed':
-    case 'approval_granted':
-    case 'approval_revoked':
       return s;
   }
 }

@@ -1,11 +1,14 @@
 import type {
+  ApprovalsList,
   CheckoutRequest,
   CreateSessionRequest,
   HeadResponse,
   EventPage,
+  ListInteractionsQuery,
   ListSessionsQuery,
   MessageAccepted,
   Page,
+  PendingInteraction,
   RespondRequest,
   RunIdResponse,
   SendMessageRequest,
@@ -13,9 +16,11 @@ import type {
   SessionView,
   SessionWithState,
   StreamTicket,
+  ToolsList,
 } from '@hitl/contracts';
 import type { AuthClient } from './auth.js';
 import { ApiError, type HttpTransport } from './http.js';
+import type { InteractionResponse } from './responses.js';
 
 const q = (params: Record<string, string | number | undefined>): string => {
   const parts = Object.entries(params)
@@ -93,7 +98,7 @@ export class RestApi {
     return this.call('POST', `/sessions/${encodeURIComponent(id)}/messages`, body);
   }
 
-  respond(id: string, interactionId: string, response: unknown): Promise<void> {
+  respond(id: string, interactionId: string, response: InteractionResponse): Promise<void> {
     const path = `/sessions/${encodeURIComponent(id)}/interactions/${encodeURIComponent(interactionId)}`;
     const body: RespondRequest = { response };
     return this.call('POST', path, body);
@@ -124,6 +129,30 @@ export class RestApi {
   checkout(id: string, intentId: string): Promise<HeadResponse> {
     const body: CheckoutRequest = { intentId };
     return this.call('PUT', `/sessions/${encodeURIComponent(id)}/head`, body);
+  }
+
+  /** The session's standing grants: tools approved "for this chat", oldest first. */
+  listApprovals(id: string): Promise<ApprovalsList> {
+    return this.call('GET', `/sessions/${encodeURIComponent(id)}/approvals`);
+  }
+
+  /** Revokes a standing grant: the tool asks again from its next call (NOT_FOUND: no grant). */
+  revokeApproval(id: string, tool: string): Promise<void> {
+    const path = `/sessions/${encodeURIComponent(id)}/approvals/${encodeURIComponent(tool)}`;
+    return this.call('DELETE', path);
+  }
+
+  /** One page of the user's open questions across all their sessions (the inbox), oldest first. */
+  pendingInteractions(
+    opts: Omit<ListInteractionsQuery, 'cursor'> & { cursor?: string | null } = {},
+  ): Promise<Page<PendingInteraction>> {
+    const query = q({ status: 'pending', limit: opts.limit, cursor: opts.cursor ?? undefined });
+    return this.call('GET', `/interactions${query}`);
+  }
+
+  /** The tools the agent may call, with the JSON schema of their arguments. */
+  tools(): Promise<ToolsList> {
+    return this.call('GET', '/tools');
   }
 
   streamTicket(id: string): Promise<StreamTicket> {

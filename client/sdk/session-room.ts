@@ -8,6 +8,7 @@ import {
 import { newClientMessageId, type SocketRequests } from './chat-socket.js';
 import { ApiError } from './http.js';
 import { type ChatState, initialChatState, reduceChat, withJoinState } from './reducer.js';
+import type { InteractionResponse } from './responses.js';
 import type { RestApi, SendOptions } from './rest-api.js';
 import { SequencedLog } from './sequenced-log.js';
 import { type EventSourceFactory, SseFollower } from './sse-follower.js';
@@ -209,7 +210,8 @@ export class SessionRoom {
     return this.outbox.size;
   }
 
-  async respond(interactionId: string, response: unknown): Promise<void> {
+  /** Answers the open question; VALIDATION_FAILED (see ApiError.fieldErrors) leaves it open. */
+  async respond(interactionId: string, response: InteractionResponse): Promise<void> {
     const payload = { sessionId: this.sessionId, interactionId, response };
     if (this.connected()) await this.requests!.request('interaction:respond', payload);
     else await this.api.respond(this.sessionId, interactionId, response);

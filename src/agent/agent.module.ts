@@ -6,6 +6,7 @@ import { RunsModule } from '../runs/runs.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AgentController } from './agent.controller.js';
 import { ApprovalsController } from './approvals.controller.js';
+import { ToolsController } from './tools.controller.js';
 import { SteeringController } from './steering.controller.js';
 import { AgentRepository } from './agent.repository.js';
 import { AgentToolkit } from './agent-toolkit.js';
@@ -41,7 +42,7 @@ function providerFor(config: AppConfig): LlmProvider {
  */
 @Module({
   imports: [SessionsModule, RemindersModule, RunsModule],
-  controllers: [AgentController, SteeringController, ApprovalsController],
+  controllers: [AgentController, SteeringController, ApprovalsController, ToolsController],
   providers: [
     { provide: LLM_PROVIDER, inject: [APP_CONFIG], useFactory: providerFor },
     AgentRepository,

@@ -147,6 +147,24 @@ export interface ApprovalsList {
   items: ApprovalGrantView[];
 }
 
+/**
+ * One tool the agent may call, as `GET /tools` lists it: a confirmation dialog builds its form for
+ * editing the arguments from `parameters`.
+ */
+export interface ToolView {
+  name: string;
+  description: string;
+  /** JSON schema (an object) of the arguments: the one edited arguments are checked against. */
+  parameters: Record<string, unknown>;
+  /** Whether a call pauses for `request_confirmation` (unless a standing grant approves it). */
+  needsConfirmation: boolean;
+}
+
+/** `GET /tools`: every tool the agent offers (a short list, one page). */
+export interface ToolsList {
+  items: ToolView[];
+}
+
 export interface OkResponse {
   ok: boolean;
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ConnectionInfo, SessionView } from '@hitl/sdk';
 import { ChatView } from './ChatView';
 import { client } from './client';
+import { InboxBadge } from './InboxBadge';
 import { SessionList } from './SessionList';
 
 const PAGE = 20;
@@ -111,6 +112,7 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
         </button>
         <strong class="brand">HITL agent</strong>
         <ConnectionBadge info={info} />
+        <InboxBadge onSelect={select} />
         <span class="who muted">{userLabel}</span>
         <button type="button" onClick={() => void client.auth.logout()}>
           Sign out

@@ -7,6 +7,7 @@ import {
   isActiveRunStatus,
   type SessionRoom,
 } from '@hitl/sdk';
+import { ApprovalsPanel } from './ApprovalsPanel';
 import { client } from './client';
 import { Composer } from './Composer';
 import { errorText as message } from './errors';
@@ -19,6 +20,7 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
   const onActivity = useRef(props.onActivity);
   onActivity.current = props.onActivity;
@@ -74,6 +76,19 @@ export function ChatView(props: { sessionId: string; connected: boolean; onActiv
 
   return (
     <section class="chat" aria-label="Conversation">
+      <div class="chat-bar">
+        <button
+          type="button"
+          class="link"
+          aria-expanded={settingsOpen}
+          onClick={() => setSettingsOpen(!settingsOpen)}
+        >
+          Session settings
+        </button>
+      </div>
+      {settingsOpen && (
+        <ApprovalsPanel sessionId={props.sessionId} grants={state.grants} closed={state.closed} />
+      )}
       {notice && (
         <div class="notice" role="status" data-testid="reminder-notice">
           <span>{notice}</span>

@@ -1,5 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type PendingInteraction, type SessionRoom } from '@hitl/sdk';
+import {
+  ApiError,
+  ARGUMENT_FIELD_PREFIX,
+  type InteractionResponse,
+  type PendingInteraction,
+  type SessionRoom,
+} from '@hitl/sdk';
+import { ConfirmBody } from './ConfirmBody';
 
 function useSecondsLeft(expiresAt: string | undefined): number | null {
   const [now, setNow] = useState(Date.now());
@@ -64,7 +71,7 @@ export function InteractionDialog({
     }
   };
 
-  const answer = async (response: unknown) => {
+  const answer = async (response: InteractionResponse) => {
     setBusy(true);
     setError(null);
     setFieldErrors({});
@@ -72,7 +79,10 @@ export function InteractionDialog({
       await room.respond(pending.id, response);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'VALIDATION_FAILED') {
-        const fields = err.fieldErrors();
+        // A confirmation's problems name its edited arguments; a form's, its fields.
+        const fields = err.fieldErrors(
+          pending.kind === 'confirm' ? ARGUMENT_FIELD_PREFIX : undefined,
+        );
         setFieldErrors(fields);
         if (Object.keys(fields).length === 0) setError(err.message);
       } else setError(err instanceof ApiError ? err.message : 'Could not send the answer');
@@ -100,31 +110,14 @@ export function InteractionDialog({
         onKeyDown={keepFocusInside}
       >
         {pending.kind === 'confirm' && (
-          <>
-            <h2 id={titleId}>Allow the tool “{pending.tool}”?</h2>
-            <p>{pending.message}</p>
-            <pre class="args" aria-label="Arguments">
-              {JSON.stringify(pending.arguments, null, 2)}
-            </pre>
-            {countdown}
-            <div class="actions">
-              <button
-                type="button"
-                class="primary"
-                disabled={busy}
-                onClick={() => void answer({ approved: true })}
-              >
-                Approve
-              </button>
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() => void answer({ approved: false })}
-              >
-                Deny
-              </button>
-            </div>
-          </>
+          <ConfirmBody
+            pending={pending}
+            titleId={titleId}
+            busy={busy}
+            fieldErrors={fieldErrors}
+            countdown={countdown}
+            answer={(response) => void answer(response)}
+          />
         )}
         {pending.kind === 'form' && (
           <form
