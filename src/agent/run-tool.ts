@@ -94,9 +94,13 @@ export async function runTool(
   }
   await run.thinking('parameter_extraction', 'completed', JSON.stringify(args));
 
-  // A grant is read at each call, so a revoke applies from the next one.
-  const byGrant =
-    tool.needsConfirmation && (await run.agent.grants.has(run.spec.sessionId, tool.name));
+  // A grant is read at each call, and again where the call is claimed, under the session lock a
+  // revoke takes: once a revoke has answered, no call runs by that grant; one that finds it gone asks.
+  const { runId, intentId, userId, sessionId } = run.spec;
+  const claim = { intentId, runId, tool: tool.name };
+  let byGrant = tool.needsConfirmation && (await run.agent.grants.has(sessionId, tool.name));
+  await run.faults.hit('tool.grant-read');
+  if (byGrant) byGrant = await run.agent.toolCalls.beginByGrant(key, { ...claim, sessionId });
   if (tool.needsConfirmation && !byGrant) {
     const answer = await run.ask('confirm', {
       tool: tool.name,
@@ -127,8 +131,7 @@ export async function runTool(
     'started',
     byGrant ? `${tool.name} (approved by a standing grant for this session)` : tool.name,
   );
-  const { runId, intentId, userId, sessionId } = run.spec;
-  await run.agent.toolCalls.begin(key, { intentId, runId, tool: tool.name });
+  if (!byGrant) await run.agent.toolCalls.begin(key, claim);
   const result = await abortable(
     tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,

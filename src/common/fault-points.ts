@@ -50,6 +50,8 @@ export type FaultPoint =
   | 'answer.checked'
   /** An interaction was resolved, inside its transaction, before interaction_resolved is appended. */
   | 'interaction.resolved'
+  /** A tool call read the session's standing grant of its tool, before it claims the call. */
+  | 'tool.grant-read'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
   /** An SSE request's ticket and session passed their checks, before the ticket is used. */

@@ -43,6 +43,31 @@ export class ToolCallLedger {
     );
   }
 
+  /**
+   * `begin` for a call a standing grant approves, only while the grant is there: in one
+   * transaction under the session row's lock, the lock a revoke deletes the grant under, so the
+   * grant is read after any revoke that has answered. False (nothing recorded) when it is gone:
+   * the call asks instead.
+   */
+  async beginByGrant(
+    key: string,
+    c: { intentId: string; runId: string; tool: string; sessionId: string },
+  ): Promise<boolean> {
+    return this.db.transaction(async () => {
+      // A share lock: claims do not wait for each other, only for a revoke (FOR UPDATE).
+      await this.db.query(`SELECT 1 FROM sessions WHERE id = $1 FOR SHARE`, [c.sessionId]);
+      const rows = await this.db.query(
+        `INSERT INTO tool_calls (idempotency_key, intent_id, run_id, tool)
+         SELECT $1, $2, $3, $4
+          WHERE EXISTS (SELECT 1 FROM approval_grants WHERE session_id = $5 AND tool = $4)
+         ON CONFLICT (idempotency_key) DO UPDATE SET run_id = EXCLUDED.run_id
+         RETURNING 1`,
+        [key, c.intentId, c.runId, c.tool, c.sessionId],
+      );
+      return rows.length > 0;
+    });
+  }
+
   async complete(key: string, content: string): Promise<void> {
     await this.db.query(
       `UPDATE tool_calls SET result = $2::jsonb, completed_at = now() WHERE idempotency_key = $1`,
