@@ -7,6 +7,7 @@ import { RefreshGrace1732000013000 } from './1732000013000-refresh-grace.js';
 import { ActiveSessionsIndex1732000014000 } from './1732000014000-active-sessions-index.js';
 import { Steering1732000020000 } from './1732000020000-steering.js';
 import { ApprovalGrants1732000021000 } from './1732000021000-approval-grants.js';
+import { ToolCallArguments1732000023000 } from './1732000023000-tool-call-arguments.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ActiveSessionsIndex1732000014000,
   Steering1732000020000,
   ApprovalGrants1732000021000,
+  ToolCallArguments1732000023000,
 ];

@@ -154,6 +154,49 @@ describeEachDatabase('approve with edited arguments (OpenAI-compatible model)', 
     const tool = second.messages.find((m: any) => m.role === 'tool');
     expect(JSON.parse(tool.content).query).toBe('metrics');
   });
+
+  it('the attempt fails after the edited call ran, before its round was checkpointed: the retry reuses the result and the model sees the edited arguments', async () => {
+    const faults = t.app.get(FaultPoints);
+    const asked = [
+      {
+        chunk: FakeOpenAi.toolCall(0, {
+          id: 'call_1',
+          name: 'search_docs',
+          args: '{"query":"replay"}',
+        }),
+      },
+      { chunk: FakeOpenAi.usage(20, 5) },
+    ];
+    fake.script(asked, asked, [
+      { chunk: FakeOpenAi.text('Found it.') },
+      { chunk: FakeOpenAi.usage(30, 4) },
+    ]);
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    const before = fake.requests.length;
+    faults.arm('tool.recorded', () => {
+      faults.disarm('tool.recorded');
+      throw new Error('the node died after the tool (fault point)');
+    });
+    await c.send('look up replay in the docs');
+    const q = await c.next('request_confirmation');
+    expect(
+      (await c.respond(q.data.interactionId, { approved: true, arguments: { query: 'metrics' } }))
+        .ok,
+    ).toBe(true);
+    const failed = await c.end();
+    expect(failed.type).toBe('task_failed');
+    expect((await c.respond(failed.data.interactionId, { retry: true })).ok).toBe(true);
+    expect((await c.end(failed.seq)).type).toBe('task_completed');
+    // The retry's call was completed under its key: not asked or run again.
+    expect(c.types(failed.seq)).not.toContain('request_confirmation');
+    const last = fake.requests[before + 2];
+    const assistant = last.messages.find((m: any) => m.role === 'assistant');
+    expect(assistant.tool_calls[0].function.arguments).toBe('{"query":"metrics"}');
+    expect(JSON.parse(last.messages.find((m: any) => m.role === 'tool').content).query).toBe(
+      'metrics',
+    );
+  });
 });
 
 /** The answer given on one node reaches the run on the other with its edited arguments. */

@@ -63,9 +63,11 @@ export async function runTool(
   const done = (message: TranscriptMessage): ToolCallDone => ({ call, message });
   const tool = run.agent.tools.get(call.name);
   if (!tool) return done(toolMessage(call, { error: `unknown tool ${call.name}` }));
-  const earlier = await run.agent.toolCalls.completedResult(key);
-  if (earlier !== undefined) {
-    return done({ role: 'tool', toolCallId: call.id, name: call.name, content: earlier });
+  const earlier = await run.agent.toolCalls.completed(key);
+  if (earlier) {
+    // The call as it ran (an edited one with its edited arguments), not as it is asked again.
+    if (earlier.arguments) call = { ...call, arguments: earlier.arguments };
+    return done({ role: 'tool', toolCallId: call.id, name: call.name, content: earlier.result });
   }
 
   await run.thinking('parameter_extraction', 'started');
@@ -100,7 +102,8 @@ export async function runTool(
   const claim = { intentId, runId, tool: tool.name };
   let byGrant = tool.needsConfirmation && (await run.agent.grants.has(sessionId, tool.name));
   await run.faults.hit('tool.grant-read');
-  if (byGrant) byGrant = await run.agent.toolCalls.beginByGrant(key, { ...claim, sessionId });
+  if (byGrant)
+    byGrant = await run.agent.toolCalls.beginByGrant(key, { ...claim, arguments: args, sessionId });
   if (tool.needsConfirmation && !byGrant) {
     const answer = await run.ask('confirm', {
       tool: tool.name,
@@ -131,13 +134,14 @@ export async function runTool(
     'started',
     byGrant ? `${tool.name} (approved by a standing grant for this session)` : tool.name,
   );
-  if (!byGrant) await run.agent.toolCalls.begin(key, claim);
+  if (!byGrant) await run.agent.toolCalls.begin(key, { ...claim, arguments: args });
   const result = await abortable(
     tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,
   );
   await run.faults.hit('tool.executed');
   await run.agent.toolCalls.complete(key, result.content);
+  await run.faults.hit('tool.recorded');
   await run.thinking('tool_execution', 'completed', result.summary);
   return done({ role: 'tool', toolCallId: call.id, name: call.name, content: result.content });
 }

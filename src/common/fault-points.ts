@@ -54,6 +54,8 @@ export type FaultPoint =
   | 'tool.grant-read'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
+  /** A tool call's result is recorded in the tool-call ledger, its round not checkpointed yet. */
+  | 'tool.recorded'
   /** An SSE request's ticket and session passed their checks, before the ticket is used. */
   | 'stream.ticket-checked'
   /** An SSE request passed its checks (database reads), before its stream starts. */
