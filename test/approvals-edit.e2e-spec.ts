@@ -31,6 +31,7 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
         { approved: true, arguments: { query: 7, extra: 1 } },
         ['response.arguments.query', 'response.arguments.extra'],
       ],
+      [{ approved: true, arguments: { query: 'x'.repeat(501) } }, ['response.arguments.query']],
       [{ approved: true, arguments: 'query=x' }, ['response.arguments']],
       [{ approved: true, arguments: ['x'] }, ['response.arguments']],
       [{ approved: false, arguments: { query: 'x' } }, ['response.arguments']],
@@ -51,6 +52,17 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
     expect(rest.status).toBe(400);
     expect(rest.body.code).toBe('VALIDATION_FAILED');
     expect(fields({ error: rest.body })).toEqual(['response.arguments.query']);
+    // As long as a request body may be: refused by its size, named, not stored.
+    const huge = await t.http.post(
+      `/sessions/${c.sessionId}/interactions/${q.data.interactionId}`,
+      { response: { approved: true, arguments: { query: 'x'.repeat(60_000) } } },
+      u.token,
+    );
+    expect(huge.status).toBe(400);
+    expect(huge.body.code).toBe('VALIDATION_FAILED');
+    expect(huge.body.details).toEqual([
+      { field: 'response.arguments.query', problems: ['must be at most 500 characters'] },
+    ]);
     expect(c.types()).not.toContain('interaction_resolved');
 
     // Still open: a good answer after all that runs the tool with the edited arguments.
