@@ -24,6 +24,8 @@ export type FaultPoint =
   | 'cluster.cancel'
   /** A cluster `cancelled` reply arrived at the node that asked (throw = it was lost). */
   | 'cluster.cancelled'
+  /** An `inbox` event's owner and kind were read, before it is emitted (pause = it is late). */
+  | 'inbox.sending'
   /** A session channel's subscribe is about to go to Redis (pause = the subscription is late). */
   | 'cluster.subscribe'
   /** Redis reached for the first time, before the pub/sub mode is asked (pause = still unknown). */
