@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { describeEachDatabase } from './support/databases.js';
 import { FakeOpenAi } from './support/fake-openai.js';
 import { settled, storedLog, waitFor } from './support/lifecycle.js';
@@ -5,6 +6,7 @@ import { serviceUrl } from './support/services.js';
 import { useTestApp } from './support/use-test-app.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
+import { ToolRegistry } from '../src/agent/tools/tool-registry.js';
 
 /** The fields a refused answer names, in order. */
 const fields = (refused: any): string[] => refused.error.details.map((d: any) => d.field);
@@ -101,6 +103,33 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
     expect((await c.end()).type).toBe('task_completed');
     const resolved = c.events().find((e) => e.type === 'interaction_resolved');
     expect(resolved.data).toMatchObject({ arguments: { query: 'replay' }, edited: false });
+  });
+
+  it('edited arguments the running tool no longer takes (a rolling deploy changed its schema) skip it with an error the model sees', async () => {
+    const registry = t.app.get(ToolRegistry);
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    await c.send('search replay');
+    const q = await c.next('request_confirmation');
+    // The node that took the answer knew a newer schema (one with `limit`): its check passes.
+    const check = jest.spyOn(registry, 'argumentProblems').mockReturnValueOnce([]);
+    try {
+      const ok = await c.respond(q.data.interactionId, {
+        approved: true,
+        arguments: { query: 'metrics', limit: 3 },
+      });
+      expect(ok.ok).toBe(true);
+      expect((await c.end(q.seq)).type).toBe('task_completed');
+    } finally {
+      check.mockRestore();
+    }
+    const steps = c
+      .events()
+      .filter((e) => e.type === 'thinking' && e.data.step === 'tool_execution');
+    expect(steps.map((e) => e.data.status)).toEqual(['failed']);
+    expect(steps[0].data.detail).toContain('limit');
+    const response = c.events().find((e) => e.type === 'response').data.content;
+    expect(response).toMatch(/did not run search_docs/);
   });
 
   it('a plain approval carries neither arguments nor edited', async () => {

@@ -50,8 +50,8 @@ function editedArguments(response: unknown): Record<string, unknown> | undefined
  * when the tool needs one and the session holds no standing grant of it (then tool_execution
  * says the grant approved it), then tool_execution. A question that is denied, times out or is
  * cancelled skips the tool; the model is told so and answers without it. An approval with
- * arguments (checked against the tool's schema when it was given) runs the tool with those, and
- * the call is returned with them, so the model's transcript holds the call as it ran. `key` is
+ * arguments (checked against the tool's schema when it was given, and again here before the tool
+ * runs) runs the tool with those, and the call is returned with them, so the model's transcript holds the call as it ran. `key` is
  * the call's idempotency key (toolCallKey): a call already completed under it is not run again.
  */
 export async function runTool(
@@ -126,6 +126,16 @@ export async function runTool(
     if (given) {
       args = { ...given };
       call = { ...call, arguments: given };
+      // Checked again against this node's tool: the answer may have been checked by a node of
+      // another version (a rolling deploy that changed the schema). Then the tool is skipped.
+      const problems = run.agent.tools.argumentProblems(tool, args, 'arguments');
+      if (problems.length > 0) {
+        const error = problems.map((p) => `${p.field} ${p.problems.join(', ')}`).join('; ');
+        await run.thinking('tool_execution', 'failed', `${tool.name}: ${error}`);
+        return done(
+          toolMessage(call, { skipped: 'the approved arguments do not fit the tool', error }),
+        );
+      }
     }
   }
 
