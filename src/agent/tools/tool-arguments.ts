@@ -5,9 +5,9 @@ import type { Tool } from './tool.js';
 const blank = (v: unknown): boolean => typeof v === 'string' && v.trim() === '';
 
 /** The longest text an edited argument may hold: a form value's limit (answer-interaction). */
-export const ARGUMENT_TEXT_MAX = 500;
+const ARGUMENT_TEXT_MAX = 500;
 /** All edited arguments of one call, as JSON: they are stored, broadcast and sent to the model. */
-export const ARGUMENTS_MAX_BYTES = 16_384;
+const ARGUMENTS_MAX_BYTES = 16_384;
 
 /** The dotted paths of the texts in `value` longer than ARGUMENT_TEXT_MAX. */
 function longTexts(value: unknown, path: string[], out: string[]): void {

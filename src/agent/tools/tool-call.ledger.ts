@@ -18,7 +18,7 @@ export function toolCallKey(
 }
 
 /** A call about to run: whose it is, and the arguments it runs with (after any edit). */
-export interface ToolCallClaim {
+interface ToolCallClaim {
   intentId: string;
   runId: string;
   tool: string;
@@ -26,7 +26,7 @@ export interface ToolCallClaim {
 }
 
 /** A call that ran to the end: the result the model read, and the arguments it ran with. */
-export interface CompletedCall {
+interface CompletedCall {
   result: string;
   /** Absent for calls recorded before the arguments were kept. */
   arguments?: Record<string, unknown>;
