@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { describeEachDatabase } from './support/databases.js';
 import { FakeOpenAi } from './support/fake-openai.js';
 import { settled, storedLog, waitFor } from './support/lifecycle.js';
@@ -5,6 +6,7 @@ import { serviceUrl } from './support/services.js';
 import { useTestApp } from './support/use-test-app.js';
 import { FaultPoints } from '../src/common/fault-points.js';
 import { Database } from '../src/database/database.js';
+import { ToolRegistry } from '../src/agent/tools/tool-registry.js';
 
 /** The fields a refused answer names, in order. */
 const fields = (refused: any): string[] => refused.error.details.map((d: any) => d.field);
@@ -31,6 +33,7 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
         { approved: true, arguments: { query: 7, extra: 1 } },
         ['response.arguments.query', 'response.arguments.extra'],
       ],
+      [{ approved: true, arguments: { query: 'x'.repeat(501) } }, ['response.arguments.query']],
       [{ approved: true, arguments: 'query=x' }, ['response.arguments']],
       [{ approved: true, arguments: ['x'] }, ['response.arguments']],
       [{ approved: false, arguments: { query: 'x' } }, ['response.arguments']],
@@ -51,6 +54,17 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
     expect(rest.status).toBe(400);
     expect(rest.body.code).toBe('VALIDATION_FAILED');
     expect(fields({ error: rest.body })).toEqual(['response.arguments.query']);
+    // As long as a request body may be: refused by its size, named, not stored.
+    const huge = await t.http.post(
+      `/sessions/${c.sessionId}/interactions/${q.data.interactionId}`,
+      { response: { approved: true, arguments: { query: 'x'.repeat(60_000) } } },
+      u.token,
+    );
+    expect(huge.status).toBe(400);
+    expect(huge.body.code).toBe('VALIDATION_FAILED');
+    expect(huge.body.details).toEqual([
+      { field: 'response.arguments.query', problems: ['must be at most 500 characters'] },
+    ]);
     expect(c.types()).not.toContain('interaction_resolved');
 
     // Still open: a good answer after all that runs the tool with the edited arguments.
@@ -89,6 +103,33 @@ describeEachDatabase('approve with edited arguments (built-in agent)', (kind) =>
     expect((await c.end()).type).toBe('task_completed');
     const resolved = c.events().find((e) => e.type === 'interaction_resolved');
     expect(resolved.data).toMatchObject({ arguments: { query: 'replay' }, edited: false });
+  });
+
+  it('edited arguments the running tool no longer takes (a rolling deploy changed its schema) skip it with an error the model sees', async () => {
+    const registry = t.app.get(ToolRegistry);
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    await c.send('search replay');
+    const q = await c.next('request_confirmation');
+    // The node that took the answer knew a newer schema (one with `limit`): its check passes.
+    const check = jest.spyOn(registry, 'argumentProblems').mockReturnValueOnce([]);
+    try {
+      const ok = await c.respond(q.data.interactionId, {
+        approved: true,
+        arguments: { query: 'metrics', limit: 3 },
+      });
+      expect(ok.ok).toBe(true);
+      expect((await c.end(q.seq)).type).toBe('task_completed');
+    } finally {
+      check.mockRestore();
+    }
+    const steps = c
+      .events()
+      .filter((e) => e.type === 'thinking' && e.data.step === 'tool_execution');
+    expect(steps.map((e) => e.data.status)).toEqual(['failed']);
+    expect(steps[0].data.detail).toContain('limit');
+    const response = c.events().find((e) => e.type === 'response').data.content;
+    expect(response).toMatch(/did not run search_docs/);
   });
 
   it('a plain approval carries neither arguments nor edited', async () => {
@@ -153,6 +194,49 @@ describeEachDatabase('approve with edited arguments (OpenAI-compatible model)', 
     ]);
     const tool = second.messages.find((m: any) => m.role === 'tool');
     expect(JSON.parse(tool.content).query).toBe('metrics');
+  });
+
+  it('the attempt fails after the edited call ran, before its round was checkpointed: the retry reuses the result and the model sees the edited arguments', async () => {
+    const faults = t.app.get(FaultPoints);
+    const asked = [
+      {
+        chunk: FakeOpenAi.toolCall(0, {
+          id: 'call_1',
+          name: 'search_docs',
+          args: '{"query":"replay"}',
+        }),
+      },
+      { chunk: FakeOpenAi.usage(20, 5) },
+    ];
+    fake.script(asked, asked, [
+      { chunk: FakeOpenAi.text('Found it.') },
+      { chunk: FakeOpenAi.usage(30, 4) },
+    ]);
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    const before = fake.requests.length;
+    faults.arm('tool.recorded', () => {
+      faults.disarm('tool.recorded');
+      throw new Error('the node died after the tool (fault point)');
+    });
+    await c.send('look up replay in the docs');
+    const q = await c.next('request_confirmation');
+    expect(
+      (await c.respond(q.data.interactionId, { approved: true, arguments: { query: 'metrics' } }))
+        .ok,
+    ).toBe(true);
+    const failed = await c.end();
+    expect(failed.type).toBe('task_failed');
+    expect((await c.respond(failed.data.interactionId, { retry: true })).ok).toBe(true);
+    expect((await c.end(failed.seq)).type).toBe('task_completed');
+    // The retry's call was completed under its key: not asked or run again.
+    expect(c.types(failed.seq)).not.toContain('request_confirmation');
+    const last = fake.requests[before + 2];
+    const assistant = last.messages.find((m: any) => m.role === 'assistant');
+    expect(assistant.tool_calls[0].function.arguments).toBe('{"query":"metrics"}');
+    expect(JSON.parse(last.messages.find((m: any) => m.role === 'tool').content).query).toBe(
+      'metrics',
+    );
   });
 });
 

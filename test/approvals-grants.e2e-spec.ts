@@ -179,6 +179,27 @@ describeEachDatabase('standing approval grants', (kind) => {
     expect(c.types(from).filter((x) => x === 'approval_revoked')).toHaveLength(0);
   });
 
+  it('a revoke that answers while a call has just read the grant: that call asks instead of running', async () => {
+    const u = await t.user();
+    const c = await t.tab(u.token);
+    await approveAndRun(c, 'search replay', { approved: true, scope: 'session' });
+
+    // The next call reads the grant and is held there; the revoke commits and answers meanwhile.
+    const held = faults.pause('tool.grant-read');
+    const from = c.events().at(-1)?.seq ?? 0;
+    expect((await c.send('search tokens')).ok).toBe(true);
+    await held.reached;
+    expect((await revoke(c.sessionId, 'search_docs', u.token)).status).toBe(204);
+    held.release();
+
+    const q = await c.next('request_confirmation', from);
+    expect(q.data.tool).toBe('search_docs');
+    expect(toolStarts(c, from)).toHaveLength(0);
+    expect((await c.respond(q.data.interactionId, { approved: false })).ok).toBe(true);
+    expect((await c.end(from)).type).toBe('task_completed');
+    expect(toolStarts(c, from)).toHaveLength(0);
+  });
+
   describe.each([
     ['session', 'once'],
     ['once', 'session'],

@@ -1,3 +1,4 @@
+import { FaultPoints } from '../src/common/fault-points.js';
 import { describeEachDatabase } from './support/databases.js';
 import { ask, type ClientSocket } from './support/socket.js';
 import { serviceUrl } from './support/services.js';
@@ -69,12 +70,15 @@ describeEachDatabase('inbox', (kind) => {
     ].map((s) => new InboxLog(s));
 
     await a.send('search idle expiry');
-    const question = (await a.next('request_confirmation')).data;
+    const asked = await a.next('request_confirmation');
+    const question = asked.data;
+    // Each carries the seq of the session event that opened or closed the question.
     const pending = {
       interactionId: question.interactionId,
       sessionId: a.sessionId,
       kind: 'confirm',
       status: 'pending',
+      seq: asked.seq,
     };
     await inB.until(pending);
     await inBare.until(pending);
@@ -82,7 +86,8 @@ describeEachDatabase('inbox', (kind) => {
     expect(b.events()).toEqual([]);
 
     expect((await a.respond(question.interactionId, { approved: true })).ok).toBe(true);
-    const resolved = { ...pending, status: 'resolved' };
+    const closed = await a.next('interaction_resolved', asked.seq);
+    const resolved = { ...pending, status: 'resolved', seq: closed.seq };
     await inB.until(resolved);
     await inBare.until(resolved);
     expect(inBare.items).toEqual([pending, resolved]);
@@ -196,6 +201,7 @@ describe('inbox across two nodes on one PostgreSQL and Redis', () => {
   };
   const a = useTestApp('postgres', env);
   const b = a.node(env);
+  afterEach(() => b.app.get(FaultPoints).disarm());
 
   it('a retry offered on node B reaches the user on node A once, opened and closed', async () => {
     const u = await a.user('inbox-cluster');
@@ -225,12 +231,52 @@ describe('inbox across two nodes on one PostgreSQL and Redis', () => {
       u.token,
     );
     expect(answered.status).toBe(200);
-    const resolved = { ...offer, status: 'resolved' };
-    await inA.until(resolved);
-    await inB.until(resolved);
+    const closing = {
+      interactionId: offer.interactionId,
+      sessionId,
+      kind: 'retry',
+      status: 'resolved',
+    };
+    await inA.until(closing);
+    await inB.until(closing);
+    const resolved = inA.items[1];
+    expect(resolved).toEqual({ ...closing, seq: expect.any(Number) });
     await settled(onA);
     await settled(onB);
     expect(inA.items).toEqual([offer, resolved]);
     expect(inB.items).toEqual([offer, resolved]);
+    expect(offer.seq).toEqual(expect.any(Number));
+    expect(resolved.seq).toBeGreaterThan(offer.seq);
+  });
+
+  it('B’s pending arrives after A’s resolved: the seq orders them, the higher one wins', async () => {
+    const u = await a.user('inbox-crossing');
+    const onA = await a.socket(u.token);
+    const inA = new InboxLog(onA);
+    const sessionId = (await b.http.post('/sessions', { title: 'Delta' }, u.token)).body.id;
+    // B offers the retry but its inbox event is held; A answers and sends the resolution first.
+    const held = b.app.get(FaultPoints).pause('inbox.sending');
+    expect(
+      (await b.http.post(`/sessions/${sessionId}/messages`, { content: '1 + 1' }, u.token)).status,
+    ).toBe(202);
+    await held.reached;
+    const offer = (await a.http.get('/interactions?status=pending', u.token)).body.items[0];
+    const answered = await a.http.post(
+      `/sessions/${sessionId}/interactions/${offer.interactionId}`,
+      { response: { retry: false } },
+      u.token,
+    );
+    expect(answered.status).toBe(200);
+    await inA.until({ interactionId: offer.interactionId, status: 'resolved' });
+    held.release();
+    await inA.until({ interactionId: offer.interactionId, status: 'pending' });
+    expect(inA.items.map((i) => i.status)).toEqual(['resolved', 'pending']);
+    const log = (await a.http.get(`/sessions/${sessionId}/events`, u.token)).body.items as any[];
+    const [closed, opened] = inA.items;
+    expect(opened.seq).toBe(log.find((e) => e.type === 'task_failed').seq);
+    expect(closed.seq).toBe(log.find((e) => e.type === 'interaction_resolved').seq);
+    // What a client keeps, per session the highest seq winning: the question is closed.
+    const latest = inA.items.reduce((x, y) => (y.seq > x.seq ? y : x));
+    expect(latest.status).toBe('resolved');
   });
 });

@@ -53,8 +53,8 @@ function editedArguments(response: unknown): Record<string, unknown> | undefined
  * when the tool needs one and the session holds no standing grant of it (then tool_execution
  * says the grant approved it), then tool_execution. A question that is denied, times out or is
  * cancelled skips the tool; the model is told so and answers without it. An approval with
- * arguments (checked against the tool's schema when it was given) runs the tool with those, and
- * the call is returned with them, so the model's transcript holds the call as it ran. `key` is
+ * arguments (checked against the tool's schema when it was given, and again here before the tool
+ * runs) runs the tool with those, and the call is returned with them, so the model's transcript holds the call as it ran. `key` is
  * the call's idempotency key (toolCallKey): a call already completed under it is not run again.
  */
 export async function runTool(
@@ -66,9 +66,11 @@ export async function runTool(
   const done = (message: TranscriptMessage): ToolCallDone => ({ call, message });
   const tool = run.agent.tools.get(call.name);
   if (!tool) return done(toolMessage(call, { error: `unknown tool ${call.name}` }));
-  const earlier = await run.agent.toolCalls.completedResult(key);
-  if (earlier !== undefined) {
-    return done({ role: 'tool', toolCallId: call.id, name: call.name, content: earlier });
+  const earlier = await run.agent.toolCalls.completed(key);
+  if (earlier) {
+    // The call as it ran (an edited one with its edited arguments), not as it is asked again.
+    if (earlier.arguments) call = { ...call, arguments: earlier.arguments };
+    return done({ role: 'tool', toolCallId: call.id, name: call.name, content: earlier.result });
   }
 
   await run.thinking('parameter_extraction', 'started');
@@ -103,11 +105,18 @@ export async function runTool(
   }
   await run.thinking('parameter_extraction', 'completed', JSON.stringify(args));
 
-  // A grant is read at each call, so a revoke applies from the next one.
-  const byGrant =
+  // A grant is read at each call, and again where the call is claimed, under the session lock a
+  // revoke takes: once a revoke has answered, no call runs by that grant; one that finds it gone asks.
+  const { runId, intentId, userId, sessionId } = run.spec;
+  const claim = { intentId, runId, tool: tool.name };
+  // A replay of the question the run paused at takes that question's answer, grant or not.
+  let byGrant =
     tool.needsConfirmation &&
     !run.replays(key, 'confirm') &&
-    (await run.agent.grants.has(run.spec.sessionId, tool.name));
+    (await run.agent.grants.has(sessionId, tool.name));
+  await run.faults.hit('tool.grant-read');
+  if (byGrant)
+    byGrant = await run.agent.toolCalls.beginByGrant(key, { ...claim, arguments: args, sessionId });
   if (tool.needsConfirmation && !byGrant) {
     const answer = await run.ask(
       'confirm',
@@ -134,6 +143,16 @@ export async function runTool(
     if (given) {
       args = { ...given };
       call = { ...call, arguments: given };
+      // Checked again against this node's tool: the answer may have been checked by a node of
+      // another version (a rolling deploy that changed the schema). Then the tool is skipped.
+      const problems = run.agent.tools.argumentProblems(tool, args, 'arguments');
+      if (problems.length > 0) {
+        const error = problems.map((p) => `${p.field} ${p.problems.join(', ')}`).join('; ');
+        await run.thinking('tool_execution', 'failed', `${tool.name}: ${error}`);
+        return done(
+          toolMessage(call, { skipped: 'the approved arguments do not fit the tool', error }),
+        );
+      }
     }
   }
 
@@ -142,14 +161,14 @@ export async function runTool(
     'started',
     byGrant ? `${tool.name} (approved by a standing grant for this session)` : tool.name,
   );
-  const { runId, intentId, userId, sessionId } = run.spec;
-  await run.agent.toolCalls.begin(key, { intentId, runId, tool: tool.name });
+  if (!byGrant) await run.agent.toolCalls.begin(key, { ...claim, arguments: args });
   const result = await abortable(
     tool.execute(args, { signal: run.signal, userId, sessionId, idempotencyKey: key }),
     run.signal,
   );
   await run.faults.hit('tool.executed');
   await run.agent.toolCalls.complete(key, result.content);
+  await run.faults.hit('tool.recorded');
   await run.thinking('tool_execution', 'completed', result.summary);
   return done({ role: 'tool', toolCallId: call.id, name: call.name, content: result.content });
 }

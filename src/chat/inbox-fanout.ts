@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { SessionEvent } from '../contracts/events.js';
 import type { InboxStatus } from '../contracts/socket.js';
+import { FaultPoints } from '../common/fault-points.js';
 import { EventBus } from '../history/event-bus.js';
 import { InboxRepository } from '../runs/inbox.repository.js';
 import { userRoom } from './room-names.js';
@@ -27,7 +28,9 @@ function inboxChange(
  * connect. Only the node that committed the event sends it, through the adapter (with Redis, to
  * every node's sockets in that room); relayed events are other nodes' to send. The owner and the
  * kind are read once the event is committed; a session's reads are chained so its `inbox` events
- * leave in commit order (an open before its close).
+ * leave this node in commit order (an open before its close). Two nodes' events about one question
+ * can still cross (another node wrote the open, this one the close), so each carries its event's
+ * seq: the client keeps the higher one.
  */
 @Injectable()
 export class InboxFanout implements OnModuleDestroy {
@@ -38,6 +41,7 @@ export class InboxFanout implements OnModuleDestroy {
   constructor(
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(InboxRepository) private readonly inbox: InboxRepository,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
   ) {}
 
   attach(ns: ChatNamespace): void {
@@ -45,7 +49,10 @@ export class InboxFanout implements OnModuleDestroy {
     this.unsubscribe = this.bus.subscribeAll((event, origin) => {
       if (origin !== 'local') return;
       const change = inboxChange(event);
-      if (change) this.inOrder(event.sessionId, () => this.send(ns, event.sessionId, change));
+      if (change)
+        this.inOrder(event.sessionId, () =>
+          this.send(ns, event.sessionId, { ...change, seq: event.seq }),
+        );
     });
   }
 
@@ -57,15 +64,17 @@ export class InboxFanout implements OnModuleDestroy {
   private async send(
     ns: ChatNamespace,
     sessionId: string,
-    change: { interactionId: string; status: InboxStatus },
+    change: { interactionId: string; status: InboxStatus; seq: number },
   ): Promise<void> {
     const owner = await this.inbox.ownerOf(change.interactionId);
     if (!owner) return;
+    await this.faults.hit('inbox.sending');
     ns.to(userRoom(owner.user_id)).emit('inbox', {
       interactionId: change.interactionId,
       sessionId,
       kind: owner.kind,
       status: change.status,
+      seq: change.seq,
     });
   }
 

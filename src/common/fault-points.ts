@@ -24,6 +24,8 @@ export type FaultPoint =
   | 'cluster.cancel'
   /** A cluster `cancelled` reply arrived at the node that asked (throw = it was lost). */
   | 'cluster.cancelled'
+  /** An `inbox` event's owner and kind were read, before it is emitted (pause = it is late). */
+  | 'inbox.sending'
   /** A session channel's subscribe is about to go to Redis (pause = the subscription is late). */
   | 'cluster.subscribe'
   /** Redis reached for the first time, before the pub/sub mode is asked (pause = still unknown). */
@@ -52,8 +54,12 @@ export type FaultPoint =
   | 'interaction.resolved'
   /** A node is about to adopt a parked run (its question answered), before the UPDATE. */
   | 'pause.adopting'
+  /** A tool call read the session's standing grant of its tool, before it claims the call. */
+  | 'tool.grant-read'
   /** A tool's side effect is done, its result not recorded or checkpointed yet. */
   | 'tool.executed'
+  /** A tool call's result is recorded in the tool-call ledger, its round not checkpointed yet. */
+  | 'tool.recorded'
   /** An SSE request's ticket and session passed their checks, before the ticket is used. */
   | 'stream.ticket-checked'
   /** An SSE request passed its checks (database reads), before its stream starts. */

@@ -250,4 +250,10 @@ export const INBOX_SCHEMA = shape<InboxEvent>({
   sessionId: uuid,
   kind: oneOf(INTERACTION_KINDS),
   status: oneOf(INBOX_STATUSES),
+  seq: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      'The seq of the session event that opened or closed it; per session, a higher seq wins',
+  },
 });

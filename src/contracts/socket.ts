@@ -112,6 +112,11 @@ export interface InboxEvent {
   sessionId: string;
   kind: InteractionKind;
   status: InboxStatus;
+  /**
+   * The seq of the session event that opened or closed the interaction. Sent by whichever node
+   * committed that event, so two of them may arrive out of order: per session, a higher seq wins.
+   */
+  seq: number;
 }
 
 export interface ServerToClientEvents {

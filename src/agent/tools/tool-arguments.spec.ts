@@ -38,6 +38,24 @@ describe('ToolArguments', () => {
     expect(checker.problems(t, { n: 2, where: { city: 'Oslo' } }, 'r')).toEqual([]);
   });
 
+  it('caps edited arguments like form values: each text at 500 characters, all of them at 16 KiB of JSON', () => {
+    const t = tool({
+      type: 'object',
+      properties: { q: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+    });
+    expect(checker.problems(t, { q: 'x'.repeat(500), tags: ['y'.repeat(500)] }, 'a')).toEqual([]);
+    expect(
+      checker.problems(t, { q: 'x'.repeat(900_000), tags: ['ok', 'y'.repeat(501)] }, 'a'),
+    ).toEqual([
+      { field: 'a.q', problems: ['must be at most 500 characters'] },
+      { field: 'a.tags.1', problems: ['must be at most 500 characters'] },
+    ]);
+    const many = Array.from({ length: 40 }, () => 'z'.repeat(500));
+    expect(checker.problems(t, { tags: many }, 'a')).toEqual([
+      { field: 'a', problems: ['must be at most 16384 bytes as JSON'] },
+    ]);
+  });
+
   it('refuses a required argument left blank, and one the tool cannot use', () => {
     const t = tool({ type: 'object', properties: { q: { type: 'string' } } }, ['q']);
     expect(checker.problems(t, { q: '  ' }, 'a')).toEqual([

@@ -4,6 +4,20 @@ import type { Tool } from './tool.js';
 
 const blank = (v: unknown): boolean => typeof v === 'string' && v.trim() === '';
 
+/** The longest text an edited argument may hold: a form value's limit (answer-interaction). */
+const ARGUMENT_TEXT_MAX = 500;
+/** All edited arguments of one call, as JSON: they are stored, broadcast and sent to the model. */
+const ARGUMENTS_MAX_BYTES = 16_384;
+
+/** The dotted paths of the texts in `value` longer than ARGUMENT_TEXT_MAX. */
+function longTexts(value: unknown, path: string[], out: string[]): void {
+  if (typeof value === 'string') {
+    if (value.length > ARGUMENT_TEXT_MAX) out.push(path.join('.'));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) longTexts(v, [...path, k], out);
+  }
+}
+
 /** The argument an ajv error is about, as a dotted path (`a.0.b`); '' for the object itself. */
 function pathOf(e: ErrorObject): string {
   const parts = e.instancePath
@@ -27,7 +41,8 @@ function problemOf(e: ErrorObject): string {
  * Checks arguments a person gave a tool (an edited confirmation) against the tool's parameter
  * JSON schema, the one the model is offered, compiled once per tool. A required argument that is
  * blank, or one the tool says it cannot use, is refused too: the model's own calls would have
- * had those asked for with a form, and an approval has no form to fall back on.
+ * had those asked for with a form, and an approval has no form to fall back on. Sizes are capped
+ * like a form's values (each text, and all of them together as JSON).
  */
 export class ToolArguments {
   // allErrors: every bad field is named at once; strict off: a tool's schema (an MCP server's,
@@ -44,6 +59,11 @@ export class ToolArguments {
       if (!list.includes(problem)) list.push(problem);
       byField.set(field, list);
     };
+    const long: string[] = [];
+    longTexts(args, [], long);
+    for (const path of long) add(path, `must be at most ${ARGUMENT_TEXT_MAX} characters`);
+    if (long.length === 0 && Buffer.byteLength(JSON.stringify(args)) > ARGUMENTS_MAX_BYTES)
+      add('', `must be at most ${ARGUMENTS_MAX_BYTES} bytes as JSON`);
     const validate = this.validator(tool);
     if (!validate(args)) for (const e of validate.errors ?? []) add(pathOf(e), problemOf(e));
     for (const name of tool.required) if (blank(args[name])) add(name, 'must not be blank');
