@@ -108,6 +108,7 @@ const inboxEvent = (interactionId: string, status: InboxEvent['status']): InboxE
   sessionId: 's',
   kind: 'confirm',
   status,
+  seq: 1,
 });
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
