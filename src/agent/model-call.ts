@@ -111,7 +111,9 @@ async function assertQuota(run: ModelCallRun): Promise<void> {
  * `at`) asked for more calls than have results after it, and `from` is the first without one.
  * A run paused at a question checkpoints there; an adopted or retried run goes on from it.
  */
-export function openRound(transcript: TranscriptMessage[]): { at: number; from: number } | undefined {
+export function openRound(
+  transcript: TranscriptMessage[],
+): { at: number; from: number } | undefined {
   let at = transcript.length - 1;
   while (at >= 0 && transcript[at].role === 'tool') at--;
   const message = transcript[at];

@@ -63,6 +63,8 @@ export class RunExecution {
   private replay: PausePoint | undefined;
   /** Whether it waits on a question now (a shutdown then parks it instead of cancelling). */
   private waiting = false;
+  /** The tool round it is in (an adopted run goes on counting from where it paused). */
+  private round = 0;
 
   constructor(
     readonly spec: RunSpec,
@@ -124,14 +126,20 @@ export class RunExecution {
    * `shutdown` as before (resumable).
    */
   async shutdown(): Promise<void> {
-    if (!this.waiting) {
+    // Replaying to its question is waiting too: it has not acted on the answer yet.
+    if (!this.waiting && !this.replay) {
       await this.cancel('shutdown');
       return;
     }
+    // Stopped before it acts on an answer: its next step checks the signal first (RunQuestions
+    // before the move back to running, every event before a tool or the model).
     this.abandon('parked: the node stops');
     await this.done;
-    if (await this.deps.pauses.park(this.spec.runId)) return;
-    await this.deps.lifecycle.cancel(this.ref, 'shutdown');
+    const { pauses } = this.deps;
+    if ((await pauses.park(this.spec.runId)) || (await pauses.repark(this.spec.runId))) return;
+    // Neither waiting nor running here any more: ended, or held by another node. Only a run this
+    // node still holds is ended.
+    await this.deps.lifecycle.cancel(this.ref, 'shutdown', pauses.nodeId);
   }
 
   /** Stops the run without writing anything (its state was changed by somebody else). */
@@ -183,7 +191,12 @@ export class RunExecution {
       if (resumes) this.replay = undefined;
       return answer;
     }
-    const paused = { transcript: this.transcript, pausedAt: point, usage: this.meter.totals };
+    const paused = {
+      transcript: this.transcript,
+      pausedAt: point,
+      usage: this.meter.totals,
+      round: this.round,
+    };
     if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, paused))) this.lost('checkpoint');
     this.waiting = true;
     try {
@@ -253,12 +266,17 @@ export class RunExecution {
     const open = openRound(transcript);
     if (open || transcript[transcript.length - 1]?.role === 'tool') {
       await this.thinking('intent_recognition', 'completed', 'resumed after the tool step');
-      if (open) await this.toolCalls(open.at, open.from);
+      this.round = this.spec.round ?? 0;
+      if (open) {
+        await this.toolCalls(open.at, open.from);
+        this.round++;
+      }
       phase = 'respond';
     }
-    if (this.replay) throw new AgentFailure('The run could not go back to the question it paused at');
+    if (this.replay)
+      throw new AgentFailure('The run could not go back to the question it paused at');
     let answer: string | undefined;
-    for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
+    for (; this.round < MAX_TOOL_ROUNDS; this.round++) {
       const out = await callModel(this, transcript, phase);
       transcript.push({
         role: 'assistant',

@@ -56,11 +56,8 @@ export class AttemptStarts {
     const attempt = (last?.attempt ?? 0) + 1;
     const fresh = { transcript: [{ role: 'user', content: intent.content }] };
     // A checkpoint taken at a question says where that run paused: not where the next one does.
-    const { pausedAt: _paused, usage: _usage, ...kept } = (last?.checkpoint ?? fresh) as {
-      transcript: unknown[];
-      pausedAt?: unknown;
-      usage?: unknown;
-    };
+    const kept = { ...((last?.checkpoint ?? fresh) as Record<string, unknown>) };
+    for (const key of ['pausedAt', 'usage', 'round']) delete kept[key];
     const checkpoint = from === 'start' ? { ...fresh, firstAttempt: attempt } : kept;
     const run: RunRef = {
       runId: randomUUID(),

@@ -33,6 +33,21 @@ export class PausedRunsStore {
     return r.rowCount === 1;
   }
 
+  /**
+   * A waiting run this node held, answered in the very moment the node began to stop: moved back
+   * to waiting and parked at once. Only for an execution stopped before it acted on the answer
+   * (RunExecution.shutdown): the adopting node replays to the same answered question.
+   */
+  async repark(runId: string, nodeId: string): Promise<boolean> {
+    const r = await this.db.execute(
+      `UPDATE runs SET status = 'awaiting_input', parked_at = now()
+        WHERE id = $1 AND status = 'running' AND parked_at IS NULL AND node_id = $2
+          AND jsonb_typeof(checkpoint->'pausedAt') = 'object'`,
+      [runId, nodeId],
+    );
+    return r.rowCount === 1;
+  }
+
   /** Takes a parked run whose questions are all answered for `nodeId`; the row when this won. */
   async adopt(runId: string, nodeId: string): Promise<RunRow | undefined> {
     const rows = await this.db.query<RunRow>(

@@ -11,6 +11,7 @@ interface PausedCheckpoint {
   transcript: TranscriptMessage[];
   pausedAt: PausePoint;
   usage?: { promptTokens: number; completionTokens: number };
+  round?: number;
 }
 
 /**
@@ -40,6 +41,19 @@ export class PausedRuns {
     return this.store.park(runId, holder.nodeId ?? this.launcher.nodeId, holder.staleBefore);
   }
 
+  /**
+   * After a shutdown stopped a waiting run in the instant its answer moved it to `running`
+   * (before it acted on it): waiting and parked again. False if it moved on or is not ours.
+   */
+  repark(runId: string): Promise<boolean> {
+    return this.store.repark(runId, this.launcher.nodeId);
+  }
+
+  /** The node that holds the run (for a cancel that must not end a run another node holds). */
+  get nodeId(): string {
+    return this.launcher.nodeId;
+  }
+
   /** Adopts the run if it is parked and answered, and launches it here; true when it did. */
   async adopt(runId: string): Promise<boolean> {
     if (!this.launcher.accepting) return false;
@@ -50,9 +64,10 @@ export class PausedRuns {
       { runId, sessionId: row.session_id, userId: row.user_id },
       'adopted a paused run',
     );
-    // Refused only when this node began to stop since: the takeover parks it again.
-    this.launcher.launch(specOf(row));
-    return true;
+    // Refused when this node began to stop since: parked again at once, for another node.
+    if (this.launcher.launch(specOf(row))) return true;
+    await this.store.park(runId, this.launcher.nodeId);
+    return false;
   }
 
   /** Adopts every parked run that is ready (the sweep: answers whose hand-off was lost). */
@@ -75,5 +90,6 @@ function specOf(row: RunRow): RunSpec {
     transcript: checkpoint.transcript,
     resume: checkpoint.pausedAt,
     ...(checkpoint.usage ? { usage: checkpoint.usage } : {}),
+    ...(typeof checkpoint.round === 'number' ? { round: checkpoint.round } : {}),
   };
 }

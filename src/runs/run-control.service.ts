@@ -89,9 +89,18 @@ export class RunControlService implements OnModuleInit, OnModuleDestroy {
         this.live.executes(sessionId, runId),
       );
       if (stored === undefined && remote) return this.endedByRequest(remote.asked, reason);
-      if (stored !== RUN_IS_LIVE) return stored;
+      if (stored === RUN_IS_LIVE) continue;
+      // Ended as stored: an execution of it that nobody asked (a node that adopted it from
+      // parked since it was read, a slow node) stops without writing, wherever it is.
+      if (stored) this.stopElsewhere(sessionId, stored);
+      return stored;
     }
     return undefined;
+  }
+
+  private stopElsewhere(sessionId: string, runId: string): void {
+    this.live.abandon(sessionId, 'ended as stored', runId);
+    this.cluster.publish({ kind: 'abandon', sessionId, runId });
   }
 
   /** Stops a run executing here whose state another transaction has just ended. */

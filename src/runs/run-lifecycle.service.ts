@@ -84,11 +84,12 @@ export class RunLifecycle {
 
   /**
    * Cancels this run (its own cancel, or one on its behalf): task_cancelled if it won. A cancel
-   * by a person (user, admin) lets the session's next queued intent start.
+   * by a person (user, admin) lets the session's next queued intent start. With `heldBy`, only
+   * while that node holds the run (not parked, not adopted by another node).
    */
-  cancel(run: RunRef, reason: CancelReason): Promise<boolean> {
+  cancel(run: RunRef, reason: CancelReason, heldBy?: string): Promise<boolean> {
     return this.history.transaction(run.sessionId, async () => {
-      return this.cancelInTx(run, reason, [], startsQueue(reason));
+      return this.cancelInTx(run, reason, [], startsQueue(reason), heldBy);
     });
   }
 
@@ -215,8 +216,9 @@ export class RunLifecycle {
     reason: CancelReason,
     then: NewEvent[] = [],
     startQueue = false,
+    heldBy?: string,
   ): Promise<boolean> {
-    if (!(await this.store.transitionRun(run.runId, 'cancelled'))) return false;
+    if (!(await this.store.transitionRun(run.runId, 'cancelled', { nodeId: heldBy }))) return false;
     await this.faults.hit('run.closing');
     const resolved = await this.questions.closeAll(run.sessionId);
     const keepResumable = reason === 'expired' || reason === 'shutdown';

@@ -40,9 +40,7 @@ export class RunQuestions {
   ): Promise<InteractionAnswer> {
     const id = randomUUID();
     const timeout =
-      point.kind === 'confirm'
-        ? this.config.timeouts.confirmationMs
-        : this.config.timeouts.formMs;
+      point.kind === 'confirm' ? this.config.timeouts.confirmationMs : this.config.timeouts.formMs;
     const expiresAt = new Date(Date.now() + timeout);
     const payload = { interactionId: id, ...data, expiresAt: expiresAt.toISOString() };
     const question = { kind: point.kind, data: payload } as Question;
@@ -66,6 +64,7 @@ export class RunQuestions {
     const row = await this.paused.question(run.runId, point.callKey, point.kind);
     if (!row) throw new AgentFailure('The run could not find the question it paused at');
     if (row.outcome) {
+      signal.throwIfAborted();
       if (resumes && !(await this.interactions.answered(run, this.launcher.nodeId)))
         throw new RunSuperseded('answer');
       return { outcome: row.outcome, response: row.response ?? undefined };
@@ -86,6 +85,8 @@ export class RunQuestions {
     try {
       await publish();
       const answer = await answered;
+      // A run stopped meanwhile (a shutdown parks it) must not take the answer for itself.
+      signal.throwIfAborted();
       if (resumes && !(await this.interactions.answered(run, this.launcher.nodeId)))
         throw new RunSuperseded('answer');
       return answer;

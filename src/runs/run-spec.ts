@@ -21,6 +21,8 @@ export interface RunSpec {
    * in the log already.
    */
   resume?: PausePoint;
+  /** The tool round it paused in (an adopted run has only the rounds left after it). */
+  round?: number;
   /** Tokens the run used before it paused (an adopted run's usage goes on from there). */
   usage?: { promptTokens: number; completionTokens: number };
 }

@@ -102,7 +102,8 @@ export class RunsStore {
   }
 
   /**
-   * Moves a run to `to` if it is in an allowed state; the row when this call won.
+   * Moves a run to `to` if it is in an allowed state (and, with `nodeId`, held by that node: not
+   * parked); the row when this call won. A run that ends, or runs again, is no longer parked.
    *
    * A transition that ends a run (any `to` but running and awaiting_input) must run in a
    * transaction holding the run's session row lock (HistoryService.transaction), and write the
@@ -120,9 +121,11 @@ export class RunsStore {
       throw new Error(`A run is ended (${to}) only in its session's transaction`);
     const rows = await this.db.query<RunRow>(
       `UPDATE runs SET status = $3, heartbeat_at = now(),
-         ended_at = CASE WHEN $3 = ANY($6::text[]) THEN NULL ELSE now() END
+         ended_at = CASE WHEN $3 = ANY($6::text[]) THEN NULL ELSE now() END,
+         parked_at = CASE WHEN $3 = 'awaiting_input' THEN parked_at ELSE NULL END
        WHERE id = $1 AND status = ANY($2::text[])
-         AND ($4::text IS NULL OR node_id = $4) AND ($5::timestamptz IS NULL OR heartbeat_at < $5)
+         AND ($4::text IS NULL OR (node_id = $4 AND parked_at IS NULL))
+         AND ($5::timestamptz IS NULL OR heartbeat_at < $5)
          AND ($3 <> 'running' OR parked_at IS NULL)
        RETURNING ${RUN_COLUMNS}`,
       [
