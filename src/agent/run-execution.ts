@@ -21,6 +21,7 @@ import { runTool } from './run-tool.js';
 import { toolCallKey } from './tools/tool-call.ledger.js';
 import type { AgentToolkit } from './agent-toolkit.js';
 import { callModel, openRound } from './model-call.js';
+import { PausePoints } from './pause-points.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -59,10 +60,7 @@ export class RunExecution {
   private done: Promise<void> | undefined;
   readonly meter: UsageMeter;
   private readonly transcript: TranscriptMessage[];
-  /** Set while replaying to the question an adopted run paused at; nothing is written meanwhile. */
-  private replay: PausePoint | undefined;
-  /** Whether it waits on a question now (a shutdown then parks it instead of cancelling). */
-  private waiting = false;
+  private readonly pausePoints: PausePoints;
   /** The tool round it is in (an adopted run goes on counting from where it paused). */
   private round = 0;
 
@@ -73,7 +71,7 @@ export class RunExecution {
     this.meter = deps.quotas.meter(spec.userId, deps.agent.tokens);
     if (spec.usage) Object.assign(this.meter.totals, spec.usage);
     this.transcript = [...spec.transcript];
-    this.replay = spec.resume;
+    this.pausePoints = new PausePoints(this, deps);
   }
 
   /** For runTool and callModel: the tools and their ledger, the history, the quotas. */
@@ -121,25 +119,17 @@ export class RunExecution {
   }
 
   /**
-   * The node stops. A run waiting on a question is parked (its question stays open, any node
-   * adopts it once answered); one answered meanwhile, or doing anything else, is cancelled
-   * `shutdown` as before (resumable).
+   * The node stops. A run waiting on a question (or replaying to one) stops and is parked (its
+   * question stays open, any node adopts it once answered); any other is cancelled `shutdown`.
    */
   async shutdown(): Promise<void> {
-    // Replaying to its question is waiting too: it has not acted on the answer yet.
-    if (!this.waiting && !this.replay) {
+    if (!this.pausePoints.holdsQuestion) {
       await this.cancel('shutdown');
       return;
     }
-    // Stopped before it acts on an answer: its next step checks the signal first (RunQuestions
-    // before the move back to running, every event before a tool or the model).
     this.abandon('parked: the node stops');
     await this.done;
-    const { pauses } = this.deps;
-    if ((await pauses.park(this.spec.runId)) || (await pauses.repark(this.spec.runId))) return;
-    // Neither waiting nor running here any more: ended, or held by another node. Only a run this
-    // node still holds is ended.
-    await this.deps.lifecycle.cancel(this.ref, 'shutdown', pauses.nodeId);
+    await this.pausePoints.park();
   }
 
   /** Stops the run without writing anything (its state was changed by somebody else). */
@@ -163,7 +153,7 @@ export class RunExecution {
   ): Promise<void> {
     this.step = status === 'started' ? step : undefined;
     // A replay retraces steps the log already tells.
-    if (this.replay) return;
+    if (this.pausePoints.replaying) return;
     await this.append([
       { type: 'thinking', data: { step, status, ...(detail !== undefined ? { detail } : {}) } },
     ]);
@@ -171,39 +161,17 @@ export class RunExecution {
 
   /** Whether a replay is to find this tool call's question asked already (and not ask again). */
   replays(callKey: string, kind: PausePoint['kind']): boolean {
-    return this.replay?.callKey === callKey && this.replay.kind === kind;
+    return this.pausePoints.replays(callKey, kind);
   }
 
-  /**
-   * Asks a tool call's question: after a checkpoint of the transcript so far (with where it
-   * pauses and the usage), so the run can be adopted and replayed to it; a replay gets the
-   * answer the question already has (or waits for it) instead.
-   */
-  async ask<K extends 'confirm' | 'form'>(
+  /** Asks a tool call's question, after a checkpoint another node can pick the run up from. */
+  ask<K extends 'confirm' | 'form'>(
     kind: K,
     data: QuestionData<K>,
     callKey: string,
   ): Promise<InteractionAnswer> {
-    const point = { callKey, kind };
-    if (this.replay) {
-      const resumes = this.replays(callKey, kind);
-      const answer = await this.deps.questions.asked(this.ref, this.signal, point, resumes);
-      if (resumes) this.replay = undefined;
-      return answer;
-    }
-    const paused = {
-      transcript: this.transcript,
-      pausedAt: point,
-      usage: this.meter.totals,
-      round: this.round,
-    };
-    if (!(await this.deps.lifecycle.checkpoint(this.spec.runId, paused))) this.lost('checkpoint');
-    this.waiting = true;
-    try {
-      return await this.deps.questions.ask(this.ref, this.signal, point, data);
-    } finally {
-      this.waiting = false;
-    }
+    const state = { transcript: this.transcript, usage: this.meter.totals, round: this.round };
+    return this.pausePoints.ask(kind, data, callKey, state);
   }
 
   private async execute(): Promise<void> {
@@ -273,7 +241,7 @@ export class RunExecution {
       }
       phase = 'respond';
     }
-    if (this.replay)
+    if (this.pausePoints.replaying)
       throw new AgentFailure('The run could not go back to the question it paused at');
     let answer: string | undefined;
     for (; this.round < MAX_TOOL_ROUNDS; this.round++) {
