@@ -16,7 +16,12 @@ import {
   type LogEvent,
   summarize,
 } from './support/log-invariants.js';
-import { type RestartReport, restartNode, unendedRuns } from './support/stress-restarts.js';
+import {
+  ParkedWatch,
+  type RestartReport,
+  restartNode,
+  unendedRuns,
+} from './support/stress-restarts.js';
 import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
@@ -119,8 +124,17 @@ async function runStress(
   });
   // Its own generator, so the restarts do not shift the actions' choices of a seed.
   const restarts = restarting
-    ? restartNode(restarting, nodes[0], onRestarting, seededRandom(seed + 7), RESTARTS, until)
+    ? restartNode(
+        restarting,
+        nodes[0],
+        onRestarting,
+        driver,
+        seededRandom(seed + 7),
+        RESTARTS,
+        until,
+      )
     : undefined;
+  const parked = restarting ? new ParkedWatch(nodes[0]) : undefined;
   try {
     await Promise.all([
       driver.run(WORKERS, until),
@@ -128,14 +142,16 @@ async function runStress(
       ...lateJoins,
       restarts,
     ]);
+    const stuckParked = (await parked?.drain()) ?? [];
     const stuck = await quiesce(sessions, tabs, driver, QUIET_MS);
     const problems = await checkAll(sessions, tabs, driver);
-    problems.push(...(await unendedRuns(nodes[0])));
+    problems.push(...(await unendedRuns(nodes[0])), ...stuckParked);
     if (stuck) problems.unshift(stuck);
     const report = await restarts;
     if (report) console.log(`${label}: ${report.lines.join('; ')}`);
     return { problems, actions: driver.actions, restarts: report, lost: driver.lostToRestarts };
   } finally {
+    parked?.stop();
     for (const t of tabs) t.socket.close();
   }
 }

@@ -53,6 +53,8 @@ export class StressDriver {
   readonly ackedRuns = new Map<string, Set<string>>();
   readonly findings: string[] = [];
   actions = 0;
+  /** Sessions the workers leave alone for a moment (a restart is about to park their run). */
+  private readonly held = new Set<string>();
   /** Actions whose node stopped while they were on the way (an error or no ack is fine then). */
   lostToRestarts = 0;
 
@@ -93,7 +95,9 @@ export class StressDriver {
 
   private async worker(untilMs: number): Promise<void> {
     while (Date.now() < untilMs) {
-      const joined = this.tabs.filter((t) => t.joinedAfter >= 0 && !t.moving);
+      const joined = this.tabs.filter(
+        (t) => t.joinedAfter >= 0 && !t.moving && !this.held.has(t.sessionId),
+      );
       const open = joined.filter((t) => !this.closing.has(t.sessionId));
       const tab = this.pick(open.length && this.rnd() >= CLOSED_SESSION_ACTIONS ? open : joined);
       if (tab) await this.act(tab);
@@ -135,6 +139,14 @@ export class StressDriver {
       const ack = await this.call(tab, 'intent:resume', { sessionId, intentId });
       if (ack?.ok) this.started(sessionId, ack.runId as string);
     }
+  }
+
+  hold(sessionIds: string[]): void {
+    for (const id of sessionIds) this.held.add(id);
+  }
+
+  release(): void {
+    this.held.clear();
   }
 
   cancelled(sessionId: string, runId: string): void {
