@@ -1,6 +1,6 @@
 import { describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
-import { checkAll, quiesce } from './support/stress-checks.js';
+import { checkAll, ParkedWatch, quiesce, unendedRuns } from './support/stress-checks.js';
 import {
   seededRandom,
   StressDriver,
@@ -16,12 +16,7 @@ import {
   type LogEvent,
   summarize,
 } from './support/log-invariants.js';
-import {
-  ParkedWatch,
-  type RestartReport,
-  restartNode,
-  unendedRuns,
-} from './support/stress-restarts.js';
+import { type RestartReport, restartNode } from './support/stress-restarts.js';
 import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
@@ -124,15 +119,16 @@ async function runStress(
   });
   // Its own generator, so the restarts do not shift the actions' choices of a seed.
   const restarts = restarting
-    ? restartNode(
-        restarting,
-        nodes[0],
-        onRestarting,
-        driver,
-        seededRandom(seed + 7),
-        RESTARTS,
-        until,
-      )
+    ? restartNode({
+        node: restarting,
+        witness: nodes[0],
+        tabs: onRestarting,
+        sessions,
+        holding: driver,
+        rnd: seededRandom(seed + 7),
+        count: RESTARTS,
+        untilMs: until,
+      })
     : undefined;
   const parked = restarting ? new ParkedWatch(nodes[0]) : undefined;
   try {
@@ -149,6 +145,7 @@ async function runStress(
     if (stuck) problems.unshift(stuck);
     const report = await restarts;
     if (report) console.log(`${label}: ${report.lines.join('; ')}`);
+    problems.push(...(report?.findings ?? []));
     return { problems, actions: driver.actions, restarts: report, lost: driver.lostToRestarts };
   } finally {
     parked?.stop();

@@ -1,5 +1,7 @@
 import { Database } from '../../src/database/database.js';
 import { RunLauncher } from '../../src/runs/run-launcher.js';
+import { Http } from './http.js';
+import { formAnswer, type StressSession } from './stress.js';
 import type { StressTab } from './stress-tab.js';
 import type { AppUnderTest } from './use-test-app.js';
 
@@ -9,6 +11,8 @@ export interface RestartReport {
   /** Restarts whose stop parked a run waiting on a question (it held one when it stopped). */
   parking: number;
   lines: string[];
+  /** What became of the parked run that was followed, when it was not what it should be. */
+  findings: string[];
 }
 
 /** Runs waiting on an open question that the node holds (not parked): what its stop parks. */
@@ -90,6 +94,65 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Ma
 export interface Holding {
   hold(sessionIds: string[]): void;
   release(): void;
+  /** Sessions being closed (a run of theirs may end cancelled whatever the restart did). */
+  readonly closing: Set<string>;
+}
+
+/** How long a parked run, once answered, may take to be adopted and reach its end. */
+const FOLLOW_MS = 10_000;
+
+/**
+ * A parked run, answered over REST through the restarted node (a person on another tab) while
+ * the workers still leave its session alone: it must be adopted and go on by itself to its end
+ * (task_completed). Anything else is a finding: still waiting or parked (stuck), or ended
+ * otherwise (not continued). A deadline that beat the answer resolves it just as well.
+ */
+async function answerParked(
+  node: AppUnderTest,
+  witness: AppUnderTest,
+  runId: string,
+  sessions: StressSession[],
+  holding: Holding,
+): Promise<string[]> {
+  const runOf = async () =>
+    (
+      await witness
+        .get(Database)
+        .query<{ session_id: string; status: string; parked_at: Date | null }>(
+          `SELECT session_id, status, parked_at FROM runs WHERE id = $1`,
+          [runId],
+        )
+    )[0];
+  const sessionId = (await runOf()).session_id;
+  const s = sessions.find((x) => x.id === sessionId)!;
+  const http = new Http(node.baseUrl);
+  const q = (await http.get(`/sessions/${s.id}`, s.token)).body.state?.pendingInteraction;
+  let answered = 'its deadline';
+  if (q?.runId === runId) {
+    const fields = (q.data?.fields ?? []) as { name: string; type: string }[];
+    const response = q.kind === 'form' ? formAnswer(fields) : { approved: true };
+    const r = await http.post(`/sessions/${s.id}/interactions/${q.id}`, { response }, s.token);
+    if (r.status === 200) answered = `${q.kind} answered on the restarted node`;
+    else if (r.body?.code !== 'INTERACTION_RESOLVED')
+      return [`session ${s.id}: [unexpected-ack] answer to parked run ${runId}: ${r.status}`];
+  }
+  const until = Date.now() + FOLLOW_MS;
+  let run = await runOf();
+  while (['awaiting_input', 'running'].includes(run.status) && Date.now() < until) {
+    await pause(100);
+    run = await runOf();
+  }
+  const say = (m: string): string => `session ${s.id}: [${m}] parked run ${runId} (${answered})`;
+  if (run.status === 'running')
+    return [say('parked-run-not-ended') + `: adopted, still running after ${FOLLOW_MS} ms`];
+  if (run.status === 'awaiting_input')
+    return [
+      say(`stuck-parked`) +
+        `: still waiting${run.parked_at ? ', parked' : ''} after ${FOLLOW_MS} ms`,
+    ];
+  if (run.status !== 'completed' && !holding.closing.has(s.id))
+    return [say('parked-run-not-continued') + `: ended ${run.status}`];
+  return [];
 }
 
 /**
@@ -122,29 +185,36 @@ async function awaitQuestion(
  * (ending `reserveMs` before `untilMs`, so the last one is back before the quiet phase), at a
  * random moment of the slice's first half, then waiting (at most to the slice's 80%) for the
  * node to hold a run waiting on a question, so the stop parks it (`witness`, another node on the
- * same database, tells while the node is down). For the first restart the workers leave that
- * run's session alone until the node is down (else a cancel often beats the stop), so at least
- * one restart parks a run; the others race the actions freely. A restart is a graceful close
+ * same database, tells while the node is down). Until one restart has parked a run, the workers
+ * leave the waiting run's session alone (else a cancel often beats the stop), and after it until
+ * the run, answered and adopted, has ended (answerParked): so one restart parks a run and follows
+ * it to its end; the others race the actions freely. A restart is a graceful close
  * (the tabs on the node were told first: their disconnect is expected and they send nothing),
  * a new app on the same database, and every tab of the node moving to it.
  */
-export async function restartNode(
-  node: AppUnderTest,
-  witness: AppUnderTest,
-  tabs: StressTab[],
-  holding: Holding,
-  rnd: () => number,
-  count: number,
-  untilMs: number,
-  reserveMs = 3_000,
-): Promise<RestartReport> {
-  const report: RestartReport = { restarts: 0, parking: 0, lines: [] };
+export async function restartNode(opts: {
+  node: AppUnderTest;
+  witness: AppUnderTest;
+  /** The tabs connected to `node`. */
+  tabs: StressTab[];
+  sessions: StressSession[];
+  holding: Holding;
+  rnd: () => number;
+  count: number;
+  untilMs: number;
+  reserveMs?: number;
+}): Promise<RestartReport> {
+  const { node, witness, tabs, sessions, holding, rnd, count, untilMs } = opts;
+  const reserveMs = opts.reserveMs ?? 3_000;
+  const report: RestartReport = { restarts: 0, parking: 0, lines: [], findings: [] };
   const start = Date.now();
   const slice = (untilMs - reserveMs - start) / count;
   for (let i = 0; i < count; i++) {
     const from = start + i * slice;
     await pause(from + slice * 0.5 * rnd() - Date.now());
-    const held = await awaitQuestion(node, from + slice * 0.8, i === 0 ? holding : undefined);
+    // Until one restart has parked a run, the workers leave the waiting run's session alone.
+    const following = report.parking === 0;
+    const held = await awaitQuestion(node, from + slice * 0.8, following ? holding : undefined);
     const began = Date.now();
     const nodeId = node.get(RunLauncher).nodeId;
     let parked = 0;
@@ -153,15 +223,16 @@ export async function restartNode(
     for (const t of tabs) t.leaving();
     try {
       await node.restart(async () => {
-        holding.release();
         parked = await parkedOf(witness, held, nodeId);
         if (parked < held.length) why = await notParked(witness, held, began);
         left = await leftBehind(witness, nodeId, began);
       });
+      await Promise.all(tabs.map((t) => t.moveTo(node.baseUrl)));
+      if (following && parked > 0)
+        report.findings.push(...(await answerParked(node, witness, held[0], sessions, holding)));
     } finally {
       holding.release();
     }
-    await Promise.all(tabs.map((t) => t.moveTo(node.baseUrl)));
     report.restarts += 1;
     if (parked > 0) report.parking += 1;
     report.lines.push(
@@ -173,91 +244,4 @@ export async function restartNode(
     );
   }
   return report;
-}
-
-/**
- * After the quiet phase: no run is still going, waiting or parked (each ended). An ended run may
- * keep its parked_at (a parked run cancelled or closed): nothing reads it without the status.
- */
-export async function unendedRuns(node: AppUnderTest): Promise<string[]> {
-  const rows = await node.get(Database).query<{
-    id: string;
-    session_id: string;
-    status: string;
-    parked_at: unknown;
-  }>(
-    `SELECT id, session_id, status, parked_at FROM runs
-      WHERE status IN ('running', 'awaiting_input')`,
-  );
-  return rows.map(
-    (r) =>
-      `session ${r.session_id}: [run-not-ended] run ${r.id} is ${r.status}` +
-      (r.parked_at ? ', parked' : ''),
-  );
-}
-
-/** How long a parked run may stay answered and not adopted (the sweeps run every second). */
-const ADOPT_WITHIN_MS = 5_000;
-
-/**
- * Watches for parked runs whose questions are all answered and that no node adopts: a run stuck
- * parked. The quiet phase would cancel it (and hide it), so `drain` waits for the ones still
- * there to be adopted before it, and everything found is a finding.
- */
-export class ParkedWatch {
-  private readonly readySince = new Map<string, number>();
-  private readonly stuck = new Map<string, string>();
-  private stopped = false;
-  private readonly loop: Promise<void>;
-
-  constructor(private readonly witness: AppUnderTest) {
-    this.loop = this.watch();
-  }
-
-  private async ready(): Promise<{ id: string; session_id: string }[]> {
-    return this.witness.get(Database).query<{ id: string; session_id: string }>(
-      `SELECT r.id, r.session_id FROM runs r
-        WHERE r.parked_at IS NOT NULL AND r.status = 'awaiting_input'
-          AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.run_id = r.id AND i.resolved_at IS NULL)`,
-    );
-  }
-
-  private async look(): Promise<number> {
-    const rows = await this.ready();
-    const now = Date.now();
-    for (const id of [...this.readySince.keys()])
-      if (!rows.some((r) => r.id === id)) this.readySince.delete(id);
-    for (const r of rows) {
-      const since = this.readySince.get(r.id) ?? now;
-      this.readySince.set(r.id, since);
-      if (now - since > ADOPT_WITHIN_MS)
-        this.stuck.set(
-          r.id,
-          `session ${r.session_id}: [stuck-parked] run ${r.id}: answered, parked, not adopted for ${now - since} ms`,
-        );
-    }
-    return rows.length;
-  }
-
-  private async watch(): Promise<void> {
-    while (!this.stopped) {
-      // A failed look (the test failed and tears down) is not a finding; drain looks again.
-      await this.look().catch(() => undefined);
-      await pause(250);
-    }
-  }
-
-  /** Stops watching (a test that failed before drain). */
-  stop(): void {
-    this.stopped = true;
-  }
-
-  /** Stops watching once no answered run is parked (or ADOPT_WITHIN_MS told it is stuck). */
-  async drain(): Promise<string[]> {
-    const until = Date.now() + ADOPT_WITHIN_MS + 1_000;
-    while ((await this.look()) > this.stuck.size && Date.now() < until) await pause(100);
-    this.stopped = true;
-    await this.loop;
-    return [...this.stuck.values()];
-  }
 }

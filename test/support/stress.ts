@@ -39,6 +39,16 @@ export interface StressSession {
   http: Http;
 }
 
+/** A valid answer to a form: a datetime an hour ahead for a time, 'stress' for the rest. */
+export function formAnswer(fields: { name: string; type: string }[]): unknown {
+  const soon = new Date(Date.now() + 3_600_000).toISOString();
+  return {
+    values: Object.fromEntries(
+      fields.map((f) => [f.name, f.name === 'time' || f.type === 'datetime' ? soon : 'stress']),
+    ),
+  };
+}
+
 /** Of actions in a session being closed, most go to open sessions; these few check SESSION_CLOSED. */
 const CLOSED_SESSION_ACTIONS = 0.1;
 
@@ -164,15 +174,7 @@ export class StressDriver {
   private answer(q: { kind: string; fields: any[] }): unknown {
     if (q.kind === 'confirm') return { approved: this.rnd() < 0.5 };
     if (q.kind === 'retry') return { retry: this.rnd() < 0.6 };
-    const soon = new Date(Date.now() + 3_600_000).toISOString();
-    return {
-      values: Object.fromEntries(
-        q.fields.map((f: { name: string; type: string }) => [
-          f.name,
-          f.name === 'time' || f.type === 'datetime' ? soon : 'stress',
-        ]),
-      ),
-    };
+    return formAnswer(q.fields);
   }
 
   private async call(tab: StressTab, event: string, payload: object): Promise<any> {
