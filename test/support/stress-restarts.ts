@@ -96,6 +96,39 @@ export interface Holding {
   release(): void;
   /** Sessions being closed (a run of theirs may end cancelled whatever the restart did). */
   readonly closing: Set<string>;
+  /** A run a send was acked with (it must end like the workers' runs). */
+  started(sessionId: string, runId: string): void;
+}
+
+/**
+ * No run waited on a question on the node when a restart had to park one: one of the sessions
+ * is held and sent a message through the node (interrupting what it was doing, as a person
+ * may) whose run asks a confirmation; its run, once it waits, is what the restart parks.
+ */
+async function provokeQuestion(
+  node: AppUnderTest,
+  sessions: StressSession[],
+  holding: Holding,
+): Promise<{ id: string; session_id: string }[]> {
+  const s = sessions.find((x) => !holding.closing.has(x.id));
+  if (!s) return [];
+  holding.hold([s.id]);
+  await pause(150);
+  (node.config.agent as { failFirstAttempts: number }).failFirstAttempts = 0;
+  const r = await new Http(node.baseUrl).post(
+    `/sessions/${s.id}/messages`,
+    { content: 'search restarts', ifBusy: 'interrupt' },
+    s.token,
+  );
+  if (r.status !== 202) return [];
+  holding.started(s.id, r.body.runId as string);
+  const until = Date.now() + 5_000;
+  while (Date.now() < until) {
+    const held = (await questionsHeld(node)).filter((x) => x.id === r.body.runId);
+    if (held.length > 0) return held;
+    await pause(40);
+  }
+  return [];
 }
 
 /** How long a parked run, once answered, may take to be adopted and reach its end. */
@@ -158,12 +191,14 @@ async function answerParked(
 /**
  * Waits (until `giveUpAt`) for the node to hold a run waiting on a question; with `holding`, the
  * workers then leave its session alone and, once their calls in flight are answered, it is
- * looked at again (a question answered or cancelled meanwhile is no longer held).
+ * looked at again (a question answered or cancelled meanwhile is no longer held); and if none
+ * came by `giveUpAt`, one is made (provokeQuestion).
  */
 async function awaitQuestion(
   node: AppUnderTest,
   giveUpAt: number,
   holding?: Holding,
+  sessions: StressSession[] = [],
 ): Promise<string[]> {
   for (;;) {
     const held = await questionsHeld(node);
@@ -175,7 +210,8 @@ async function awaitQuestion(
       if (still.length > 0) return still.map((r) => r.id);
       holding.release();
     }
-    if (Date.now() >= giveUpAt) return [];
+    if (Date.now() >= giveUpAt)
+      return holding ? (await provokeQuestion(node, sessions, holding)).map((r) => r.id) : [];
     await pause(40);
   }
 }
@@ -214,7 +250,9 @@ export async function restartNode(opts: {
     await pause(from + slice * 0.5 * rnd() - Date.now());
     // Until one restart has parked a run, the workers leave the waiting run's session alone.
     const following = report.parking === 0;
-    const held = await awaitQuestion(node, from + slice * 0.8, following ? holding : undefined);
+    const held = following
+      ? await awaitQuestion(node, from + slice * 0.8, holding, sessions)
+      : await awaitQuestion(node, from + slice * 0.8);
     const began = Date.now();
     const nodeId = node.get(RunLauncher).nodeId;
     let parked = 0;

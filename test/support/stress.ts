@@ -165,7 +165,7 @@ export class StressDriver {
     this.ackedCancels.set(sessionId, set);
   }
 
-  private started(sessionId: string, runId: string): void {
+  started(sessionId: string, runId: string): void {
     const set = this.ackedRuns.get(sessionId) ?? new Set<string>();
     set.add(runId);
     this.ackedRuns.set(sessionId, set);
