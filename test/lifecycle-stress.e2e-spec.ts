@@ -1,6 +1,6 @@
 import { describeEachDatabase } from './support/databases.js';
 import { Http } from './support/http.js';
-import { checkAll, quiesce } from './support/stress-checks.js';
+import { checkAll, ParkedWatch, quiesce, unendedRuns } from './support/stress-checks.js';
 import {
   seededRandom,
   StressDriver,
@@ -12,9 +12,11 @@ import {
   checkClosedSession,
   checkSessionLog,
   checkSocketStream,
+  dialogProblems,
   type LogEvent,
   summarize,
 } from './support/log-invariants.js';
+import { type RestartReport, restartNode } from './support/stress-restarts.js';
 import { type AppUnderTest, useTestApp } from './support/use-test-app.js';
 import { serviceUrl } from './support/services.js';
 
@@ -24,8 +26,12 @@ import { serviceUrl } from './support/services.js';
  * retrying and resuming at random, and one session of each user closed at
  * a random moment meanwhile (its tabs keep acting now and then: SESSION_CLOSED); then, once
  * everything is quiet, the guarantees of docs/protocol.md ("Guarantees") are checked from the log
- * read over REST and from what every socket got. The seed is printed; `STRESS_SEED=<n>` replays
- * the same choices (timing still varies).
+ * read over REST and from what every socket got. On two nodes, the second is also restarted a few
+ * times (graceful close, a new app on the same database), at least once while it holds a run
+ * waiting on a question (parked, then adopted once answered); its tabs move to the new app and
+ * rejoin from the last seq they saw, so their streams must still be gap-free; every question
+ * must still resolve exactly once and every run end exactly once, none left waiting or parked.
+ * The seed is printed; `STRESS_SEED=<n>` replays the same choices (timing still varies).
  * STRESS_MS sets how long the actions go on (default 20 s per database).
  */
 
@@ -35,6 +41,8 @@ const QUIET_MS = 30_000;
 const SESSIONS_PER_USER = 2;
 const TABS_PER_SESSION = 3;
 const WORKERS = 6;
+/** Restarts of the second node during the actions of the two-node run. */
+const RESTARTS = 3;
 
 const ENV = {
   BUILTIN_TOKEN_DELAY_MS: '3',
@@ -54,19 +62,25 @@ console.log(`lifecycle stress: seed ${SEED} (STRESS_SEED=${SEED} reproduces it)`
  */
 function failSometimes(apps: AppUnderTest[], rnd: () => number): () => void {
   return () => {
-    for (const a of apps)
+    for (const a of apps.filter((x) => x.running))
       (a.config.agent as { failFirstAttempts: number }).failFirstAttempts = rnd() < 0.3 ? 1 : 0;
   };
 }
 
+/**
+ * `restarting`, one of `nodes` (not the first: REST goes there), is restarted RESTARTS times
+ * during the actions; the tabs on it move to the new app (see restartNode).
+ */
 async function runStress(
   label: string,
   nodes: AppUnderTest[],
   seed: number,
-): Promise<{ problems: string[]; actions: number }> {
+  restarting?: AppUnderTest,
+): Promise<{ problems: string[]; actions: number; restarts?: RestartReport; lost: number }> {
   const rnd = seededRandom(seed);
   const sessions: StressSession[] = [];
   const tabs: StressTab[] = [];
+  const onRestarting: StressTab[] = [];
   const late: StressTab[] = [];
   for (let u = 0; u < 2; u++) {
     const http = new Http(nodes[0].baseUrl);
@@ -83,6 +97,7 @@ async function runStress(
           `${label} u${u}s${s}t${k}`,
         );
         tabs.push(tab);
+        if (node === restarting) onRestarting.push(tab);
         // The last tab of each session opens while the others are already busy.
         if (k === TABS_PER_SESSION - 1) late.push(tab);
         else await tab.join();
@@ -102,17 +117,38 @@ async function runStress(
     const lastSeq = (await s.http.get(`/sessions/${s.id}`, s.token)).body.lastSeq as number;
     await tab.join(Math.max(0, lastSeq - 20));
   });
+  // Its own generator, so the restarts do not shift the actions' choices of a seed.
+  const restarts = restarting
+    ? restartNode({
+        node: restarting,
+        witness: nodes[0],
+        tabs: onRestarting,
+        sessions,
+        holding: driver,
+        rnd: seededRandom(seed + 7),
+        count: RESTARTS,
+        untilMs: until,
+      })
+    : undefined;
+  const parked = restarting ? new ParkedWatch(nodes[0]) : undefined;
   try {
     await Promise.all([
       driver.run(WORKERS, until),
       driver.closeAtRandom(closed, until),
       ...lateJoins,
+      restarts,
     ]);
+    const stuckParked = (await parked?.drain()) ?? [];
     const stuck = await quiesce(sessions, tabs, driver, QUIET_MS);
     const problems = await checkAll(sessions, tabs, driver);
+    problems.push(...(await unendedRuns(nodes[0])), ...stuckParked);
     if (stuck) problems.unshift(stuck);
-    return { problems, actions: driver.actions };
+    const report = await restarts;
+    if (report) console.log(`${label}: ${report.lines.join('; ')}`);
+    problems.push(...(report?.findings ?? []));
+    return { problems, actions: driver.actions, restarts: report, lost: driver.lostToRestarts };
   } finally {
+    parked?.stop();
     for (const t of tabs) t.socket.close();
   }
 }
@@ -169,10 +205,32 @@ describe('the stress invariants (checked on made-up logs)', () => {
     const answeredTwice = checkSessionLog('s', twice, new Set()).map(
       (p) => /\[([a-z-]+)\]/.exec(p)?.[1],
     );
-    expect(answeredTwice).toEqual(['event-after-closing']);
+    expect(answeredTwice.sort()).toEqual(['event-after-closing', 'resolved-twice']);
     const swapped = [good[3], good[5], good[4], good[6], good[7]];
     expect(checkSocketStream('tab', good, 3, swapped)).toHaveLength(1);
     expect(checkSocketStream('tab', good, 3, good.slice(5))).toHaveLength(1);
+  });
+
+  it('each question resolved exactly once, each run started once (a parked run goes on as itself)', () => {
+    const asked = (seq: number, id: string) =>
+      e(seq, 'request_confirmation', 'r1', { interactionId: id });
+    const answered = (seq: number, id: string, outcome = 'approved') =>
+      e(seq, 'interaction_resolved', 'r1', { interactionId: id, outcome });
+    const adopted = [e(1, 'task_started', 'r1'), asked(2, 'q1'), answered(3, 'q1', 'timeout')];
+    expect(dialogProblems([...adopted, e(4, 'task_completed', 'r1')])).toEqual([]);
+    const kinds = dialogProblems([
+      ...adopted,
+      answered(4, 'q1'),
+      asked(5, 'q2'),
+      e(6, 'task_started', 'r1'),
+      answered(7, 'q3'),
+    ]).map((p) => /\[([a-z-]+)\]/.exec(p)?.[1]);
+    expect(kinds.sort()).toEqual([
+      'resolved-twice',
+      'resolved-unasked',
+      'restarted-run',
+      'unresolved-interaction',
+    ]);
   });
 
   it('a closed session: session_closed once and last, every dialog resolved before it', () => {
@@ -220,10 +278,13 @@ describe('lifecycle stress on two nodes', () => {
   const b = a.node(env);
 
   it(
-    'tabs of one session split across two nodes: the same guarantees hold',
+    'tabs of one session split across two nodes, one of them restarted while questions are open: the same guarantees hold',
     async () => {
-      const { problems, actions } = await runStress('2nodes', [a, b], SEED + 1);
+      const { problems, actions, restarts, lost } = await runStress('2nodes', [a, b], SEED + 1, b);
       expect(actions).toBeGreaterThan(50);
+      console.log(`2nodes: ${lost} action(s) cut off by a restart`);
+      expect(restarts).toMatchObject({ restarts: RESTARTS });
+      expect(restarts!.parking).toBeGreaterThan(0);
       expect(report(SEED + 1, problems)).toBe(report(SEED + 1, []));
     },
     ACTION_MS + QUIET_MS + 30_000,

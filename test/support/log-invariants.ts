@@ -73,6 +73,7 @@ export function checkSessionLog(
     if (!seen.has(runId)) say(`[no-closing-event] run ${runId}: acked, no event of it in the log`);
   }
   for (const p of queueProblems(log)) say(p);
+  for (const p of dialogProblems(log)) say(p);
   for (const runId of ackedCancels) {
     const end = closedBy.get(runId);
     if (!end) say(`[cancel-not-honoured] run ${runId}: acked ok, no closing event`);
@@ -86,6 +87,40 @@ export function checkSessionLog(
 const opensDialog = (e: LogEvent): boolean =>
   (e.type === 'request_confirmation' || e.type === 'component' || e.type === 'task_failed') &&
   typeof e.data?.interactionId === 'string';
+
+/**
+ * Each run starts once (a run picked up again after its node stopped goes on, with no second
+ * task_started); each dialog opened is resolved exactly once (one interaction_resolved per
+ * interactionId), and nothing resolves a dialog that was never opened.
+ */
+export function dialogProblems(log: readonly LogEvent[]): string[] {
+  const problems: string[] = [];
+  const starts = new Map<string, LogEvent[]>();
+  for (const e of log.filter((x) => x.type === 'task_started' && x.runId))
+    starts.set(e.runId!, [...(starts.get(e.runId!) ?? []), e]);
+  for (const [runId, es] of starts)
+    if (es.length > 1)
+      problems.push(
+        `[restarted-run] run ${runId}: task_started at seqs ${es.map((e) => e.seq).join(', ')}`,
+      );
+  const resolutions = new Map<string, LogEvent[]>();
+  for (const e of log.filter((x) => x.type === 'interaction_resolved')) {
+    const id = String(e.data?.interactionId);
+    resolutions.set(id, [...(resolutions.get(id) ?? []), e]);
+  }
+  const opened = new Map(log.filter(opensDialog).map((e) => [e.data.interactionId as string, e]));
+  for (const [id, e] of opened) {
+    const got = resolutions.get(id) ?? [];
+    if (got.length === 0) problems.push(`[unresolved-interaction] ${at(e)}: interaction ${id}`);
+    if (got.length > 1)
+      problems.push(
+        `[resolved-twice] interaction ${id}: ${got.map((r) => `${at(r)} ${r.data?.outcome}`).join(', ')}`,
+      );
+  }
+  for (const [id, got] of resolutions)
+    if (!opened.has(id)) problems.push(`[resolved-unasked] interaction ${id}: ${at(got[0])}`);
+  return problems;
+}
 
 /**
  * A closed session's log: `session_closed` exactly once and last (nothing follows it), and every

@@ -4,7 +4,9 @@ import {
   checkSocketStream,
   type LogEvent,
 } from './log-invariants.js';
+import { Database } from '../../src/database/database.js';
 import type { StressDriver, StressSession, StressTab } from './stress.js';
+import type { AppUnderTest } from './use-test-app.js';
 
 /** What the lifecycle stress checks once everything is quiet (see test/support/stress.ts). */
 
@@ -120,4 +122,92 @@ async function checkClosed(s: StressSession, log: LogEvent[]): Promise<string[]>
       `[open-interaction-after-close] ${s.id}: ${JSON.stringify(got.state.pendingInteraction)}`,
     );
   return problems;
+}
+
+/**
+ * After the quiet phase: no run is still going, waiting or parked (each ended). An ended run may
+ * keep its parked_at (a parked run cancelled or closed): nothing reads it without the status.
+ */
+export async function unendedRuns(node: AppUnderTest): Promise<string[]> {
+  const rows = await node.get(Database).query<{
+    id: string;
+    session_id: string;
+    status: string;
+    parked_at: unknown;
+  }>(
+    `SELECT id, session_id, status, parked_at FROM runs
+      WHERE status IN ('running', 'awaiting_input')`,
+  );
+  return rows.map(
+    (r) =>
+      `session ${r.session_id}: [run-not-ended] run ${r.id} is ${r.status}` +
+      (r.parked_at ? ', parked' : ''),
+  );
+}
+
+/** How long a parked run may stay answered and not adopted (the sweeps run every second). */
+const ADOPT_WITHIN_MS = 5_000;
+
+/**
+ * Watches for parked runs whose questions are all answered and that no node adopts: a run stuck
+ * parked. The quiet phase would cancel it (and hide it), so `drain` waits for the ones still
+ * there to be adopted before it, and everything found is a finding.
+ */
+export class ParkedWatch {
+  private readonly readySince = new Map<string, number>();
+  private readonly stuck = new Map<string, string>();
+  private stopped = false;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly witness: AppUnderTest) {
+    this.loop = this.watch();
+  }
+
+  private async ready(): Promise<{ id: string; session_id: string }[]> {
+    return this.witness.get(Database).query<{ id: string; session_id: string }>(
+      `SELECT r.id, r.session_id FROM runs r
+        WHERE r.parked_at IS NOT NULL AND r.status = 'awaiting_input'
+          AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.run_id = r.id AND i.resolved_at IS NULL)`,
+    );
+  }
+
+  private async look(): Promise<number> {
+    const rows = await this.ready();
+    const now = Date.now();
+    for (const id of [...this.readySince.keys()])
+      if (!rows.some((r) => r.id === id)) this.readySince.delete(id);
+    for (const r of rows) {
+      const since = this.readySince.get(r.id) ?? now;
+      this.readySince.set(r.id, since);
+      if (now - since > ADOPT_WITHIN_MS)
+        this.stuck.set(
+          r.id,
+          `session ${r.session_id}: [stuck-parked] run ${r.id}: answered, parked, not adopted for ${now - since} ms`,
+        );
+    }
+    return rows.length;
+  }
+
+  private async watch(): Promise<void> {
+    while (!this.stopped) {
+      // A failed look (the test failed and tears down) is not a finding; drain looks again.
+      await this.look().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Stops watching (a test that failed before drain). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Stops watching once no answered run is parked (or ADOPT_WITHIN_MS told it is stuck). */
+  async drain(): Promise<string[]> {
+    const until = Date.now() + ADOPT_WITHIN_MS + 1_000;
+    while ((await this.look()) > this.stuck.size && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
+    this.stopped = true;
+    await this.loop;
+    return [...this.stuck.values()];
+  }
 }

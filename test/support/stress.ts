@@ -1,6 +1,8 @@
 import type { Http } from './http.js';
-import type { LogEvent } from './log-invariants.js';
-import { ask, type ClientSocket, connect } from './socket.js';
+import { ask } from './socket.js';
+import type { StressTab } from './stress-tab.js';
+
+export { StressTab } from './stress-tab.js';
 
 /** mulberry32: a small seeded generator, so a seed replays the same choices. */
 export function seededRandom(seed: number): () => number {
@@ -31,78 +33,20 @@ const EXPECTED: Record<string, string[]> = {
   'intent:resume': ['CONFLICT', 'SESSION_BUSY'],
 };
 
-/** One browser tab: a socket joined to one session, keeping what it received live. */
-export class StressTab {
-  readonly live: LogEvent[] = [];
-  joinedAfter = -1;
-  /** Why the socket closed while the test still used it (the test closes them all at the end). */
-  disconnectedBecause: string | undefined;
-
-  constructor(
-    readonly label: string,
-    readonly socket: ClientSocket,
-    readonly sessionId: string,
-    private readonly seen: LogEvent[] = [],
-  ) {
-    socket.on('session:event', (e: LogEvent & { sessionId: string }) => {
-      if (e.sessionId !== sessionId) return;
-      this.live.push(e);
-      this.seen.push(e);
-    });
-    socket.on('disconnect', (reason, details) => {
-      const detail = details instanceof Error ? `: ${details.message}` : '';
-      this.disconnectedBecause = `${reason}${detail} at ${new Date().toISOString()}`;
-    });
-  }
-
-  static async open(baseUrl: string, token: string, sessionId: string, label: string) {
-    const socket = await connect(baseUrl, token);
-    return new StressTab(label, socket, sessionId);
-  }
-
-  /** Joins after `afterSeq` (kept under the replay cap of 500 by the caller). */
-  async join(afterSeq = 0): Promise<void> {
-    const r = await ask(
-      this.socket,
-      'session:join',
-      { sessionId: this.sessionId, afterSeq },
-      20_000,
-    );
-    if (!r.ok) throw new Error(`${this.label}: join failed ${JSON.stringify(r)}`);
-    const events = r.events as LogEvent[];
-    this.seen.push(...events);
-    this.joinedAfter = events.length > 0 ? events[events.length - 1].seq : afterSeq;
-  }
-
-  get lastSeen(): number {
-    return this.live.at(-1)?.seq ?? this.joinedAfter;
-  }
-
-  /** The newest question this tab saw asked and not answered. */
-  openQuestion(): { id: string; kind: 'confirm' | 'form' | 'retry'; fields: any[] } | undefined {
-    const resolved = new Set(
-      this.seen.filter((e) => e.type === 'interaction_resolved').map((e) => e.data.interactionId),
-    );
-    for (let i = this.seen.length - 1; i >= 0; i--) {
-      const e = this.seen[i];
-      const id = e.data?.interactionId as string | undefined;
-      if (!id || resolved.has(id) || e.type === 'interaction_resolved') continue;
-      if (e.type === 'request_confirmation') return { id, kind: 'confirm', fields: [] };
-      if (e.type === 'component') return { id, kind: 'form', fields: e.data.fields };
-      if (e.type === 'task_failed') return { id, kind: 'retry', fields: [] };
-    }
-    return undefined;
-  }
-
-  intents(): string[] {
-    return [...new Set(this.seen.map((e) => e.intentId).filter((x): x is string => !!x))];
-  }
-}
-
 export interface StressSession {
   id: string;
   token: string;
   http: Http;
+}
+
+/** A valid answer to a form: a datetime an hour ahead for a time, 'stress' for the rest. */
+export function formAnswer(fields: { name: string; type: string }[]): unknown {
+  const soon = new Date(Date.now() + 3_600_000).toISOString();
+  return {
+    values: Object.fromEntries(
+      fields.map((f) => [f.name, f.name === 'time' || f.type === 'datetime' ? soon : 'stress']),
+    ),
+  };
 }
 
 /** Of actions in a session being closed, most go to open sessions; these few check SESSION_CLOSED. */
@@ -119,6 +63,10 @@ export class StressDriver {
   readonly ackedRuns = new Map<string, Set<string>>();
   readonly findings: string[] = [];
   actions = 0;
+  /** Sessions the workers leave alone for a moment (a restart is about to park their run). */
+  private readonly held = new Set<string>();
+  /** Actions whose node stopped while they were on the way (an error or no ack is fine then). */
+  lostToRestarts = 0;
 
   constructor(
     private readonly rnd: () => number,
@@ -157,7 +105,9 @@ export class StressDriver {
 
   private async worker(untilMs: number): Promise<void> {
     while (Date.now() < untilMs) {
-      const joined = this.tabs.filter((t) => t.joinedAfter >= 0);
+      const joined = this.tabs.filter(
+        (t) => t.joinedAfter >= 0 && !t.moving && !this.held.has(t.sessionId),
+      );
       const open = joined.filter((t) => !this.closing.has(t.sessionId));
       const tab = this.pick(open.length && this.rnd() >= CLOSED_SESSION_ACTIONS ? open : joined);
       if (tab) await this.act(tab);
@@ -201,13 +151,21 @@ export class StressDriver {
     }
   }
 
+  hold(sessionIds: string[]): void {
+    for (const id of sessionIds) this.held.add(id);
+  }
+
+  release(): void {
+    this.held.clear();
+  }
+
   cancelled(sessionId: string, runId: string): void {
     const set = this.ackedCancels.get(sessionId) ?? new Set<string>();
     set.add(runId);
     this.ackedCancels.set(sessionId, set);
   }
 
-  private started(sessionId: string, runId: string): void {
+  started(sessionId: string, runId: string): void {
     const set = this.ackedRuns.get(sessionId) ?? new Set<string>();
     set.add(runId);
     this.ackedRuns.set(sessionId, set);
@@ -216,26 +174,26 @@ export class StressDriver {
   private answer(q: { kind: string; fields: any[] }): unknown {
     if (q.kind === 'confirm') return { approved: this.rnd() < 0.5 };
     if (q.kind === 'retry') return { retry: this.rnd() < 0.6 };
-    const soon = new Date(Date.now() + 3_600_000).toISOString();
-    return {
-      values: Object.fromEntries(
-        q.fields.map((f: { name: string; type: string }) => [
-          f.name,
-          f.name === 'time' || f.type === 'datetime' ? soon : 'stress',
-        ]),
-      ),
-    };
+    return formAnswer(q.fields);
   }
 
   private async call(tab: StressTab, event: string, payload: object): Promise<any> {
     // Closed before this action was sent: however it races, its answer is SESSION_CLOSED.
     const closedBefore = this.closed.has(tab.sessionId);
+    const generation = tab.generation;
+    // Its node began to stop (or restarted) while the action was on the way.
+    const cutOff = (): boolean => tab.moving || tab.generation !== generation;
     let ack: any;
     try {
       ack = await ask(tab.socket, event, payload, 15_000);
     } catch (err) {
-      this.findings.push(`[no-ack] ${tab.label} ${event}: ${(err as Error).message}`);
+      if (cutOff()) this.lostToRestarts += 1;
+      else this.findings.push(`[no-ack] ${tab.label} ${event}: ${(err as Error).message}`);
       return undefined;
+    }
+    if (!ack.ok && cutOff()) {
+      this.lostToRestarts += 1;
+      return ack;
     }
     const closed = ack.error?.code === 'SESSION_CLOSED' && this.closing.has(tab.sessionId);
     if (closedBefore && !closed)

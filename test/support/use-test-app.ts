@@ -41,6 +41,14 @@ export interface AppUnderTest {
   node(env?: TestEnv, name?: string): AppUnderTest;
   /** Closes the app now (a test of shutdown, say); the block's teardown then skips it. */
   close(): Promise<void>;
+  /**
+   * Closes the app gracefully and starts a new one on the same database and DATA_DIR (a node
+   * restarted by its supervisor); it listens on a new port, so read `baseUrl` again after it.
+   * `whileDown` runs between the two (what a test looks at while no app of this node is up).
+   */
+  restart(whileDown?: () => Promise<unknown>): Promise<void>;
+  /** Whether the app runs now (false between the close and the start of a restart). */
+  readonly running: boolean;
 }
 
 const resolveEnv = (env: TestEnv): Record<string, string> =>
@@ -84,7 +92,7 @@ interface Block {
 }
 
 class Node implements AppUnderTest {
-  private running: (TestApp & { http: Http }) | undefined;
+  private instance: (TestApp & { http: Http }) | undefined;
   private readonly clients: { close(): void }[] = [];
 
   constructor(
@@ -99,13 +107,23 @@ class Node implements AppUnderTest {
       ? { DATA_DIR: `${database.dataDir}-${this.dataDirSuffix}` }
       : {};
     const t = await startTestApp(database, { ...env, ...own });
-    this.running = { ...t, http: new Http(t.baseUrl) };
+    this.instance = { ...t, http: new Http(t.baseUrl) };
   }
 
   async close(): Promise<void> {
-    const t = this.running;
-    this.running = undefined;
+    const t = this.instance;
+    this.instance = undefined;
     await t?.close();
+  }
+
+  async restart(whileDown?: () => Promise<unknown>): Promise<void> {
+    await this.close();
+    await whileDown?.();
+    await this.start();
+  }
+
+  get running(): boolean {
+    return this.instance !== undefined;
   }
 
   closeClients(): void {
@@ -113,9 +131,9 @@ class Node implements AppUnderTest {
   }
 
   private get current(): TestApp & { http: Http } {
-    if (!this.running)
+    if (!this.instance)
       throw new Error('the test app is not running (read it inside a test or hook)');
-    return this.running;
+    return this.instance;
   }
 
   get app(): NestExpressApplication {
