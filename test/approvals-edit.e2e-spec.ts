@@ -196,7 +196,7 @@ describeEachDatabase('approve with edited arguments (OpenAI-compatible model)', 
     expect(JSON.parse(tool.content).query).toBe('metrics');
   });
 
-  it('the attempt fails after the edited call ran, before its round was checkpointed: the retry reuses the result and the model sees the edited arguments', async () => {
+  it('the attempt fails after the edited call ran, before its round was checkpointed: the retry reuses the result, and the model, asked only for the answer, sees the edited arguments', async () => {
     const faults = t.app.get(FaultPoints);
     const asked = [
       {
@@ -208,7 +208,7 @@ describeEachDatabase('approve with edited arguments (OpenAI-compatible model)', 
       },
       { chunk: FakeOpenAi.usage(20, 5) },
     ];
-    fake.script(asked, asked, [
+    fake.script(asked, [
       { chunk: FakeOpenAi.text('Found it.') },
       { chunk: FakeOpenAi.usage(30, 4) },
     ]);
@@ -229,9 +229,12 @@ describeEachDatabase('approve with edited arguments (OpenAI-compatible model)', 
     expect(failed.type).toBe('task_failed');
     expect((await c.respond(failed.data.interactionId, { retry: true })).ok).toBe(true);
     expect((await c.end(failed.seq)).type).toBe('task_completed');
-    // The retry's call was completed under its key: not asked or run again.
+    // The retry's call was completed under its key: not asked or run again. The retry goes on
+    // from the checkpoint taken at the question (the round open in it), so the model is asked
+    // only for the answer.
     expect(c.types(failed.seq)).not.toContain('request_confirmation');
-    const last = fake.requests[before + 2];
+    expect(fake.requests).toHaveLength(before + 2);
+    const last = fake.requests[before + 1];
     const assistant = last.messages.find((m: any) => m.role === 'assistant');
     expect(assistant.tool_calls[0].function.arguments).toBe('{"query":"metrics"}');
     expect(JSON.parse(last.messages.find((m: any) => m.role === 'tool').content).query).toBe(
