@@ -21,6 +21,8 @@ import { runTool } from './run-tool.js';
 import { toolCallKey } from './tools/tool-call.ledger.js';
 import type { AgentToolkit } from './agent-toolkit.js';
 import { callModel, openRound } from './model-call.js';
+import { spanFailed } from '../observability/tracing.js';
+import { invokeAgentSpan } from './agent-spans.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -193,19 +195,25 @@ export class RunExecution {
     }
   }
 
-  private async execute(): Promise<void> {
-    try {
-      await this.steps();
-    } catch (err) {
+  /** The run, as one `invoke_agent` span: a failure or a cancel marks it failed. */
+  private execute(): Promise<void> {
+    const usage = () => this.meter.totals;
+    return invokeAgentSpan(this.spec, this.agent.provider, usage, async (span) => {
       try {
-        await this.close(err);
-      } catch (closeErr) {
-        this.logger.error(
-          { err: closeErr, runId: this.spec.runId, sessionId: this.spec.sessionId },
-          'could not close the run',
-        );
+        await this.steps();
+      } catch (err) {
+        if (!(err instanceof RunSuperseded))
+          spanFailed(span, this.cancelReason ? new RunCancelled(this.cancelReason) : err);
+        try {
+          await this.close(err);
+        } catch (closeErr) {
+          this.logger.error(
+            { err: closeErr, runId: this.spec.runId, sessionId: this.spec.sessionId },
+            'could not close the run',
+          );
+        }
       }
-    }
+    });
   }
 
   private async close(err: unknown): Promise<void> {
@@ -256,7 +264,8 @@ export class RunExecution {
       if (open) await this.toolCalls(open.at, open.from);
       phase = 'respond';
     }
-    if (this.replay) throw new AgentFailure('The run could not go back to the question it paused at');
+    if (this.replay)
+      throw new AgentFailure('The run could not go back to the question it paused at');
     let answer: string | undefined;
     for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
       const out = await callModel(this, transcript, phase);

@@ -5,12 +5,14 @@ import {
   type OnGatewayInit,
   WebSocketGateway,
 } from '@nestjs/websockets';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { DomainError } from '../common/domain-error.js';
 import { CHAT_NAMESPACE, CLIENT_EVENTS, type ClientEventName } from '../contracts/socket.js';
 import { ChatConnections } from './chat-connections.js';
 import { RunCommands } from './run-commands.js';
 import { SessionCommands } from './session-commands.js';
 import { SteeringCommands } from './steering-commands.js';
+import { inSpan, SpanKind } from '../observability/tracing.js';
 import { failure } from './socket-errors.js';
 import {
   type ChatNamespace,
@@ -90,23 +92,40 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       });
       return;
     }
-    let answered = false;
-    const reply = (r: unknown): void => {
-      if (answered) return;
-      answered = true;
-      ack(r);
+    const known = CLIENT_EVENTS.includes(event as ClientEventName);
+    const sessionId = (payload as { sessionId?: unknown } | undefined)?.sessionId;
+    const attributes = {
+      'socket.io.event': event,
+      'user.id': socket.data.userId,
+      ...(typeof sessionId === 'string' ? { 'session.id': sessionId } : {}),
     };
-    try {
-      if (!CLIENT_EVENTS.includes(event as ClientEventName)) {
-        throw DomainError.validation(`Unknown event ${event}`, [
-          { field: '(event)', problems: [`known events: ${CLIENT_EVENTS.join(', ')}`] },
-        ]);
-      }
-      const name = event as ClientEventName;
-      const result = await dispatch(this.handlers, name, socket, payload);
-      reply({ ok: true, ...result });
-    } catch (err) {
-      reply(failure(err, context));
-    }
+    // One span per command: what it does (a run it starts, say) is inside it.
+    return inSpan(
+      `socket ${known ? event : '(unknown)'}`,
+      { kind: SpanKind.SERVER, attributes },
+      async (span) => {
+        let answered = false;
+        const reply = (r: unknown): void => {
+          if (answered) return;
+          answered = true;
+          ack(r);
+        };
+        try {
+          if (!known) {
+            throw DomainError.validation(`Unknown event ${event}`, [
+              { field: '(event)', problems: [`known events: ${CLIENT_EVENTS.join(', ')}`] },
+            ]);
+          }
+          const name = event as ClientEventName;
+          const result = await dispatch(this.handlers, name, socket, payload);
+          reply({ ok: true, ...result });
+        } catch (err) {
+          const r = failure(err, context);
+          span.setAttribute('error.type', r.error.code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.message });
+          reply(r);
+        }
+      },
+    );
   }
 }
