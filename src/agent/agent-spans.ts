@@ -1,5 +1,5 @@
-import type { Span } from '@opentelemetry/api';
-import { GEN_AI, inSpan } from '../observability/tracing.js';
+import { context, createContextKey, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
+import { GEN_AI, inSpan, linkToActive } from '../observability/tracing.js';
 import type { RunSpec } from '../runs/run-spec.js';
 import type { ToolCall } from '../runs/transcript.js';
 import type { LlmProvider } from './providers/provider.js';
@@ -11,6 +11,9 @@ import type { LlmProvider } from './providers/provider.js';
  * run's ids. No-ops without the SDK (see observability/tracing.ts).
  */
 const AGENT_NAME = 'hitl-agent';
+
+/** Set in a run's context: a run started from inside another (the next queued) is not its child. */
+const IN_RUN = createContextKey('hitl.run');
 
 type Usage = { promptTokens: number; completionTokens: number };
 
@@ -35,7 +38,11 @@ function setUsage(span: Span, usage: Usage): void {
   span.setAttribute(GEN_AI.outputTokens, usage.completionTokens);
 }
 
-/** A run's span (`usage()` is read at its end: the run's whole usage). */
+/**
+ * A run's span (`usage()` is read at its end: the run's whole usage): a child of what started it
+ * (a request, a command, an answer), but a trace of its own, linked, when the run before it in
+ * the session's queue started it on its way out.
+ */
 export function invokeAgentSpan(
   spec: RunSpec,
   provider: LlmProvider,
@@ -49,9 +56,13 @@ export function invokeAgentSpan(
     [GEN_AI.requestModel]: modelOf(provider),
     ...(spec.resume ? { 'run.adopted': true } : {}),
   };
-  return inSpan('invoke_agent', { attributes }, async (span) => {
+  const queued = context.active().getValue(IN_RUN) !== undefined;
+  const options = queued
+    ? { attributes, parent: ROOT_CONTEXT, links: linkToActive() }
+    : { attributes };
+  return inSpan('invoke_agent', options, async (span) => {
     try {
-      await fn(span);
+      await context.with(context.active().setValue(IN_RUN, true), () => fn(span));
     } finally {
       if (span.isRecording()) setUsage(span, usage());
     }

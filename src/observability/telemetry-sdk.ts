@@ -11,9 +11,14 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
  * or http/json), headers, the sampler, the batch delays, the resource.
  */
 export interface Telemetry {
-  /** Exports the spans still buffered; called at shutdown. */
+  /**
+   * Exports the spans still buffered; called at shutdown. Resolves within SHUTDOWN_EXPORT_MS
+   * whatever the endpoint does, so that an unreachable collector cannot hold the exit.
+   */
   shutdown(): Promise<void>;
 }
+
+const SHUTDOWN_EXPORT_MS = 3000;
 
 /**
  * Requests that are not spans of their own: Socket.IO's transport (each command gets a span of
@@ -37,5 +42,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv): Telemetry {
     logRecordProcessors: [],
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  return {
+    shutdown: () =>
+      Promise.race([
+        sdk.shutdown().catch(() => undefined),
+        new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_EXPORT_MS).unref()),
+      ]),
+  };
 }
