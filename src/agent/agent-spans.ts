@@ -29,7 +29,7 @@ function runAttributes(spec: RunSpec): Record<string, string | number> {
 }
 
 /** The model's name as the conventions want it (the built-in agent has none but its own). */
-export function modelOf(provider: LlmProvider): string {
+function modelOf(provider: LlmProvider): string {
   return provider.model ?? provider.name;
 }
 

@@ -35,7 +35,7 @@ export const GEN_AI = {
   toolType: 'gen_ai.tool.type',
 } as const;
 
-export interface SpanOptions {
+interface SpanOptions {
   attributes?: Attributes;
   kind?: SpanKind;
   /** The parent; the active context when absent. */
