@@ -203,6 +203,38 @@ describeEachDatabase('telemetry', (kind) => {
     );
   }, 120_000);
 
+  it("a queued message's run is a trace of its own, linked to the run before it; SIGTERM exports the spans still buffered", async () => {
+    // Batches held far longer than the test: only the shutdown's export can deliver them.
+    const node = await start({ ...traced('queued'), OTEL_BSP_SCHEDULE_DELAY: '600000' });
+    const chat = await Chat.open(node);
+    const send = (content: string, ifBusy?: string) =>
+      chat.http.post(
+        `/sessions/${chat.sessionId}/messages`,
+        { content, ...(ifBusy ? { ifBusy } : {}) },
+        chat.token,
+      );
+    const first = await send('count to 30');
+    const second = await send('what is 1+1', 'enqueue');
+    expect(second.body).toMatchObject({ queued: true });
+    await waitFor(async () => {
+      const r = await chat.http.get(`/sessions/${chat.sessionId}/events?limit=1000`, chat.token);
+      const done = (r.body.items as any[]).filter((e) => e.type === 'task_completed');
+      return done.length === 2 ? done : undefined;
+    }, 60_000);
+    expect(receiver.spans.filter((s) => s.resource['service.name'] === 'queued')).toEqual([]);
+    expect((await node.stop('SIGTERM')).code).toBe(0);
+
+    const before = await receiver.span(
+      (s) => s.name === 'invoke_agent' && s.attributes['run.id'] === first.body.runId,
+    );
+    const queued = await receiver.span(
+      (s) => s.name === 'invoke_agent' && s.attributes['intent.id'] === second.body.intentId,
+    );
+    expect(queued.parentSpanId).toBeUndefined();
+    expect(queued.traceId).not.toBe(before.traceId);
+    expect(queued.links).toEqual([{ traceId: before.traceId, spanId: before.spanId }]);
+  }, 120_000);
+
   it('loads no part of the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is unset', async () => {
     const probe = join(probeDir, 'untraced');
     const node = await start({ MODULE_PROBE_FILE: probe, OTEL_SERVICE_NAME: 'untraced' });
