@@ -5,7 +5,7 @@ import {
   type OnGatewayInit,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { DomainError } from '../common/domain-error.js';
 import { CHAT_NAMESPACE, CLIENT_EVENTS, type ClientEventName } from '../contracts/socket.js';
 import { ChatConnections } from './chat-connections.js';
@@ -39,7 +39,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   ) =>
     function (this: ChatSocket, event: string, ...args: unknown[]): void {
       void dispatch(this, event, args);
-    })((socket, event, args) => this.dispatch(socket, event, args));
+    })((socket, event, args) => this.traced(socket, event, args));
 
   constructor(
     @Inject(ChatConnections) private readonly connections: ChatConnections,
@@ -77,6 +77,21 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.connections.disconnected(socket);
   }
 
+  /** One span per command: what it does (a run it starts, say) is inside it. */
+  private traced(socket: ChatSocket, event: string, args: unknown[]): Promise<void> {
+    const known = CLIENT_EVENTS.includes(event as ClientEventName);
+    const sessionId = (args[0] as { sessionId?: unknown } | undefined)?.sessionId;
+    const attributes = {
+      'socket.io.event': event,
+      'user.id': socket.data.userId,
+      ...(typeof sessionId === 'string' ? { 'session.id': sessionId } : {}),
+    };
+    const name = `socket ${known ? event : '(unknown)'}`;
+    return inSpan(name, { kind: SpanKind.SERVER, attributes }, () =>
+      this.dispatch(socket, event, args),
+    );
+  }
+
   private async dispatch(socket: ChatSocket, event: string, args: unknown[]): Promise<void> {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
@@ -92,40 +107,27 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       });
       return;
     }
-    const known = CLIENT_EVENTS.includes(event as ClientEventName);
-    const sessionId = (payload as { sessionId?: unknown } | undefined)?.sessionId;
-    const attributes = {
-      'socket.io.event': event,
-      'user.id': socket.data.userId,
-      ...(typeof sessionId === 'string' ? { 'session.id': sessionId } : {}),
+    let answered = false;
+    const reply = (r: unknown): void => {
+      if (answered) return;
+      answered = true;
+      ack(r);
     };
-    // One span per command: what it does (a run it starts, say) is inside it.
-    return inSpan(
-      `socket ${known ? event : '(unknown)'}`,
-      { kind: SpanKind.SERVER, attributes },
-      async (span) => {
-        let answered = false;
-        const reply = (r: unknown): void => {
-          if (answered) return;
-          answered = true;
-          ack(r);
-        };
-        try {
-          if (!known) {
-            throw DomainError.validation(`Unknown event ${event}`, [
-              { field: '(event)', problems: [`known events: ${CLIENT_EVENTS.join(', ')}`] },
-            ]);
-          }
-          const name = event as ClientEventName;
-          const result = await dispatch(this.handlers, name, socket, payload);
-          reply({ ok: true, ...result });
-        } catch (err) {
-          const r = failure(err, context);
-          span.setAttribute('error.type', r.error.code);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.message });
-          reply(r);
-        }
-      },
-    );
+    try {
+      if (!CLIENT_EVENTS.includes(event as ClientEventName)) {
+        throw DomainError.validation(`Unknown event ${event}`, [
+          { field: '(event)', problems: [`known events: ${CLIENT_EVENTS.join(', ')}`] },
+        ]);
+      }
+      const name = event as ClientEventName;
+      const result = await dispatch(this.handlers, name, socket, payload);
+      reply({ ok: true, ...result });
+    } catch (err) {
+      const r = failure(err, context);
+      // The command's span (traced above) says how it was refused.
+      trace.getActiveSpan()?.setAttribute('error.type', r.error.code);
+      trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: r.error.message });
+      reply(r);
+    }
   }
 }
