@@ -9,6 +9,7 @@ import { Steering1732000020000 } from './1732000020000-steering.js';
 import { ApprovalGrants1732000021000 } from './1732000021000-approval-grants.js';
 import { DurablePauses1732000022000 } from './1732000022000-durable-pauses.js';
 import { ToolCallArguments1732000023000 } from './1732000023000-tool-call-arguments.js';
+import { InteractionTrace1732000025500 } from './1732000025500-interaction-trace.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ApprovalGrants1732000021000,
   DurablePauses1732000022000,
   ToolCallArguments1732000023000,
+  InteractionTrace1732000025500,
 ];

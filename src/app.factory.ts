@@ -11,6 +11,7 @@ import { HttpExceptionFilter } from './http-exception.filter.js';
 import { StrictValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { mountOpenApi } from './docs/openapi.js';
+import { HttpSpanRoute } from './observability/http-span-route.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { mountWebClient } from './web/web-client.js';
 
@@ -75,6 +76,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   );
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
+  if (config.tracing) app.useGlobalInterceptors(new HttpSpanRoute());
   mountOpenApi(app);
   await app.init();
   return app;

@@ -1,10 +1,22 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { createApp, listen } from './app.factory.js';
 import { trackHttpConnections } from './common/http-drain.js';
+import type { AppConfig } from './config/app-config.js';
 import { ConfigError, loadConfig } from './config/config.loader.js';
+import type { Telemetry } from './observability/telemetry-sdk.js';
 import { wantsPrettyLogs } from './observability/pretty-logs.js';
+
+/**
+ * OpenTelemetry only when configured: the SDK is imported here, and started before the
+ * application's modules are imported (below), so that its HTTP instrumentation sees Nest's
+ * server being made. Unset, no module of the SDK is loaded at all.
+ */
+async function startTelemetry(config: AppConfig): Promise<Telemetry | undefined> {
+  if (!config.tracing) return undefined;
+  const sdk = await import('./observability/telemetry-sdk.js');
+  return sdk.startTelemetry(process.env);
+}
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -17,8 +29,10 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  const telemetry = await startTelemetry(config);
+  const { createApp, listen } = await import('./app.factory.js');
   const app = await createApp(config);
-  installShutdown(app, config.http.shutdownTimeoutMs);
+  installShutdown(app, config.http.shutdownTimeoutMs, telemetry);
   const port = await listen(app, config.http.port, config.http.host);
   const msg = `listening on http://${config.http.host}:${port}`;
   process.stdout.write(
@@ -30,9 +44,14 @@ async function bootstrap(): Promise<void> {
 
 /**
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, run every shutdown hook (the
- * database closes last), then exit 0. A watchdog makes sure the process is gone within the limit.
+ * database closes last), export the spans still buffered, then exit 0. A watchdog makes sure
+ * the process is gone within the limit.
  */
-function installShutdown(app: INestApplication, timeoutMs: number): void {
+function installShutdown(
+  app: INestApplication,
+  timeoutMs: number,
+  telemetry: Telemetry | undefined,
+): void {
   const connections = trackHttpConnections(app.getHttpServer() as Server);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -43,13 +62,17 @@ function installShutdown(app: INestApplication, timeoutMs: number): void {
       process.exit(1);
     }, timeoutMs).unref();
     connections.drain();
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`shutdown after ${signal} failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // The spans of the last requests and runs are still buffered until exported.
+      .then(() => telemetry?.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`shutdown after ${signal} failed: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -8,6 +8,7 @@ import type { ToolCall, TranscriptMessage } from '../runs/transcript.js';
 import { AgentFailure, type RunSpec } from '../runs/run-spec.js';
 import type { AgentToolkit } from './agent-toolkit.js';
 import { abortable } from './tools/tool.js';
+import { chatSpan } from './agent-spans.js';
 
 /** What a model call needs of the attempt it belongs to (RunExecution is one). */
 export interface ModelCallRun {
@@ -26,14 +27,26 @@ export interface ModelCallRun {
 }
 
 /**
- * One model call. In the recognition phase the first text chunk means "the answer is a reply":
- * intent_recognition completes and response_generation starts before the text is streamed.
+ * One model call (a `chat <model>` span). In the recognition phase the first text chunk means
+ * "the answer is a reply": intent_recognition completes and response_generation starts before
+ * the text is streamed.
  */
-export async function callModel(
+export function callModel(
   run: ModelCallRun,
   transcript: TranscriptMessage[],
   phase: 'recognize' | 'respond',
   offerTools = true,
+): Promise<{ text: string; calls: ToolCall[] }> {
+  return chatSpan(run.spec, run.agent.provider, run.meter.totals, () =>
+    modelCall(run, transcript, phase, offerTools),
+  );
+}
+
+async function modelCall(
+  run: ModelCallRun,
+  transcript: TranscriptMessage[],
+  phase: 'recognize' | 'respond',
+  offerTools: boolean,
 ): Promise<{ text: string; calls: ToolCall[] }> {
   await assertQuota(run);
   const { spec, agent, meter, signal } = run;

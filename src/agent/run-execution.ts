@@ -22,6 +22,8 @@ import { toolCallKey } from './tools/tool-call.ledger.js';
 import type { AgentToolkit } from './agent-toolkit.js';
 import { callModel, openRound } from './model-call.js';
 import { PausePoints } from './pause-points.js';
+import { spanFailed } from '../observability/tracing.js';
+import { invokeAgentSpan } from './agent-spans.js';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -174,19 +176,25 @@ export class RunExecution {
     return this.pausePoints.ask(kind, data, callKey, state);
   }
 
-  private async execute(): Promise<void> {
-    try {
-      await this.steps();
-    } catch (err) {
+  /** The run, as one `invoke_agent` span: a failure or a cancel marks it failed. */
+  private execute(): Promise<void> {
+    const usage = () => this.meter.totals;
+    return invokeAgentSpan(this.spec, this.agent.provider, usage, async (span) => {
       try {
-        await this.close(err);
-      } catch (closeErr) {
-        this.logger.error(
-          { err: closeErr, runId: this.spec.runId, sessionId: this.spec.sessionId },
-          'could not close the run',
-        );
+        await this.steps();
+      } catch (err) {
+        if (!(err instanceof RunSuperseded))
+          spanFailed(span, this.cancelReason ? new RunCancelled(this.cancelReason) : err);
+        try {
+          await this.close(err);
+        } catch (closeErr) {
+          this.logger.error(
+            { err: closeErr, runId: this.spec.runId, sessionId: this.spec.sessionId },
+            'could not close the run',
+          );
+        }
       }
-    }
+    });
   }
 
   private async close(err: unknown): Promise<void> {

@@ -6,6 +6,7 @@ import type { QuestionData } from '../runs/run-questions.js';
 import type { PausePoint, RunSpec } from '../runs/run-spec.js';
 import type { AgentToolkit } from './agent-toolkit.js';
 import { abortable } from './tools/tool.js';
+import { executeToolSpan } from './agent-spans.js';
 
 const blank = (v: unknown): boolean =>
   v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
@@ -56,12 +57,13 @@ function editedArguments(response: unknown): Record<string, unknown> | undefined
  * arguments (checked against the tool's schema when it was given, and again here before the tool
  * runs) runs the tool with those, and the call is returned with them, so the model's transcript holds the call as it ran. `key` is
  * the call's idempotency key (toolCallKey): a call already completed under it is not run again.
+ * All of it is one `execute_tool <tool>` span.
  */
-export async function runTool(
-  run: ToolCallRun,
-  asked: ToolCall,
-  key: string,
-): Promise<ToolCallDone> {
+export function runTool(run: ToolCallRun, asked: ToolCall, key: string): Promise<ToolCallDone> {
+  return executeToolSpan(run.spec, asked, () => toolCall(run, asked, key));
+}
+
+async function toolCall(run: ToolCallRun, asked: ToolCall, key: string): Promise<ToolCallDone> {
   let call = asked;
   const done = (message: TranscriptMessage): ToolCallDone => ({ call, message });
   const tool = run.agent.tools.get(call.name);

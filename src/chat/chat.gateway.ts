@@ -5,12 +5,14 @@ import {
   type OnGatewayInit,
   WebSocketGateway,
 } from '@nestjs/websockets';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { DomainError } from '../common/domain-error.js';
 import { CHAT_NAMESPACE, CLIENT_EVENTS, type ClientEventName } from '../contracts/socket.js';
 import { ChatConnections } from './chat-connections.js';
 import { RunCommands } from './run-commands.js';
 import { SessionCommands } from './session-commands.js';
 import { SteeringCommands } from './steering-commands.js';
+import { inSpan, SpanKind } from '../observability/tracing.js';
 import { failure } from './socket-errors.js';
 import {
   type ChatNamespace,
@@ -37,7 +39,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   ) =>
     function (this: ChatSocket, event: string, ...args: unknown[]): void {
       void dispatch(this, event, args);
-    })((socket, event, args) => this.dispatch(socket, event, args));
+    })((socket, event, args) => this.traced(socket, event, args));
 
   constructor(
     @Inject(ChatConnections) private readonly connections: ChatConnections,
@@ -75,6 +77,21 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.connections.disconnected(socket);
   }
 
+  /** One span per command: what it does (a run it starts, say) is inside it. */
+  private traced(socket: ChatSocket, event: string, args: unknown[]): Promise<void> {
+    const known = CLIENT_EVENTS.includes(event as ClientEventName);
+    const sessionId = (args[0] as { sessionId?: unknown } | undefined)?.sessionId;
+    const attributes = {
+      'socket.io.event': event,
+      'user.id': socket.data.userId,
+      ...(typeof sessionId === 'string' ? { 'session.id': sessionId } : {}),
+    };
+    const name = `socket ${known ? event : '(unknown)'}`;
+    return inSpan(name, { kind: SpanKind.SERVER, attributes }, () =>
+      this.dispatch(socket, event, args),
+    );
+  }
+
   private async dispatch(socket: ChatSocket, event: string, args: unknown[]): Promise<void> {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
@@ -106,7 +123,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       const result = await dispatch(this.handlers, name, socket, payload);
       reply({ ok: true, ...result });
     } catch (err) {
-      reply(failure(err, context));
+      const r = failure(err, context);
+      // The command's span (traced above) says how it was refused.
+      trace.getActiveSpan()?.setAttribute('error.type', r.error.code);
+      trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: r.error.message });
+      reply(r);
     }
   }
 }

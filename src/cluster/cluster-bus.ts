@@ -25,7 +25,14 @@ import {
 const CHANNEL = 'hitl:cluster';
 
 export type ClusterMessage =
-  | { kind: 'answer'; interactionId: string; outcome: string; response?: unknown }
+  /** `traceparent`: the answer's span (when traced), so the node of the run joins its trace. */
+  | {
+      kind: 'answer';
+      interactionId: string;
+      outcome: string;
+      response?: unknown;
+      traceparent?: string;
+    }
   /** Only the node executing `runId` acts on it (absent from nodes that predate it: any does). */
   | { kind: 'cancel'; requestId: string; sessionId: string; reason: string; runId?: string }
   /** The executing node's reply: whether its cancel of `runId` is what ended that run. */

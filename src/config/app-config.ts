@@ -77,6 +77,11 @@ export interface AppConfig {
     readonly clientMessagesAfterS: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT is set: main.ts started the OpenTelemetry SDK (which reads the
+   * OTEL_* variables itself), and log lines inside a span carry its `trace_id`.
+   */
+  readonly tracing: boolean;
 }
 
 /** DI token of the AppConfig value. */

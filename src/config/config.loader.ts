@@ -135,5 +135,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       clientMessagesAfterS: env.RETENTION_CLIENT_MESSAGES_AFTER_S,
     },
     logLevel: env.LOG_LEVEL as AppConfig['logLevel'],
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
   };
 }

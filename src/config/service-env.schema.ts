@@ -138,6 +138,13 @@ export class ServiceEnvSchema {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  @Doc(
+    'unset: no telemetry (the OpenTelemetry SDK is not even loaded); set: traces are exported over OTLP to this URL, configured by the standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_PROTOCOL` `http/protobuf` or `http/json`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER` …)',
+  )
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s):// URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
   @Doc('largest accepted JSON request body (413 `PAYLOAD_TOO_LARGE` beyond)')
   @Transform(toInt)
   @IsInt()

@@ -5,13 +5,15 @@ import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { AuthUser } from '../users/user.types.js';
 import { PRETTY_TRANSPORT, wantsPrettyLogs } from './pretty-logs.js';
+import { activeTraceIds } from './tracing.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /**
  * pino for every log line: JSON on stdout, or readable lines when a developer watches a terminal. Each HTTP request gets an id (the caller's
  * X-Request-Id when it is sane) and, once authenticated, the user id. Credentials never reach a
- * log: auth headers and cookies are redacted and request bodies are not logged at all.
+ * log: auth headers and cookies are redacted and request bodies are not logged at all. With
+ * tracing on, a line written inside a span carries its `trace_id` and `span_id`.
  */
 @Module({
   imports: [
@@ -20,6 +22,7 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
       useFactory: (config: AppConfig) => ({
         pinoHttp: {
           level: config.logLevel,
+          ...(config.tracing ? { mixin: () => activeTraceIds() ?? {} } : {}),
           ...(wantsPrettyLogs(config, process.stdout.isTTY === true)
             ? { transport: PRETTY_TRANSPORT }
             : {}),

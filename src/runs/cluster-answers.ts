@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import { FaultPoints } from '../common/fault-points.js';
 import type { InteractionOutcome } from '../contracts/events.js';
+import { contextOf, markSpan } from '../observability/tracing.js';
 import { InteractionHub } from './interaction-hub.js';
 
 /**
@@ -24,11 +25,15 @@ export class ClusterAnswers implements OnModuleInit, OnModuleDestroy {
       void Promise.resolve()
         .then(() => this.faults.hit('cluster.answer'))
         .then(
-          () =>
-            this.hub.deliver(m.interactionId, {
-              outcome: m.outcome as InteractionOutcome,
-              response: m.response,
-            }),
+          () => {
+            const answer = { outcome: m.outcome as InteractionOutcome, response: m.response };
+            if (!this.hub.deliver(m.interactionId, answer)) return;
+            // The run goes on in its own span; this marks, in the answer's trace, where it woke.
+            markSpan('deliver_answer', {
+              parent: contextOf(m.traceparent),
+              attributes: { 'interaction.id': m.interactionId, 'interaction.outcome': m.outcome },
+            });
+          },
           () => undefined,
         );
     });

@@ -3,6 +3,7 @@ import type { ApprovalScope, EventDataMap, InteractionOutcome } from '../contrac
 import { FaultPoints } from '../common/fault-points.js';
 import { Database } from '../database/database.js';
 import { HistoryService } from '../history/history.service.js';
+import { currentTraceparent } from '../observability/tracing.js';
 import { ApprovalGrants } from './approval-grants.js';
 import { interactionResolved } from './interaction-events.js';
 import type { InteractionRow } from './runs.repository.js';
@@ -65,6 +66,7 @@ export class InteractionLifecycle {
         payload: q.data,
         expiresAt,
         callKey,
+        traceparent: currentTraceparent(),
       });
       const ids = { runId: run.runId, intentId: run.intentId };
       await this.history.append(run.sessionId, [

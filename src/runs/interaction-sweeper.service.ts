@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import { PeriodicJob } from '../common/periodic-job.js';
+import { currentTraceparent } from '../observability/tracing.js';
 import type { InteractionOutcome } from '../contracts/events.js';
 import { InteractionLifecycle } from './interaction-lifecycle.service.js';
 import { InteractionTimers } from './interaction-timers.js';
@@ -77,7 +78,13 @@ export class InteractionSweeper implements OnApplicationBootstrap, BeforeApplica
     if (row.kind === 'retry' || !row.outcome) return;
     const answer = { outcome: row.outcome, response: row.response ?? undefined };
     if (this.hub.deliver(row.id, answer)) return;
-    this.cluster.publish({ kind: 'answer', interactionId: row.id, ...answer });
+    const traceparent = currentTraceparent();
+    this.cluster.publish({
+      kind: 'answer',
+      interactionId: row.id,
+      ...answer,
+      ...(traceparent ? { traceparent } : {}),
+    });
     this.pauses.adopt(row.run_id).catch((err: unknown) => {
       this.logger.warn({ err, runId: row.run_id }, 'could not adopt a paused run');
     });

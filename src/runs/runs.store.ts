@@ -21,6 +21,8 @@ export interface IntentRow {
 /** A stored interaction with the answer it got (the database row is the truth about answers). */
 export interface AnsweredRow extends InteractionRow {
   response: unknown;
+  /** The span that asked it (W3C traceparent), when traced; read by findInteraction only. */
+  trace_parent?: string | null;
 }
 
 const RUN_COLUMNS =
@@ -232,10 +234,12 @@ export class RunsStore {
     expiresAt: Date;
     /** The tool call that asks it (its ledger key), for a run that adopts the question. */
     callKey?: string;
+    /** The span that asks it (W3C traceparent), so that its answer joins the run's trace. */
+    traceparent?: string;
   }): Promise<void> {
     await this.db.query(
-      `INSERT INTO interactions (id, run_id, intent_id, session_id, kind, payload, expires_at, call_key)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+      `INSERT INTO interactions (id, run_id, intent_id, session_id, kind, payload, expires_at, call_key, trace_parent)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)`,
       [
         i.id,
         i.runId,
@@ -245,13 +249,14 @@ export class RunsStore {
         JSON.stringify(i.payload),
         i.expiresAt,
         i.callKey ?? null,
+        i.traceparent ?? null,
       ],
     );
   }
 
   async findInteraction(id: string): Promise<AnsweredRow | undefined> {
     const rows = await this.db.query<AnsweredRow>(
-      `SELECT ${INTERACTION_COLUMNS}, response FROM interactions WHERE id = $1`,
+      `SELECT ${INTERACTION_COLUMNS}, response, trace_parent FROM interactions WHERE id = $1`,
       [id],
     );
     return rows[0];

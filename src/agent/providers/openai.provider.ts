@@ -63,7 +63,7 @@ export class OpenAiProvider implements LlmProvider {
     this.model = opts.model;
   }
 
-  private readonly model: string;
+  readonly model: string;
 
   async *stream(req: ProviderRequest): AsyncIterable<ProviderChunk> {
     const tools: ChatCompletionTool[] = req.tools.map((t) => ({

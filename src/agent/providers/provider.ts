@@ -21,6 +21,8 @@ export interface ProviderRequest {
  */
 export interface LlmProvider {
   readonly name: string;
+  /** The model asked for (traces name model calls by it); absent: the provider's name. */
+  readonly model?: string;
   stream(req: ProviderRequest): AsyncIterable<ProviderChunk>;
 }
 

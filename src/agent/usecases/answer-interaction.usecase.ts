@@ -5,6 +5,7 @@ import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
 import type { InteractionRow } from '../../runs/runs.repository.js';
 import { InteractionLifecycle } from '../../runs/interaction-lifecycle.service.js';
 import { HistoryService } from '../../history/history.service.js';
+import { contextOf, inSpan, linkToActive } from '../../observability/tracing.js';
 import { assertOpen } from '../../sessions/sessions.service.js';
 import { InteractionSweeper } from '../../runs/interaction-sweeper.service.js';
 import { ToolRegistry } from '../tools/tool-registry.js';
@@ -110,6 +111,24 @@ export class AnswerInteractionUseCase {
       cmd.sessionId,
       cmd.interactionId,
     );
+    // The answer's span is in the trace of the run that asked (its span was stored with the
+    // question), wherever and whenever it is given; the command or request that gave it is a link.
+    const attributes = {
+      'session.id': row.session_id,
+      'run.id': row.run_id,
+      'intent.id': row.intent_id,
+      'interaction.id': row.id,
+      'interaction.kind': row.kind,
+    };
+    const span = { parent: contextOf(row.trace_parent), links: linkToActive(), attributes };
+    return inSpan('answer_interaction', span, () => this.answer(cmd, session, row));
+  }
+
+  private async answer(
+    cmd: AnswerCommand,
+    session: { id: string },
+    row: InteractionRow,
+  ): Promise<void> {
     const { outcome, ...answered } = answerOf(row, cmd.response, this.tools);
     if (outcome === 'retry') await this.quotas.assertTokensLeft(cmd.userId);
 

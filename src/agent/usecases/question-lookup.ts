@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error.js';
 import { FaultPoints } from '../../common/fault-points.js';
 import { isUuid } from '../../common/uuid.js';
-import type { InteractionRow } from '../../runs/runs.repository.js';
-import { RunsStore } from '../../runs/runs.store.js';
+import { type AnsweredRow, RunsStore } from '../../runs/runs.store.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 
 /**
@@ -22,7 +21,7 @@ export class QuestionLookup {
     userId: string,
     sessionId: string,
     interactionId: string,
-  ): Promise<{ session: { id: string }; row: InteractionRow }> {
+  ): Promise<{ session: { id: string }; row: AnsweredRow }> {
     // A closed session's questions were all resolved by its close; answering is SESSION_CLOSED.
     const session = await this.sessions.requireActive(userId, sessionId);
     await this.faults.hit('answer.checked');
