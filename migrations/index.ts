@@ -8,6 +8,7 @@ import { ActiveSessionsIndex1732000014000 } from './1732000014000-active-session
 import { Steering1732000020000 } from './1732000020000-steering.js';
 import { ApprovalGrants1732000021000 } from './1732000021000-approval-grants.js';
 import { DurablePauses1732000022000 } from './1732000022000-durable-pauses.js';
+import { Webhooks1732000024000 } from './1732000024000-webhooks.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Steering1732000020000,
   ApprovalGrants1732000021000,
   DurablePauses1732000022000,
+  Webhooks1732000024000,
 ];
