@@ -36,9 +36,8 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return BLOCKED.check(address, 'ipv4');
   if (family !== 6) return true;
-  // An IPv4-mapped address (::ffff:10.0.0.1) reaches the IPv4 host it embeds.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return BLOCKED.check(mapped[1], 'ipv4');
+  // BlockList checks an IPv4-mapped address (::ffff:10.0.0.1, ::ffff:a00:1) against the IPv4
+  // ranges: it reaches the IPv4 host it embeds.
   return BLOCKED.check(address, 'ipv6');
 }
 
