@@ -82,14 +82,17 @@ export interface Stats {
 }
 
 /** The event types a webhook endpoint subscribes to (docs/protocol.md "Webhooks"). */
-export type WebhookEventType =
-  | 'interaction.pending'
-  | 'interaction.resolved'
-  | 'run.completed'
-  | 'run.failed'
-  | 'run.cancelled'
-  | 'reminder.due'
-  | 'session.closed';
+export const WEBHOOK_EVENT_TYPES = [
+  'interaction.pending',
+  'interaction.resolved',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+  'reminder.due',
+  'session.closed',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** `POST /admin/webhooks`. */
 export interface CreateWebhookRequest {

@@ -3,7 +3,7 @@ import type { EventType, NewEvent, SessionEvent } from '../contracts/events.js';
 import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 import { Database } from '../database/database.js';
 import type { NamedSql } from '../database/sql-executor.js';
-import { webhookPayloadOf, type WebhookPayload } from '../webhooks/webhook-events.js';
+import { webhookPayloadOf, type WebhookPayload } from './webhook-outbox.js';
 import {
   LOCK_SESSIONS_SQL,
   WRITE_BATCH_SQL,

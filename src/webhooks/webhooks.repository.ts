@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { keysetPage, type Page } from '../common/page.js';
 import type { WebhookDeliveryView, WebhookEventType } from '../contracts/rest-admin.js';
 import { Database } from '../database/database.js';
-import type { WebhookPayload } from './webhook-events.js';
+import type { WebhookPayload } from '../history/webhook-outbox.js';
 
 export interface EndpointRow {
   id: string;

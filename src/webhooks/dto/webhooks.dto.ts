@@ -10,15 +10,15 @@ import {
 } from 'class-validator';
 import type { Exactly } from '../../common/exactly.js';
 import type { Page } from '../../contracts/rest.js';
-import type {
-  CreateWebhookRequest,
-  CreatedWebhook,
-  WebhookDeliveryView,
-  WebhookEndpointList,
-  WebhookEndpointView,
-  WebhookEventType,
+import {
+  WEBHOOK_EVENT_TYPES,
+  type CreateWebhookRequest,
+  type CreatedWebhook,
+  type WebhookDeliveryView,
+  type WebhookEndpointList,
+  type WebhookEndpointView,
+  type WebhookEventType,
 } from '../../contracts/rest-admin.js';
-import { WEBHOOK_EVENT_TYPES } from '../webhook-events.js';
 
 const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 

@@ -1,18 +1,11 @@
 import type { EventType, NewEvent } from '../contracts/events.js';
 import type { WebhookEventType } from '../contracts/rest-admin.js';
 
-/** The event types an endpoint can subscribe to (docs/protocol.md "Webhooks"). */
-export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
-  'interaction.pending',
-  'interaction.resolved',
-  'run.completed',
-  'run.failed',
-  'run.cancelled',
-  'reminder.due',
-  'session.closed',
-];
-
-/** Which session-log events are reported, and as what. Every other event type is not. */
+/**
+ * Which session-log events webhooks report, and as what; every other type is not. The event log
+ * writes the deliveries with the events (see history-batch.sql.ts), so this mapping lives here;
+ * src/webhooks/ owns the endpoints and sends the deliveries.
+ */
 const BY_EVENT: Partial<Record<EventType, WebhookEventType>> = {
   request_confirmation: 'interaction.pending',
   component: 'interaction.pending',
