@@ -1,3 +1,5 @@
+import { FaultPoints } from '../src/common/fault-points.js';
+import { WebhookDispatcherService } from '../src/webhooks/webhook-dispatcher.service.js';
 import {
   createTestDatabase,
   describeEachDatabase,
@@ -149,5 +151,28 @@ describe('webhooks on two nodes (PostgreSQL and Redis)', () => {
     }, 30_000);
     expect(new Set(receiver.received.map((w) => w.json.data.runId))).toEqual(new Set(sent));
     expect(ids(receiver).sort()).toEqual(items.map((d) => d.id).sort());
+  });
+  it('a delivery claimed by one node is not sent by the other meanwhile', async () => {
+    const admin = await a.login(ADMIN.ADMIN_EMAIL, ADMIN.ADMIN_PASSWORD);
+    const hook = (
+      await a.http.post('/admin/webhooks', { url: receiver.url, events: ['session.closed'] }, admin)
+    ).body as { id: string };
+    const before = receiver.received.length;
+    // Whichever node claims the delivery first is held there, before sending it.
+    const held = [a, b].map((n) => n.get(FaultPoints).pause('webhook.claimed'));
+    const s = await a.session();
+    await a.http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token });
+    const claimer = await Promise.race(held.map((h, i) => h.reached.then(() => i)));
+    // A whole round of the other node's dispatcher: the claimed delivery is not due for it.
+    await [a, b][1 - claimer].get(WebhookDispatcherService).dispatchDue();
+    expect(receiver.received.length).toBe(before);
+    for (const h of held) h.release();
+    const [d] = await waitFor(async () => {
+      const items = (await a.http.get(`/admin/webhooks/${hook.id}/deliveries`, admin)).body
+        .items as { id: string; status: string; attempts: number }[];
+      return items[0]?.status === 'delivered' && items;
+    });
+    expect(d.attempts).toBe(1);
+    expect(ids(receiver).filter((id) => id === d.id)).toHaveLength(1);
   });
 });
