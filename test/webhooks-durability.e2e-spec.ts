@@ -103,6 +103,49 @@ describeEachDatabase('webhooks across a restart', (kind) => {
     expect(after).toHaveLength(2);
     expect((await second.stop('SIGTERM')).code).toBe(0);
   });
+
+  it('a node that dies after claiming a delivery: it is sent after the restart', async () => {
+    const env = {
+      ...ADMIN,
+      NODE_ENV: 'test',
+      DATA_DIR: db.dataDir,
+      ...(db.url ? { DATABASE_URL: db.url } : {}),
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_TIMEOUT_MS: '1000',
+      WEBHOOK_RETRY_BASE_MS: '100',
+    };
+    const doomed = await startServerProcess(
+      { ...env, FAULT_CRASH_AT: 'webhook.claimed' },
+      START_MS,
+    );
+    servers.push(doomed);
+    let http = new Http(doomed.baseUrl);
+    const admin = await login(http);
+    const hook = (
+      await http.post('/admin/webhooks', { url: receiver.url, events: ['session.closed'] }, admin)
+    ).body as { id: string };
+    const user = (await http.register('crash')).accessToken;
+    const sessionId = (await http.post('/sessions', {}, user)).body.id as string;
+    const before = receiver.received.length;
+    // The close commits with its delivery; the claim of that delivery kills the process.
+    await http.request('DELETE', `/sessions/${sessionId}`, { token: user }).catch(() => undefined);
+    await doomed.exited;
+
+    const again = await startServerProcess(env, START_MS);
+    servers.push(again);
+    http = new Http(again.baseUrl);
+    const [d] = await waitFor(async () => {
+      const items = (await http.get(`/admin/webhooks/${hook.id}/deliveries`, await login(http)))
+        .body.items as { id: string; status: string; attempts: number }[];
+      return items[0]?.status === 'delivered' && items;
+    }, 30_000);
+    // The dead node's attempt counted; the next one, after its lease, delivered.
+    expect(d.attempts).toBe(2);
+    // Once, though claimed twice (the first test's endpoint gets its own delivery of the close).
+    const got = receiver.received.slice(before).filter((w) => w.headers['webhook-id'] === d.id);
+    expect(got.map((w) => w.json.data.sessionId)).toEqual([sessionId]);
+    expect((await again.stop('SIGTERM')).code).toBe(0);
+  });
 });
 
 describe('webhooks on two nodes (PostgreSQL and Redis)', () => {
