@@ -41,6 +41,10 @@ export class Webhooks1732000024000 implements MigrationInterface {
        WHERE status = 'pending'`,
     );
     await q.query(
+      `CREATE INDEX webhook_deliveries_done_idx ON webhook_deliveries (created_at)
+       WHERE status <> 'pending'`,
+    );
+    await q.query(
       `CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id)`,
     );
   }

@@ -1,4 +1,6 @@
 import { Webhook } from 'standardwebhooks';
+import { Database } from '../src/database/database.js';
+import { RetentionService } from '../src/retention/retention.service.js';
 import { describeEachDatabase } from './support/databases.js';
 import type { Http } from './support/http.js';
 import { waitFor } from './support/lifecycle.js';
@@ -207,6 +209,31 @@ describeEachDatabase('webhooks', (kind) => {
       const r = await t.http.post('/admin/webhooks', body, admin);
       expect([r.status, r.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     }
+  });
+
+  it('retention deletes deliveries done over 30 days ago; pending ones stay', async () => {
+    receiver.answer = () => 'hang';
+    const hook = await register(t.http, admin, receiver.url, ['session.closed']);
+    for (let i = 0; i < 2; i++) {
+      const s = await t.session();
+      await t.http.request('DELETE', `/sessions/${s.sessionId}`, { token: s.token });
+    }
+    const [done, pending] = await waitFor(async () => {
+      const items = await deliveries(t.http, admin, hook.id);
+      return items.length === 2 && items;
+    });
+    // Both aged; one done, the other pending with its attempts reset, so that no attempt in
+    // flight can record an outcome over it (outcomes are recorded by attempt number).
+    await t.get(Database).query(
+      `UPDATE webhook_deliveries SET created_at = now() - interval '31 days',
+         status = CASE WHEN id = $1 THEN 'delivered' ELSE 'pending' END,
+         attempts = 0, next_attempt_at = now() + interval '1 day'
+       WHERE endpoint_id = $2`,
+      [done.id, hook.id],
+    );
+    const deleted = await t.get(RetentionService).runOnce();
+    expect(deleted.webhook_deliveries).toBe(1);
+    expect((await deliveries(t.http, admin, hook.id)).map((d) => d.id)).toEqual([pending.id]);
   });
 
   describe('without WEBHOOK_ALLOW_PRIVATE', () => {
