@@ -4,7 +4,7 @@
  */
 const TRANSPORT = '^src/(chat|admin|streams|web|docs|health)/';
 const DOMAIN =
-  '^src/(common|config|database|history|cluster|quotas|users|auth|reminders|inbox|runs|sessions|agent|observability|retention)/';
+  '^src/(common|config|database|history|cluster|quotas|users|auth|reminders|inbox|runs|sessions|agent|observability|retention|webhooks)/';
 
 module.exports = {
   forbidden: [

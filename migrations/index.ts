@@ -9,6 +9,7 @@ import { Steering1732000020000 } from './1732000020000-steering.js';
 import { ApprovalGrants1732000021000 } from './1732000021000-approval-grants.js';
 import { DurablePauses1732000022000 } from './1732000022000-durable-pauses.js';
 import { ToolCallArguments1732000023000 } from './1732000023000-tool-call-arguments.js';
+import { Webhooks1732000024000 } from './1732000024000-webhooks.js';
 import { InteractionTrace1732000025500 } from './1732000025500-interaction-trace.js';
 
 /** Every migration, oldest first. Listed explicitly so the ESM build needs no file globbing. */
@@ -24,5 +25,6 @@ export const MIGRATIONS = [
   ApprovalGrants1732000021000,
   DurablePauses1732000022000,
   ToolCallArguments1732000023000,
+  Webhooks1732000024000,
   InteractionTrace1732000025500,
 ];

@@ -18,6 +18,7 @@ import { InboxModule } from './inbox/inbox.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { LoggingModule } from './observability/logging.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
@@ -40,6 +41,7 @@ export class AppModule {
         ChatModule,
         InboxModule,
         AdminModule,
+        WebhooksModule,
         RetentionModule,
         HealthModule,
         DocsModule,

@@ -12,6 +12,10 @@ const ROUTES: [string, string, unknown][] = [
   ['POST', '/admin/runs/00000000-0000-4000-8000-000000000000/cancel', undefined],
   ['GET', '/admin/usage', undefined],
   ['GET', '/admin/stats', undefined],
+  ['GET', '/admin/webhooks', undefined],
+  ['GET', '/admin/webhooks/00000000-0000-4000-8000-000000000000', undefined],
+  ['DELETE', '/admin/webhooks/00000000-0000-4000-8000-000000000000', undefined],
+  ['GET', '/admin/webhooks/00000000-0000-4000-8000-000000000000/deliveries', undefined],
 ];
 
 describeEachDatabase('admin API', (kind) => {

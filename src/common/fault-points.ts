@@ -69,7 +69,9 @@ export type FaultPoint =
   /** A due reminder was read as a candidate, before its transaction locks the session. */
   | 'reminder.due'
   /** A due reminder was claimed (status fired), in its transaction, before reminder_due. */
-  | 'reminder.claimed';
+  | 'reminder.claimed'
+  /** A webhook delivery was claimed for an attempt, before it is signed and sent. */
+  | 'webhook.claimed';
 
 type Handler = () => Promise<void> | void;
 

@@ -65,6 +65,14 @@ export interface AppConfig {
       { readonly baseUrl: string; readonly apiKey: string; readonly model: string } | undefined;
   };
   readonly reminders: { readonly pollIntervalMs: number };
+  readonly webhooks: {
+    readonly timeoutMs: number;
+    /** The wait before the second attempt; each later one doubles. */
+    readonly retryBaseMs: number;
+    readonly maxAttempts: number;
+    /** Loopback, private and link-local receivers allowed (tests, a receiver beside the service). */
+    readonly allowPrivate: boolean;
+  };
   readonly history: {
     /** How long streamed text waits for an unreachable database before the run is failed. */
     readonly outageWaitMs: number;

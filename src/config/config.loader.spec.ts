@@ -63,6 +63,12 @@ describe('loadConfig', () => {
       contextMaxTokens: 4000,
     });
     expect(c.reminders).toEqual({ pollIntervalMs: 1000 });
+    expect(c.webhooks).toEqual({
+      timeoutMs: 10000,
+      retryBaseMs: 5000,
+      maxAttempts: 8,
+      allowPrivate: false,
+    });
     expect(c.timeouts).toEqual({
       confirmationMs: 30000,
       formMs: 300000,
@@ -195,5 +201,26 @@ describe('loadConfig', () => {
   it('splits CORS_ORIGINS', () => {
     const c = loadConfig({ DATA_DIR: dataDir, CORS_ORIGINS: 'http://a.test:3000, https://b.test' });
     expect(c.http.corsOrigins).toEqual(['http://a.test:3000', 'https://b.test']);
+  });
+
+  it('reads the webhook settings and names each bad one', () => {
+    expect(
+      loadConfig({ DATA_DIR: dataDir, WEBHOOK_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivate,
+    ).toBe(true);
+    expect(
+      Object.keys(
+        problemsOf({
+          WEBHOOK_TIMEOUT_MS: '0',
+          WEBHOOK_RETRY_BASE_MS: 'soon',
+          WEBHOOK_MAX_ATTEMPTS: '0',
+          WEBHOOK_ALLOW_PRIVATE: 'yes',
+        }),
+      ).sort(),
+    ).toEqual([
+      'WEBHOOK_ALLOW_PRIVATE',
+      'WEBHOOK_MAX_ATTEMPTS',
+      'WEBHOOK_RETRY_BASE_MS',
+      'WEBHOOK_TIMEOUT_MS',
+    ]);
   });
 });

@@ -128,6 +128,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       openai,
     },
     reminders: { pollIntervalMs: env.REMINDER_POLL_INTERVAL_MS },
+    webhooks: {
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    },
     history: { outageWaitMs: env.HISTORY_OUTAGE_WAIT_MS },
     retention: {
       intervalMs: env.RETENTION_INTERVAL_MS,

@@ -196,4 +196,29 @@ export class EnvSchema extends ServiceEnvSchema {
   @Min(1000)
   @Max(600000)
   RUN_STALE_AFTER_MS = 20000;
+
+  @Doc('how long a webhook delivery waits for the receiver to answer before the attempt fails')
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  @Doc('wait before the second attempt of a webhook delivery; each later wait doubles it')
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(86400000)
+  WEBHOOK_RETRY_BASE_MS = 5000;
+
+  @Doc('attempts of a webhook delivery before it is marked failed')
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  WEBHOOK_MAX_ATTEMPTS = 8;
+
+  @Doc('`true`: webhook URLs may point at loopback, private and link-local addresses')
+  @IsIn(['true', 'false'])
+  WEBHOOK_ALLOW_PRIVATE = 'false';
 }

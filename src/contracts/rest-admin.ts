@@ -80,3 +80,55 @@ export interface Stats {
   nodes: NodeStats[];
   totals: Record<string, number>;
 }
+
+/** The event types a webhook endpoint subscribes to (docs/protocol.md "Webhooks"). */
+export const WEBHOOK_EVENT_TYPES = [
+  'interaction.pending',
+  'interaction.resolved',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+  'reminder.due',
+  'session.closed',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** `POST /admin/webhooks`. */
+export interface CreateWebhookRequest {
+  url: string;
+  events: WebhookEventType[];
+  description?: string;
+}
+
+/** An endpoint as `GET /admin/webhooks` lists it (never with its secret). */
+export interface WebhookEndpointView {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description: string | null;
+  createdAt: string;
+}
+
+/** `POST /admin/webhooks`'s answer: the only time the secret is shown. */
+export interface CreatedWebhook extends WebhookEndpointView {
+  secret: string;
+}
+
+/** `GET /admin/webhooks`. */
+export interface WebhookEndpointList {
+  items: WebhookEndpointView[];
+}
+
+/** One delivery of `GET /admin/webhooks/:id/deliveries`. */
+export interface WebhookDeliveryView {
+  id: string;
+  eventType: WebhookEventType;
+  attempts: number;
+  status: 'pending' | 'delivered' | 'failed';
+  lastStatusCode?: number;
+  lastError?: string;
+  nextAttemptAt?: string;
+  createdAt: string;
+  deliveredAt?: string;
+}

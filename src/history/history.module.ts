@@ -7,6 +7,6 @@ import { HistoryService } from './history.service.js';
 @Global()
 @Module({
   providers: [HistoryRepository, HistoryService, EventBus],
-  exports: [HistoryService, EventBus],
+  exports: [HistoryService, HistoryRepository, EventBus],
 })
 export class HistoryModule {}

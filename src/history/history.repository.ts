@@ -3,6 +3,12 @@ import type { EventType, NewEvent, SessionEvent } from '../contracts/events.js';
 import { ACTIVE_RUN_STATUSES } from '../contracts/session.js';
 import { Database } from '../database/database.js';
 import type { NamedSql } from '../database/sql-executor.js';
+import { webhookPayloadOf, type WebhookPayload } from './webhook-outbox.js';
+import {
+  LOCK_SESSIONS_SQL,
+  WRITE_BATCH_SQL,
+  WRITE_BATCH_WITH_HOOKS_SQL,
+} from './history-batch.sql.js';
 
 /** One event of a group-commit batch; `ord` keeps the append order inside the batch. */
 export interface BatchRow {
@@ -91,46 +97,11 @@ function toSessionEvent(r: HistoryRow): SessionEvent {
   return e as unknown as SessionEvent;
 }
 
-/**
- * Writes one batch (many sessions, many events) in one transaction of two statements:
- * 1. lock the batch's session rows in id order (a fixed order, so two writers cannot deadlock)
- *    and read their last_seq;
- * 2. advance last_seq (and last_activity_at) and insert the events numbered last_seq+1, +2, …
- * The row locks are held until commit, so concurrent writers (other batches, other processes on
- * the same PostgreSQL) queue behind them and continue from the committed last_seq: no gap, no
- * reuse. A failed transaction rolls the counters back with the rows.
- */
-const LOCK_SESSIONS_SQL: NamedSql = {
-  name: 'history_lock_sessions',
-  text: `
-SELECT id, user_id, last_seq, txid_current()::text AS txid, now() AS now
-FROM sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-};
-
-/**
- * Returns nothing: created_at defaults to now(), the transaction's start, the same for every row
- * of the batch and already read by LOCK_SESSIONS_SQL (no row, timestamp and map per event).
- */
-const WRITE_BATCH_SQL: NamedSql = {
-  name: 'history_write_batch',
-  text: `
-WITH advanced AS (
-  UPDATE sessions s
-  SET last_seq = a.last_seq,
-      last_activity_at = CASE WHEN a.touch THEN now() ELSE s.last_activity_at END,
-      version = s.version + 1
-  FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, last_seq bigint, touch boolean)
-  WHERE s.id = a.id
-)
-INSERT INTO chat_history (session_id, seq, user_id, intent_id, run_id, connection_id, message_type, content)
-SELECT e.session_id, e.seq, e.user_id, e.intent_id, e.run_id, e.connection_id, e.message_type, e.content
-FROM jsonb_to_recordset($2::jsonb) AS e(
-  session_id uuid, seq bigint, user_id uuid, intent_id uuid, run_id uuid, connection_id text,
-  message_type text, content jsonb)`,
-};
-
 @Injectable()
 export class HistoryRepository {
+  /** Told after a commit that stored webhook deliveries (the dispatcher sends them at once). */
+  onDeliveries: (() => void) | undefined;
+
   constructor(@Inject(Database) readonly db: Database) {}
 
   /**
@@ -168,6 +139,8 @@ export class HistoryRepository {
         locked.map((l) => [l.id, { userId: l.user_id, seq: Number(l.last_seq), touch: false }]),
       );
       const events: Record<string, unknown>[] = [];
+      const hooks: WebhookPayload[] = [];
+      const createdAt = locked[0] ? new Date(locked[0].now).toISOString() : '';
       const seqByOrd = new Map<number, number>();
       for (const r of rows) {
         const c = counters.get(r.sessionId);
@@ -175,6 +148,13 @@ export class HistoryRepository {
         c.seq += 1;
         c.touch ||= r.touch;
         seqByOrd.set(r.ord, c.seq);
+        const hook = webhookPayloadOf(r.event, {
+          userId: c.userId,
+          sessionId: r.sessionId,
+          seq: c.seq,
+          createdAt,
+        });
+        if (hook) hooks.push(hook);
         events.push({
           session_id: r.sessionId,
           seq: c.seq,
@@ -193,8 +173,15 @@ export class HistoryRepository {
       });
       if (events.length === 0) return result;
       const advanced = [...counters].map(([id, c]) => ({ id, last_seq: c.seq, touch: c.touch }));
-      await tx.execute(WRITE_BATCH_SQL, [JSON.stringify(advanced), JSON.stringify(events)]);
-      const createdAt = new Date(locked[0].now).toISOString();
+      const params = [JSON.stringify(advanced), JSON.stringify(events)];
+      if (hooks.length === 0) await tx.execute(WRITE_BATCH_SQL, params);
+      else {
+        const [{ deliveries }] = await tx.query<{ deliveries: number }>(
+          WRITE_BATCH_WITH_HOOKS_SQL,
+          [...params, JSON.stringify(hooks.map((h) => ({ type: h.type, payload: h })))],
+        );
+        if (deliveries > 0) this.db.afterCommit(() => this.onDeliveries?.());
+      }
       for (const r of rows) {
         const seq = seqByOrd.get(r.ord);
         if (seq !== undefined) result.set(r.ord, { seq, createdAt });

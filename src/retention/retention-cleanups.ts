@@ -69,4 +69,16 @@ export const RETENTION_CLEANUPS: readonly RetentionCleanup[] = [
     sql: deleteIn('stream_tickets', 'ticket_hash', `expires_at < now() - interval '1 minute'`),
     params: () => [],
   },
+  {
+    // Webhook deliveries that are done (delivered or failed) are kept 30 days for the admin's
+    // delivery list, then deleted; pending ones stay however old. Served by
+    // webhook_deliveries_done_idx.
+    name: 'webhook_deliveries',
+    sql: deleteIn(
+      'webhook_deliveries',
+      'id',
+      `status <> 'pending' AND created_at < now() - interval '30 days'`,
+    ),
+    params: () => [],
+  },
 ];
