@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isPrivateAddress } from './address-guard.js';
@@ -69,5 +70,38 @@ describe('sendWebhook', () => {
       error: 'answered 302',
     });
     expect(hits).toEqual(['/hook', '/redirect']);
+  });
+
+  it("leaves no listener on the node's stop signal behind, however many attempts it makes", async () => {
+    const stop = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const r = await sendWebhook({
+        url: `http://127.0.0.1:${port}/hook`,
+        secret: SECRET,
+        id: `msg_${i}`,
+        body: '{}',
+        timeoutMs: 2000,
+        allowPrivate: true,
+        signal: stop.signal,
+      });
+      expect(r.ok).toBe(true);
+    }
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('sends nothing once the node is stopping', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const r = await sendWebhook({
+      url: `http://127.0.0.1:${port}/hook`,
+      secret: SECRET,
+      id: 'msg_late',
+      body: '{}',
+      timeoutMs: 2000,
+      allowPrivate: true,
+      signal: stop.signal,
+    });
+    expect(r).toEqual({ ok: false, error: 'interrupted: the node stopped' });
+    expect(hits).toEqual([]);
   });
 });

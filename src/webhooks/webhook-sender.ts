@@ -44,12 +44,18 @@ export function sendWebhook(opts: {
     'webhook-signature': new Webhook(opts.secret).sign(opts.id, now, opts.body),
   };
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const interrupted: SendResult = { ok: false, error: 'interrupted: the node stopped' };
+  // A node that is stopping sends nothing more.
+  if (opts.signal?.aborted) return Promise.resolve(interrupted);
   return new Promise<SendResult>((resolve) => {
     let settled = false;
+    const onStop = (): void => done(interrupted);
     const done = (r: SendResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // The stop signal lives as long as the node: each attempt takes its listener with it.
+      opts.signal?.removeEventListener('abort', onStop);
       req.destroy();
       resolve(r.ok ? r : { ...r, error: r.error.slice(0, MAX_ERROR) });
     };
@@ -64,9 +70,7 @@ export function sendWebhook(opts: {
       () => done({ ok: false, error: `timed out after ${opts.timeoutMs} ms` }),
       opts.timeoutMs,
     );
-    opts.signal?.addEventListener('abort', () =>
-      done({ ok: false, error: 'interrupted: the node stopped' }),
-    );
+    opts.signal?.addEventListener('abort', onStop, { once: true });
     req.on('response', (res) => {
       const statusCode = res.statusCode ?? 0;
       // The body is not read beyond what arrives: the answer's status is all that counts.
