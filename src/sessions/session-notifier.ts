@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SessionsChange } from '../contracts/socket.js';
 
 /** A committed change to one user's session list, for whoever tells that user's sockets. */
-export interface SessionListChange extends SessionsChange {
+interface SessionListChange extends SessionsChange {
   userId: string;
 }
 
