@@ -75,4 +75,49 @@ describe('web client: the session list is live across tabs (headless Chromium)',
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('a session created while the other tab was reading its list still shows there', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const a = new WebChat(await context.newPage());
+    await a.signUp(t.baseUrl, `lists-read-${Date.now()}@example.com`);
+    const b = await context.newPage();
+    // B's list reads are held until A has created a session: they answer from before it.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    let answered = 0;
+    await b.route(
+      (url) => url.pathname === '/sessions' && url.searchParams.get('status') === 'active',
+      async (route) => {
+        held++;
+        const response = await route.fetch();
+        await released;
+        await route.fulfill({ response });
+        answered++;
+      },
+    );
+    await b.goto(t.baseUrl + '/');
+    await b
+      .getByTestId('connection')
+      .filter({ hasText: /^Connected$/ })
+      .waitFor();
+    while (held === 0) await new Promise((r) => setTimeout(r, 10));
+    await a.newSession();
+    // The created event reached B before its list did (the list is still held).
+    await b.locator('#sessions li').first().waitFor();
+    release();
+    while (answered < held) await new Promise((r) => setTimeout(r, 10));
+    // The page has taken the held answers: their fetches resolved and it rendered since.
+    await b.evaluate(
+      () =>
+        new Promise((resolve) =>
+          (globalThis as any).setTimeout(
+            () => (globalThis as any).requestAnimationFrame(() => resolve(undefined)),
+            50,
+          ),
+        ),
+    );
+    expect(await b.locator('#sessions li').count()).toBe(1);
+    await context.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ConnectionInfo, SessionView } from '@hitl/sdk';
+import type { ConnectionInfo, SessionsChange, SessionView } from '@hitl/sdk';
 import { ChatView } from './ChatView';
 import { client } from './client';
 import { InboxBadge } from './InboxBadge';
@@ -55,14 +55,20 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
     };
   }, []);
 
+  // The `sessions` changes heard while each list read is under way: the read may predate them.
+  const reads = useRef(new Set<SessionsChange[]>());
   const reload = useCallback(async () => {
+    const heard: SessionsChange[] = [];
+    reads.current.add(heard);
     try {
       const page = await client.api.listSessions({ limit: PAGE, status: 'active' });
-      setSessions(page.items);
+      setSessions(heard.reduce(applySessionsChange, page.items));
       setCursor(page.nextCursor);
       setListError(null);
     } catch {
       setListError('Could not load your sessions');
+    } finally {
+      reads.current.delete(heard);
     }
   }, []);
 
@@ -70,7 +76,11 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
   useEffect(() => void reload(), [reload, info.status === 'connected']);
   // Sessions created, renamed or closed in another tab (or by an operator) show up here at once.
   useEffect(
-    () => client.onSessions((change) => setSessions((list) => applySessionsChange(list, change))),
+    () =>
+      client.onSessions((change) => {
+        for (const heard of reads.current) heard.push(change);
+        setSessions((list) => applySessionsChange(list, change));
+      }),
     [],
   );
   useEffect(() => {
