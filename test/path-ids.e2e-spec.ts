@@ -82,6 +82,8 @@ describeEachDatabase('ids in paths, and stream tickets', (kind) => {
       token,
     );
     expect(sent.status).toBe(202);
+    const renamed = await t.http.patch(`/sessions/${S}`, { title: 'Upper' }, token);
+    expect(renamed.body).toMatchObject({ id: s, title: 'Upper' });
     expect((await t.http.request('DELETE', `/sessions/${S}`, { token })).status).toBe(204);
     expect((await t.http.get(`/sessions/${s}`, token)).body.status).toBe('closed');
   });

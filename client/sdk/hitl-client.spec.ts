@@ -126,6 +126,19 @@ describe('HitlClient', () => {
     client.disconnect();
   });
 
+  it('passes each sessions event to its listeners until they unsubscribe', async () => {
+    const { client, sockets } = makeClient();
+    await connectAndJoin(client, sockets);
+    const heard: unknown[] = [];
+    const stop = client.onSessions((change) => heard.push(change));
+    const created = { action: 'created', session };
+    sockets[0].fire('sessions', created);
+    stop();
+    sockets[0].fire('sessions', { action: 'closed', session: { ...session, status: 'closed' } });
+    expect(heard).toEqual([created]);
+    client.disconnect();
+  });
+
   it('sends an unacknowledged message again, same clientMessageId, after reconnecting', async () => {
     const { client, sockets } = makeClient();
     const room = await connectAndJoin(client, sockets);

@@ -10,6 +10,7 @@ import { ApiError, type FetchLike, HttpTransport } from './http.js';
 import { Inbox } from './inbox.js';
 import { RestApi } from './rest-api.js';
 import { type EventSourceFactory, SessionRoom } from './session-room.js';
+import type { SessionsChange } from '@hitl/contracts';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -64,6 +65,7 @@ export class HitlClient {
     HitlClientOptions;
   private readonly rooms = new Map<string, SessionRoom>();
   private readonly statusListeners = new Set<(c: ConnectionInfo) => void>();
+  private readonly sessionsListeners = new Set<(c: SessionsChange) => void>();
   private info: ConnectionInfo = { status: 'idle', transport: null, failures: 0 };
   private socket: ChatSocketLike | null = null;
   private requests: SocketRequests | null = null;
@@ -94,6 +96,16 @@ export class HitlClient {
   onConnection(fn: (c: ConnectionInfo) => void): () => void {
     this.statusListeners.add(fn);
     return () => this.statusListeners.delete(fn);
+  }
+
+  /**
+   * Each change to the user's session list (created, renamed as `updated`, closed), from any tab,
+   * client or node, while connected. Not persisted: changes made while disconnected are not sent,
+   * so a list also reads `api.listSessions()` again each time the connection comes back.
+   */
+  onSessions(fn: (change: SessionsChange) => void): () => void {
+    this.sessionsListeners.add(fn);
+    return () => this.sessionsListeners.delete(fn);
   }
 
   /** Opens the connection (needs a signed-in user); it stays up until disconnect(). */
@@ -180,6 +192,9 @@ export class HitlClient {
     this.socket = socket;
     socket.on('session:event', (e) => this.rooms.get(e.sessionId)?.receive(e));
     socket.on('inbox', (e) => this.inbox.receive(e));
+    socket.on('sessions', (change) => {
+      for (const l of this.sessionsListeners) l(change);
+    });
     socket.on('auth_expired', () => (this.forceRefresh = true));
     socket.on('connect', () => {
       if (this.socket !== socket) return;

@@ -97,6 +97,8 @@ export type {
   RunIdResponse,
   RunStatus,
   SessionEvent,
+  SessionsAction,
+  SessionsChange,
   SessionStateView,
   SessionStatus,
   SessionView,

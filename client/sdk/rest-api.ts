@@ -9,6 +9,7 @@ import type {
   MessageAccepted,
   Page,
   PendingInteraction,
+  RenameSessionRequest,
   RespondRequest,
   RunIdResponse,
   SendMessageRequest,
@@ -65,6 +66,11 @@ export class RestApi {
 
   getSession(id: string): Promise<SessionWithState> {
     return this.call('GET', `/sessions/${encodeURIComponent(id)}`);
+  }
+
+  renameSession(id: string, title: string): Promise<SessionView> {
+    const body: RenameSessionRequest = { title };
+    return this.call('PATCH', `/sessions/${encodeURIComponent(id)}`, body);
   }
 
   closeSession(id: string): Promise<void> {

@@ -11,6 +11,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { InboxFanout } from './inbox-fanout.js';
 import { sessionRoom } from './room-names.js';
 import { SessionFanoutService } from './session-fanout.service.js';
+import { SessionsFanout } from './sessions-fanout.js';
 import { SlowConsumerGuard } from './slow-consumer-guard.js';
 import { SocketAuthentication } from './socket-authentication.js';
 import type { ChatNamespace, ChatSocket } from './socket-handlers.js';
@@ -21,9 +22,9 @@ const SHUTDOWN_FLUSH_MS = 150;
 /**
  * The life of the /chat connections on this node, from the handshake to the shutdown:
  * authentication (SocketAuthentication), room memberships (SocketMemberships), committed session
- * events out to the sockets of each session's room, `inbox` events to each user's room, the slow
- * consumer guard, and the connected count. The gateway hands it the namespace and each connect and disconnect; it handles no
- * client event.
+ * events out to the sockets of each session's room, `inbox` events and session list changes
+ * (`sessions`) to each user's room, the slow consumer guard, and the connected count. The gateway
+ * hands it the namespace and each connect and disconnect; it handles no client event.
  */
 @Injectable()
 export class ChatConnections implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -39,6 +40,7 @@ export class ChatConnections implements BeforeApplicationShutdown, OnApplication
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(LiveRuns) private readonly liveRuns: LiveRuns,
     @Inject(InboxFanout) private readonly inbox: InboxFanout,
+    @Inject(SessionsFanout) private readonly sessionLists: SessionsFanout,
   ) {}
 
   get connectedCount(): number {
@@ -64,6 +66,7 @@ export class ChatConnections implements BeforeApplicationShutdown, OnApplication
       this.metrics.eventsEmitted.inc({ type: event.type });
     });
     this.inbox.attach(ns);
+    this.sessionLists.attach(ns);
     this.slowConsumers = new SlowConsumerGuard(
       this.config.limits.socketMaxBufferBytes,
       this.metrics,

@@ -9,6 +9,7 @@ import { SteeringCommands } from './steering-commands.js';
 import { SessionCommands } from './session-commands.js';
 import { SessionFanoutService } from './session-fanout.service.js';
 import { InboxFanout } from './inbox-fanout.js';
+import { SessionsFanout } from './sessions-fanout.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SocketAuthentication } from './socket-authentication.js';
 import { SocketMemberships } from './socket-memberships.js';
@@ -25,6 +26,7 @@ import { SocketMemberships } from './socket-memberships.js';
     SteeringCommands,
     SessionFanoutService,
     InboxFanout,
+    SessionsFanout,
   ],
   exports: [ChatConnections, SessionFanoutService],
 })

@@ -63,6 +63,11 @@ export interface CreateSessionRequest {
   title?: string;
 }
 
+/** `PATCH /sessions/:id`: renames the session. */
+export interface RenameSessionRequest {
+  title: string;
+}
+
 /** `GET /sessions?status=&limit=&cursor=`. */
 export interface ListSessionsQuery extends PageQuery {
   status?: SessionStatus;

@@ -24,7 +24,13 @@ import {
   type SessionStateView,
   type SessionView,
 } from './session.js';
-import { INBOX_STATUSES, type InboxEvent, type SocketError } from './socket.js';
+import {
+  INBOX_STATUSES,
+  SESSIONS_ACTIONS,
+  type InboxEvent,
+  type SessionsChange,
+  type SocketError,
+} from './socket.js';
 
 /**
  * JSON schemas of the wire contract, one per event type, client payload and ack. Typed against
@@ -256,4 +262,13 @@ export const INBOX_SCHEMA = shape<InboxEvent>({
     description:
       'The seq of the session event that opened or closed it; per session, a higher seq wins',
   },
+});
+
+/** The `sessions` server event: one of the user's sessions created, renamed or closed. */
+export const SESSIONS_SCHEMA = shape<SessionsChange>({
+  action: {
+    ...oneOf(SESSIONS_ACTIONS),
+    description: 'created, updated (renamed) or closed',
+  },
+  session: { ...SESSION_SCHEMA, description: 'The session after the change, as REST returns it' },
 });

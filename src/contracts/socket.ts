@@ -119,10 +119,22 @@ export interface InboxEvent {
   seq: number;
 }
 
+export const SESSIONS_ACTIONS = ['created', 'updated', 'closed'] as const;
+export type SessionsAction = (typeof SESSIONS_ACTIONS)[number];
+
+/** `sessions`: one of the user's sessions was created, renamed (`updated`) or closed. */
+export interface SessionsChange {
+  action: SessionsAction;
+  /** The session as the REST API returns it, after the change. */
+  session: SessionView;
+}
+
 export interface ServerToClientEvents {
   'session:event': (event: SessionEvent) => void;
   /** To every socket of the user, whatever sessions it joined; not persisted. */
   inbox: (event: InboxEvent) => void;
+  /** To every socket of the user, so each tab's session list stays current; not persisted. */
+  sessions: (change: SessionsChange) => void;
   auth_expired: (info: { message: string }) => void;
   error: (error: SocketError & { event?: string }) => void;
 }

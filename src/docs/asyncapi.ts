@@ -1,6 +1,12 @@
 import { EVENT_TYPES } from '../contracts/events.js';
 import { CLIENT_EVENTS, CHAT_NAMESPACE, type ClientEventName } from '../contracts/socket.js';
-import { ERROR_SCHEMA, eventSchema, INBOX_SCHEMA, type JsonSchema } from '../contracts/schemas.js';
+import {
+  ERROR_SCHEMA,
+  eventSchema,
+  INBOX_SCHEMA,
+  SESSIONS_SCHEMA,
+  type JsonSchema,
+} from '../contracts/schemas.js';
 import {
   ACK_FAILURE_SCHEMA,
   CLIENT_ACK_SCHEMAS,
@@ -81,6 +87,13 @@ export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
       'One of the user’s interactions opened (pending) or closed (resolved), in any of their sessions: to every socket of the user, whatever sessions it joined, after the commit. Not persisted; the list is GET /interactions?status=pending.',
     payload: INBOX_SCHEMA,
   };
+  messages.sessions = {
+    name: 'sessions',
+    title: 'sessions',
+    summary:
+      'One of the user’s sessions created, renamed (updated) or closed, by any client or an operator: to every socket of the user, whatever sessions it joined, after the commit, so every tab’s session list stays current. Not persisted; the list is GET /sessions.',
+    payload: SESSIONS_SCHEMA,
+  };
   messages.authExpired = {
     name: 'auth_expired',
     title: 'auth_expired',
@@ -97,7 +110,7 @@ export function buildAsyncApiDocument(version = '0.1.0'): JsonSchema {
       properties: { ...(ERROR_SCHEMA.properties as object), event: { type: 'string' } },
     },
   };
-  for (const name of ['sessionEvent', 'inbox', 'authExpired', 'error']) {
+  for (const name of ['sessionEvent', 'inbox', 'sessions', 'authExpired', 'error']) {
     channelMessages[name] = ref(name);
     operations[`send${pascal(name)}`] = {
       action: 'send',

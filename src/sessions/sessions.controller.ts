@@ -6,6 +6,7 @@ import {
   HttpCode,
   Inject,
   Param,
+  Patch,
   Post,
   Query,
 } from '@nestjs/common';
@@ -26,6 +27,7 @@ import {
   EventPageDto,
   EventsQueryDto,
   ListSessionsQueryDto,
+  RenameSessionDto,
   SessionDto,
   SessionPageDto,
   SessionWithStateDto,
@@ -34,6 +36,7 @@ import type { SessionView, SessionWithState } from '../contracts/session.js';
 import { SessionsService } from './sessions.service.js';
 import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
 import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
+import { RenameSessionUseCase } from './usecases/rename-session.usecase.js';
 
 @ApiTags('sessions')
 @ApiBearerAuth()
@@ -44,6 +47,7 @@ export class SessionsController {
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(CreateSessionUseCase) private readonly createSession: CreateSessionUseCase,
     @Inject(CloseSessionUseCase) private readonly closeSession: CloseSessionUseCase,
+    @Inject(RenameSessionUseCase) private readonly renameSession: RenameSessionUseCase,
   ) {}
 
   @ApiOperation({ summary: 'Create a session' })
@@ -71,6 +75,18 @@ export class SessionsController {
   @ApiErrors('NOT_FOUND')
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<SessionWithState> {
     return this.sessions.get(user.id, id);
+  }
+
+  @ApiOperation({ summary: 'Rename a session' })
+  @Patch(':id')
+  @ApiOkResponse({ type: SessionDto })
+  @ApiErrors('NOT_FOUND', 'VALIDATION_FAILED')
+  rename(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: RenameSessionDto,
+  ): Promise<SessionView> {
+    return this.renameSession.execute(user.id, id, dto.title);
   }
 
   @ApiOperation({ summary: 'Close a session' })

@@ -4,12 +4,14 @@ import { RunsModule } from '../runs/runs.module.js';
 import { PresenceService } from './presence.service.js';
 import { SessionExpiryService } from './session-expiry.service.js';
 import { SessionExpirer } from './session-expirer.js';
+import { SessionNotifier } from './session-notifier.js';
 import { SessionStreamService } from './session-stream.service.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 import { CreateSessionUseCase } from './usecases/create-session.usecase.js';
 import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
+import { RenameSessionUseCase } from './usecases/rename-session.usecase.js';
 
 /**
  * Sessions: their rows, lists, presence, streams, and their ends (close, idle expiry). Imports
@@ -29,6 +31,8 @@ import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
     SessionExpirer,
     SessionStreamService,
     CloseSessionUseCase,
+    RenameSessionUseCase,
+    SessionNotifier,
   ],
   exports: [
     SessionsService,
@@ -38,6 +42,7 @@ import { CloseSessionUseCase } from './usecases/close-session.usecase.js';
     SessionExpiryService,
     SessionStreamService,
     CloseSessionUseCase,
+    SessionNotifier,
   ],
 })
 export class SessionsModule {}

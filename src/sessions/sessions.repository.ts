@@ -61,6 +61,15 @@ export class SessionsRepository {
     return rows[0];
   }
 
+  /** Sets the title of the user's session; undefined when they have no such session. */
+  async rename(id: string, userId: string, title: string): Promise<SessionRow | undefined> {
+    const rows = await this.db.query<SessionRow>(
+      `UPDATE sessions SET title = $3 WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
+      [id, userId, title],
+    );
+    return rows[0];
+  }
+
   /** Sessions by last activity, newest first, optionally of one user and status. */
   list(opts: {
     userId?: string;

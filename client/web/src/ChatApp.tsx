@@ -1,9 +1,9 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { ConnectionInfo, SessionView } from '@hitl/sdk';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ConnectionInfo, SessionsChange, SessionView } from '@hitl/sdk';
 import { ChatView } from './ChatView';
 import { client } from './client';
 import { InboxBadge } from './InboxBadge';
-import { SessionList } from './SessionList';
+import { applySessionsChange, SessionList } from './SessionList';
 
 const PAGE = 20;
 
@@ -42,6 +42,9 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
   const [selected, setSelected] = useState<string | null>(selectedFromHash());
   const [listError, setListError] = useState<string | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
+  // A ref, not only state: a second click can come before the re-render that disables the button.
+  const creatingRef = useRef(false);
+  const [creating, setCreating] = useState(false);
 
   useEffect(() => {
     const off = client.onConnection(setInfo);
@@ -52,18 +55,34 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
     };
   }, []);
 
+  // The `sessions` changes heard while each list read is under way: the read may predate them.
+  const reads = useRef(new Set<SessionsChange[]>());
   const reload = useCallback(async () => {
+    const heard: SessionsChange[] = [];
+    reads.current.add(heard);
     try {
       const page = await client.api.listSessions({ limit: PAGE, status: 'active' });
-      setSessions(page.items);
+      setSessions(heard.reduce(applySessionsChange, page.items));
       setCursor(page.nextCursor);
       setListError(null);
     } catch {
       setListError('Could not load your sessions');
+    } finally {
+      reads.current.delete(heard);
     }
   }, []);
 
+  // Every (re)connect reads the list again: `sessions` events sent while away are not kept.
   useEffect(() => void reload(), [reload, info.status === 'connected']);
+  // Sessions created, renamed or closed in another tab (or by an operator) show up here at once.
+  useEffect(
+    () =>
+      client.onSessions((change) => {
+        for (const heard of reads.current) heard.push(change);
+        setSessions((list) => applySessionsChange(list, change));
+      }),
+    [],
+  );
   useEffect(() => {
     const onHash = () => setSelected(selectedFromHash());
     window.addEventListener('hashchange', onHash);
@@ -84,11 +103,22 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
   };
 
   const create = async () => {
-    const s = await client.api.createSession(
-      `Chat ${new Date().toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`,
-    );
-    setSessions((list) => [s, ...list]);
-    select(s.id);
+    if (creatingRef.current) return;
+    creatingRef.current = true;
+    setCreating(true);
+    try {
+      const s = await client.api.createSession(
+        `Chat ${new Date().toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`,
+      );
+      setSessions((list) => applySessionsChange(list, { action: 'created', session: s }));
+      select(s.id);
+      setListError(null);
+    } catch {
+      setListError('Could not create a session');
+    } finally {
+      creatingRef.current = false;
+      setCreating(false);
+    }
   };
 
   const close = async (id: string) => {
@@ -122,6 +152,7 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
         sessions={sessions}
         selected={selected}
         hasMore={cursor !== null}
+        creating={creating}
         error={listError}
         onSelect={select}
         onCreate={() => void create()}
@@ -139,7 +170,7 @@ export function ChatApp({ userLabel }: { userLabel: string }) {
         ) : (
           <div class="empty">
             <p>Pick a session or start a new one.</p>
-            <button type="button" class="primary" onClick={() => void create()}>
+            <button type="button" class="primary" disabled={creating} onClick={() => void create()}>
               New session
             </button>
           </div>

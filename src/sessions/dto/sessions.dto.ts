@@ -12,6 +12,7 @@ import {
 } from '../../contracts/events.js';
 import type {
   CreateSessionRequest,
+  RenameSessionRequest,
   EventPage,
   EventsQuery,
   ListSessionsQuery,
@@ -39,6 +40,15 @@ export class CreateSessionDto implements Exactly<CreateSessionDto, CreateSession
   @MinLength(1)
   @MaxLength(200)
   title?: string;
+}
+
+export class RenameSessionDto implements Exactly<RenameSessionDto, RenameSessionRequest> {
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Trip planning, June' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  title!: string;
 }
 
 export class ListSessionsQueryDto

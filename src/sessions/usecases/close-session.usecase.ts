@@ -6,7 +6,8 @@ import { HistoryService } from '../../history/history.service.js';
 import { RemindersRepository } from '../../reminders/reminders.repository.js';
 import { RunLifecycle } from '../../runs/run-lifecycle.service.js';
 import { LiveRunStopper } from '../../runs/live-run-stopper.js';
-import { SessionsRepository } from '../sessions.repository.js';
+import { SessionNotifier } from '../session-notifier.js';
+import { SessionsRepository, toSessionView } from '../sessions.repository.js';
 
 export interface CloseSession {
   sessionId: string;
@@ -27,7 +28,8 @@ export interface CloseSession {
  * completes it.
  *
  * After the commit, an execution of the session (which lost its run state in that transaction, so
- * every write of it is refused) is stopped without writing, here and on any other node.
+ * every write of it is refused) is stopped without writing, here and on any other node, and the
+ * owner's tabs hear of it (SessionNotifier).
  */
 @Injectable()
 export class CloseSessionUseCase {
@@ -40,6 +42,7 @@ export class CloseSessionUseCase {
     @Inject(RemindersRepository) private readonly reminders: RemindersRepository,
     @Inject(LiveRunStopper) private readonly stopper: LiveRunStopper,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(SessionNotifier) private readonly notifier: SessionNotifier,
   ) {}
 
   /**
@@ -77,6 +80,17 @@ export class CloseSessionUseCase {
     this.stopper.stopEverywhere(sessionId);
     this.history.release(sessionId);
     this.logger.log({ ...done, sessionId, by, actorId: cmd.actorId }, 'session closed');
+    await this.announce(done.userId, sessionId);
     return true;
+  }
+
+  /** Tells the owner's tabs (SessionNotifier); the close stands whether or not this works. */
+  private async announce(userId: string, sessionId: string): Promise<void> {
+    try {
+      const row = await this.sessions.findById(sessionId);
+      if (row) this.notifier.publish({ userId, action: 'closed', session: toSessionView(row) });
+    } catch (err) {
+      this.logger.warn({ err, sessionId }, 'could not announce a closed session');
+    }
   }
 }

@@ -5,6 +5,7 @@ import { DomainError } from '../../common/domain-error.js';
 import { FaultPoints } from '../../common/fault-points.js';
 import { Database } from '../../database/database.js';
 import { QuotaPolicy } from '../../quotas/quota-policy.service.js';
+import { SessionNotifier } from '../session-notifier.js';
 import { SessionsRepository, toSessionView } from '../sessions.repository.js';
 import type { SessionView } from '../../contracts/session.js';
 
@@ -13,7 +14,8 @@ import type { SessionView } from '../../contracts/session.js';
  * no lock taken (RATE_LIMITED). Then one transaction under the user's row lock: the count of
  * active sessions (QUOTA_EXCEEDED at MAX_SESSIONS_PER_USER; concurrent creates are serialized by
  * the lock, so they cannot all take the last slot), then the per-minute creation budget (drawn
- * only by a create that passed the count), then the insert.
+ * only by a create that passed the count), then the insert. Once committed, the user's other tabs
+ * hear of it (SessionNotifier).
  */
 @Injectable()
 export class CreateSessionUseCase {
@@ -25,6 +27,7 @@ export class CreateSessionUseCase {
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
     @Inject(QuotaPolicy) private readonly quotas: QuotaPolicy,
     @Inject(FaultPoints) private readonly faults: FaultPoints,
+    @Inject(SessionNotifier) private readonly notifier: SessionNotifier,
   ) {}
 
   async execute(userId: string, title: string | undefined): Promise<SessionView> {
@@ -45,6 +48,8 @@ export class CreateSessionUseCase {
       return this.sessions.insert({ id: randomUUID(), userId, title: title ?? null });
     });
     this.logger.log({ userId, sessionId: row.id }, 'session created');
-    return toSessionView(row);
+    const session = toSessionView(row);
+    this.notifier.publish({ userId, action: 'created', session });
+    return session;
   }
 }
