@@ -80,11 +80,12 @@ describe('ApiError.fieldErrors', () => {
 
 /** A stand-in for GET /interactions?status=pending whose answers the test releases one by one. */
 function fakeApi() {
-  const reads: { resolve: (ids: string[]) => void }[] = [];
+  const reads: { resolve: (ids: string[]) => void; reject: (err: unknown) => void }[] = [];
   const api = {
     pendingInteractions: () =>
-      new Promise((resolve) =>
+      new Promise((resolve, reject) =>
         reads.push({
+          reject,
           resolve: (ids: string[]) =>
             resolve({
               items: ids.map((interactionId) => ({
@@ -173,4 +174,52 @@ describe('Inbox', () => {
     expect(events).toEqual([inboxEvent('a', 'pending')]);
     expect(reads).toHaveLength(0);
   });
+
+  it('forgets the list on reset (sign-out), and drops a read started before it', async () => {
+    const { api, reads } = fakeApi();
+    const inbox = new Inbox(api);
+    const seen: string[][] = [];
+    inbox.onChange((items) => seen.push(items.map((i) => i.interactionId)));
+    reads[0].resolve(['a1']);
+    await flush();
+    inbox.receive(inboxEvent('a2', 'pending')); // A's read under way when A signs out
+    inbox.reset();
+    expect(inbox.items).toEqual([]);
+    expect(seen).toEqual([['a1'], []]);
+    expect(reads).toHaveLength(3); // the follower still follows: B's list is read at once
+    reads[1].resolve(['a1', 'a2']); // A's late answer: not shown to B
+    await flush();
+    expect(inbox.items).toEqual([]);
+    reads[2].resolve(['b1']);
+    await flush();
+    expect(inbox.items.map((i) => i.interactionId)).toEqual(['b1']);
+  });
+
+  it('retries a failed read with backoff while followed, and stops when unfollowed', async () => {
+    const { api, reads } = fakeApi();
+    const errors: unknown[] = [];
+    const inbox = new Inbox(api, (e) => errors.push(e), { retryBaseMs: 1, retryMaxMs: 5 });
+    const off = inbox.onChange(() => undefined);
+    reads[0].resolve([]);
+    await flush();
+    inbox.receive(inboxEvent('x', 'pending'));
+    reads[1].reject(new Error('503'));
+    await flush();
+    expect(errors).toHaveLength(1);
+    await until(() => reads.length === 3);
+    reads[2].resolve(['x']);
+    await flush();
+    expect(inbox.items.map((i) => i.interactionId)).toEqual(['x']);
+    inbox.receive(inboxEvent('y', 'pending'));
+    reads[3].reject(new Error('503'));
+    await flush();
+    off();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reads).toHaveLength(4); // nobody follows: no retry
+  });
 });
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+}

@@ -85,6 +85,15 @@ export class HitlClient {
     this.auth = new AuthClient(http, options.tokenStore);
     this.api = new RestApi(http, this.auth);
     this.inbox = new Inbox(this.api, options.onError);
+    // A token refresh keeps the user; a sign-out or another user's sign-in must not show the
+    // previous user's open questions (nor a read of them that answers late).
+    let userId = this.auth.current?.user.id ?? null;
+    this.auth.onChange((auth) => {
+      const next = auth?.user.id ?? null;
+      if (next === userId) return;
+      userId = next;
+      this.inbox.reset();
+    });
   }
 
   get connection(): ConnectionInfo {
