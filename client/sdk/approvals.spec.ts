@@ -1,4 +1,6 @@
 import type { EventDataMap, EventType, InboxEvent, SessionEvent } from '@hitl/contracts';
+import { SSE_EVENT_NAME } from '@hitl/contracts';
+import { HitlClient } from './hitl-client.js';
 import { ApiError } from './http.js';
 import { Inbox } from './inbox.js';
 import { initialChatState, reduceChat, reduceEvents } from './reducer.js';
@@ -223,3 +225,53 @@ async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 }
+
+describe('Inbox over the SSE fallback', () => {
+  it('reads the list when a stream opens and when the room sees a question come or go', async () => {
+    let inboxReads = 0;
+    const fetchImpl = (url: string): Promise<Response> => {
+      let body: unknown = { items: [], hasMore: false, nextCursor: null };
+      if (url.includes('/auth/'))
+        body = { user: { id: 'u' }, accessToken: 't', refreshToken: 'r', expiresIn: 900 };
+      else if (url.includes('/stream-tickets')) body = { ticket: 'k' };
+      else if (url.includes('/interactions')) inboxReads++;
+      else if (url.endsWith('/sessions/s')) body = { state: { run: null } };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    };
+    const streams: { fire: (e: unknown) => void; onopen: ((e: unknown) => void) | null }[] = [];
+    const client = new HitlClient({
+      fetch: fetchImpl,
+      sseAfterFailures: 0, // no socket at all: joined sessions follow over SSE at once
+      eventSource: () => {
+        const handlers: ((m: { data: string }) => void)[] = [];
+        const es = {
+          onopen: null as ((e: unknown) => void) | null,
+          onerror: null,
+          addEventListener: (type: string, fn: (m: { data: string }) => void) => {
+            if (type === SSE_EVENT_NAME) handlers.push(fn);
+          },
+          close: () => undefined,
+          fire: (e: unknown) => handlers.forEach((h) => h({ data: JSON.stringify(e) })),
+        };
+        streams.push(es);
+        return es;
+      },
+    });
+    await client.auth.login('a@b.c', 'password123');
+    client.inbox.onChange(() => undefined);
+    await until(() => inboxReads === 1);
+    await client.join('s');
+    await until(() => streams.length === 1);
+    streams[0].onopen?.({});
+    await until(() => inboxReads === 2);
+    const confirm = { interactionId: 'i', tool: 't', message: 'm', arguments: {} };
+    streams[0].fire(event(1, 'request_confirmation', confirm as never));
+    await until(() => inboxReads === 3);
+    streams[0].fire(event(2, 'response', { content: 'x' }));
+    streams[0].fire(event(3, 'task_failed', { error: 'e', attempt: 1, canRetry: false }));
+    await flush();
+    expect(inboxReads).toBe(3); // nothing about a question: no read
+    streams[0].fire(event(4, 'interaction_resolved', { interactionId: 'i' } as never));
+    await until(() => inboxReads === 4);
+  });
+});
