@@ -85,6 +85,9 @@ export class Inbox {
   /** Reads the list again; resolves once a read that started after this call is shown. */
   refresh(): Promise<void> {
     this.stale = true;
+    // A read now makes a pending retry moot (the backoff itself is kept until a read succeeds).
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (!this.reading) {
       // A read dropped by reset() may settle after the next one began: it must not clear that one.
       const reading: Promise<void> = this.readUntilCurrent().finally(() => {
