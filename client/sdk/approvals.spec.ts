@@ -1,4 +1,6 @@
 import type { EventDataMap, EventType, InboxEvent, SessionEvent } from '@hitl/contracts';
+import { SSE_EVENT_NAME } from '@hitl/contracts';
+import { HitlClient } from './hitl-client.js';
 import { ApiError } from './http.js';
 import { Inbox } from './inbox.js';
 import { initialChatState, reduceChat, reduceEvents } from './reducer.js';
@@ -80,11 +82,12 @@ describe('ApiError.fieldErrors', () => {
 
 /** A stand-in for GET /interactions?status=pending whose answers the test releases one by one. */
 function fakeApi() {
-  const reads: { resolve: (ids: string[]) => void }[] = [];
+  const reads: { resolve: (ids: string[]) => void; reject: (err: unknown) => void }[] = [];
   const api = {
     pendingInteractions: () =>
-      new Promise((resolve) =>
+      new Promise((resolve, reject) =>
         reads.push({
+          reject,
           resolve: (ids: string[]) =>
             resolve({
               items: ids.map((interactionId) => ({
@@ -172,5 +175,103 @@ describe('Inbox', () => {
     inbox.receive(inboxEvent('a', 'pending'));
     expect(events).toEqual([inboxEvent('a', 'pending')]);
     expect(reads).toHaveLength(0);
+  });
+
+  it('forgets the list on reset (sign-out), and drops a read started before it', async () => {
+    const { api, reads } = fakeApi();
+    const inbox = new Inbox(api);
+    const seen: string[][] = [];
+    inbox.onChange((items) => seen.push(items.map((i) => i.interactionId)));
+    reads[0].resolve(['a1']);
+    await flush();
+    inbox.receive(inboxEvent('a2', 'pending')); // A's read under way when A signs out
+    inbox.reset();
+    expect(inbox.items).toEqual([]);
+    expect(seen).toEqual([['a1'], []]);
+    expect(reads).toHaveLength(3); // the follower still follows: B's list is read at once
+    reads[1].resolve(['a1', 'a2']); // A's late answer: not shown to B
+    await flush();
+    expect(inbox.items).toEqual([]);
+    reads[2].resolve(['b1']);
+    await flush();
+    expect(inbox.items.map((i) => i.interactionId)).toEqual(['b1']);
+  });
+
+  it('retries a failed read with backoff while followed, and stops when unfollowed', async () => {
+    const { api, reads } = fakeApi();
+    const errors: unknown[] = [];
+    const inbox = new Inbox(api, (e) => errors.push(e), { retryBaseMs: 1, retryMaxMs: 5 });
+    const off = inbox.onChange(() => undefined);
+    reads[0].resolve([]);
+    await flush();
+    inbox.receive(inboxEvent('x', 'pending'));
+    reads[1].reject(new Error('503'));
+    await flush();
+    expect(errors).toHaveLength(1);
+    await until(() => reads.length === 3);
+    reads[2].resolve(['x']);
+    await flush();
+    expect(inbox.items.map((i) => i.interactionId)).toEqual(['x']);
+    inbox.receive(inboxEvent('y', 'pending'));
+    reads[3].reject(new Error('503'));
+    await flush();
+    off();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reads).toHaveLength(4); // nobody follows: no retry
+  });
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+}
+
+describe('Inbox over the SSE fallback', () => {
+  it('reads the list when a stream opens and when the room sees a question come or go', async () => {
+    let inboxReads = 0;
+    const fetchImpl = (url: string): Promise<Response> => {
+      let body: unknown = { items: [], hasMore: false, nextCursor: null };
+      if (url.includes('/auth/'))
+        body = { user: { id: 'u' }, accessToken: 't', refreshToken: 'r', expiresIn: 900 };
+      else if (url.includes('/stream-tickets')) body = { ticket: 'k' };
+      else if (url.includes('/interactions')) inboxReads++;
+      else if (url.endsWith('/sessions/s')) body = { state: { run: null } };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    };
+    const streams: { fire: (e: unknown) => void; onopen: ((e: unknown) => void) | null }[] = [];
+    const client = new HitlClient({
+      fetch: fetchImpl,
+      sseAfterFailures: 0, // no socket at all: joined sessions follow over SSE at once
+      eventSource: () => {
+        const handlers: ((m: { data: string }) => void)[] = [];
+        const es = {
+          onopen: null as ((e: unknown) => void) | null,
+          onerror: null,
+          addEventListener: (type: string, fn: (m: { data: string }) => void) => {
+            if (type === SSE_EVENT_NAME) handlers.push(fn);
+          },
+          close: () => undefined,
+          fire: (e: unknown) => handlers.forEach((h) => h({ data: JSON.stringify(e) })),
+        };
+        streams.push(es);
+        return es;
+      },
+    });
+    await client.auth.login('a@b.c', 'password123');
+    client.inbox.onChange(() => undefined);
+    await until(() => inboxReads === 1);
+    await client.join('s');
+    await until(() => streams.length === 1);
+    streams[0].onopen?.({});
+    await until(() => inboxReads === 2);
+    const confirm = { interactionId: 'i', tool: 't', message: 'm', arguments: {} };
+    streams[0].fire(event(1, 'request_confirmation', confirm as never));
+    await until(() => inboxReads === 3);
+    streams[0].fire(event(2, 'response', { content: 'x' }));
+    streams[0].fire(event(3, 'task_failed', { error: 'e', attempt: 1, canRetry: false }));
+    await flush();
+    expect(inboxReads).toBe(3); // nothing about a question: no read
+    streams[0].fire(event(4, 'interaction_resolved', { interactionId: 'i' } as never));
+    await until(() => inboxReads === 4);
   });
 });

@@ -64,4 +64,48 @@ describe('argument fields from a tool schema', () => {
     const values = { ...initialValues(fields, {}), query: 'q', filter: '{nope' };
     expect(argumentsOf(fields, values).problems).toEqual({ filter: 'is not valid JSON' });
   });
+
+  it('keeps the arguments nobody touched as asked: nullable unions, "" and null', () => {
+    const unions = {
+      type: 'object',
+      properties: {
+        q: { type: ['string', 'null'] },
+        code: { type: ['string', 'null'] },
+        n: { type: 'integer' },
+        s: { type: 'string' },
+        k: { type: 'number' },
+      },
+      required: ['q', 'n'],
+    };
+    const asked = { q: 'replay', code: '42', n: 1, s: '', k: null };
+    const fields = argumentFields(unions, asked);
+    const values = initialValues(fields, asked);
+    expect(values.q).toBe('"replay"'); // JSON text: the box shows a string as a string
+    expect(argumentsOf(fields, { ...values, n: '2' }, asked)).toEqual({
+      args: { q: 'replay', code: '42', n: 2, s: '', k: null },
+      problems: {},
+    });
+    // With the touched names given, only those are read back from the inputs.
+    expect(argumentsOf(fields, { ...values, n: '3', s: 'x' }, asked, ['n']).args).toEqual({
+      ...asked,
+      n: 3,
+    });
+    // A touched optional input left blank is left out.
+    expect(argumentsOf(fields, { ...values, s: '  ' }, { ...asked, s: 'a' }, ['s']).args).toEqual({
+      q: 'replay',
+      code: '42',
+      n: 1,
+      k: null,
+    });
+  });
+
+  it('reads a number box only as a finite decimal, and sends any other text as typed', () => {
+    const fields = argumentFields(schema, {});
+    const limitOf = (text: string) =>
+      argumentsOf(fields, { ...initialValues(fields, {}), query: 'q', limit: text }).args.limit;
+    expect(['-1.5', '2e3', '10', ' 7 '].map(limitOf)).toEqual([-1.5, 2000, 10, 7]);
+    for (const text of ['Infinity', '0x10', '1e400', '0b11', '1_000', '.5e']) {
+      expect(limitOf(text)).toBe(text);
+    }
+  });
 });

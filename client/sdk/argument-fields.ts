@@ -58,7 +58,7 @@ export function argumentFields(
   });
 }
 
-/** The inputs' first values: the arguments the call was asked with. */
+/** The inputs' first values: the arguments the call was asked with (JSON text for `json`). */
 export function initialValues(
   fields: ArgumentField[],
   args: Record<string, unknown>,
@@ -68,32 +68,53 @@ export function initialValues(
     const v = args[f.name];
     if (f.kind === 'boolean') out[f.name] = v === true;
     else if (v === undefined) out[f.name] = '';
+    // A json box always holds JSON, so a string of a `['string', 'null']` parameter reads back
+    // as that string (not "is not valid JSON", nor "42" turned into a number).
+    else if (f.kind === 'json') out[f.name] = JSON.stringify(v);
     else out[f.name] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return out;
 }
 
+/** A number box's text that is a number: plain decimal notation, finite (no hex, no Infinity). */
+const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+function numberOf(text: string): number | string {
+  const t = text.trim();
+  const n = DECIMAL.test(t) ? Number(t) : NaN;
+  return Number.isFinite(n) ? n : text;
+}
+
 /**
- * The arguments the inputs say, or the problems only this page can see (JSON that does not
- * parse). A blank optional input is left out, and so is an unticked optional checkbox the asked
- * call did not have; a blank required one is sent, so the service names it. A number box's text
- * that is not a number is sent as text: the service names that too.
+ * The arguments to send: the asked ones, with the inputs the person changed read back over them,
+ * or the problems only this page can see (JSON that does not parse). An argument nobody touched
+ * goes back exactly as asked (a null, a "", a string of a union type). `touched` names the
+ * changed inputs; without it, an input counts as changed when it differs from its first value.
+ * A blank optional input is left out, and so is an unticked optional checkbox the asked call did
+ * not have; a blank required one is sent, so the service names it. A number box's text that is
+ * not a plain finite decimal is sent as text: the service names that too.
  */
 export function argumentsOf(
   fields: ArgumentField[],
   values: ArgumentValues,
   asked: Record<string, unknown> = {},
+  touched?: Iterable<string>,
 ): { args: Record<string, unknown>; problems: Record<string, string> } {
-  const args: Record<string, unknown> = {};
+  const args: Record<string, unknown> = { ...asked };
   const problems: Record<string, string> = {};
+  const first = initialValues(fields, asked);
+  const changed = touched ? new Set(touched) : null;
   for (const f of fields) {
     const v = values[f.name];
+    if (v === undefined) continue;
+    if (changed ? !changed.has(f.name) : v === first[f.name]) continue;
+    delete args[f.name];
     if (typeof v === 'boolean') {
       if (v || f.required || f.name in asked) args[f.name] = v;
       continue;
     }
     if (v.trim() === '' && !f.required) continue;
-    if (f.kind === 'number') args[f.name] = v.trim() !== '' && !isNaN(Number(v)) ? Number(v) : v;
+    if (f.kind === 'number') args[f.name] = numberOf(v);
     else if (f.kind === 'json') {
       try {
         args[f.name] = JSON.parse(v) as unknown;

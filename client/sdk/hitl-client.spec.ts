@@ -278,6 +278,32 @@ describe('HitlClient', () => {
     expect(client.connection.status).toBe('idle');
   });
 
+  it("clears the inbox on sign-out, so the next user never sees the previous user's questions", async () => {
+    let user = 'A';
+    const fetchImpl = (url: string): Promise<Response> => {
+      const body = url.includes('/auth/')
+        ? { user: { id: user }, accessToken: `tok-${user}`, refreshToken: 'r', expiresIn: 900 }
+        : {
+            items: [{ interactionId: `${user}1`, sessionId: 's', sessionTitle: `${user} title` }],
+            nextCursor: null,
+          };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    };
+    const client = new HitlClient({ fetch: fetchImpl, eventSource: null });
+    await client.auth.login('a@b.c', 'password123');
+    const off = client.inbox.onChange(() => undefined);
+    await until(() => client.inbox.items.length === 1);
+    off(); // the page unmounts on sign-out
+    await client.auth.logout();
+    expect(client.inbox.items).toEqual([]);
+    user = 'B';
+    await client.auth.login('b@b.c', 'password123');
+    const seen: string[][] = [];
+    client.inbox.onChange((items) => seen.push(items.map((i) => i.interactionId)));
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([['B1']]);
+  });
+
   it('backs off exponentially with jitter, within bounds', () => {
     expect(backoffDelay(1, 500, 15_000, () => 0)).toBe(250);
     expect(backoffDelay(1, 500, 15_000, () => 1)).toBe(500);

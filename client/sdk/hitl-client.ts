@@ -1,3 +1,4 @@
+import type { SessionEvent } from '@hitl/contracts';
 import { AuthClient, type TokenStore } from './auth.js';
 import {
   backoffDelay,
@@ -40,6 +41,13 @@ export interface HitlClientOptions {
   random?: () => number;
   onError?: (err: unknown) => void;
 }
+
+/** The session events that add a question to the user's inbox or take one away. */
+const changesInbox = (e: SessionEvent): boolean =>
+  e.type === 'request_confirmation' ||
+  e.type === 'component' ||
+  e.type === 'interaction_resolved' ||
+  (e.type === 'task_failed' && e.data.interactionId !== undefined);
 
 const defaultEventSource = (): EventSourceFactory | null => {
   const ES = (globalThis as { EventSource?: new (url: string) => unknown }).EventSource;
@@ -87,6 +95,15 @@ export class HitlClient {
     this.auth = new AuthClient(http, options.tokenStore);
     this.api = new RestApi(http, this.auth);
     this.inbox = new Inbox(this.api, options.onError);
+    // A token refresh keeps the user; a sign-out or another user's sign-in must not show the
+    // previous user's open questions (nor a read of them that answers late).
+    let userId = this.auth.current?.user.id ?? null;
+    this.auth.onChange((auth) => {
+      const next = auth?.user.id ?? null;
+      if (next === userId) return;
+      userId = next;
+      this.inbox.reset();
+    });
   }
 
   get connection(): ConnectionInfo {
@@ -143,7 +160,14 @@ export class HitlClient {
           ? (defaultEventSource() ?? undefined)
           : (this.opts.eventSource ?? undefined),
       onError: this.opts.onError,
-      onSseOpen: () => this.setInfo({ ...this.info, status: 'connected', transport: 'sse' }),
+      // Over SSE no `inbox` event comes: the joined sessions' own events keep the badge live.
+      onSseOpen: () => {
+        this.setInfo({ ...this.info, status: 'connected', transport: 'sse' });
+        if (this.inbox.followed) void this.inbox.refresh();
+      },
+      onSseEvent: (e) => {
+        if (this.inbox.followed && changesInbox(e)) void this.inbox.refresh();
+      },
     });
     this.rooms.set(sessionId, room);
     if (this.requests?.socket.connected) {

@@ -53,6 +53,8 @@ export class SessionRoom {
       eventSource?: EventSourceFactory;
       onError?: (err: unknown) => void;
       onSseOpen?: () => void;
+      /** Each event that came over SSE (the client keeps its inbox current from them). */
+      onSseEvent?: (e: SessionEvent) => void;
     } = {},
   ) {
     this.log = new SequencedLog({
@@ -65,7 +67,10 @@ export class SessionRoom {
     this.sse = new SseFollower(sessionId, api, {
       factory: opts.eventSource,
       lastSeq: () => this.log.lastSeq,
-      accept: (e) => this.log.accept(e),
+      accept: (e) => {
+        this.log.accept(e);
+        this.opts.onSseEvent?.(e);
+      },
       prepare: async () => {
         if (!this.joinState) this.joinState = (await this.api.getSession(sessionId)).state;
       },

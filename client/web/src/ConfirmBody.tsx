@@ -111,7 +111,8 @@ export function ConfirmBody(props: {
   const allow = (scope: 'once' | 'session') => {
     setLocal({});
     if (!edited) return props.answer({ approved: true, scope });
-    const { args, problems } = argumentsOf(fields, shown, pending.arguments);
+    // Only the inputs the person changed are read back: the rest go as asked.
+    const { args, problems } = argumentsOf(fields, shown, pending.arguments, Object.keys(values));
     if (Object.keys(problems).length > 0) return setLocal(problems);
     props.answer({ approved: true, arguments: args, scope });
   };

@@ -71,4 +71,27 @@ describe('ToolArguments', () => {
     const t = tool({ type: 'object', 'x-ui': { widget: 'text' }, properties: {} });
     expect(checker.problems(t, {}, 'a')).toEqual([]);
   });
+
+  it('refuses arguments nested past 32 levels (a ~1 MB payload can nest 200,000) without a stack overflow', () => {
+    const t = tool({ type: 'object', properties: { q: { type: 'string' } } });
+    const depth = 200_000;
+    const deep = JSON.parse(
+      '{"q":"a","x":' + '['.repeat(depth) + ']'.repeat(depth) + '}',
+    ) as Record<string, unknown>;
+    expect(checker.problems(t, deep, 'a')).toEqual([
+      { field: 'a.x', problems: ['must nest at most 32 levels deep'] },
+    ]);
+    const ok = JSON.parse('{"x":' + '['.repeat(31) + ']'.repeat(31) + '}') as Record<
+      string,
+      unknown
+    >;
+    expect(checker.problems(t, ok, 'a')).toEqual([]);
+  });
+
+  it('caps the keys of nested objects like texts', () => {
+    const t = tool({ type: 'object', properties: { o: { type: 'object' } } });
+    expect(checker.problems(t, { o: { ['k'.repeat(501)]: 1 } }, 'a')).toEqual([
+      { field: 'a.o', problems: ['must have keys of at most 500 characters'] },
+    ]);
+  });
 });

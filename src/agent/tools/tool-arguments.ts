@@ -9,14 +9,60 @@ const ARGUMENT_TEXT_MAX = 500;
 /** All edited arguments of one call, as JSON: they are stored, broadcast and sent to the model. */
 const ARGUMENTS_MAX_BYTES = 16_384;
 
-/** The dotted paths of the texts in `value` longer than ARGUMENT_TEXT_MAX. */
-function longTexts(value: unknown, path: string[], out: string[]): void {
-  if (typeof value === 'string') {
-    if (value.length > ARGUMENT_TEXT_MAX) out.push(path.join('.'));
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) longTexts(v, [...path, k], out);
-  }
+/** How deep edited arguments may nest: JSON.parse of a ~1 MB payload can nest 200,000 deep. */
+const NESTING_MAX = 32;
+
+interface Oversize {
+  path: string;
+  problem: string;
+  deep?: boolean;
 }
+
+/**
+ * The texts and keys in `args` longer than ARGUMENT_TEXT_MAX, and the arguments nested past
+ * NESTING_MAX, by dotted path. Walked with a stack, not recursion: a deep value must come back
+ * as a field problem, not a stack overflow.
+ */
+function oversized(args: Record<string, unknown>): Oversize[] {
+  const out: Oversize[] = [];
+  const stack: [unknown, string[]][] = [[args, []]];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.length > ARGUMENT_TEXT_MAX)
+        out.push({
+          path: path.join('.'),
+          problem: `must be at most ${ARGUMENT_TEXT_MAX} characters`,
+        });
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length > NESTING_MAX) {
+      // Named by the argument itself: a 32-part path would say nothing more.
+      out.push({
+        path: path[0],
+        problem: `must nest at most ${NESTING_MAX} levels deep`,
+        deep: true,
+      });
+      continue;
+    }
+    const entries = Object.entries(value as Record<string, unknown>);
+    // Pushed last to first, so they are reported in the arguments' own order.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, v] = entries[i];
+      if (k.length > ARGUMENT_TEXT_MAX)
+        out.push({
+          path: path.join('.'),
+          problem: `must have keys of at most ${ARGUMENT_TEXT_MAX} characters`,
+        });
+      else stack.push([v, [...path, k]]);
+    }
+  }
+  return out;
+}
+
+const listed = (byField: Map<string, string[]>): FieldProblem[] =>
+  [...byField].map(([field, problems]) => ({ field, problems }));
 
 /** The argument an ajv error is about, as a dotted path (`a.0.b`); '' for the object itself. */
 function pathOf(e: ErrorObject): string {
@@ -59,16 +105,17 @@ export class ToolArguments {
       if (!list.includes(problem)) list.push(problem);
       byField.set(field, list);
     };
-    const long: string[] = [];
-    longTexts(args, [], long);
-    for (const path of long) add(path, `must be at most ${ARGUMENT_TEXT_MAX} characters`);
-    if (long.length === 0 && Buffer.byteLength(JSON.stringify(args)) > ARGUMENTS_MAX_BYTES)
+    const over = oversized(args);
+    for (const o of over) add(o.path, o.problem);
+    // Too deep for JSON.stringify and ajv (both recurse): what is wrong is said already.
+    if (over.some((o) => o.deep)) return listed(byField);
+    if (over.length === 0 && Buffer.byteLength(JSON.stringify(args)) > ARGUMENTS_MAX_BYTES)
       add('', `must be at most ${ARGUMENTS_MAX_BYTES} bytes as JSON`);
     const validate = this.validator(tool);
     if (!validate(args)) for (const e of validate.errors ?? []) add(pathOf(e), problemOf(e));
     for (const name of tool.required) if (blank(args[name])) add(name, 'must not be blank');
     for (const name of tool.invalidArguments?.(args) ?? []) add(name, 'cannot be used as given');
-    return [...byField].map(([field, problems]) => ({ field, problems }));
+    return listed(byField);
   }
 
   private validator(tool: Tool): ValidateFunction {
