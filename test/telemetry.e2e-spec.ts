@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,6 +203,62 @@ describeEachDatabase('telemetry', (kind) => {
     expect(loadedPackages(probe)).toEqual(
       expect.arrayContaining(['sdk-node', 'instrumentation-http']),
     );
+  }, 120_000);
+
+  it('sends nothing of ours outside: a webhook receiver gets no traceparent, and an SSE ticket is redacted in the span', async () => {
+    const headers: Record<string, unknown>[] = [];
+    const hook = createServer((req, res) => {
+      headers.push(req.headers);
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const admin = { ADMIN_EMAIL: 'otel-admin@example.com', ADMIN_PASSWORD: 'otel-admin-pass' };
+      const node = await start({
+        ...traced('outside'),
+        ...admin,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_RETRY_BASE_MS: '200',
+      });
+      const chat = await Chat.open(node);
+      const login = await chat.http.post('/auth/login', {
+        email: admin.ADMIN_EMAIL,
+        password: admin.ADMIN_PASSWORD,
+      });
+      const port = (hook.address() as AddressInfo).port;
+      const registered = await chat.http.post(
+        '/admin/webhooks',
+        { url: `http://127.0.0.1:${port}/hook`, events: ['run.completed'] },
+        login.body.accessToken as string,
+      );
+      expect(registered.status).toBe(201);
+      const sent = await chat.http.post(
+        `/sessions/${chat.sessionId}/messages`,
+        { content: 'what is 2+3' },
+        chat.token,
+      );
+      expect(sent.status).toBe(202);
+      await waitFor(() => Promise.resolve(headers.length > 0), 30_000);
+      expect(headers[0]).toHaveProperty('webhook-id');
+      expect(headers[0]).not.toHaveProperty('traceparent');
+
+      const ticket = (
+        await chat.http.post(`/sessions/${chat.sessionId}/stream-tickets`, undefined, chat.token)
+      ).body.ticket as string;
+      const stream = new AbortController();
+      const res = await fetch(
+        `${node.baseUrl}/sessions/${chat.sessionId}/stream?ticket=${encodeURIComponent(ticket)}`,
+        { signal: stream.signal },
+      );
+      expect(res.status).toBe(200);
+      stream.abort();
+      const span = await receiver.span(
+        (s) => s.resource['service.name'] === 'outside' && /\/stream$/.test(s.name),
+      );
+      expect(JSON.stringify(span.attributes)).not.toContain(ticket);
+    } finally {
+      await new Promise((r) => hook.close(r));
+    }
   }, 120_000);
 
   it("a queued message's run is a trace of its own, linked to the run before it; SIGTERM exports the spans still buffered", async () => {

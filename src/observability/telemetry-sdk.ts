@@ -10,6 +10,8 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
  * (OTEL_TRACES_EXPORTER, default otlp), its protocol (OTEL_EXPORTER_OTLP_PROTOCOL, http/protobuf
  * or http/json), headers, the sampler, the batch delays, the resource.
  */
+const REDACTED_QUERY_PARAMS = ['ticket', 'sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature'];
+
 export interface Telemetry {
   /**
    * Exports the spans still buffered; called at shutdown. Resolves within SHUTDOWN_EXPORT_MS
@@ -35,6 +37,10 @@ export function startTelemetry(env: NodeJS.ProcessEnv): Telemetry {
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED.test(req.url ?? ''),
+        // An SSE stream ticket is a credential: kept out of `url.query`, with the usual ones.
+        redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
+        // Outgoing requests are webhooks to third parties: no span, and no traceparent of ours.
+        disableOutgoingRequestInstrumentation: true,
       }),
     ],
     // Traces only: metrics are Prometheus' (GET /metrics), logs are pino's on stdout.
