@@ -128,7 +128,11 @@ describe('durable pauses: races on several nodes', () => {
     const s = await a.session('pr-refused');
     const q = await questionOn(b3, s);
     await b3.close();
-    const holdA = a.app.get(FaultPoints).pause('pause.adopting');
+    // Every other node still up would adopt it in its sweep: held, so only C's adoption counts.
+    const holdOthers = [a, b4, c4, b6, b7].map((n) =>
+      n.app.get(FaultPoints).pause('pause.adopting'),
+    );
+    const holdA = { release: () => holdOthers.forEach((h) => h.release()) };
     const adopting = c3.app.get(FaultPoints).pause('pause.adopting');
     const liveC = c3.app.get(LiveRuns);
     let closing: Promise<void> | undefined;

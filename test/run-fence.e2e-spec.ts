@@ -171,9 +171,13 @@ describe('run fencing (several nodes)', () => {
     const s = await newSession();
     const sendOnB = (content: string) =>
       b.http.post(`/sessions/${s.sessionId}/messages`, { content }, s.token);
-    // B never hears of the cancel: A ends the run as stored after its wait.
+    // B never hears of the cancel, nor of the stop A sends after ending the run as stored: only
+    // the fence keeps B's text out.
     b.app.get(FaultPoints).arm('cluster.cancel', () => {
       throw new Error('cancel lost (fault point)');
+    });
+    b.app.get(FaultPoints).arm('cluster.abandon', () => {
+      throw new Error('stop lost (fault point)');
     });
     const { runId, next } = await textAfterEnd(b, sendOnB, async () => {
       const cancel = await a.http.post(`/sessions/${s.sessionId}/cancel`, {}, s.token);

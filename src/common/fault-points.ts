@@ -22,6 +22,8 @@ export type FaultPoint =
   | 'cluster.answer'
   /** A cluster `cancel` request arrived at a node (throw = it was lost). */
   | 'cluster.cancel'
+  /** A node got another node's word to stop an execution without writing (throw = it is lost). */
+  | 'cluster.abandon'
   /** A cluster `cancelled` reply arrived at the node that asked (throw = it was lost). */
   | 'cluster.cancelled'
   /** An `inbox` event's owner and kind were read, before it is emitted (pause = it is late). */

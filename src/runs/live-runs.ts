@@ -8,6 +8,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.js';
+import { FaultPoints } from '../common/fault-points.js';
 import type { CancelReason } from '../contracts/events.js';
 import type { LiveExecution } from './run-executor.js';
 
@@ -24,15 +25,24 @@ export class LiveRuns implements OnModuleInit, OnModuleDestroy, BeforeApplicatio
   private stopping = false;
   private stopListening: (() => void) | undefined;
 
-  constructor(@Inject(ClusterBus) private readonly cluster: ClusterBus) {}
+  constructor(
+    @Inject(ClusterBus) private readonly cluster: ClusterBus,
+    @Inject(FaultPoints) private readonly faults: FaultPoints,
+  ) {}
 
   onModuleInit(): void {
     // A session closed on another node: its run was ended in the close's transaction, so an
     // execution of it here is stopped at once, without writing (the heartbeat would find out
     // later; until then it would go on calling the model for nothing).
     this.stopListening = this.cluster.on((m) => {
-      if (m.kind === 'abandon')
-        this.abandon(m.sessionId, m.runId ? 'interrupted by a send' : 'session closed', m.runId);
+      if (m.kind !== 'abandon') return;
+      void Promise.resolve()
+        .then(() => this.faults.hit('cluster.abandon'))
+        .then(
+          () =>
+            this.abandon(m.sessionId, m.runId ? 'run ended elsewhere' : 'session closed', m.runId),
+          () => undefined,
+        );
     });
   }
 

@@ -37,7 +37,7 @@ function harness(answer: (m: Extract<ClusterMessage, { kind: 'cancel' }>) => Clu
     store,
     bus,
     new FaultPoints({ env: 'test' }),
-    new LiveRuns(bus),
+    new LiveRuns(bus, new FaultPoints({ env: 'test' })),
   );
   control.onModuleInit();
   return { control, asked, state };
