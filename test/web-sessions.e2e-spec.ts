@@ -1,24 +1,6 @@
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, WebChat } from './support/web-page.js';
+import { type Browser, chromium } from 'playwright-core';
+import { asUser, CHROMIUM, CHROMIUM_ARGS, WebChat } from './support/web-page.js';
 import { useTestApp } from './support/use-test-app.js';
-
-/** Calls the REST API as the page's signed-in user (its tokens are in localStorage). */
-async function asUser<T>(page: Page, method: string, path: string, body?: unknown): Promise<T> {
-  return page.evaluate(
-    async ([m, p, b]) => {
-      const auth = JSON.parse((globalThis as any).localStorage.getItem('hitl.auth')) as {
-        accessToken: string;
-      };
-      const headers: Record<string, string> = { authorization: `Bearer ${auth.accessToken}` };
-      if (b !== undefined) headers['content-type'] = 'application/json';
-      const r = await fetch(p, { method: m, headers, body: b === undefined ? undefined : b });
-      const text = await r.text();
-      if (!r.ok) throw new Error(`${m} ${p}: ${r.status} ${text}`);
-      return (text ? JSON.parse(text) : undefined) as T;
-    },
-    [method, path, body === undefined ? undefined : JSON.stringify(body)] as const,
-  );
-}
 
 describe('web client: the session list is live across tabs (headless Chromium)', () => {
   const t = useTestApp('pglite', { AUTH_RATE_LIMIT_PER_MINUTE: '1000' });

@@ -1,11 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind } from '../contracts/events.js';
 import { Database } from '../database/database.js';
-import type { RunRow } from './runs.repository.js';
+import { INTERACTION_COLUMNS, RUN_COLUMNS, type RunRow } from './runs.repository.js';
 import type { AnsweredRow } from './runs.store.js';
-
-const RUN_COLUMNS =
-  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint, parked_at';
 
 /**
  * The SQL of parked runs: runs waiting on a question that no process holds (`parked_at` set).
@@ -79,8 +76,7 @@ export class PausedRunsStore {
     kind: InteractionKind,
   ): Promise<AnsweredRow | undefined> {
     const rows = await this.db.query<AnsweredRow>(
-      `SELECT id, run_id, intent_id, session_id, kind, payload, expires_at, resolved_at, outcome,
-              response
+      `SELECT ${INTERACTION_COLUMNS}, response
          FROM interactions WHERE run_id = $1 AND call_key = $2 AND kind = $3
         ORDER BY created_at DESC LIMIT 1`,
       [runId, callKey, kind],

@@ -33,9 +33,10 @@ export interface InteractionRow {
   outcome: InteractionOutcome | null;
 }
 
-const RUN_COLUMNS =
+/** The columns of a RunRow / InteractionRow, for every query of the run engine that returns one. */
+export const RUN_COLUMNS =
   'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint, parked_at';
-const INTERACTION_COLUMNS =
+export const INTERACTION_COLUMNS =
   'id, run_id, intent_id, session_id, kind, payload, expires_at, resolved_at, outcome';
 
 export function toRunView(r: RunRow): RunView {

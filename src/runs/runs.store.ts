@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InteractionKind, InteractionOutcome } from '../contracts/events.js';
 import { Database } from '../database/database.js';
-import type { InteractionRow, RunRow } from './runs.repository.js';
+import {
+  INTERACTION_COLUMNS,
+  type InteractionRow,
+  RUN_COLUMNS,
+  type RunRow,
+} from './runs.repository.js';
 import {
   ACTIVE_RUN_STATUSES,
   type IntentStatus,
@@ -24,11 +29,6 @@ export interface AnsweredRow extends InteractionRow {
   /** The span that asked it (W3C traceparent), when traced; read by findInteraction only. */
   trace_parent?: string | null;
 }
-
-const RUN_COLUMNS =
-  'id, intent_id, session_id, user_id, attempt, status, node_id, started_at, ended_at, checkpoint, parked_at';
-const INTERACTION_COLUMNS =
-  'id, run_id, intent_id, session_id, kind, payload, expires_at, resolved_at, outcome';
 
 /**
  * The SQL of the run lifecycle: the only writer of runs, intents and interactions. Every state

@@ -77,3 +77,26 @@ export class WebChat {
     return this.page.getByTestId(testId).allInnerTexts();
   }
 }
+
+/** Calls the REST API as the page's signed-in user (its tokens are in localStorage). */
+export async function asUser<T>(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  return page.evaluate(
+    async ([m, p, b]) => {
+      const auth = JSON.parse((globalThis as any).localStorage.getItem('hitl.auth')) as {
+        accessToken: string;
+      };
+      const headers: Record<string, string> = { authorization: `Bearer ${auth.accessToken}` };
+      if (b !== undefined) headers['content-type'] = 'application/json';
+      const r = await fetch(p, { method: m, headers, body: b === undefined ? undefined : b });
+      const text = await r.text();
+      if (!r.ok) throw new Error(`${m} ${p}: ${r.status} ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+    [method, path, body === undefined ? undefined : JSON.stringify(body)] as const,
+  );
+}
